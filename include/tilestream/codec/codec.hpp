@@ -1,0 +1,91 @@
+// Decoding and encoding of single TIFF tiles or strips, keyed by the TIFF Compression tag.
+//
+// A decoder turns the stored bytes of one tile (or strip) into its pixels: `rows` x `width` x
+// `samples`, interleaved, native byte order, with the predictor undone. It knows nothing of files:
+// callers add the file / IFD / tile context to any error it throws (rethrow_with_context).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tilestream/core/dtype.hpp"
+
+namespace tilestream::codec {
+
+// TIFF Compression tag values we name (others are reported by number).
+namespace compression {
+inline constexpr std::uint16_t none = 1;
+inline constexpr std::uint16_t ccitt_rle = 2;
+inline constexpr std::uint16_t ccitt_t4 = 3;
+inline constexpr std::uint16_t ccitt_t6 = 4;
+inline constexpr std::uint16_t lzw = 5;
+inline constexpr std::uint16_t ojpeg = 6;
+inline constexpr std::uint16_t jpeg = 7;
+inline constexpr std::uint16_t adobe_deflate = 8;
+inline constexpr std::uint16_t packbits = 32773;
+inline constexpr std::uint16_t deflate = 32946;
+inline constexpr std::uint16_t jpeg2000_ycbcr = 33003;
+inline constexpr std::uint16_t jpeg2000_rgb = 33005;
+inline constexpr std::uint16_t lzma = 34925;
+inline constexpr std::uint16_t zstd = 50000;
+inline constexpr std::uint16_t webp = 50001;
+inline constexpr std::uint16_t jpegxl = 50002;
+}  // namespace compression
+
+// TIFF Photometric values that matter to decoding.
+namespace photometric {
+inline constexpr std::uint16_t min_is_white = 0;
+inline constexpr std::uint16_t min_is_black = 1;
+inline constexpr std::uint16_t rgb = 2;
+inline constexpr std::uint16_t palette = 3;
+inline constexpr std::uint16_t separated = 5;
+inline constexpr std::uint16_t ycbcr = 6;
+}  // namespace photometric
+
+// What a decoder needs to know about one stored tile or strip.
+struct TileLayout {
+  std::uint32_t width = 0;    // pixels per row as stored (the full tile width, or image width for strips)
+  std::uint32_t rows = 0;     // rows as stored (full tile height; a strip's actual row count)
+  std::uint32_t samples = 1;  // samples per pixel in this chunk (1 for each plane of planar images)
+  DType dtype = DType::uint8;
+  std::uint16_t predictor = 1;          // 1 none, 2 horizontal differencing
+  std::uint16_t photometric = photometric::min_is_black;
+  bool big_endian = false;              // byte order of the file, for 16-bit uncompressed data
+  std::span<const std::byte> jpeg_tables;  // TIFF JPEGTables tag contents, may be empty
+
+  std::size_t decoded_bytes() const {
+    return static_cast<std::size_t>(width) * rows * samples * bytes_per_sample(dtype);
+  }
+};
+
+// Human-readable name of a compression id: "JPEG", "JPEG 2000 (33003)", "unknown (12345)".
+const char* compression_name(std::uint16_t compression);
+
+// True when decode_tile handles this compression.
+bool is_supported(std::uint16_t compression);
+
+// Decodes `src` into `dst`, which must be exactly layout.decoded_bytes() long.
+// Throws CodecError on corrupt data, UnsupportedError on a compression or layout we do not handle.
+void decode_tile(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                 std::span<std::byte> dst);
+
+// Encoding options for writing tiles (synth and tests).
+struct EncodeOptions {
+  int jpeg_quality = 90;
+  int deflate_level = 6;
+  bool jpeg_ycbcr = true;  // 3-sample JPEG stored as YCbCr (photometric 6, 2x2 subsampled) or as RGB
+};
+
+// Encodes pixels laid out as `layout` describes (predictor applied here when layout.predictor == 2,
+// 16-bit samples written in layout.big_endian order when uncompressed or before compression).
+// For JPEG the result is an abbreviated stream whose tables are those of make_jpeg_tables().
+std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const std::byte> pixels,
+                                   const TileLayout& layout, const EncodeOptions& options);
+
+// The JPEGTables tag contents (SOI, DQT, DHT, EOI) that match encode_tile's JPEG streams for this
+// sample count and options.
+std::vector<std::byte> make_jpeg_tables(std::uint32_t samples, const EncodeOptions& options);
+
+}  // namespace tilestream::codec

@@ -1,0 +1,64 @@
+// Error family of tilestream: every failure a user can act on is one of these exceptions,
+// and its message names the file and the place (IFD, level, tile, byte offset) it happened at.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace tilestream {
+
+enum class ErrorKind { format, codec, unsupported, io, cuda, usage };
+
+const char* to_string(ErrorKind kind);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+// The file is not a valid TIFF, or its structure contradicts itself (offsets past the end, loops...).
+struct FormatError : Error {
+  explicit FormatError(const std::string& m) : Error(ErrorKind::format, m) {}
+};
+// A tile's compressed bytes could not be decoded.
+struct CodecError : Error {
+  explicit CodecError(const std::string& m) : Error(ErrorKind::codec, m) {}
+};
+// Valid input that uses a feature we do not implement (a compression, a sample format...).
+struct UnsupportedError : Error {
+  explicit UnsupportedError(const std::string& m) : Error(ErrorKind::unsupported, m) {}
+};
+// A system call on a file failed, or a file is shorter than its index says.
+struct IoError : Error {
+  explicit IoError(const std::string& m) : Error(ErrorKind::io, m) {}
+};
+// Bad arguments from the caller (API or command line).
+struct UsageError : Error {
+  explicit UsageError(const std::string& m) : Error(ErrorKind::usage, m) {}
+};
+
+// Builds a message from any streamable pieces: concat("tile ", 3, " of ", 10).
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+// The one check helper: throws E with the concatenated message when the condition fails.
+template <class E, class... Parts>
+void check(bool condition, const Parts&... parts) {
+  if (!condition) throw E(concat(parts...));
+}
+
+// Re-throws a tilestream::Error of the same kind with `prefix + ": "` in front of its message,
+// so that lower layers (codecs) need not know the file or tile they work on.
+[[noreturn]] void rethrow_with_context(const Error& error, const std::string& prefix);
+
+}  // namespace tilestream

@@ -1,0 +1,54 @@
+// A whole-slide image opened for reading: levels, properties, associated images, and regions
+// decoded on a pool of CPU threads into host images.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tilestream/core/host_image.hpp"
+#include "tilestream/io/file.hpp"
+#include "tilestream/tiff/slide_index.hpp"
+
+namespace tilestream::slide {
+
+struct ReadOptions {
+  unsigned threads = 0;  // 0: the default from settings (TILESTREAM_THREADS, else hardware concurrency)
+};
+
+class Slide {
+ public:
+  // Opens and indexes the file. Throws IoError / FormatError / UnsupportedError naming the file.
+  static Slide open(const std::string& path);
+  // Wraps any byte source (memory, for fuzzing and tests).
+  static Slide open(std::shared_ptr<const io::ByteSource> source);
+
+  const tiff::SlideIndex& index() const { return *index_; }
+  const std::string& path() const { return index_->path; }
+  std::size_t level_count() const { return index_->levels.size(); }
+  const tiff::Level& level(std::size_t n) const;
+  const std::vector<tiff::AssociatedImage>& associated_images() const { return index_->associated; }
+  const std::map<std::string, std::string>& properties() const { return index_->properties; }
+
+  // Pixels of the rectangle [x, x+width) x [y, y+height) of `level`, which must lie inside it.
+  // Tiles are decoded in parallel; throws CodecError / IoError naming file, level, IFD, tile, offset.
+  HostImage read_region(std::size_t level, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                        std::uint64_t height, const ReadOptions& options = {}) const;
+  HostImage read_level(std::size_t level, const ReadOptions& options = {}) const;
+  HostImage read_associated(const std::string& name, const ReadOptions& options = {}) const;
+
+ private:
+  Slide(std::shared_ptr<const io::ByteSource> source, std::shared_ptr<const tiff::SlideIndex> index)
+      : source_(std::move(source)), index_(std::move(index)) {}
+
+  std::shared_ptr<const io::ByteSource> source_;
+  std::shared_ptr<const tiff::SlideIndex> index_;
+};
+
+// Reads a rectangle of any indexed image (level or associated) from `source`.
+HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
+                            const std::string& place, std::uint64_t x, std::uint64_t y,
+                            std::uint64_t width, std::uint64_t height, unsigned threads);
+
+}  // namespace tilestream::slide

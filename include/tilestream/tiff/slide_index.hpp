@@ -1,0 +1,90 @@
+// The parsed, immutable index of a TIFF / BigTIFF / Aperio SVS file: its images (IFDs), which of
+// them form the pyramid levels, which are associated images, and vendor properties.
+// A SlideIndex holds no file handle: it is a value that any number of threads may share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tilestream/core/dtype.hpp"
+#include "tilestream/io/file.hpp"
+
+namespace tilestream::tiff {
+
+// One image (IFD) and where its tiles or strips are.
+struct ImageInfo {
+  std::uint32_t ifd_number = 0;  // position in the file's IFD walk (main chain first, SubIFDs after their parent)
+  std::uint64_t ifd_offset = 0;
+  std::string ifd_label;         // "IFD 3" or "IFD 0 / SubIFD 1", for messages
+
+  std::uint64_t width = 0;
+  std::uint64_t height = 0;
+  bool tiled = false;
+  std::uint32_t tile_width = 0;   // strips: the image width
+  std::uint32_t tile_height = 0;  // strips: RowsPerStrip, clamped to the height
+  std::uint32_t samples = 1;
+  std::uint16_t bits_per_sample = 8;
+  DType dtype = DType::uint8;
+  std::uint16_t compression = 1;
+  std::uint16_t photometric = 1;
+  std::uint16_t predictor = 1;
+  std::uint16_t planar_config = 1;  // 1 chunky (interleaved), 2 separate planes
+  std::uint32_t subfile_type = 0;   // NewSubfileType bits
+  std::uint16_t ycbcr_subsampling[2] = {2, 2};
+  std::string description;          // ImageDescription
+  std::vector<std::byte> jpeg_tables;
+  std::vector<std::uint64_t> tile_offsets;      // per tile (or strip), planes one after another
+  std::vector<std::uint64_t> tile_byte_counts;
+
+  std::uint32_t tiles_across() const { return static_cast<std::uint32_t>((width + tile_width - 1) / tile_width); }
+  std::uint32_t tiles_down() const { return static_cast<std::uint32_t>((height + tile_height - 1) / tile_height); }
+  std::uint32_t planes() const { return planar_config == 2 ? samples : 1; }
+  std::uint32_t samples_per_chunk() const { return planar_config == 2 ? 1 : samples; }
+  std::size_t tile_number(std::uint32_t tx, std::uint32_t ty, std::uint32_t plane = 0) const {
+    return (static_cast<std::size_t>(plane) * tiles_down() + ty) * tiles_across() + tx;
+  }
+  // Rows actually stored in tile row `ty`: tile_height, except for the last strip of a stripped image.
+  std::uint32_t stored_rows(std::uint32_t ty) const;
+  bool reduced_resolution() const { return (subfile_type & 1u) != 0; }
+};
+
+struct Level {
+  ImageInfo image;
+  double downsample = 1.0;  // level 0 width / this level's width (height ratio averaged in)
+};
+
+struct AssociatedImage {
+  std::string name;  // "thumbnail", "label", "macro"
+  ImageInfo image;
+};
+
+struct SlideIndex {
+  std::string path;
+  std::uint64_t file_size = 0;
+  bool big_tiff = false;
+  bool big_endian = false;
+  std::string vendor;                    // "aperio", "hamamatsu", "ome", "generic-tiff"
+  std::vector<ImageInfo> images;         // every IFD we could index, in walk order
+  std::vector<Level> levels;             // largest first
+  std::vector<AssociatedImage> associated;
+  std::map<std::string, std::string> properties;  // "tiff.ImageDescription", "aperio.MPP", "openslide.mpp-x"...
+};
+
+// Caps that keep a hostile file from making us allocate or loop without bound.
+struct ParseLimits {
+  std::uint32_t max_ifds = 4096;
+  std::uint64_t max_entries_per_ifd = 4096;
+  std::uint64_t max_tiles_per_image = std::uint64_t{1} << 26;
+  std::uint64_t max_tile_bytes = std::uint64_t{1} << 30;   // one decoded tile or strip
+  std::uint64_t max_image_pixels = std::uint64_t{1} << 40; // 1 Tpx; larger dims are nonsense
+  std::uint64_t max_tag_bytes = std::uint64_t{1} << 28;    // one tag's array (offsets, tables)
+};
+
+// Parses the file behind `source`. Throws FormatError naming the IFD, tag and offset on
+// inconsistent files, UnsupportedError for valid files we do not read.
+SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& limits = {});
+
+}  // namespace tilestream::tiff

@@ -1,0 +1,106 @@
+// POSIX implementation of ReadFile / WriteFile and the in-memory source.
+#include "tilestream/io/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "tilestream/core/error.hpp"
+
+namespace tilestream::io {
+namespace {
+
+std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+}  // namespace
+
+ReadFile::ReadFile(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  check<IoError>(fd_ >= 0, system_error(path_ + ": cannot open"));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    const std::string message = system_error(path_ + ": fstat failed");
+    ::close(fd_);
+    throw IoError(message);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw IoError(path_ + ": not a regular file");
+  }
+  size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
+ReadFile::~ReadFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ReadFile::read_exact(std::uint64_t offset, std::span<std::byte> dst) const {
+  check<IoError>(offset <= size_ && dst.size() <= size_ - offset, path_, ": read of ", dst.size(),
+                 " bytes at offset ", offset, " goes past the end of the file (", size_, " bytes)");
+  std::size_t done = 0;
+  while (done < dst.size()) {
+    const ssize_t got = ::pread(fd_, dst.data() + done, dst.size() - done,
+                                static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    check<IoError>(got >= 0, system_error(concat(path_, ": pread of ", dst.size(), " bytes at offset ", offset)));
+    check<IoError>(got > 0, path_, ": file ended at offset ", offset + done, " while reading ",
+                   dst.size(), " bytes at offset ", offset, " (was it truncated while open?)");
+    done += static_cast<std::size_t>(got);
+  }
+}
+
+void MemorySource::read_exact(std::uint64_t offset, std::span<std::byte> dst) const {
+  check<IoError>(offset <= bytes_.size() && dst.size() <= bytes_.size() - offset, name_,
+                 ": read of ", dst.size(), " bytes at offset ", offset, " goes past the end (",
+                 bytes_.size(), " bytes)");
+  if (!dst.empty()) std::memcpy(dst.data(), bytes_.data() + offset, dst.size());
+}
+
+WriteFile::WriteFile(std::string path) : path_(std::move(path)), partial_path_(path_ + ".partial") {
+  fd_ = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  check<IoError>(fd_ >= 0, system_error(partial_path_ + ": cannot create"));
+}
+
+WriteFile::~WriteFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(partial_path_.c_str());
+  }
+}
+
+void WriteFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t put = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                                 static_cast<off_t>(offset + done));
+    if (put < 0 && errno == EINTR) continue;
+    check<IoError>(put > 0, system_error(concat(partial_path_, ": write of ", bytes.size(),
+                                                " bytes at offset ", offset + done)));
+    done += static_cast<std::size_t>(put);
+  }
+  if (offset + bytes.size() > size_) size_ = offset + bytes.size();
+}
+
+void WriteFile::append(std::span<const std::byte> bytes) { write_at(size_, bytes); }
+
+void WriteFile::commit() {
+  check<IoError>(::fsync(fd_) == 0, system_error(partial_path_ + ": fsync"));
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
+    const std::string message = system_error(partial_path_ + ": close");
+    ::unlink(partial_path_.c_str());
+    throw IoError(message);
+  }
+  if (::rename(partial_path_.c_str(), path_.c_str()) != 0) {
+    const std::string message = system_error(partial_path_ + ": rename to " + path_);
+    ::unlink(partial_path_.c_str());
+    throw IoError(message);
+  }
+}
+
+}  // namespace tilestream::io
