@@ -28,6 +28,8 @@ inline constexpr std::uint16_t packbits = 32773;
 inline constexpr std::uint16_t deflate = 32946;
 inline constexpr std::uint16_t jpeg2000_ycbcr = 33003;
 inline constexpr std::uint16_t jpeg2000_rgb = 33005;
+inline constexpr std::uint16_t jpeg2000 = 34712;
+inline constexpr std::uint16_t lerc = 34887;
 inline constexpr std::uint16_t lzma = 34925;
 inline constexpr std::uint16_t zstd = 50000;
 inline constexpr std::uint16_t webp = 50001;
@@ -60,7 +62,8 @@ struct TileLayout {
   }
 };
 
-// Human-readable name of a compression id: "JPEG", "JPEG 2000 (33003)", "unknown (12345)".
+// Human-readable name of a compression id: "JPEG", "JPEG 2000 (Aperio YCbCr)", "unknown" (callers
+// add the number where they need it). The pointer is to a static string.
 const char* compression_name(std::uint16_t compression);
 
 // True when decode_tile handles this compression.

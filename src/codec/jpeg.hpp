@@ -1,0 +1,27 @@
+// JPEG (compression 7) through libjpeg(-turbo): TIFF tiles as abbreviated streams plus JPEGTables.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tilestream/codec/codec.hpp"
+
+namespace tilestream::codec {
+
+// Decodes 8-bit JPEG into layout.rows x layout.width x layout.samples interleaved samples.
+// layout.jpeg_tables, when not empty, is read first (tables-only stream). Colour follows
+// layout.photometric: YCbCr (6) is converted to RGB; other 3-component data is taken as RGB as stored.
+// Throws CodecError (libjpeg's message) on corrupt data, warnings included, and on a frame that
+// does not match the layout; UnsupportedError for 12-bit JPEG or 16-bit layouts.
+void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::span<std::byte> dst);
+
+// Abbreviated stream (no tables) of 1- or 3-sample 8-bit pixels; see EncodeOptions.
+std::vector<std::byte> jpeg_encode(std::span<const std::byte> pixels, const TileLayout& layout,
+                                   const EncodeOptions& options);
+
+// Tables-only stream matching jpeg_encode's output for these options.
+std::vector<std::byte> jpeg_tables(std::uint32_t samples, const EncodeOptions& options);
+
+}  // namespace tilestream::codec

@@ -1,0 +1,104 @@
+// The codec table and the public entry points: validation, dispatch by compression id, and the
+// byte order / predictor steps shared by all lossless byte-stream codecs.
+#include "codec/registry.hpp"
+
+#include <array>
+#include <iterator>
+
+#include "codec/byte_order.hpp"
+#include "codec/deflate.hpp"
+#include "codec/jpeg.hpp"
+#include "codec/lzw.hpp"
+#include "codec/packbits.hpp"
+#include "codec/predictor.hpp"
+#include "codec/uncompressed.hpp"
+#include "tilestream/core/error.hpp"
+
+namespace tilestream::codec {
+namespace {
+
+using enum CodecKind;
+
+// One line per compression we know; decode/encode are nullptr where we only know the name.
+constexpr std::array codecs{
+    Codec{compression::none, "none", bytes, uncompressed_decode, uncompressed_encode},
+    Codec{compression::ccitt_rle, "CCITT RLE", bytes, nullptr, nullptr},
+    Codec{compression::ccitt_t4, "CCITT Group 3", bytes, nullptr, nullptr},
+    Codec{compression::ccitt_t6, "CCITT Group 4", bytes, nullptr, nullptr},
+    Codec{compression::lzw, "LZW", bytes, lzw_decode, lzw_encode},
+    Codec{compression::ojpeg, "old-style JPEG", image, nullptr, nullptr},
+    Codec{compression::jpeg, "JPEG", image, jpeg_decode, jpeg_encode},
+    Codec{compression::adobe_deflate, "Adobe deflate", bytes, deflate_decode, deflate_encode},
+    Codec{compression::packbits, "PackBits", bytes, packbits_decode, packbits_encode},
+    Codec{compression::deflate, "deflate", bytes, deflate_decode, deflate_encode},
+    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, nullptr, nullptr},
+    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr},
+    Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr},
+    Codec{compression::lerc, "LERC", bytes, nullptr, nullptr},
+    Codec{compression::lzma, "LZMA", bytes, nullptr, nullptr},
+    Codec{compression::zstd, "zstd", bytes, nullptr, nullptr},
+    Codec{compression::webp, "WebP", image, nullptr, nullptr},
+    Codec{compression::jpegxl, "JPEG XL", image, nullptr, nullptr},
+};
+
+std::string describe(std::uint16_t compression) {
+  return concat(compression_name(compression), " (", compression, ")");
+}
+
+}  // namespace
+
+const Codec* find_codec(std::uint16_t compression) {
+  for (const Codec& codec : codecs) {
+    if (codec.id == compression) return &codec;
+  }
+  return nullptr;
+}
+
+const char* compression_name(std::uint16_t compression) {
+  const Codec* codec = find_codec(compression);
+  return codec != nullptr ? codec->name : "unknown";
+}
+
+bool is_supported(std::uint16_t compression) {
+  const Codec* codec = find_codec(compression);
+  return codec != nullptr && codec->decode != nullptr;
+}
+
+void decode_tile(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                 std::span<std::byte> dst) {
+  check<UsageError>(dst.size() == layout.decoded_bytes(), "decode buffer of ", dst.size(),
+                    " bytes for a tile of ", layout.decoded_bytes(), " bytes");
+  const Codec* codec = find_codec(compression);
+  check<UnsupportedError>(codec != nullptr && codec->decode != nullptr, "compression ",
+                          describe(compression), " is not supported");
+  if (codec->kind == image) {
+    codec->decode(src, layout, dst);  // JPEG carries no predictor (libtiff ignores the tag there)
+    return;
+  }
+  check_predictor(layout.predictor);  // before the work, so an unsupported tile costs nothing
+  codec->decode(src, layout, dst);
+  convert_byte_order(layout, dst);
+  undo_predictor(layout, dst);
+}
+
+std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const std::byte> pixels,
+                                   const TileLayout& layout, const EncodeOptions& options) {
+  check<UsageError>(pixels.size() == layout.decoded_bytes(), "encoding ", pixels.size(),
+                    " bytes as a tile of ", layout.decoded_bytes(), " bytes");
+  const Codec* codec = find_codec(compression);
+  check<UnsupportedError>(codec != nullptr && codec->encode != nullptr, "encoding compression ",
+                          describe(compression), " is not supported");
+  if (codec->kind == image) return codec->encode(pixels, layout, options);
+  check_predictor(layout.predictor);
+  std::vector<std::byte> prepared(pixels.begin(), pixels.end());
+  apply_predictor(layout, prepared);
+  convert_byte_order(layout, prepared);
+  if (compression == compression::none) return prepared;
+  return codec->encode(prepared, layout, options);
+}
+
+std::vector<std::byte> make_jpeg_tables(std::uint32_t samples, const EncodeOptions& options) {
+  return jpeg_tables(samples, options);
+}
+
+}  // namespace tilestream::codec
