@@ -11,6 +11,11 @@
 namespace tilestream {
 
 void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& body) {
+  parallel_for_workers(count, threads, [&](std::size_t i, unsigned) { body(i); });
+}
+
+void parallel_for_workers(std::size_t count, unsigned threads,
+                          const std::function<void(std::size_t, unsigned)>& body) {
   if (count == 0) return;
   const std::size_t workers = std::min<std::size_t>(std::max(1u, threads), count);
   std::atomic<std::size_t> next{0};
@@ -18,12 +23,12 @@ void parallel_for(std::size_t count, unsigned threads, const std::function<void(
   std::exception_ptr first_error;
   std::mutex error_mutex;
 
-  auto work = [&] {
+  auto work = [&](unsigned worker) {
     while (!failed.load(std::memory_order_relaxed)) {
       const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= count) return;
       try {
-        body(i);
+        body(i, worker);
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!first_error) first_error = std::current_exception();
@@ -34,8 +39,8 @@ void parallel_for(std::size_t count, unsigned threads, const std::function<void(
 
   std::vector<std::jthread> pool;
   pool.reserve(workers - 1);
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
+  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work, static_cast<unsigned>(t));
+  work(0);
   pool.clear();  // joins
   if (first_error) std::rethrow_exception(first_error);
 }

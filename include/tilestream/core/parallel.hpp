@@ -11,4 +11,9 @@ namespace tilestream {
 // once all threads have stopped.
 void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& body);
 
+// The same, passing also the worker's number in [0, min(threads, count)), so that each worker can
+// own scratch buffers indexed by it.
+void parallel_for_workers(std::size_t count, unsigned threads,
+                          const std::function<void(std::size_t index, unsigned worker)>& body);
+
 }  // namespace tilestream

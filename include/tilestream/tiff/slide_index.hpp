@@ -34,10 +34,14 @@ struct ImageInfo {
   std::uint16_t planar_config = 1;  // 1 chunky (interleaved), 2 separate planes
   std::uint32_t subfile_type = 0;   // NewSubfileType bits
   std::uint16_t ycbcr_subsampling[2] = {2, 2};
+  bool big_endian = false;          // the file's byte order (16-bit uncompressed samples follow it)
   std::string description;          // ImageDescription
   std::vector<std::byte> jpeg_tables;
   std::vector<std::uint64_t> tile_offsets;      // per tile (or strip), planes one after another
   std::vector<std::uint64_t> tile_byte_counts;
+  // Why this image cannot be read (an unsupported compression, bit depth or sample format), with
+  // file and IFD; empty when it can. The index still lists such images.
+  std::string unsupported_reason;
 
   std::uint32_t tiles_across() const { return static_cast<std::uint32_t>((width + tile_width - 1) / tile_width); }
   std::uint32_t tiles_down() const { return static_cast<std::uint32_t>((height + tile_height - 1) / tile_height); }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what tilestream needs to build and test on Debian 12 (run as root), and a Python
+# virtual environment (.venv) with the reference readers the tests compare against.
+# Skips whatever is already there, so repeated runs are quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build clang libclang-rt-14-dev zlib1g-dev libjpeg-dev
+          libzstd-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+          python3 python3-venv python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest)
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import numpy, tifffile, imagecodecs, openslide, pytest" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check "${python_packages[@]}"
+fi

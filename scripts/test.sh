@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test: installs, builds (release, sanitizers, fuzzers), runs the C++ tests, the Python
+# comparisons against tifffile and OpenSlide, the sanitizer run and a bounded fuzzing run.
+# Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${FUZZ_SECONDS:-60}
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+step "release build"
+scripts/build.sh release
+step "C++ tests (release)"
+ctest --test-dir build/release --output-on-failure -j "$(nproc)" --label-exclude gpu
+
+step "Python comparisons against tifffile and OpenSlide"
+TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q tests/python
+
+step "sanitizer build and tests (ASan + UBSan)"
+scripts/build.sh sanitize
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/sanitize --output-on-failure -j "$(nproc)" --label-exclude gpu
+
+step "fuzzing (${fuzz_seconds} s per target)"
+scripts/build.sh fuzz
+scripts/run-fuzzers.sh "$fuzz_seconds"
+
+step "all tests passed"

@@ -1,0 +1,102 @@
+// `tilestream info FILE [--json]`: levels, associated images, every IFD and the properties.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "tilestream/codec/codec.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/slide/slide.hpp"
+
+namespace tilestream::cli {
+namespace {
+
+nlohmann::ordered_json image_json(const tiff::ImageInfo& im) {
+  return {{"ifd", im.ifd_label},
+          {"ifd_offset", im.ifd_offset},
+          {"width", im.width},
+          {"height", im.height},
+          {"tiled", im.tiled},
+          {"tile_width", im.tile_width},
+          {"tile_height", im.tile_height},
+          {"samples", im.samples},
+          {"dtype", to_string(im.dtype)},
+          {"bits_per_sample", im.bits_per_sample},
+          {"compression", im.compression},
+          {"compression_name", codec::compression_name(im.compression)},
+          {"photometric", im.photometric},
+          {"predictor", im.predictor},
+          {"planar_config", im.planar_config},
+          {"subfile_type", im.subfile_type},
+          {"tiles", im.tile_offsets.size()},
+          {"readable", im.unsupported_reason.empty()},
+          {"unsupported_reason", im.unsupported_reason}};
+}
+
+std::string describe(const tiff::ImageInfo& im) {
+  std::string text = concat(im.width, " x ", im.height, ", ", im.tiled ? "tiles " : "strips ",
+                            im.tile_width, " x ", im.tile_height, ", ", im.samples, " x ",
+                            to_string(im.dtype), ", ", codec::compression_name(im.compression),
+                            im.predictor == 2 ? " + predictor" : "", ", ", im.ifd_label);
+  if (!im.unsupported_reason.empty()) text += "  [cannot read: " + im.unsupported_reason + "]";
+  return text;
+}
+
+void print_info(const std::string& path, bool json) {
+  const slide::Slide slide = slide::Slide::open(path);
+  const tiff::SlideIndex& index = slide.index();
+  if (json) {
+    nlohmann::ordered_json doc{{"path", index.path},
+                               {"vendor", index.vendor},
+                               {"file_size", index.file_size},
+                               {"big_tiff", index.big_tiff},
+                               {"byte_order", index.big_endian ? "big-endian" : "little-endian"}};
+    doc["levels"] = nlohmann::ordered_json::array();
+    for (std::size_t k = 0; k < index.levels.size(); ++k) {
+      auto level = image_json(index.levels[k].image);
+      level["level"] = k;
+      level["downsample"] = index.levels[k].downsample;
+      doc["levels"].push_back(level);
+    }
+    doc["associated"] = nlohmann::ordered_json::array();
+    for (const auto& a : index.associated) {
+      auto item = image_json(a.image);
+      item["name"] = a.name;
+      doc["associated"].push_back(item);
+    }
+    doc["images"] = nlohmann::ordered_json::array();
+    for (const auto& im : index.images) doc["images"].push_back(image_json(im));
+    doc["properties"] = index.properties;
+    std::cout << doc.dump(2) << "\n";
+    return;
+  }
+  std::cout << index.path << ": " << index.vendor << ", " << (index.big_tiff ? "BigTIFF" : "TIFF") << ", "
+            << (index.big_endian ? "big-endian" : "little-endian") << ", " << index.file_size << " bytes\n";
+  std::cout << "levels:\n";
+  for (std::size_t k = 0; k < index.levels.size(); ++k) {
+    std::printf("  %zu: downsample %-8g %s\n", k, index.levels[k].downsample,
+                describe(index.levels[k].image).c_str());
+  }
+  std::cout << "associated images:" << (index.associated.empty() ? " none\n" : "\n");
+  for (const auto& a : index.associated) std::cout << "  " << a.name << ": " << describe(a.image) << "\n";
+  std::cout << "properties:\n";
+  for (const auto& [key, value] : index.properties) {
+    std::string shown = value;
+    for (char& c : shown)
+      if (c == '\r' || c == '\n') c = ' ';
+    std::cout << "  " << key << " = " << shown << "\n";
+  }
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Describe a slide: levels, associated images, properties");
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("FILE", *path, "Slide file (TIFF, BigTIFF, SVS, NDPI)")->required();
+  cmd->add_flag("--json", *json, "Machine-readable output");
+  cmd->callback([path, json] { print_info(*path, *json); });
+}
+
+}  // namespace tilestream::cli

@@ -1,0 +1,49 @@
+// Slide: opening a file into an index, and level / associated-image reads on top of
+// read_image_region.
+#include "tilestream/slide/slide.hpp"
+
+#include "tilestream/core/error.hpp"
+
+namespace tilestream::slide {
+
+Slide Slide::open(const std::string& path) {
+  return open(std::make_shared<io::ReadFile>(path));
+}
+
+Slide Slide::open(std::shared_ptr<const io::ByteSource> source) {
+  auto index = std::make_shared<const tiff::SlideIndex>(tiff::parse_slide_index(*source));
+  return Slide(std::move(source), std::move(index));
+}
+
+const tiff::Level& Slide::level(std::size_t n) const {
+  check<UsageError>(n < index_->levels.size(), index_->path, ": level ", n, " does not exist (the slide has ",
+                    index_->levels.size(), " levels)");
+  return index_->levels[n];
+}
+
+HostImage Slide::read_region(std::size_t level_number, std::uint64_t x, std::uint64_t y,
+                             std::uint64_t width, std::uint64_t height, const ReadOptions& options) const {
+  const tiff::Level& lv = level(level_number);
+  return read_image_region(*source_, lv.image, concat("level ", level_number), x, y, width, height,
+                           options.threads);
+}
+
+HostImage Slide::read_level(std::size_t level_number, const ReadOptions& options) const {
+  const tiff::Level& lv = level(level_number);
+  return read_region(level_number, 0, 0, lv.image.width, lv.image.height, options);
+}
+
+HostImage Slide::read_associated(const std::string& name, const ReadOptions& options) const {
+  for (const tiff::AssociatedImage& a : index_->associated) {
+    if (a.name == name) {
+      return read_image_region(*source_, a.image, "associated image '" + name + "'", 0, 0,
+                               a.image.width, a.image.height, options.threads);
+    }
+  }
+  std::string names;
+  for (const tiff::AssociatedImage& a : index_->associated) names += (names.empty() ? "" : ", ") + a.name;
+  throw UsageError(concat(index_->path, ": no associated image '", name, "' (the slide has: ",
+                          names.empty() ? "none" : names, ")"));
+}
+
+}  // namespace tilestream::slide

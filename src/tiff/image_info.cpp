@@ -1,0 +1,161 @@
+// Validation of one IFD's image tags into an ImageInfo.
+#include "tiff/image_info.hpp"
+
+#include <algorithm>
+
+#include "tilestream/codec/codec.hpp"
+#include "tilestream/core/error.hpp"
+#include "tiff/tags.hpp"
+
+namespace tilestream::tiff::detail {
+namespace {
+
+// Throws FormatError "<file>: <IFD>: <message>".
+template <class... Parts>
+void require(bool ok, const IfdReader& r, const Ifd& ifd, const Parts&... parts) {
+  if (!ok) throw FormatError(concat(r.file(), ": ", ifd.label, ": ", parts...));
+}
+
+std::uint64_t required_uint(const IfdReader& r, const Ifd& ifd, std::uint16_t t) {
+  const auto v = r.uint(ifd, t);
+  require(v.has_value(), r, ifd, "required tag ", tag_name(t), " is missing");
+  return *v;
+}
+
+DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint16_t bits) {
+  const std::uint64_t format = r.uint(ifd, tag::sample_format).value_or(1);
+  if (format != 1 && format != 2) {
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": SampleFormat ", format,
+                                  format == 3 ? " (floating point)" : "",
+                                  " is not supported (unsigned and signed integers are)"));
+  }
+  if (bits != 8 && bits != 16) {
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": BitsPerSample ", bits,
+                                  " is not supported (8 and 16 are)"));
+  }
+  if (format == 2) return bits == 8 ? DType::int8 : DType::int16;
+  return bits == 8 ? DType::uint8 : DType::uint16;
+}
+
+}  // namespace
+
+ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd_number,
+                           const ParseLimits& limits) {
+  ImageInfo im;
+  im.ifd_number = ifd_number;
+  im.ifd_offset = ifd.offset;
+  im.ifd_label = ifd.label;
+  im.big_endian = r.header().big_endian;
+  im.width = required_uint(r, ifd, tag::image_width);
+  im.height = required_uint(r, ifd, tag::image_length);
+  require(im.width > 0 && im.height > 0, r, ifd, "image size ", im.width, " x ", im.height, " is empty");
+  require(im.width <= UINT32_MAX && im.height <= UINT32_MAX && im.width * im.height <= limits.max_image_pixels,
+          r, ifd, "image size ", im.width, " x ", im.height, " is absurd (more than ",
+          limits.max_image_pixels, " pixels)");
+
+  im.samples = static_cast<std::uint32_t>(r.uint(ifd, tag::samples_per_pixel).value_or(1));
+  require(im.samples >= 1 && im.samples <= 16, r, ifd, "SamplesPerPixel ", im.samples,
+          " is out of range (1 to 16)");
+  std::uint64_t bits = 1;
+  if (const Entry* e = ifd.find(tag::bits_per_sample)) {
+    const auto all = r.uints(ifd, *e);
+    require(!all.empty(), r, ifd, "BitsPerSample has no values");
+    bits = all.front();
+    for (const auto b : all) {
+      if (b != bits) throw UnsupportedError(concat(r.file(), ": ", ifd.label,
+                                                   ": samples with different BitsPerSample are not supported"));
+    }
+  }
+  im.bits_per_sample = static_cast<std::uint16_t>(std::min<std::uint64_t>(bits, 65535));
+  im.compression = static_cast<std::uint16_t>(r.uint(ifd, tag::compression).value_or(1));
+  im.photometric = static_cast<std::uint16_t>(
+      r.uint(ifd, tag::photometric).value_or(im.samples >= 3 ? codec::photometric::rgb : 1));
+  im.predictor = static_cast<std::uint16_t>(r.uint(ifd, tag::predictor).value_or(1));
+  im.planar_config = static_cast<std::uint16_t>(r.uint(ifd, tag::planar_config).value_or(1));
+  require(im.planar_config == 1 || im.planar_config == 2, r, ifd, "PlanarConfiguration ",
+          im.planar_config, " is invalid (1 or 2)");
+  im.subfile_type = static_cast<std::uint32_t>(r.uint(ifd, tag::new_subfile_type).value_or(0));
+  im.description = r.text(ifd, tag::image_description).value_or("");
+  if (const Entry* e = ifd.find(tag::ycbcr_subsampling); e != nullptr && e->count >= 2) {
+    const auto v = r.uints(ifd, *e);
+    im.ycbcr_subsampling[0] = static_cast<std::uint16_t>(std::min<std::uint64_t>(v[0], 65535));
+    im.ycbcr_subsampling[1] = static_cast<std::uint16_t>(std::min<std::uint64_t>(v[1], 65535));
+  }
+  if (const Entry* e = ifd.find(tag::jpeg_tables)) im.jpeg_tables = r.raw(ifd, *e);
+
+  const Entry* offsets;
+  const Entry* counts;
+  if (ifd.find(tag::tile_width) != nullptr || ifd.find(tag::tile_offsets) != nullptr) {
+    im.tiled = true;
+    const std::uint64_t tw = required_uint(r, ifd, tag::tile_width);
+    const std::uint64_t th = required_uint(r, ifd, tag::tile_length);
+    require(tw > 0 && th > 0 && tw <= 65536 && th <= 65536, r, ifd, "tile size ", tw, " x ", th,
+            " is invalid (1 to 65536)");
+    im.tile_width = static_cast<std::uint32_t>(tw);
+    im.tile_height = static_cast<std::uint32_t>(th);
+    offsets = ifd.find(tag::tile_offsets);
+    counts = ifd.find(tag::tile_byte_counts);
+    require(offsets != nullptr, r, ifd, "tiled image without TileOffsets");
+    require(counts != nullptr, r, ifd, "tiled image without TileByteCounts");
+  } else {
+    im.tiled = false;
+    im.tile_width = static_cast<std::uint32_t>(im.width);
+    const std::uint64_t rows = r.uint(ifd, tag::rows_per_strip).value_or(im.height);
+    require(rows > 0, r, ifd, "RowsPerStrip is 0");
+    im.tile_height = static_cast<std::uint32_t>(std::min(rows, im.height));
+    offsets = ifd.find(tag::strip_offsets);
+    counts = ifd.find(tag::strip_byte_counts);
+    require(offsets != nullptr, r, ifd, "image has neither TileOffsets nor StripOffsets");
+    require(counts != nullptr, r, ifd, "stripped image without StripByteCounts");
+  }
+
+  const char* unit = im.tiled ? "tile" : "strip";
+  const std::uint64_t chunk_bytes = std::uint64_t{im.tile_width} * im.tile_height *
+                                    im.samples_per_chunk() * std::max<std::uint64_t>(1, bits / 8);
+  require(chunk_bytes <= limits.max_tile_bytes, r, ifd, "a decoded ", unit, " of ", im.tile_width,
+          " x ", im.tile_height, " would need ", chunk_bytes, " bytes (limit ", limits.max_tile_bytes, ")");
+  const std::uint64_t expected = std::uint64_t{im.tiles_across()} * im.tiles_down() * im.planes();
+  require(expected <= limits.max_tiles_per_image, r, ifd, "image needs ", expected, " ", unit,
+          "s, more than allowed (", limits.max_tiles_per_image, ")");
+  require(offsets->count >= expected, r, ifd, tag_name(offsets->tag), " has ", offsets->count,
+          " entries but the image needs ", expected, " ", unit, "s");
+  require(counts->count == offsets->count, r, ifd, tag_name(counts->tag), " has ", counts->count,
+          " entries but ", tag_name(offsets->tag), " has ", offsets->count);
+  im.tile_offsets = r.uints(ifd, *offsets);
+  im.tile_byte_counts = r.uints(ifd, *counts);
+  im.tile_offsets.resize(expected);
+  im.tile_byte_counts.resize(expected);
+
+  const std::uint64_t file_size = r.file_size();
+  for (std::size_t i = 0; i < expected; ++i) {
+    const std::uint64_t offset = im.tile_offsets[i], count = im.tile_byte_counts[i];
+    if (count == 0) continue;  // a sparse (never written) tile: reads as zeros, as libtiff and tifffile do
+    require(offset <= file_size && count <= file_size - offset, r, ifd, unit, " ", i, " at offset ",
+            offset, " with ", count, " bytes extends past the end of the file (", file_size,
+            " bytes): the file is truncated or the index is corrupt");
+  }
+
+  // Readability: decided here, reported when someone reads the image, so that one odd image
+  // (a 1-bit label, a JPEG 2000 macro) does not keep the rest of the slide from opening.
+  try {
+    im.dtype = sample_type(r, ifd, static_cast<std::uint16_t>(bits));
+    if (!codec::is_supported(im.compression)) {
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": compression ",
+                                    codec::compression_name(im.compression), " (", im.compression,
+                                    ") is not supported"));
+    }
+    if (im.photometric == codec::photometric::ycbcr && im.compression != codec::compression::jpeg &&
+        (im.ycbcr_subsampling[0] != 1 || im.ycbcr_subsampling[1] != 1)) {
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label,
+                                    ": subsampled YCbCr outside JPEG is not supported"));
+    }
+    if (im.compression == codec::compression::jpeg && im.planar_config == 2 && im.samples > 1) {
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": JPEG with separate planes is not supported"));
+    }
+  } catch (const UnsupportedError& e) {
+    im.unsupported_reason = e.what();
+  }
+  return im;
+}
+
+}  // namespace tilestream::tiff::detail
