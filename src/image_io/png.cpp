@@ -23,7 +23,8 @@ void write_chunk(io::WriteFile& file, const char type[4], std::span<const std::b
   put_u32(head, static_cast<std::uint32_t>(data.size()));
   for (int i = 0; i < 4; ++i) head.push_back(static_cast<std::byte>(type[i]));
   uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(type), 4);
-  crc = crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size());
+  // A null buffer would make zlib return the initial value instead of continuing the CRC.
+  if (!data.empty()) crc = crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size());
   std::vector<std::byte> tail;
   put_u32(tail, static_cast<std::uint32_t>(crc));
   file.append(head);
