@@ -6,9 +6,7 @@
 
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE
-#include <cstring>
 #include <new>
-#include <string>
 
 #include <jpeglib.h>
 // jerror.h after jpeglib.h: it needs its types.
