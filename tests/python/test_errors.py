@@ -1,0 +1,330 @@
+# CLI error behaviour, as data: each case is a file (real or generated, possibly mutated), a command
+# and the exit status and message parts a user needs (the file, the level, the tile, the codec).
+import struct
+
+import numpy as np
+import pytest
+import tifffile
+
+from conftest import TESTDATA
+
+SVS = TESTDATA / 'aperio' / 'CMU-1-Small-Region.svs'
+
+
+def error_line(result):
+    """The single 'tilestream: <kind>: ...' line every failure must print."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f'want one line on stderr, got: {result.stderr!r}'
+    assert lines[0].startswith('tilestream: '), lines[0]
+    return lines[0]
+
+
+def assert_fails(result, returncode, *parts):
+    assert result.returncode == returncode, f'exit {result.returncode}, want {returncode}: {result.stderr}'
+    line = error_line(result)
+    for part in parts:
+        assert str(part) in line, f'{part!r} not in {line!r}'
+    return line
+
+
+def image(height=100, width=130, samples=3, dtype=np.uint8):
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([(x * 3 + y * s) % 251 for s in range(1, samples + 1)], axis=-1).astype(dtype)
+
+
+def write_tiff(path, compression=None, **kwargs):
+    kwargs.setdefault('tile', (64, 64))
+    tifffile.imwrite(path, image(), photometric='rgb', compression=compression, metadata=None, **kwargs)
+    return path
+
+
+def patch_compression(path, code):
+    """Rewrites the Compression tag of the first IFD in place (the value sits in the entry)."""
+    with tifffile.TiffFile(path) as tf:
+        tag = tf.pages[0].tags['Compression']
+        order = tf.byteorder
+    data = bytearray(path.read_bytes())
+    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack(order + 'H', code)
+    path.write_bytes(bytes(data))
+    return path
+
+
+# --- unsupported compressions: info lists them as unreadable, read names the codec and level ---
+
+WRITTEN_UNSUPPORTED = [  # tifffile compression, code, name tilestream should give
+    ('zstd', 50000, 'zstd'),
+    ('webp', 50001, 'WebP'),
+    ('jpeg2000', 34712, 'JPEG 2000'),
+    ('jpegxl', 50002, 'JPEG XL'),
+    ('lzma', 34925, 'LZMA'),
+]
+PATCHED_UNSUPPORTED = [  # code patched into a deflate file, byte order, name
+    (33003, '<', 'JPEG 2000'),
+    (33003, '>', 'JPEG 2000'),
+    (33005, '<', 'JPEG 2000'),
+    (34712, '>', 'JPEG 2000'),
+    (65000, '<', '65000'),
+]
+
+
+def check_unsupported(cli, path, code, name, level=0):
+    info = cli.info(path)
+    entry = info['levels'][level]
+    assert entry['compression'] == code
+    assert not entry['readable']
+    assert name in entry['compression_name'] or name in entry['unsupported_reason']
+    assert str(code) in entry['unsupported_reason']
+    text = cli.check('info', path).stdout  # the plain listing says so too
+    assert 'cannot read' in text and str(code) in text
+    result = cli.run('read', path, '--level', level, '-o', path.with_suffix('.npy'))
+    assert_fails(result, 1, path.name, name, f'level {level}', 'not supported')
+    assert not path.with_suffix('.npy').exists()
+
+
+@pytest.mark.parametrize('compression,code,name', WRITTEN_UNSUPPORTED, ids=[c[0] for c in WRITTEN_UNSUPPORTED])
+def test_unsupported_compression_written(cli, tmp_path, compression, code, name):
+    path = tmp_path / f'{compression}.tif'
+    try:
+        write_tiff(path, compression)
+    except Exception as e:  # imagecodecs built without this encoder
+        pytest.skip(f'tifffile cannot write {compression}: {e}')
+    check_unsupported(cli, path, code, name)
+
+
+@pytest.mark.parametrize('code,byteorder,name', PATCHED_UNSUPPORTED,
+                         ids=[f'{c}-{"be" if b == ">" else "le"}' for c, b, _ in PATCHED_UNSUPPORTED])
+def test_unsupported_compression_patched(cli, tmp_path, code, byteorder, name):
+    path = patch_compression(write_tiff(tmp_path / 'patched.tif', 'adobe_deflate', byteorder=byteorder), code)
+    check_unsupported(cli, path, code, name)
+
+
+def test_unsupported_level_does_not_hide_readable_ones(cli, tmp_path):
+    path = tmp_path / 'mixed.tif'
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(image(), photometric='rgb', tile=(64, 64), compression='adobe_deflate', metadata=None)
+        tw.write(image(50, 65), photometric='rgb', tile=(64, 64), compression='adobe_deflate', subfiletype=1)
+    with tifffile.TiffFile(path) as tf:
+        tag = tf.pages[1].tags['Compression']
+    data = bytearray(path.read_bytes())
+    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack('<H', 33003)
+    path.write_bytes(bytes(data))
+    check_unsupported(cli, path, 33003, 'JPEG 2000', level=1)
+    out = tmp_path / 'level0.npy'
+    cli.check('read', path, '--level', 0, '-o', out)
+    assert np.array_equal(np.load(out), image())
+
+
+# --- files that are missing, not TIFF, truncated or corrupt ---
+
+def truncated_half(source):
+    def make(tmp_path):
+        if not source.is_file():
+            pytest.skip(f'{source} absent')
+        path = tmp_path / f'half-{source.name}'
+        data = source.read_bytes()
+        path.write_bytes(data[:len(data) // 2])
+        return path
+    return make
+
+
+def tile_data_cut(compression):
+    """tifffile puts the IFD first, so cutting the file keeps the index and loses tiles."""
+    def make(tmp_path):
+        path = write_tiff(tmp_path / f'cut-{compression}.tif', compression)
+        data = path.read_bytes()
+        path.write_bytes(data[:len(data) * 2 // 3])
+        return path
+    return make
+
+
+def tile_corrupted(compression, splice):
+    """Overwrites bytes inside tile 3 (column 3, row 0): `splice(tile bytes) -> new tile bytes`."""
+    def make(tmp_path):
+        path = write_tiff(tmp_path / f'corrupt-{compression}.tif', compression, tile=(32, 32))
+        with tifffile.TiffFile(path) as tf:
+            offset, count = tf.pages[0].dataoffsets[3], tf.pages[0].databytecounts[3]
+        data = bytearray(path.read_bytes())
+        data[offset:offset + count] = splice(bytes(data[offset:offset + count]))
+        path.write_bytes(bytes(data))
+        return path
+    return make
+
+
+def first_ifd_past_end(tmp_path):
+    path = write_tiff(tmp_path / 'bad-ifd-offset.tif', 'adobe_deflate')
+    data = bytearray(path.read_bytes())
+    data[4:8] = struct.pack('<I', len(data) + 1000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def bad_magic(tmp_path):
+    path = write_tiff(tmp_path / 'bad-magic.tif')
+    data = bytearray(path.read_bytes())
+    data[2:4] = struct.pack('<H', 41)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def bytes_file(name, content):
+    def make(tmp_path):
+        path = tmp_path / name
+        path.write_bytes(content)
+        return path
+    return make
+
+
+def zero_middle(tile):
+    return tile[:len(tile) // 4] + b'\x00' * (len(tile) // 2) + tile[len(tile) // 4 + len(tile) // 2:]
+
+
+def eoi_middle(tile):
+    return tile[:len(tile) // 2] + b'\xff\xd9' + tile[len(tile) // 2 + 2:]
+
+
+BROKEN_FILES = {  # name: (maker, command, exit status, message parts besides the file name)
+    'nonexistent': (lambda tmp: tmp / 'no-such-slide.svs', 'info', 1, ['No such file']),
+    'nonexistent-read': (lambda tmp: tmp / 'no-such-slide.svs', 'read', 1, ['No such file']),
+    'directory': (lambda tmp: tmp, 'info', 1, ['not a regular file']),
+    'empty': (bytes_file('empty.tif', b''), 'info', 1, ['not a TIFF']),
+    'text': (bytes_file('notes.tif', b'these are not the pixels you are looking for\n' * 20), 'info', 1,
+             ['not a TIFF']),
+    'png-named-tif': (bytes_file('image.tif', b'\x89PNG\r\n\x1a\n' + bytes(200)), 'read', 1, ['not a TIFF']),
+    'bad-magic': (bad_magic, 'info', 1, ['format error']),
+    'first-ifd-past-end': (first_ifd_past_end, 'info', 1, ['format error', 'IFD 0']),
+    'svs-cut-in-half-info': (truncated_half(SVS), 'info', 1, ['format error']),
+    'svs-cut-in-half-read': (truncated_half(SVS), 'read', 1, ['format error']),
+    'tiles-cut-deflate': (tile_data_cut('adobe_deflate'), 'read', 1, ['truncated']),
+    'tiles-cut-raw': (tile_data_cut(None), 'read', 1, ['truncated']),
+    'corrupt-deflate-tile': (tile_corrupted('adobe_deflate', zero_middle), 'read', 1,
+                             ['codec error', 'level 0', 'tile 3', 'deflate']),
+    'corrupt-lzw-tile': (tile_corrupted('lzw', zero_middle), 'read', 1, ['codec error', 'level 0', 'tile 3', 'LZW']),
+    'corrupt-packbits-tile': (tile_corrupted('packbits', lambda t: t[:len(t) // 3] + b'\x7f' * (len(t) - len(t) // 3)),
+                              'read', 1, ['codec error', 'level 0', 'tile 3', 'PackBits']),
+    'corrupt-jpeg-tile': (tile_corrupted('jpeg', eoi_middle), 'read', 1, ['codec error', 'level 0', 'tile 3', 'JPEG']),
+}
+
+
+@pytest.mark.parametrize('maker,command,returncode,parts', BROKEN_FILES.values(), ids=BROKEN_FILES.keys())
+def test_broken_file(cli, tmp_path, maker, command, returncode, parts):
+    path = maker(tmp_path)
+    args = ['info', path] if command == 'info' else ['read', path, '-o', tmp_path / 'out.npy']
+    assert_fails(cli.run(*args), returncode, path.name, *parts)
+    assert not (tmp_path / 'out.npy').exists()
+    assert not (tmp_path / 'out.npy.partial').exists()
+
+
+# --- bad arguments ---
+
+@pytest.fixture
+def slide(tmp_path):
+    """A small two-level RGB slide with a label, so that argument errors do not depend on testdata."""
+    path = tmp_path / 'slide.tif'
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(image(), photometric='rgb', tile=(64, 64), compression='adobe_deflate', metadata=None)
+        tw.write(image(50, 65), photometric='rgb', tile=(64, 64), compression='adobe_deflate', subfiletype=1)
+    return path
+
+
+BAD_READ_ARGS = {  # name: (arguments after FILE, exit status, message parts)
+    'level-99': (['--level', '99'], 2, ['usage error', 'level 99', 'does not exist', '2 levels']),
+    'level-negative': (['--level', '-1'], 2, ['-1']),
+    'region-outside': (['--region', '100,90,50,20'], 2, ['usage error', 'outside', '130 x 100']),
+    'region-far-outside': (['--region', '5000,5000,1,1'], 2, ['usage error', 'outside']),
+    'region-on-level-1-outside': (['--level', '1', '--region', '0,0,66,10'], 2, ['usage error', 'level 1', 'outside']),
+    'region-empty': (['--region', '0,0,0,10'], 2, ['usage error', 'empty region']),
+    'region-garbage': (['--region', 'abc'], 2, ['usage error', '--region', "'abc'"]),
+    'region-three-numbers': (['--region', '1,2,3'], 2, ['usage error', '--region', "'1,2,3'"]),
+    'region-five-numbers': (['--region', '1,2,3,4,5'], 2, ['usage error', '--region', 'trailing']),
+    'region-negative': (['--region', '-1,2,3,4'], 2, ['usage error', '--region', 'non-negative']),
+    'associated-missing': (['--associated', 'label'], 2, ['usage error', "no associated image 'label'"]),
+    'threads-zero': (['--threads', '0'], 2, ['--threads']),
+    'unknown-option': (['--bogus'], 2, ['--bogus']),
+}
+
+
+@pytest.mark.parametrize('extra,returncode,parts', BAD_READ_ARGS.values(), ids=BAD_READ_ARGS.keys())
+def test_bad_read_arguments(cli, slide, tmp_path, extra, returncode, parts):
+    out = tmp_path / 'out.npy'
+    line = assert_fails(cli.run('read', slide, *extra, '-o', out), returncode, *parts)
+    assert '18446744073709551615' not in line  # a negative number must not wrap around
+    assert not out.exists()
+
+
+@pytest.mark.parametrize('name', ['out.jpg', 'out.tif', 'out', 'out.NPY.txt'])
+def test_unknown_output_extension(cli, slide, tmp_path, name):
+    out = tmp_path / name
+    assert_fails(cli.run('read', slide, '-o', out), 2, 'usage error', name, '.npy or .png')
+    assert not out.exists()
+
+
+def test_png_of_signed_samples_is_refused(cli, tmp_path):
+    path = tmp_path / 'int16.tif'
+    tifffile.imwrite(path, image(samples=1, dtype=np.int16)[..., 0] - 100, photometric='minisblack')
+    out = tmp_path / 'out.png'
+    assert_fails(cli.run('read', path, '-o', out), 2, 'usage error', 'PNG cannot hold signed samples', 'int16')
+    assert not out.exists()
+
+
+def test_output_into_missing_folder(cli, slide, tmp_path):
+    out = tmp_path / 'no-such-folder' / 'out.npy'
+    assert_fails(cli.run('read', slide, '-o', out), 1, 'I/O error', 'no-such-folder', 'No such file')
+
+
+def test_associated_and_region_conflict(cli, testdata, tmp_path):
+    out = tmp_path / 'out.npy'
+    assert_fails(cli.run('read', SVS, '--associated', 'label', '--region', '0,0,1,1', '-o', out), 2,
+                 'usage error', '--region', '--associated')
+    assert not out.exists()
+
+
+def test_associated_and_level_conflict(cli, testdata, tmp_path):
+    # --level is meaningless with --associated; reading the label while the user asked for level 1 hides a mistake.
+    out = tmp_path / 'out.npy'
+    assert_fails(cli.run('read', SVS, '--associated', 'label', '--level', '1', '-o', out), 2, '--level', '--associated')
+
+
+BAD_CLI = {  # name: (arguments, exit status, message parts)
+    'no-subcommand': ([], 2, ['subcommand']),
+    'unknown-subcommand': (['bogus'], 2, ['bogus']),
+    'info-without-file': (['info'], 2, ['FILE']),
+    'read-without-output': (['read', str(SVS)], 2, ['--output']),
+    'info-unknown-option': (['info', str(SVS), '--bogus'], 2, ['--bogus']),
+}
+
+
+@pytest.mark.parametrize('args,returncode,parts', BAD_CLI.values(), ids=BAD_CLI.keys())
+def test_command_line_parse_errors(cli, args, returncode, parts):
+    """Usage errors found by the argument parser follow the same one-line format and exit status 2."""
+    assert_fails(cli.run(*args), returncode, *parts)
+
+
+BAD_SYNTH_ARGS = {  # name: (arguments, message parts)
+    'tile-not-multiple-of-16': (['--tile', '100'], ['tile size 100', 'multiple of 16']),
+    'samples-2': (['--samples', '2'], ['samples', '2']),
+    'compression-unknown': (['--compression', 'zstd'], ['--compression', "'zstd'"]),
+    'dtype-float': (['--dtype', 'float32'], ['--dtype', "'float32'"]),
+    'quality-0': (['--quality', '0'], ['quality', '0']),
+    'quality-101': (['--quality', '101'], ['quality', '101']),
+    'size-garbage': (['--size', '10by10'], ['--size', "'10by10'"]),
+    'size-zero': (['--size', '0x10'], ['--size', "'0x10'"]),
+    'jpeg-uint16': (['--compression', 'jpeg', '--dtype', 'uint16'], ['JPEG', 'uint16']),
+    'jpeg-predictor': (['--compression', 'jpeg', '--predictor'], ['predictor', 'JPEG']),
+    'jpeg-rgba': (['--compression', 'jpeg', '--samples', '4'], ['JPEG', '4-sample']),
+    'jpeg-strips-not-multiple-of-16': (['--compression', 'jpeg', '--strips', '20'], ['JPEG strips', '20']),
+    'strips-zero': (['--compression', 'none', '--strips', '0'], ['--strips']),
+}
+
+
+@pytest.mark.parametrize('args,parts', BAD_SYNTH_ARGS.values(), ids=BAD_SYNTH_ARGS.keys())
+def test_bad_synth_arguments(cli, tmp_path, args, parts):
+    out = tmp_path / 'synth.tif'
+    defaults = [] if '--size' in args else ['--size', '100x100']
+    assert_fails(cli.run('synth', out, *defaults, *args), 2, 'usage error', *parts)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no partial file left behind
+
+
+def test_synth_into_missing_folder(cli, tmp_path):
+    out = tmp_path / 'no-such-folder' / 'synth.tif'
+    assert_fails(cli.run('synth', out, '--size', '100x100'), 1, 'I/O error', 'no-such-folder')

@@ -1,0 +1,90 @@
+# Thin wrapper around the tilestream command line and the reference decoders (tifffile) that the
+# Python tests compare it with. Every image is handled as (height, width, samples).
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    def __init__(self, binary: Path):
+        self.binary = binary
+
+    def run(self, *args, timeout: float = 120) -> Result:
+        proc = subprocess.run([str(self.binary), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def check(self, *args) -> Result:
+        result = self.run(*args)
+        assert result.returncode == 0, f'tilestream {" ".join(map(str, args))} failed ({result.returncode}): {result.stderr}'
+        return result
+
+    def info(self, path) -> dict:
+        return json.loads(self.check('info', path, '--json').stdout)
+
+    def read(self, path, *options, suffix: str = '.npy') -> np.ndarray:
+        """Runs `tilestream read PATH OPTIONS -o TMP.npy` and returns the decoded array."""
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f'out{suffix}'
+            self.check('read', path, *options, '-o', out)
+            if suffix == '.npy':
+                return np.load(out)
+            return out.read_bytes()
+
+    def read_level(self, path, level: int, region=None, threads=None) -> np.ndarray:
+        options = ['--level', level]
+        if region is not None:
+            options += ['--region', ','.join(map(str, region))]
+        if threads is not None:
+            options += ['--threads', threads]
+        return self.read(path, *options)
+
+
+def as_hws(array: np.ndarray, planar_separate: bool = False) -> np.ndarray:
+    """Reference arrays in tilestream's (height, width, samples) layout."""
+    if array.ndim == 2:
+        return array[..., np.newaxis]
+    if planar_separate:
+        return np.moveaxis(array, 0, -1)
+    return array
+
+
+def reference_at(path, ifd_offset: int) -> np.ndarray:
+    """tifffile's decoding of the IFD at `ifd_offset`, as (height, width, samples)."""
+    with tifffile.TiffFile(path) as tf:
+        tf.filehandle.seek(ifd_offset)
+        page = tifffile.TiffPage(tf, index=0)
+        return as_hws(page.asarray(), planar_separate=page.planarconfig == 2 and page.samplesperpixel > 1)
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max(initial=0))
+
+
+def assert_pixels(got: np.ndarray, want: np.ndarray, tolerance: int, what: str) -> None:
+    assert got.shape == want.shape, f'{what}: shape {got.shape}, want {want.shape}'
+    assert got.dtype == want.dtype, f'{what}: dtype {got.dtype}, want {want.dtype}'
+    if tolerance == 0:
+        if not np.array_equal(got, want):
+            bad = np.argwhere(got != want)
+            y, x, s = bad[0]
+            raise AssertionError(f'{what}: {len(bad)} samples differ, first at y={y} x={x} s={s}: '
+                                 f'got {got[y, x, s]}, want {want[y, x, s]}')
+    else:
+        diff = max_abs_diff(got, want)
+        assert diff <= tolerance, f'{what}: max |diff| {diff} > {tolerance}'
+
+
+def tolerance_for(compression_name: str) -> int:
+    return 2 if 'JPEG' in compression_name.upper() else 0
