@@ -35,6 +35,12 @@ constexpr float nucleus_mean_area = 3.14159265f * (nucleus_min_radius * nucleus_
                                                    nucleus_min_radius * nucleus_max_radius +
                                                    nucleus_max_radius * nucleus_max_radius) / 3.0f;
 
+// Fibre table cells along and across the fibres (level-0 pixels) and their direction (~28 deg).
+constexpr float fibre_along = 26.0f;
+constexpr float fibre_across = 4.0f;
+constexpr float fibre_cos = 0.883f;
+constexpr float fibre_sin = 0.469f;
+
 struct Rgb {
   float r, g, b;
 };
@@ -74,9 +80,9 @@ std::uint8_t to_u8(float v) {
 
 SlidePattern::SlidePattern(std::uint64_t seed) : seed_(mix64(seed ^ 0x5EED5EED5EEDull)) {
   // cell sizes (level-0 pixels) and blur passes: tissue coarse / medium / ragged edge,
-  // cellularity, stroma fibres.
-  constexpr float cells[5] = {700.0f, 150.0f, 22.0f, 170.0f, 7.0f};
-  constexpr int blur_passes[5] = {3, 2, 1, 2, 1};
+  // cellularity, stroma fibres (the fibre table is sampled on rotated, stretched axes instead).
+  constexpr float cells[5] = {700.0f, 150.0f, 22.0f, 170.0f, 1.0f};
+  constexpr int blur_passes[5] = {3, 2, 1, 2, 2};
   constexpr unsigned n = table_size;
   for (std::size_t t = 0; t < tables_.size(); ++t) {
     NoiseTable& table = tables_[t];
@@ -116,8 +122,8 @@ void SlidePattern::render_rgb_row(unsigned level, std::uint64_t x0, std::uint64_
     const float* row0;
     const float* row1;
     float fy, inv_cell, keep;
-  } f[5];
-  for (std::size_t t = 0; t < tables_.size(); ++t) {
+  } f[4];
+  for (std::size_t t = 0; t < 4; ++t) {
     const NoiseTable& table = tables_[t];
     const float v = Y / table.cell;
     const auto iy = static_cast<std::int64_t>(v);
@@ -125,8 +131,24 @@ void SlidePattern::render_rgb_row(unsigned level, std::uint64_t x0, std::uint64_
     f[t].row0 = table.values.data() + (iy & table_mask) * table_size;
     f[t].row1 = table.values.data() + ((iy + 1) & table_mask) * table_size;
     f[t].inv_cell = 1.0f / table.cell;
-    f[t].keep = clamp01((table.cell / scale - 1.5f) / 2.0f);
+    f[t].keep = clamp01(table.cell / scale - 0.5f);  // kept while a cell spans >= 1.5 pixels
   }
+  // Stroma fibres: the fibre table stretched along a slanted direction (wavy collagen streaks),
+  // looked up in 2-D because its rows are not the image rows.
+  const float* fibres = tables_[4].values.data();
+  const float fibre_keep = clamp01((fibre_across / scale - 1.5f) / 2.0f);
+  const float fu_y = Y * fibre_sin / fibre_along, fv_y = Y * fibre_cos / fibre_across;
+  auto fibre_field = [&](float X) {
+    const float u = X * (fibre_cos / fibre_along) + fu_y + 65536.0f;  // keeps both positive
+    const float v = fv_y - X * (fibre_sin / fibre_across) + 65536.0f;
+    const auto iu = static_cast<std::int64_t>(u), iv = static_cast<std::int64_t>(v);
+    const float du = u - static_cast<float>(iu), dv = v - static_cast<float>(iv);
+    const float* r0 = fibres + (iv & table_mask) * table_size;
+    const float* r1 = fibres + ((iv + 1) & table_mask) * table_size;
+    const std::size_t i0 = iu & table_mask, i1 = (iu + 1) & table_mask;
+    const float value = lerp(lerp(r0[i0], r0[i1], du), lerp(r1[i0], r1[i1], du), dv);
+    return 0.5f + (value - 0.5f) * fibre_keep;
+  };
   auto field = [&](const RowField& rf, float X) {
     const float u = X * rf.inv_cell;
     const auto ix = static_cast<std::int64_t>(u);
@@ -140,6 +162,8 @@ void SlidePattern::render_rgb_row(unsigned level, std::uint64_t x0, std::uint64_
   // Nuclei sampling mode: soft disks for fine levels, footprint coverage for middle levels, the
   // mean density for coarse ones.
   const bool disk_mode = scale <= 2.0f;
+  // The shape field changes by ~1e-3 per level-0 pixel: a tissue edge ~1.5 pixels wide at any level.
+  const float edge_sharpness = std::max(12.0f, 400.0f / scale);
   const bool mean_mode = scale >= 32.0f;
   const auto ncy = static_cast<std::int64_t>(Y / nucleus_cell);
   std::int64_t cached_cx = -1;
@@ -151,19 +175,19 @@ void SlidePattern::render_rgb_row(unsigned level, std::uint64_t x0, std::uint64_
     const float X = (static_cast<float>(x) + 0.5f) * scale;
 
     const float shape = 0.62f * field(f[0], X) + 0.27f * field(f[1], X) + 0.11f * field(f[2], X);
-    const float tissue = clamp01((shape - 0.53f) * 30.0f);  // soft edge of the tissue mask
+    const float tissue = clamp01((shape - 0.53f) * edge_sharpness);  // edge ~1.5 pixels wide
     const float depth = clamp01((shape - 0.53f) * 5.0f);    // denser stain away from the edge
     const float cellularity = field(f[3], X);
 
     float r = background.r, g = background.g, b = background.b;
     if (tissue > 0.0f) {
-      const float fibre = field(f[4], X);
+      const float fibre = fibre_field(X);
       const float eosin = tissue * clamp01(0.30f + 0.45f * fibre + 0.30f * depth - 0.15f * cellularity);
       r = lerp(r, eosin_dense.r, eosin);
       g = lerp(g, eosin_dense.g, eosin);
       b = lerp(b, eosin_dense.b, eosin);
 
-      const float probability = clamp01(0.08f + 1.6f * (cellularity - 0.45f) + 0.25f * depth);
+      const float probability = clamp01(0.12f + 1.8f * (cellularity - 0.42f) + 0.2f * depth);
       const auto threshold = static_cast<std::uint32_t>(probability * 65536.0f);
       float cover = 0.0f;
       if (disk_mode) {

@@ -117,22 +117,20 @@ SynthResult write_synthetic_slide(const std::string& path, const SynthOptions& o
   const unsigned threads = resolve_threads(o.threads);
   const SlidePattern pattern(o.seed);
 
+  tiff::PageSpec base;
+  base.samples = o.samples;
+  base.dtype = o.dtype;
+  base.tiled = o.tiled;
+  base.tile_width = base.tile_height = o.tile;
+  base.rows_per_strip = o.rows_per_strip;
+  base.compression = o.compression;
+  base.predictor = o.predictor ? 2 : 1;
+  base.encode.jpeg_quality = o.jpeg_quality;
+
   tiff::TiffWriter writer(path, tiff::WriterOptions{result.big_tiff, o.big_endian});
-  for (std::size_t k = 0; k < result.levels.size(); ++k) {
-    tiff::PageSpec page;
-    page.width = result.levels[k].width;
-    page.height = result.levels[k].height;
-    page.samples = o.samples;
-    page.dtype = o.dtype;
-    page.tiled = o.tiled;
-    page.tile_width = page.tile_height = o.tile;
-    page.rows_per_strip = o.rows_per_strip;
-    page.compression = o.compression;
-    page.predictor = o.predictor ? 2 : 1;
-    page.encode.jpeg_quality = o.jpeg_quality;
-    page.subfile_type = k == 0 ? 0 : 1;
-    if (k == 0 && o.aperio_description) page.description = aperio_description(o);
-    const auto level = static_cast<unsigned>(k);
+  auto add = [&](tiff::PageSpec page, unsigned level, LevelSize size) {
+    page.width = size.width;
+    page.height = size.height;
     writer.add_page(
         page,
         [&](std::uint64_t x0, std::uint64_t y0, std::uint32_t width, std::uint32_t rows,
@@ -140,6 +138,36 @@ SynthResult write_synthetic_slide(const std::string& path, const SynthOptions& o
           pattern.render(level, x0, y0, width, rows, o.samples, o.dtype, pixels);
         },
         threads);
+  };
+  const std::string aperio_header = "Aperio Image Library v12.0.15 \r\n";
+  for (std::size_t k = 0; k < result.levels.size(); ++k) {
+    tiff::PageSpec page = base;
+    const auto level = static_cast<unsigned>(k);
+    if (!o.aperio_description) {
+      page.subfile_type = k == 0 ? 0 : 1;
+      add(page, level, result.levels[k]);
+      continue;
+    }
+    // Aperio layout: reduced levels are plain pages (NewSubfileType 0) and the second page is a
+    // stripped thumbnail, which is what readers of SVS (openslide, tifffile) expect.
+    page.description = k == 0 ? aperio_description(o)
+                              : concat(aperio_header, o.width, "x", o.height, " [0,0 ", o.width, "x",
+                                       o.height, "] (", o.tile, "x", o.tile, ") -> ",
+                                       result.levels[k].width, "x", result.levels[k].height, " ",
+                                       aperio_compression_label(o));
+    add(page, level, result.levels[k]);
+    if (k == 0) {
+      unsigned thumb_level = 0;
+      while (std::max((o.width - 1) >> thumb_level, (o.height - 1) >> thumb_level) + 1 > 1024) ++thumb_level;
+      const std::uint64_t step = std::uint64_t{1} << thumb_level;
+      result.thumbnail = LevelSize{(o.width + step - 1) / step, (o.height + step - 1) / step};
+      tiff::PageSpec thumb = base;
+      thumb.tiled = false;
+      thumb.rows_per_strip = 16;
+      thumb.description = concat(aperio_header, o.width, "x", o.height, " -> ", result.thumbnail->width,
+                                 "x", result.thumbnail->height, " - ");
+      add(thumb, thumb_level, *result.thumbnail);
+    }
   }
   writer.finish();
   result.file_bytes = io::ReadFile(path).size();

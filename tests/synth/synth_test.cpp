@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -134,8 +135,11 @@ TEST(SlidePattern, LevelOneMatchesTwoByTwoMeansOfLevelZero) {
           total += diff;
           ++blocks;
         }
+    // Loose: the ragged tissue edge and fibres fade to their mean at coarse levels, which moves
+    // edges by a few pixels; blocks straddling an edge differ most.
     EXPECT_LT(total / blocks, 4.0);
-    EXPECT_LT(worst, 20.0);
+    EXPECT_LT(worst, 40.0);
+    std::printf("level %u: mean block difference %.2f, worst %.2f\n", level, total / blocks, worst);
   }
 }
 
@@ -221,7 +225,6 @@ TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {
   o.height = 700;
   o.tile = 128;
   o.compression = codec::compression::none;
-  o.aperio_description = true;
   o.big_endian = true;
   o.threads = 3;
   o.seed = 42;
@@ -231,6 +234,7 @@ TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {
   EXPECT_EQ(result.levels[3].width, 125u);
   EXPECT_EQ(result.levels[3].height, 88u);
   EXPECT_FALSE(result.big_tiff);
+  EXPECT_FALSE(result.thumbnail.has_value());
   EXPECT_EQ(result.file_bytes, fs::file_size(path));
 
   const MiniTiff tiff(path);
@@ -243,7 +247,7 @@ TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {
     EXPECT_EQ(page.value(254), k == 0 ? 0u : 1u);
     EXPECT_EQ(page.value(256), result.levels[k].width);
     EXPECT_EQ(page.value(257), result.levels[k].height);
-    EXPECT_EQ(page.has(270), k == 0);
+    EXPECT_FALSE(page.has(270));
     // The last tile of each level (an edge tile, but complete as stored) holds that level's pattern.
     const std::uint64_t across = (result.levels[k].width + 127) / 128;
     const std::uint64_t down = (result.levels[k].height + 127) / 128;
@@ -255,11 +259,49 @@ TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {
     ASSERT_EQ(page.values(325)[index], expected.size());
     EXPECT_EQ(0, std::memcmp(&tiff.bytes[offsets[index]], expected.data(), expected.size()));
   }
+}
+
+// With the Aperio layout: level 0 with the description, a stripped thumbnail, then the reduced
+// levels as plain (NewSubfileType 0) tiled pages, like a scanner's SVS.
+TEST(WriteSyntheticSlide, AperioLayout) {
+  SynthOptions o;
+  o.width = 3000;
+  o.height = 2100;
+  o.tile = 256;
+  o.compression = codec::compression::none;
+  o.aperio_description = true;
+  o.seed = 4;
+  const std::string path = temp_path("svs.tif");
+  const SynthResult result = write_synthetic_slide(path, o);
+  ASSERT_EQ(result.levels.size(), 5u);
+  ASSERT_TRUE(result.thumbnail.has_value());
+  EXPECT_EQ(result.thumbnail->width, 750u);  // level 2: the first with both sides <= 1024
+  EXPECT_EQ(result.thumbnail->height, 525u);
+
+  const MiniTiff tiff(path);
+  ASSERT_EQ(tiff.pages.size(), 6u);
+  for (std::size_t p = 0; p < tiff.pages.size(); ++p) {
+    SCOPED_TRACE(p);
+    const MiniTiff::Page& page = tiff.pages[p];
+    EXPECT_EQ(page.value(254), 0u);
+    EXPECT_EQ(page.has(322), p != 1);  // only the thumbnail is stripped
+    const LevelSize size = p == 1 ? *result.thumbnail : result.levels[p == 0 ? 0 : p - 1];
+    EXPECT_EQ(page.value(256), size.width);
+    EXPECT_EQ(page.value(257), size.height);
+    EXPECT_EQ(page.tag(270).text.rfind("Aperio Image Library", 0), 0u);
+  }
+  // Thumbnail strip 0 is level 2 of the pattern.
+  const MiniTiff::Page& thumb = tiff.pages[1];
+  const auto expected = render_rgb(SlidePattern(4), 2, 0, 0, 750, 16);
+  ASSERT_EQ(thumb.values(279)[0], expected.size());
+  EXPECT_EQ(0, std::memcmp(&tiff.bytes[thumb.values(273)[0]], expected.data(), expected.size()));
+
   const std::string& description = tiff.pages[0].tag(270).text;
-  EXPECT_EQ(description.rfind("Aperio Image Library", 0), 0u) << description;
-  EXPECT_NE(description.find("1000x700 [0,0 1000x700] (128x128)"), std::string::npos) << description;
+  EXPECT_NE(description.find("3000x2100 [0,0 3000x2100] (256x256) RAW|"), std::string::npos) << description;
   EXPECT_NE(description.find("|AppMag = 20|"), std::string::npos);
   EXPECT_NE(description.find("|MPP = 0.4990|"), std::string::npos);
+  EXPECT_EQ(description, aperio_description(o));
+  EXPECT_NE(tiff.pages[3].tag(270).text.find("-> 750x525"), std::string::npos);
 }
 
 TEST(WriteSyntheticSlide, SameSeedSameFile) {

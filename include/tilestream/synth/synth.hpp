@@ -60,7 +60,10 @@ struct SynthOptions {
   std::uint32_t rows_per_strip = 64;  // when !tiled
   unsigned threads = 0;               // 0: default_settings().threads
   std::uint64_t seed = 1;
-  bool aperio_description = false;    // Aperio-style ImageDescription on level 0
+  // Aperio SVS layout: an Aperio-style ImageDescription (AppMag 20, MPP 0.499) on level 0, a
+  // stripped thumbnail as the second page and reduced levels with NewSubfileType 0, as scanners
+  // write them. Otherwise the pages are the levels alone, reduced ones with NewSubfileType 1.
+  bool aperio_description = false;
 };
 
 // The shape of the seed slide: 19920 x 26420 RGB uint8, 512 x 512 uncompressed tiles (39 x 52 =
@@ -85,6 +88,7 @@ std::string aperio_description(const SynthOptions& options);
 
 struct SynthResult {
   std::vector<LevelSize> levels;
+  std::optional<LevelSize> thumbnail;  // Aperio layout only: the second page
   std::uint64_t file_bytes = 0;
   bool big_tiff = false;
 };
