@@ -2,6 +2,7 @@
 // one line on stderr and a non-zero exit status (2 usage, 1 everything else).
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "tilestream/core/error.hpp"
@@ -14,10 +15,22 @@ int main(int argc, char** argv) {
   tilestream::cli::add_info_command(app);
   tilestream::cli::add_read_command(app);
   tilestream::cli::add_synth_command(app);
+  std::string known;
+  bool is_known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+    is_known = is_known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !is_known) {
+    std::fprintf(stderr, "tilestream: usage error: unknown command '%s' (commands: %s)\n", argv[1], known.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "tilestream: usage error: %s (see tilestream --help)\n", e.what());
+    return 2;
   } catch (const tilestream::Error& e) {
     std::fprintf(stderr, "tilestream: %s: %s\n", tilestream::to_string(e.kind()), e.what());
     return e.kind() == tilestream::ErrorKind::usage ? 2 : 1;

@@ -15,7 +15,7 @@ namespace {
 
 struct ReadArgs {
   std::string path;
-  std::size_t level = 0;
+  int level = 0;
   std::string associated;
   std::string region;
   unsigned threads = 0;
@@ -43,15 +43,14 @@ void run_read(const ReadArgs& args) {
   HostImage image;
   std::string what;
   if (!args.associated.empty()) {
-    check<UsageError>(args.region.empty(), "--region applies to levels, not to --associated");
     image = slide.read_associated(args.associated, options);
     what = "associated image '" + args.associated + "'";
   } else if (!args.region.empty()) {
     const auto r = parse_region(args.region);
-    image = slide.read_region(args.level, r[0], r[1], r[2], r[3], options);
+    image = slide.read_region(static_cast<std::size_t>(args.level), r[0], r[1], r[2], r[3], options);
     what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
   } else {
-    image = slide.read_level(args.level, options);
+    image = slide.read_level(static_cast<std::size_t>(args.level), options);
     what = concat("level ", args.level);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -69,9 +68,12 @@ void add_read_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("read", "Decode a level, region or associated image to .npy or .png");
   auto args = std::make_shared<ReadArgs>();
   cmd->add_option("FILE", args->path, "Slide file")->required();
-  cmd->add_option("--level", args->level, "Pyramid level (0 is full resolution)");
-  cmd->add_option("--region", args->region, "x,y,width,height in the level's pixels");
-  cmd->add_option("--associated", args->associated, "Read an associated image (label, macro, thumbnail)");
+  auto* level = cmd->add_option("--level", args->level, "Pyramid level (0 is full resolution)")
+                    ->check(CLI::Range(0, 1000));
+  auto* region = cmd->add_option("--region", args->region, "x,y,width,height in the level's pixels");
+  cmd->add_option("--associated", args->associated, "Read an associated image (label, macro, thumbnail)")
+      ->excludes(level)
+      ->excludes(region);
   cmd->add_option("--threads", args->threads, "Decoding threads (default: TILESTREAM_THREADS or all cores)")
       ->check(CLI::Range(1u, 4096u));
   cmd->add_option("-o,--output", args->output, "Output file, .npy or .png")->required();

@@ -40,13 +40,27 @@ void deflate_decode(std::span<const std::byte> src, const TileLayout& /*layout*/
   stream.avail_in = static_cast<uInt>(src.size());
   stream.next_out = reinterpret_cast<Bytef*>(dst.data());
   stream.avail_out = static_cast<uInt>(dst.size());
-  const int status = inflate(&stream, Z_FINISH);
-  if (status == Z_STREAM_END || (status == Z_BUF_ERROR && stream.avail_out == 0)) {
-    check<CodecError>(stream.avail_out == 0, "deflate stream decoded to ", stream.total_out,
+  int status = inflate(&stream, Z_FINISH);
+  // Output full before the end of the stream: writers sometimes compress more rows than a tile
+  // holds, so the excess is inflated into a discard buffer and dropped, but the stream must still
+  // reach its end, where zlib checks the Adler-32 of everything (corruption in the part we kept
+  // would otherwise pass silently).
+  std::byte discard[4096];
+  while (status == Z_BUF_ERROR && stream.avail_out == 0 && stream.avail_in > 0) {
+    stream.next_out = reinterpret_cast<Bytef*>(discard);
+    stream.avail_out = sizeof discard;
+    status = inflate(&stream, Z_FINISH);
+  }
+  if (status == Z_STREAM_END) {
+    check<CodecError>(stream.total_out >= dst.size(), "deflate stream decoded to ", stream.total_out,
                       " bytes, expected ", dst.size());
     return;
   }
   if (status == Z_BUF_ERROR) {
+    if (stream.total_out >= dst.size()) {
+      throw CodecError(concat("deflate stream truncated: the tile's ", dst.size(),
+                              " bytes decoded but the stream ends before its checksum"));
+    }
     throw CodecError(concat("deflate stream truncated: decoded ", stream.total_out, " of ", dst.size(),
                             " bytes"));
   }

@@ -71,6 +71,7 @@ struct DecodeJob {
   std::uint32_t samples;
   std::uint16_t photometric;
   unsigned char* out;
+  std::size_t out_row_stride;  // bytes from one output row to the next
 };
 
 void run_decode(const DecodeJob& job, JpegStatus& status) {
@@ -123,7 +124,7 @@ void run_decode(const DecodeJob& job, JpegStatus& status) {
     jpeg_destroy_decompress(&cinfo);
     return;
   }
-  const std::size_t stride = static_cast<std::size_t>(job.width) * job.samples;
+  const std::size_t stride = job.out_row_stride;
   constexpr int max_batch = 16;
   JSAMPROW rows[max_batch];
   while (cinfo.output_scanline < job.rows) {
@@ -266,6 +267,11 @@ void check_encodable(std::uint32_t samples, const EncodeOptions& options) {
 }  // namespace
 
 void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::span<std::byte> dst) {
+  jpeg_decode_rows(src, layout, dst.data(), std::size_t{layout.width} * layout.samples);
+}
+
+void jpeg_decode_rows(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
+                      std::size_t row_stride) {
   check<UnsupportedError>(bytes_per_sample(layout.dtype) == 1, "JPEG with ", to_string(layout.dtype),
                           " samples is not supported (8-bit only)");
   const DecodeJob job{reinterpret_cast<const unsigned char*>(layout.jpeg_tables.data()),
@@ -276,7 +282,8 @@ void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::
                       layout.rows,
                       layout.samples,
                       layout.photometric,
-                      reinterpret_cast<unsigned char*>(dst.data())};
+                      reinterpret_cast<unsigned char*>(dst),
+                      row_stride};
   JpegStatus status;
   run_decode(job, status);
   throw_on_failure(status, "JPEG");

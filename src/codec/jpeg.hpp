@@ -16,6 +16,9 @@ namespace tilestream::codec {
 // Throws CodecError (libjpeg's message) on corrupt data, warnings included, and on a frame that
 // does not match the layout; UnsupportedError for 12-bit JPEG or 16-bit layouts.
 void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::span<std::byte> dst);
+// The same, writing row r at dst + r * row_stride (decoding straight into a larger image).
+void jpeg_decode_rows(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
+                      std::size_t row_stride);
 
 // Abbreviated stream (no tables) of 1- or 3-sample 8-bit pixels; see EncodeOptions.
 std::vector<std::byte> jpeg_encode(std::span<const std::byte> pixels, const TileLayout& layout,

@@ -3,6 +3,7 @@
 #include "codec/registry.hpp"
 
 #include <array>
+#include <cstring>
 #include <iterator>
 
 #include "codec/byte_order.hpp"
@@ -21,24 +22,24 @@ using enum CodecKind;
 
 // One line per compression we know; decode/encode are nullptr where we only know the name.
 constexpr std::array codecs{
-    Codec{compression::none, "none", bytes, uncompressed_decode, uncompressed_encode},
-    Codec{compression::ccitt_rle, "CCITT RLE", bytes, nullptr, nullptr},
-    Codec{compression::ccitt_t4, "CCITT Group 3", bytes, nullptr, nullptr},
-    Codec{compression::ccitt_t6, "CCITT Group 4", bytes, nullptr, nullptr},
-    Codec{compression::lzw, "LZW", bytes, lzw_decode, lzw_encode},
-    Codec{compression::ojpeg, "old-style JPEG", image, nullptr, nullptr},
-    Codec{compression::jpeg, "JPEG", image, jpeg_decode, jpeg_encode},
-    Codec{compression::adobe_deflate, "Adobe deflate", bytes, deflate_decode, deflate_encode},
-    Codec{compression::packbits, "PackBits", bytes, packbits_decode, packbits_encode},
-    Codec{compression::deflate, "deflate", bytes, deflate_decode, deflate_encode},
-    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, nullptr, nullptr},
-    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr},
-    Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr},
-    Codec{compression::lerc, "LERC", bytes, nullptr, nullptr},
-    Codec{compression::lzma, "LZMA", bytes, nullptr, nullptr},
-    Codec{compression::zstd, "zstd", bytes, nullptr, nullptr},
-    Codec{compression::webp, "WebP", image, nullptr, nullptr},
-    Codec{compression::jpegxl, "JPEG XL", image, nullptr, nullptr},
+    Codec{compression::none, "none", bytes, uncompressed_decode, uncompressed_encode, nullptr},
+    Codec{compression::ccitt_rle, "CCITT RLE", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::ccitt_t4, "CCITT Group 3", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::ccitt_t6, "CCITT Group 4", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::lzw, "LZW", bytes, lzw_decode, lzw_encode, nullptr},
+    Codec{compression::ojpeg, "old-style JPEG", image, nullptr, nullptr, nullptr},
+    Codec{compression::jpeg, "JPEG", image, jpeg_decode, jpeg_encode, jpeg_decode_rows},
+    Codec{compression::adobe_deflate, "Adobe deflate", bytes, deflate_decode, deflate_encode, nullptr},
+    Codec{compression::packbits, "PackBits", bytes, packbits_decode, packbits_encode, nullptr},
+    Codec{compression::deflate, "deflate", bytes, deflate_decode, deflate_encode, nullptr},
+    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, nullptr, nullptr, nullptr},
+    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr, nullptr},
+    Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr, nullptr},
+    Codec{compression::lerc, "LERC", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::lzma, "LZMA", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::zstd, "zstd", bytes, nullptr, nullptr, nullptr},
+    Codec{compression::webp, "WebP", image, nullptr, nullptr, nullptr},
+    Codec{compression::jpegxl, "JPEG XL", image, nullptr, nullptr, nullptr},
 };
 
 std::string describe(std::uint16_t compression) {
@@ -79,6 +80,26 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
   codec->decode(src, layout, dst);
   convert_byte_order(layout, dst);
   undo_predictor(layout, dst);
+}
+
+void decode_tile_into(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                      std::byte* dst, std::size_t row_stride) {
+  const std::size_t row_bytes = std::size_t{layout.width} * layout.samples * bytes_per_sample(layout.dtype);
+  check<UsageError>(row_stride >= row_bytes, "row stride of ", row_stride, " bytes for rows of ", row_bytes);
+  const Codec* codec = find_codec(compression);
+  if (codec != nullptr && codec->decode_rows != nullptr && codec->kind == image) {
+    codec->decode_rows(src, layout, dst, row_stride);
+    return;
+  }
+  if (row_stride == row_bytes) {
+    decode_tile(compression, src, layout, std::span(dst, layout.decoded_bytes()));
+    return;
+  }
+  thread_local std::vector<std::byte> scratch;
+  scratch.resize(layout.decoded_bytes());
+  decode_tile(compression, src, layout, scratch);
+  for (std::uint32_t r = 0; r < layout.rows; ++r)
+    std::memcpy(dst + r * row_stride, scratch.data() + r * row_bytes, row_bytes);
 }
 
 std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const std::byte> pixels,

@@ -13,6 +13,9 @@ namespace tilestream::codec {
 // Decodes a compressed stream into exactly dst.size() bytes; throws CodecError otherwise.
 using DecodeFn = void (*)(std::span<const std::byte> src, const TileLayout& layout,
                           std::span<std::byte> dst);
+// Decodes writing row r at dst + r * row_stride; offered by image codecs that produce rows.
+using RowsDecodeFn = void (*)(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
+                              std::size_t row_stride);
 // Encodes prepared bytes (or pixels, for image codecs) into a new stream.
 using EncodeFn = std::vector<std::byte> (*)(std::span<const std::byte> data, const TileLayout& layout,
                                             const EncodeOptions& options);
@@ -29,6 +32,7 @@ struct Codec {
   CodecKind kind;
   DecodeFn decode;  // nullptr: known by name only, not decodable
   EncodeFn encode;  // nullptr: not encodable
+  RowsDecodeFn decode_rows;  // nullptr: decode_tile_into goes through a scratch buffer
 };
 
 // The registered codec for a compression id, or nullptr when the id is unknown.

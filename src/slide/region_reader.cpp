@@ -23,10 +23,7 @@ struct Scratch {
   std::vector<std::byte> decoded;
 };
 
-// Decodes tile (tx, ty) of one plane into scratch.decoded; returns the decoded layout.
-codec::TileLayout decode_one(const io::ByteSource& source, const tiff::ImageInfo& image,
-                             const std::string& place, std::uint32_t tx, std::uint32_t ty,
-                             std::uint32_t plane, Scratch& scratch) {
+codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   codec::TileLayout layout;
   layout.width = image.tile_width;
   layout.rows = image.stored_rows(ty);
@@ -36,27 +33,34 @@ codec::TileLayout decode_one(const io::ByteSource& source, const tiff::ImageInfo
   layout.photometric = image.photometric;
   layout.big_endian = image.big_endian;
   layout.jpeg_tables = image.jpeg_tables;
-  scratch.decoded.resize(layout.decoded_bytes());
+  return layout;
+}
 
+// Reads and decodes tile (tx, ty) of one plane into `dst` (rows `row_stride` bytes apart).
+// Errors get the file, place, IFD, tile number, position and byte offset in front.
+void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, const std::string& place,
+                std::uint32_t tx, std::uint32_t ty, std::uint32_t plane, Scratch& scratch,
+                std::byte* dst, std::size_t row_stride) {
+  const codec::TileLayout layout = layout_of(image, ty);
   const std::size_t number = image.tile_number(tx, ty, plane);
   const std::uint64_t offset = image.tile_offsets[number];
   const std::uint64_t count = image.tile_byte_counts[number];
   const char* unit = image.tiled ? "tile" : "strip";
   if (count == 0) {  // sparse tile
-    std::fill(scratch.decoded.begin(), scratch.decoded.end(), std::byte{0});
-    return layout;
+    const std::size_t row_bytes = layout.decoded_bytes() / layout.rows;
+    for (std::uint32_t r = 0; r < layout.rows; ++r) std::memset(dst + r * row_stride, 0, row_bytes);
+    return;
   }
   try {
     scratch.stored.resize(count);
     source.read_exact(offset, scratch.stored);
-    codec::decode_tile(image.compression, scratch.stored, layout, scratch.decoded);
+    codec::decode_tile_into(image.compression, scratch.stored, layout, dst, row_stride);
   } catch (const Error& e) {
     rethrow_with_context(e, concat(source.name(), ": ", place, " (", image.ifd_label, "), ", unit, " ",
                                    number, " (column ", tx, ", row ", ty,
                                    image.planes() > 1 ? concat(", plane ", plane) : std::string(),
                                    ") at offset ", offset, ", ", count, " bytes"));
   }
-  return layout;
 }
 
 // Copies the part of the decoded tile that overlaps `rect` into `out`.
@@ -117,7 +121,19 @@ HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo&
     const auto tx = static_cast<std::uint32_t>(tx0 + in_plane % across);
     const auto ty = static_cast<std::uint32_t>(ty0 + in_plane / across);
     Scratch& mine = scratch[worker];
-    const codec::TileLayout layout = decode_one(source, image, place, tx, ty, plane, mine);
+    const std::uint64_t tile_x = std::uint64_t{tx} * image.tile_width;
+    const std::uint64_t tile_y = std::uint64_t{ty} * image.tile_height;
+    const codec::TileLayout layout = layout_of(image, ty);
+    const bool inside = image.planes() == 1 && tile_x >= x && tile_x + layout.width <= x + width &&
+                        tile_y >= y && tile_y + layout.rows <= y + height;
+    if (inside) {  // the common case: decode straight into the output, no copy
+      decode_one(source, image, place, tx, ty, plane, mine, out.row(tile_y - y) + (tile_x - x) * out.pixel_bytes(),
+                 out.row_bytes());
+      return;
+    }
+    mine.decoded.resize(layout.decoded_bytes());
+    decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
+               layout.decoded_bytes() / layout.rows);
     place_tile(image, layout, tx, ty, plane, mine.decoded, rect, out);
   });
   return out;

@@ -17,7 +17,7 @@ Slide Slide::open(std::shared_ptr<const io::ByteSource> source) {
 
 const tiff::Level& Slide::level(std::size_t n) const {
   check<UsageError>(n < index_->levels.size(), index_->path, ": level ", n, " does not exist (the slide has ",
-                    index_->levels.size(), " levels)");
+                    index_->levels.size(), index_->levels.size() == 1 ? " level)" : " levels)");
   return index_->levels[n];
 }
 

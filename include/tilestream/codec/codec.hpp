@@ -74,6 +74,12 @@ bool is_supported(std::uint16_t compression);
 void decode_tile(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
                  std::span<std::byte> dst);
 
+// Decodes like decode_tile, but writes row r of the tile at dst + r * row_stride, so that a tile
+// lying inside a larger image decodes straight into it. Image codecs (JPEG) write in place; the
+// byte-stream codecs decode into a per-thread buffer and copy the rows.
+void decode_tile_into(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                      std::byte* dst, std::size_t row_stride);
+
 // Encoding options for writing tiles (synth and tests).
 struct EncodeOptions {
   int jpeg_quality = 90;
