@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/commands.hpp"
@@ -14,7 +15,7 @@ namespace {
 struct SynthFlags {
   std::string output;
   std::string size;
-  std::uint32_t tile = 0;
+  std::optional<std::uint32_t> tile;
   std::string compression;
   int quality = 90;
   unsigned levels = 0;
@@ -23,7 +24,7 @@ struct SynthFlags {
   bool predictor = false;
   bool big_tiff = false;
   bool big_endian = false;
-  std::uint32_t strips = 0;
+  std::optional<std::uint32_t> strips;
   unsigned threads = 0;
   std::uint64_t seed = 1;
   bool aperio = false;
@@ -61,12 +62,12 @@ synth::SynthOptions to_options(const SynthFlags& f) {
   synth::SynthOptions o;
   o.tile = 256;
   if (f.seed_shape) {
-    check<UsageError>(f.size.empty() && f.tile == 0,
+    check<UsageError>(f.size.empty() && !f.tile,
                       "--seed-shape sets the size (19920x26420) and tile (512): drop --size / --tile");
     o = synth::seed_shape_options();
   }
   if (!f.size.empty()) parse_size(f.size, o);
-  if (f.tile != 0) o.tile = f.tile;
+  if (f.tile) o.tile = *f.tile;
   if (!f.compression.empty()) o.compression = parse_compression(f.compression);
   o.jpeg_quality = f.quality;
   o.levels = f.levels;
@@ -77,9 +78,10 @@ synth::SynthOptions to_options(const SynthFlags& f) {
   o.predictor = f.predictor;
   if (f.big_tiff) o.big_tiff = true;
   o.big_endian = f.big_endian;
-  if (f.strips != 0) {
+  if (f.strips) {
+    check<UsageError>(*f.strips > 0, "--strips needs a positive number of rows per strip, not 0");
     o.tiled = false;
-    o.rows_per_strip = f.strips;
+    o.rows_per_strip = *f.strips;
   }
   o.threads = f.threads;
   o.seed = f.seed;
