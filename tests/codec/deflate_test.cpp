@@ -66,3 +66,27 @@ TEST(Deflate, CorruptStreamCarriesZlibsMessage) {
 
 }  // namespace
 }  // namespace tilestream::codec::test
+
+namespace tilestream::codec::test {
+namespace {
+
+TEST(Deflate, StreamWithoutItsChecksumIsAnError) {
+  std::vector<std::byte> stream = from_hex("789ccb48cdc9c957c8402701680308b1");
+  stream.resize(stream.size() - 4);  // drop the Adler-32
+  expect_error<CodecError>([&] { decode(compression::deflate, stream, make_layout(23, 1, 1)); },
+                           "ends before its checksum");
+}
+
+TEST(Deflate, CorruptionInsideTheKeptPartFailsTheChecksum) {
+  // A stored (uncompressed) deflate block: changing a literal byte decodes "fine" but breaks the
+  // Adler-32, which must be checked even though the tile is already full.
+  const TileLayout layout = make_layout(16, 1, 1);
+  EncodeOptions stored;
+  stored.deflate_level = 0;
+  std::vector<std::byte> stream = encode_tile(compression::deflate, test_pixels(layout), layout, stored);
+  stream[2 + 5 + 3] ^= std::byte{0x40};  // zlib header, stored-block header, then the 4th literal
+  expect_error<CodecError>([&] { decode(compression::deflate, stream, layout); }, "incorrect data check");
+}
+
+}  // namespace
+}  // namespace tilestream::codec::test
