@@ -118,16 +118,18 @@ std::vector<std::byte> IfdReader::field_bytes(const Ifd& ifd, const Entry& entry
                      ": ", tag_name(entry.tag), " has ", entry.count, " values, more than allowed (",
                      limits_.max_tag_bytes, " bytes)");
   const std::uint64_t bytes = entry.count * unit;
-  std::vector<std::byte> out(bytes);
   if (entry.is_inline) {
-    std::memcpy(out.data(), entry.inline_bytes, bytes);
+    std::vector<std::byte> out(bytes);
+    if (bytes > 0) std::memcpy(out.data(), entry.inline_bytes, bytes);  // count 0: data() may be null
     return out;
   }
+  // Checked before allocating, so that a small file cannot make us allocate max_tag_bytes.
   const std::uint64_t size = source_.size();
   check<FormatError>(entry.value_field <= size && bytes <= size - entry.value_field, source_.name(),
                      ": ", ifd.label, ": ", tag_name(entry.tag), " values (", bytes,
                      " bytes at offset ", entry.value_field, ") extend past the end of the file (",
                      size, " bytes)");
+  std::vector<std::byte> out(bytes);
   source_.read_exact(entry.value_field, out);
   return out;
 }

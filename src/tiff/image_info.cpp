@@ -22,7 +22,7 @@ std::uint64_t required_uint(const IfdReader& r, const Ifd& ifd, std::uint16_t t)
   return *v;
 }
 
-DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint16_t bits) {
+DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint64_t bits) {
   const std::uint64_t format = r.uint(ifd, tag::sample_format).value_or(1);
   if (format != 1 && format != 2) {
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": SampleFormat ", format,
@@ -111,7 +111,8 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
 
   const char* unit = im.tiled ? "tile" : "strip";
   const std::uint64_t chunk_bytes = std::uint64_t{im.tile_width} * im.tile_height *
-                                    im.samples_per_chunk() * std::max<std::uint64_t>(1, bits / 8);
+                                    im.samples_per_chunk() *
+                                    std::max<std::uint64_t>(1, im.bits_per_sample / 8);  // clamped: no overflow
   require(chunk_bytes <= limits.max_tile_bytes, r, ifd, "a decoded ", unit, " of ", im.tile_width,
           " x ", im.tile_height, " would need ", chunk_bytes, " bytes (limit ", limits.max_tile_bytes, ")");
   const std::uint64_t expected = std::uint64_t{im.tiles_across()} * im.tiles_down() * im.planes();
@@ -138,7 +139,7 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
   // Readability: decided here, reported when someone reads the image, so that one odd image
   // (a 1-bit label, a JPEG 2000 macro) does not keep the rest of the slide from opening.
   try {
-    im.dtype = sample_type(r, ifd, static_cast<std::uint16_t>(bits));
+    im.dtype = sample_type(r, ifd, bits);  // the unclamped value, for the message
     if (!codec::is_supported(im.compression)) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": compression ",
                                     codec::compression_name(im.compression), " (", im.compression,
