@@ -20,6 +20,7 @@ namespace {
 // What a libjpeg call sequence ended with.
 struct JpegStatus {
   enum Kind { ok, codec_error, unsupported } kind = ok;
+  const char* stage = "";  // "JPEGTables: " while the tables are read, so errors say which stream failed
   char message[JMSG_LENGTH_MAX + 64] = {};
 };
 
@@ -33,7 +34,8 @@ struct ErrorManager {
   auto* manager = reinterpret_cast<ErrorManager*>(cinfo->err);
   char buffer[JMSG_LENGTH_MAX];
   (*cinfo->err->format_message)(cinfo, buffer);
-  std::snprintf(manager->status->message, sizeof manager->status->message, "%s", buffer);
+  std::snprintf(manager->status->message, sizeof manager->status->message, "%s%s", manager->status->stage,
+                buffer);
   manager->status->kind = cinfo->err->msg_code == JERR_BAD_PRECISION ? JpegStatus::unsupported
                                                                       : JpegStatus::codec_error;
   std::longjmp(manager->jump, 1);
@@ -86,7 +88,10 @@ void run_decode(const DecodeJob& job, JpegStatus& status) {
   jpeg_create_decompress(&cinfo);
   if (job.tables_size > 0) {
     jpeg_mem_src(&cinfo, job.tables, job.tables_size);
-    if (jpeg_read_header(&cinfo, FALSE) != JPEG_HEADER_TABLES_ONLY) {
+    status.stage = "JPEGTables: ";
+    const int tables = jpeg_read_header(&cinfo, FALSE);
+    status.stage = "";
+    if (tables != JPEG_HEADER_TABLES_ONLY) {
       set_failure(status, JpegStatus::codec_error, "JPEGTables is not a tables-only JPEG stream");
       jpeg_destroy_decompress(&cinfo);
       return;

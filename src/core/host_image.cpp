@@ -1,6 +1,8 @@
 // Allocation of host images with overflow and size checks.
 #include "tilestream/core/host_image.hpp"
 
+#include <unistd.h>
+
 #include <limits>
 #include <new>
 
@@ -17,6 +19,13 @@ HostImage::HostImage(std::uint64_t height, std::uint64_t width, std::uint32_t sa
                     "image of ", height, " x ", width, " x ", samples, " ", to_string(dtype),
                     " exceeds 4 TiB");
   const std::uint64_t total = height * width * pixel;
+  // Refuse what the machine cannot hold before asking the allocator: overcommit (or a sanitizer)
+  // would otherwise turn a huge but valid request into an abort or an OOM kill instead of an error.
+  const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                               static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  check<UsageError>(memory == 0 || total <= memory, "a ", height, " x ", width, " x ", samples, " ",
+                    to_string(dtype), " image needs ", total, " bytes, more than this machine's memory (",
+                    memory, " bytes); read a region instead");
   try {
     data_.reset(new std::byte[total == 0 ? 1 : total]);
   } catch (const std::bad_alloc&) {

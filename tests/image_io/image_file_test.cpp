@@ -1,5 +1,6 @@
 // .npy round trips for every dtype, and PNG files that zlib and a PNG-aware check accept.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstring>
@@ -19,8 +20,15 @@ HostImage pattern(std::uint64_t h, std::uint64_t w, std::uint32_t s, DType t) {
   return im;
 }
 
+// Unique per process and test, since ctest runs the cases of this file in parallel.
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tilestream-test-" + name)).string();
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string unique = std::string(test->test_suite_name()) + "." + test->name();
+  for (char& c : unique)
+    if (c == '/') c = '_';
+  return (std::filesystem::temp_directory_path() /
+          ("tilestream-test-" + std::to_string(::getpid()) + "-" + unique + "-" + name))
+      .string();
 }
 
 class NpyRoundTrip : public ::testing::TestWithParam<std::tuple<DType, std::uint32_t>> {};

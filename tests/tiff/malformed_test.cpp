@@ -420,7 +420,7 @@ std::vector<MalformedCase> cases() {
        [](TiffBytes& t) { t.set_tag_raw(0, jpeg_tables, field::undefined, garbage(40, 6)); },
        Stage::read,
        K::codec,
-       {"level 0 (IFD 0), tile ", "at offset", "JPEG: Not a JPEG file"}},
+       {"level 0 (IFD 0), tile ", "at offset", "JPEG: JPEGTables: Not a JPEG file"}},
       {"jpeg-without-tables",
        classic_be(compression::jpeg),
        [](TiffBytes& t) { t.remove_tag(0, jpeg_tables); },
