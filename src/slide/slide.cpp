@@ -21,6 +21,15 @@ const tiff::Level& Slide::level(std::size_t n) const {
   return index_->levels[n];
 }
 
+std::size_t Slide::best_level_for_downsample(double downsample) const {
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < index_->levels.size(); ++k) {
+    // A hair of tolerance: stored pyramids round sizes, so "2x" may be 2.0003.
+    if (index_->levels[k].downsample <= downsample * (1 + 1e-6) + 1e-9) best = k;
+  }
+  return best;
+}
+
 HostImage Slide::read_region(std::size_t level_number, std::uint64_t x, std::uint64_t y,
                              std::uint64_t width, std::uint64_t height, const ReadOptions& options) const {
   const tiff::Level& lv = level(level_number);

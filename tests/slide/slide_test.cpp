@@ -94,6 +94,17 @@ TEST(Slide, BadRequestsAreUsageErrorsNamingTheFile) {
   expect_usage([&] { (void)slide.read_region(0, UINT64_MAX, 0, 2, 1); }, "outside the image");
 }
 
+TEST(Slide, BestLevelForDownsample) {
+  TILESTREAM_REQUIRE_TESTDATA(path, "derived/cmu1-pyramid-lzw.tif");  // downsamples 1, 2.0003, 4.002, 8.017, 16.06
+  const Slide slide = Slide::open(path);
+  EXPECT_EQ(slide.best_level_for_downsample(0.5), 0u);
+  EXPECT_EQ(slide.best_level_for_downsample(1.0), 0u);
+  EXPECT_EQ(slide.best_level_for_downsample(1.99), 0u);
+  EXPECT_EQ(slide.best_level_for_downsample(2.0004), 1u);
+  EXPECT_EQ(slide.best_level_for_downsample(7.9), 2u);
+  EXPECT_EQ(slide.best_level_for_downsample(1000), 4u);
+}
+
 TEST(Slide, MissingFileIsAnIoErrorNamingIt) {
   try {
     (void)Slide::open("no-such-dir/no-such-slide.svs");

@@ -28,6 +28,9 @@ class Slide {
   const std::string& path() const { return index_->path; }
   std::size_t level_count() const { return index_->levels.size(); }
   const tiff::Level& level(std::size_t n) const;
+  // The level to read for a wanted downsample, as OpenSlide picks it: the smallest level whose
+  // downsample does not exceed the wanted one (level 0 for anything at or below 1).
+  std::size_t best_level_for_downsample(double downsample) const;
   const std::vector<tiff::AssociatedImage>& associated_images() const { return index_->associated; }
   const std::map<std::string, std::string>& properties() const { return index_->properties; }
 
