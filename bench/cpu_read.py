@@ -45,6 +45,18 @@ def tifffile_seconds(path, threads):
         return time.perf_counter() - start, data
 
 
+def decoder_versions():
+    """libjpeg-turbo on each side: Debian's for tilestream, the one bundled in imagecodecs' wheel."""
+    try:
+        ours = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libjpeg62-turbo"],
+                              capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        ours = "unknown"
+    import imagecodecs
+    theirs = next((v.strip() for v in imagecodecs.version().split(",") if "jpeg_turbo" in v), "unknown")
+    return f"tilestream: Debian libjpeg62-turbo {ours}; tifffile: imagecodecs {imagecodecs.__version__} with {theirs}"
+
+
 def cpu_model():
     try:
         for line in open("/proc/cpuinfo"):
@@ -109,6 +121,7 @@ def main():
         f.write(f"- tilestream `read --level 0 --threads {args.threads}` (its own decode timing) vs "
                 f"tifffile {tifffile.__version__} `TiffPage.asarray(maxworkers={args.threads})` "
                 f"(imagecodecs, libjpeg-turbo); file open excluded on both sides; page cache warm\n")
+        f.write(f"- JPEG decoders: {decoder_versions()}\n")
         f.write(f"- median of {args.runs} runs each, same files, same run; max_abs_diff compares the pixels\n")
         f.write(f"- command: `.venv/bin/python bench/cpu_read.py --threads {args.threads} --runs {args.runs}`\n\n")
         f.write("| slide | MB decoded | threads | tilestream s | tifffile s | tifffile / tilestream | max abs diff |\n")
