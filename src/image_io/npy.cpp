@@ -18,6 +18,7 @@ const char* npy_descr(DType t) {
     case DType::int8: return "|i1";
     case DType::uint16: return little ? "<u2" : ">u2";
     case DType::int16: return little ? "<i2" : ">i2";
+    case DType::float32: return little ? "<f4" : ">f4";
   }
   return "";
 }
@@ -55,13 +56,18 @@ HostImage load_npy(const std::string& path) {
   std::string header(header_len, '\0');
   file.read_exact(10, std::as_writable_bytes(std::span(header)));
   std::smatch m;
-  check<FormatError>(std::regex_search(header, m, std::regex("'descr': '([<>|])([ui])([12])'")), path,
+  check<FormatError>(std::regex_search(header, m, std::regex("'descr': '([<>|])([uif])([124])'")), path,
                      ": unsupported .npy dtype in header ", header);
-  const bool is_int = m[2] == "i";
-  const bool wide = m[3] == "2";
-  check<FormatError>(!wide || m[1] == (std::endian::native == std::endian::little ? "<" : ">"), path,
+  const std::string kind = m[2], width = m[3];
+  check<FormatError>(width == "1" || m[1] == (std::endian::native == std::endian::little ? "<" : ">"), path,
                      ": .npy data is not in native byte order");
-  const DType dtype = wide ? (is_int ? DType::int16 : DType::uint16) : (is_int ? DType::int8 : DType::uint8);
+  DType dtype;
+  if (kind == "f" && width == "4") dtype = DType::float32;
+  else if (kind == "u" && width == "1") dtype = DType::uint8;
+  else if (kind == "u" && width == "2") dtype = DType::uint16;
+  else if (kind == "i" && width == "1") dtype = DType::int8;
+  else if (kind == "i" && width == "2") dtype = DType::int16;
+  else throw FormatError(concat(path, ": unsupported .npy dtype ", m[0].str()));
   check<FormatError>(header.find("'fortran_order': False") != std::string::npos, path, ": Fortran-order .npy");
   check<FormatError>(std::regex_search(header, m, std::regex(R"('shape': \((\d+), (\d+)(?:, (\d+))?,?\))")),
                      path, ": .npy shape is not 2-D or 3-D: ", header);

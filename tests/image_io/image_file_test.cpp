@@ -48,7 +48,8 @@ TEST_P(NpyRoundTrip, LoadsWhatItSaved) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, NpyRoundTrip,
-                         ::testing::Combine(::testing::Values(DType::uint8, DType::uint16, DType::int8, DType::int16),
+                         ::testing::Combine(::testing::Values(DType::uint8, DType::uint16, DType::int8, DType::int16,
+                                                              DType::float32),
                                             ::testing::Values(1u, 3u, 4u)));
 
 std::vector<unsigned char> read_all(const std::string& path) {

@@ -1,4 +1,4 @@
-// Sample types that tilestream images hold.
+// Sample types that tilestream images and arrays hold.
 #pragma once
 
 #include <cstddef>
@@ -6,13 +6,20 @@
 
 namespace tilestream {
 
-enum class DType : std::uint8_t { uint8, uint16, int8, int16 };
+enum class DType : std::uint8_t { uint8, uint16, int8, int16, float32 };
 
 constexpr std::size_t bytes_per_sample(DType t) {
-  return (t == DType::uint8 || t == DType::int8) ? 1 : 2;
+  switch (t) {
+    case DType::uint8: case DType::int8: return 1;
+    case DType::uint16: case DType::int16: return 2;
+    case DType::float32: return 4;
+  }
+  return 1;
 }
 constexpr bool is_signed(DType t) { return t == DType::int8 || t == DType::int16; }
-// The unsigned type of the same width: codecs work on bit patterns and only need the width.
+constexpr bool is_float(DType t) { return t == DType::float32; }
+// The unsigned type of the same width, for TIFF integer samples: codecs work on bit patterns and
+// only need the width (TIFF images here are 8 or 16 bit).
 constexpr DType storage_type(DType t) { return bytes_per_sample(t) == 1 ? DType::uint8 : DType::uint16; }
 constexpr const char* to_string(DType t) {
   switch (t) {
@@ -20,6 +27,7 @@ constexpr const char* to_string(DType t) {
     case DType::uint16: return "uint16";
     case DType::int8: return "int8";
     case DType::int16: return "int16";
+    case DType::float32: return "float32";
   }
   return "?";
 }
