@@ -1,0 +1,73 @@
+// Where Zarr bytes live: a key-value store ("kvstore"). Keys are '/'-separated relative paths
+// ("level0/c/0/1", "level0/.zarray"). A store knows nothing of arrays, codecs or images.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tilestream::zarr {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Stores `bytes` under `key` atomically: a reader (or a crash) sees either the old value or the
+  // whole new one, never a part. Throws IoError naming the key and the system error (ENOSPC...).
+  virtual void put(const std::string& key, std::span<const std::byte> bytes) = 0;
+  // The value under `key`, or nullopt when there is none.
+  virtual std::optional<std::vector<std::byte>> get(const std::string& key) const = 0;
+  virtual bool exists(const std::string& key) const = 0;
+  virtual void erase(const std::string& key) = 0;
+  // Name for messages: the store's root path.
+  virtual const std::string& name() const = 0;
+};
+
+// A directory on a POSIX file system. put() writes a temporary file next to the target
+// ("<key>.<random>.partial"), optionally fsyncs it, and renames it into place.
+class FileStore final : public Store {
+ public:
+  struct Options {
+    bool fsync = false;  // fsync each value before the rename (durability against power loss)
+  };
+  explicit FileStore(std::string root, Options options);
+  explicit FileStore(std::string root) : FileStore(std::move(root), Options{}) {}
+
+  void put(const std::string& key, std::span<const std::byte> bytes) override;
+  std::optional<std::vector<std::byte>> get(const std::string& key) const override;
+  bool exists(const std::string& key) const override;
+  void erase(const std::string& key) override;
+  const std::string& name() const override { return root_; }
+
+  // True when the root does not exist or is an empty directory.
+  bool is_empty() const;
+  // Removes every file and folder under the root (for --overwrite); keeps the root itself.
+  void clear();
+  // Removes leftover "*.partial" files of interrupted writes (for --resume); returns how many.
+  std::size_t remove_partial_files();
+
+ private:
+  std::string path_of(const std::string& key) const;
+  std::string root_;
+  Options options_;
+};
+
+// Values in memory (tests).
+class MemoryStore final : public Store {
+ public:
+  void put(const std::string& key, std::span<const std::byte> bytes) override;
+  std::optional<std::vector<std::byte>> get(const std::string& key) const override;
+  bool exists(const std::string& key) const override;
+  void erase(const std::string& key) override;
+  const std::string& name() const override { return name_; }
+  std::vector<std::string> keys() const;
+
+ private:
+  std::string name_ = "<memory>";
+  std::vector<std::pair<std::string, std::vector<std::byte>>> values_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace tilestream::zarr
