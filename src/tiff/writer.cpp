@@ -8,36 +8,12 @@
 #include <vector>
 
 #include "tiff/tag_writer.hpp"
+#include "tiff/tags.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
 
 namespace tilestream::tiff {
 namespace {
-
-// Tag codes the writer emits.
-namespace tag {
-inline constexpr std::uint16_t new_subfile_type = 254;
-inline constexpr std::uint16_t image_width = 256;
-inline constexpr std::uint16_t image_length = 257;
-inline constexpr std::uint16_t bits_per_sample = 258;
-inline constexpr std::uint16_t compression = 259;
-inline constexpr std::uint16_t photometric = 262;
-inline constexpr std::uint16_t image_description = 270;
-inline constexpr std::uint16_t strip_offsets = 273;
-inline constexpr std::uint16_t samples_per_pixel = 277;
-inline constexpr std::uint16_t rows_per_strip = 278;
-inline constexpr std::uint16_t strip_byte_counts = 279;
-inline constexpr std::uint16_t planar_config = 284;
-inline constexpr std::uint16_t predictor = 317;
-inline constexpr std::uint16_t tile_width = 322;
-inline constexpr std::uint16_t tile_length = 323;
-inline constexpr std::uint16_t tile_offsets = 324;
-inline constexpr std::uint16_t tile_byte_counts = 325;
-inline constexpr std::uint16_t extra_samples = 338;
-inline constexpr std::uint16_t sample_format = 339;
-inline constexpr std::uint16_t jpeg_tables = 347;
-inline constexpr std::uint16_t ycbcr_subsampling = 530;
-}  // namespace tag
 
 bool is_jpeg(const PageSpec& page) { return page.compression == codec::compression::jpeg; }
 

@@ -8,27 +8,19 @@
 #include <fstream>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/image_io/image_file.hpp"
 
 namespace tilestream::image_io {
 namespace {
 
+using ::tilestream::testing::temp_path;
+
 HostImage pattern(std::uint64_t h, std::uint64_t w, std::uint32_t s, DType t) {
   HostImage im(h, w, s, t);
   for (std::size_t i = 0; i < im.size_bytes(); ++i) im.data()[i] = static_cast<std::byte>((i * 37 + 11) & 0xff);
   return im;
-}
-
-// Unique per process and test, since ctest runs the cases of this file in parallel.
-std::string temp_path(const std::string& name) {
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string unique = std::string(test->test_suite_name()) + "." + test->name();
-  for (char& c : unique)
-    if (c == '/') c = '_';
-  return (std::filesystem::temp_directory_path() /
-          ("tilestream-test-" + std::to_string(::getpid()) + "-" + unique + "-" + name))
-      .string();
 }
 
 class NpyRoundTrip : public ::testing::TestWithParam<std::tuple<DType, std::uint32_t>> {};

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tiff/writer_test_reader.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/synth/synth.hpp"
@@ -18,16 +19,10 @@
 namespace tilestream::synth {
 namespace {
 
+using ::tilestream::testing::temp_path;
+
 using testing::MiniTiff;
 namespace fs = std::filesystem;
-
-// A file name unique to the running test (parameterised names contain '/').
-std::string temp_path(const std::string& name) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string stem = std::string(info->test_suite_name()) + "_" + info->name() + "_" + name;
-  std::replace(stem.begin(), stem.end(), '/', '_');
-  return (fs::path(::testing::TempDir()) / stem).string();
-}
 
 std::vector<std::uint8_t> render_rgb(const SlidePattern& pattern, unsigned level, std::uint64_t x0,
                                      std::uint64_t y0, std::uint32_t width, std::uint32_t rows) {

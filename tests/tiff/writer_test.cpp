@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tiff/tag_writer.hpp"
 #include "tiff/writer_test_reader.hpp"
 #include "tilestream/core/error.hpp"
@@ -18,16 +19,10 @@
 namespace tilestream::tiff {
 namespace {
 
+using ::tilestream::testing::temp_path;
+
 using testing::MiniTiff;
 namespace fs = std::filesystem;
-
-// A file name unique to the running test (parameterised names contain '/').
-std::string temp_path(const std::string& name) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string stem = std::string(info->test_suite_name()) + "_" + info->name() + "_" + name;
-  std::replace(stem.begin(), stem.end(), '/', '_');
-  return (fs::path(::testing::TempDir()) / stem).string();
-}
 
 // Deterministic sample value of page `page`, pixel (x, y), sample c.
 std::uint16_t sample_value(int page, std::uint64_t x, std::uint64_t y, std::uint32_t c, DType dtype) {
