@@ -21,7 +21,10 @@ struct ConvertOptions {
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
   Layout layout = Layout::yxc;
   bool ome = false;                   // OME-Zarr group with multiscales (implies cyx)
-  std::vector<std::size_t> levels;    // datasets to write; empty: all (with --ome: a full pyramid)
+  // Slide levels to write; empty: all of them, or with `ome` a full 2x pyramid (dataset k at
+  // ceil(level0 / 2^k), a stored level where one matches within one pixel, else built by 2x area
+  // downsampling of dataset k-1) down to the first dataset that fits in one chunk.
+  std::vector<std::size_t> levels;
   unsigned threads = 0;               // 0: default
   bool overwrite = false;             // clear a non-empty output first
   bool resume = false;                // keep blocks already written, write the rest
@@ -41,6 +44,14 @@ struct ConvertResult {
   double seconds = 0;
   std::vector<std::string> array_paths;  // written arrays, largest first
 };
+
+// The layout actually written: OME-Zarr always stores (c, y, x), as NGFF orders axes.
+inline Layout effective_layout(const ConvertOptions& options) { return options.ome ? Layout::cyx : options.layout; }
+
+// Throws UsageError naming the first bad combination: a shard with Zarr v2, a shard that is not a
+// multiple of the chunk, chunk 0, overwrite together with resume, a zarr_version other than 2 or 3,
+// more than one compressor on v2, a separator other than '.' or '/'.
+void validate_options(const ConvertOptions& options);
 
 // Converts `slide` into the store at `output` (a directory). Throws UsageError when the output
 // is not empty and neither overwrite nor resume is set, IoError on write failures (the message

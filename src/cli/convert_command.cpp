@@ -1,0 +1,145 @@
+// `tilestream convert IN OUT.zarr [...]`: maps flags onto convert::ConvertOptions, shows a progress
+// bar on a terminal (a summary otherwise) and always ends with one line of totals on stderr.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "tilestream/convert/convert.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/slide/slide.hpp"
+
+namespace tilestream::cli {
+namespace {
+
+struct ConvertFlags {
+  std::string input;
+  std::string output;
+  int zarr_version = 3;
+  std::uint64_t chunk = 512;
+  std::uint64_t shard = 0;
+  std::string codec = "zstd";
+  std::optional<std::string> layout;
+  bool ome = false;
+  std::string levels = "all";
+  unsigned threads = 0;
+  bool overwrite = false;
+  bool resume = false;
+  bool fsync = false;
+  std::string separator = "/";
+};
+
+// "all" or a comma-separated list of level numbers ("0,2").
+std::vector<std::size_t> parse_levels(const std::string& text) {
+  if (text == "all") return {};
+  std::vector<std::size_t> levels;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    check<UsageError>(!item.empty() && item.size() <= 6 && item.find_first_not_of("0123456789") == std::string::npos,
+                      "--levels must be 'all' or level numbers separated by commas like 0,1,3, not '", text, "'");
+    levels.push_back(std::stoul(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return levels;
+}
+
+convert::ConvertOptions to_options(const ConvertFlags& f) {
+  convert::ConvertOptions o;
+  o.zarr_version = f.zarr_version;
+  o.chunk = f.chunk;
+  o.shard = f.shard;
+  o.compressors = zarr::parse_codec_option(f.codec);
+  check<UsageError>(!f.layout || *f.layout == "yxc" || *f.layout == "cyx", "--layout must be yxc or cyx, not '",
+                    f.layout.value_or(""), "'");
+  check<UsageError>(!(f.ome && f.layout == "yxc"), "--ome stores (c, y, x) as OME-NGFF orders axes: drop --layout yxc");
+  o.layout = f.layout == "cyx" ? convert::Layout::cyx : convert::Layout::yxc;
+  o.ome = f.ome;
+  o.levels = parse_levels(f.levels);
+  o.threads = f.threads;
+  o.overwrite = f.overwrite;
+  o.resume = f.resume;
+  o.fsync = f.fsync;
+  check<UsageError>(f.separator == "/" || f.separator == ".", "--separator must be . or /, not '", f.separator, "'");
+  o.separator = f.separator[0];
+  convert::validate_options(o);
+  return o;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// "\r[#####.....] 45% 1234/2743 blocks 1.2 GB/s", redrawn at most every 200 ms.
+void draw_bar(const convert::Progress& p, double seconds) {
+  constexpr int width = 30;
+  const double fraction = p.blocks_total == 0 ? 1.0 : static_cast<double>(p.blocks_done) / static_cast<double>(p.blocks_total);
+  const int filled = static_cast<int>(fraction * width);
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.append(static_cast<std::size_t>(width - filled), '.');
+  const double rate = seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0;
+  std::fprintf(stderr, "\r[%s] %3d%% %llu/%llu blocks %.1f %s", bar.c_str(), static_cast<int>(fraction * 100),
+               static_cast<unsigned long long>(p.blocks_done), static_cast<unsigned long long>(p.blocks_total),
+               rate >= 1e9 ? rate / 1e9 : rate / 1e6, rate >= 1e9 ? "GB/s" : "MB/s");
+  std::fflush(stderr);
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+void run(const ConvertFlags& flags) {
+  const convert::ConvertOptions options = to_options(flags);
+  const slide::Slide slide = slide::Slide::open(flags.input);
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  const auto start = std::chrono::steady_clock::now();
+  std::function<void(const convert::Progress&)> progress;
+  if (tty) progress = [start](const convert::Progress& p) { draw_bar(p, seconds_since(start)); };
+  const convert::ConvertResult result = convert::convert_slide(slide, flags.output, options, progress);
+  const double seconds = result.seconds;
+  const convert::Progress& p = result.progress;
+  const double mb = static_cast<double>(p.bytes_written) / 1e6;
+  if (tty) std::fputc('\n', stderr);
+  std::string arrays;
+  for (const std::string& path : result.array_paths) arrays += (arrays.empty() ? "" : ", ") + path;
+  if (!tty)
+    std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
+                 options.zarr_version, arrays.c_str());
+  std::fprintf(stderr, "converted %zu arrays, %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), peak RSS %.0f MB\n",
+               result.array_paths.size(), static_cast<unsigned long long>(p.blocks_done),
+               static_cast<unsigned long long>(p.blocks_skipped), mb, seconds, seconds > 0 ? mb / seconds : 0.0,
+               peak_rss_mb());
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app) {
+  auto flags = std::make_shared<ConvertFlags>();
+  CLI::App* cmd = app.add_subcommand("convert", "Convert a slide to Zarr v2/v3 (optionally sharded) or OME-Zarr");
+  cmd->add_option("input", flags->input, "Input slide (TIFF, SVS, ...)")->required();
+  cmd->add_option("output", flags->output, "Output Zarr directory")->required();
+  cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");
+  cmd->add_option("--chunk", flags->chunk, "Chunk side in pixels (default 512)");
+  cmd->add_option("--shard", flags->shard, "Shard side in pixels, a multiple of --chunk (v3 only; default none)");
+  cmd->add_option("--codec", flags->codec, "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
+  cmd->add_option("--layout", flags->layout, "yxc or cyx (default yxc; --ome implies cyx)");
+  cmd->add_flag("--ome", flags->ome, "OME-Zarr (NGFF 0.4 on v2, 0.5 on v3) with a full 2x pyramid");
+  cmd->add_option("--levels", flags->levels, "all or level numbers like 0,2 (default all)");
+  cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
+  cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
+  cmd->add_flag("--resume", flags->resume, "Finish an interrupted conversion: keep blocks already written");
+  cmd->add_flag("--fsync", flags->fsync, "fsync every file before renaming it into place");
+  cmd->add_option("--separator", flags->separator, "Chunk key separator, . or / (default /)");
+  cmd->callback([flags] { run(*flags); });
+}
+
+}  // namespace tilestream::cli

@@ -1,0 +1,119 @@
+// Dataset planning: stored levels first, 2x-built levels where the slide has none (see plan.hpp).
+#include "convert/plan.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "tilestream/core/error.hpp"
+
+namespace tilestream::convert {
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+bool within_one(std::uint64_t a, std::uint64_t b) { return (a > b ? a - b : b - a) <= 1; }
+
+std::vector<DatasetPlan> listed_levels(std::span<const LevelShape> levels, const ConvertOptions& options) {
+  std::vector<std::size_t> wanted = options.levels;
+  if (wanted.empty())
+    for (std::size_t n = 0; n < levels.size(); ++n) wanted.push_back(n);
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<DatasetPlan> plan;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const std::size_t n = wanted[i];
+    check<UsageError>(n < levels.size(), "--levels: level ", n, " does not exist (the slide has ",
+                      levels.size(), " levels, 0 to ", levels.size() - 1, ")");
+    check<UsageError>(i == 0 || wanted[i - 1] != n, "--levels: level ", n, " is listed twice");
+    DatasetPlan d;
+    d.path = std::to_string(options.ome ? i : n);
+    d.width = levels[n].width;
+    d.height = levels[n].height;
+    d.slide_level = n;
+    d.downsample = levels[n].downsample;
+    plan.push_back(d);
+  }
+  return plan;
+}
+
+std::vector<DatasetPlan> full_pyramid(std::span<const LevelShape> levels, const ConvertOptions& options) {
+  check<UsageError>(!levels.empty(), "the slide has no pyramid levels to convert");
+  std::vector<DatasetPlan> plan;
+  const LevelShape& base = levels[0];
+  for (unsigned k = 0;; ++k) {
+    DatasetPlan d;
+    d.path = std::to_string(k);
+    d.downsample = static_cast<double>(std::uint64_t{1} << k);
+    const std::uint64_t target_w = ceil_div(base.width, std::uint64_t{1} << k);
+    const std::uint64_t target_h = ceil_div(base.height, std::uint64_t{1} << k);
+    for (std::size_t n = 0; n < levels.size(); ++n) {
+      if (within_one(levels[n].width, target_w) && within_one(levels[n].height, target_h)) {
+        d.slide_level = n;
+        d.width = levels[n].width;
+        d.height = levels[n].height;
+        break;
+      }
+    }
+    if (!d.slide_level) {
+      d.width = ceil_div(plan.back().width, 2);
+      d.height = ceil_div(plan.back().height, 2);
+    }
+    plan.push_back(d);
+    if ((d.width <= options.chunk && d.height <= options.chunk) || k >= 62) break;
+  }
+  return plan;
+}
+
+}  // namespace
+
+std::vector<DatasetPlan> plan_datasets(std::span<const LevelShape> levels, const ConvertOptions& options) {
+  if (options.ome && options.levels.empty()) return full_pyramid(levels, options);
+  return listed_levels(levels, options);
+}
+
+zarr::ArraySpec dataset_array_spec(const DatasetPlan& dataset, std::uint32_t samples, DType dtype,
+                                   const ConvertOptions& options) {
+  const Layout layout = effective_layout(options);
+  const AxisOrder axes = axis_order(layout);
+  zarr::ArraySpec spec;
+  spec.zarr_format = options.zarr_version;
+  spec.dtype = dtype;
+  spec.fill_value = 0;
+  spec.separator = options.separator;
+  spec.compressors = options.compressors;
+  spec.shape.assign(3, samples);
+  spec.shape[axes.y] = dataset.height;
+  spec.shape[axes.x] = dataset.width;
+  spec.chunk_shape.assign(3, samples);
+  spec.chunk_shape[axes.y] = std::min(options.chunk, dataset.height);
+  spec.chunk_shape[axes.x] = std::min(options.chunk, dataset.width);
+  if (options.shard > 0) {
+    spec.shard_shape.assign(3, samples);
+    for (const std::size_t axis : {axes.y, axes.x}) {
+      const std::uint64_t chunk = spec.chunk_shape[axis];
+      // Shard clipped to the image rounded up to whole chunks: still a multiple of the chunk.
+      spec.shard_shape[axis] = std::min(options.shard, ceil_div(spec.shape[axis], chunk) * chunk);
+      if (spec.chunk_shape[axis] < options.chunk) spec.shard_shape[axis] = chunk;
+    }
+  }
+  if (options.zarr_version == 3)
+    spec.dimension_names = layout == Layout::cyx ? std::vector<std::string>{"c", "y", "x"}
+                                                 : std::vector<std::string>{"y", "x", "c"};
+  return spec;
+}
+
+void validate_options(const ConvertOptions& options) {
+  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3, "--zarr-version must be 2 or 3, not ",
+                    options.zarr_version);
+  check<UsageError>(options.chunk > 0, "--chunk must be a positive number of pixels");
+  check<UsageError>(options.shard == 0 || options.zarr_version == 3,
+                    "--shard needs --zarr-version 3 (Zarr v2 has no sharding)");
+  check<UsageError>(options.shard == 0 || options.shard % options.chunk == 0, "--shard (", options.shard,
+                    ") must be a multiple of --chunk (", options.chunk, ")");
+  check<UsageError>(!(options.overwrite && options.resume),
+                    "--overwrite and --resume contradict each other: pick one");
+  check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
+                    "Zarr v2 takes at most one compressor");
+  check<UsageError>(options.separator == '/' || options.separator == '.', "--separator must be '.' or '/'");
+}
+
+}  // namespace tilestream::convert
