@@ -37,6 +37,7 @@ struct ArraySpec {
   std::vector<std::uint64_t> chunk_shape;  // chunks (the inner chunks when sharded)
   std::vector<std::uint64_t> shard_shape;  // v3 only; empty: not sharded. Multiple of chunk_shape.
   bool shard_index_at_end = true;          // sharding_indexed index_location "end" / "start"
+  bool shard_index_crc32c = true;          // index_codecs end with "crc32c" (we always write it)
   DType dtype = DType::uint8;
   double fill_value = 0;
   char separator = '/';                    // v2 dimension_separator; v3 chunk key separator
@@ -72,6 +73,10 @@ class BlockEncoder {
   std::vector<std::byte> encode_block(std::span<const std::byte> block) const;
   // Decodes what encode_block produced (or any valid Zarr writer's chunk / shard) into a full block.
   std::vector<std::byte> decode_block(std::span<const std::byte> stored) const;
+  // One full block of fill_value (what a missing key reads as; also handy to pad edge blocks).
+  std::vector<std::byte> fill_block() const;
+  // Bytes of one full block: product(block_shape) * bytes_per_sample(dtype).
+  std::size_t block_bytes() const;
 
  private:
   ArraySpec spec_;

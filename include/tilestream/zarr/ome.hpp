@@ -2,6 +2,7 @@
 // with a channel axis, stored (c, y, x) as NGFF orders axes.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
