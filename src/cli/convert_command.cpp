@@ -91,7 +91,19 @@ void draw_bar(const convert::Progress& p, double seconds) {
   std::fflush(stderr);
 }
 
+// Peak resident memory of this process in MB: VmHWM from /proc/self/status where there is one,
+// since getrusage's ru_maxrss keeps the high-water mark of the process image before exec (a
+// conversion started from a large Python process would report the parent's memory); ru_maxrss
+// elsewhere.
 double peak_rss_mb() {
+  if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, status)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+    std::fclose(status);
+    if (found) return static_cast<double>(kib) / 1024.0;
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
