@@ -82,7 +82,7 @@ CompressorSpec compressor_from_v3_json(const nlohmann::json& object) {
 
 namespace {
 constexpr const char* codec_option_forms =
-    "valid forms: none, zstd, zstd:LEVEL (1-22), gzip, gzip:LEVEL (0-9), zlib:LEVEL (0-9, Zarr v2 only), "
+    "valid forms: none, zstd, zstd:LEVEL (0-22), gzip, gzip:LEVEL (0-9), zlib:LEVEL (0-9, Zarr v2 only), "
     "blosc, blosc:CNAME, blosc:CNAME:LEVEL (CNAME lz4, lz4hc, zstd, zlib, blosclz; LEVEL 0-9)";
 
 int parse_level(const std::string& text, const std::string& option, const CompressorCodec& codec) {

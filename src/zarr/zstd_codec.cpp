@@ -1,6 +1,8 @@
-// Zarr "zstd" codec (numcodecs Zstd in v2, zarr v3 zstd): one zstd frame per chunk.
+// Zarr "zstd" codec (numcodecs Zstd in v2, zarr v3 zstd): one zstd frame per chunk. Negative
+// (fast) levels written by others read as our default (-1) when parsed; they only matter for encoding.
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "tilestream/core/error.hpp"
@@ -74,7 +76,7 @@ const CompressorCodec& zstd_codec() {
       .in_v3 = true,
       .has_level = true,
       .default_level = 3,
-      .min_level = 1,
+      .min_level = 0,  // 0: zstd's own default (zarr-python writes it)
       .max_level = 22,
       .encode = encode,
       .decode = decode,
@@ -85,10 +87,10 @@ const CompressorCodec& zstd_codec() {
         return {{"level", effective_level(zstd_codec(), s)}, {"checksum", false}};
       },
       .from_v2 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "zstd", .level = json_int(j, "level", 3), .blosc_cname = {}, .blosc_shuffle = 1};
+        return CompressorSpec{.name = "zstd", .level = std::max(-1, json_int(j, "level", 3)), .blosc_cname = {}, .blosc_shuffle = 1};
       },
       .from_v3 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "zstd", .level = json_int(j, "level", 3), .blosc_cname = {}, .blosc_shuffle = 1};
+        return CompressorSpec{.name = "zstd", .level = std::max(-1, json_int(j, "level", 3)), .blosc_cname = {}, .blosc_shuffle = 1};
       },
   };
   return codec;
