@@ -41,9 +41,11 @@ std::vector<std::size_t> parse_levels(const std::string& text) {
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    check<UsageError>(!item.empty() && item.size() <= 6 && item.find_first_not_of("0123456789") == std::string::npos,
-                      "--levels must be 'all' or level numbers separated by commas like 0,1,3, not '", text, "'");
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    check<UsageError>(
+        !item.empty() && item.size() <= 6 && item.find_first_not_of("0123456789") == std::string::npos,
+        "--levels must be 'all' or level numbers separated by commas like 0,1,3, not '", text, "'");
     levels.push_back(std::stoul(item));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -57,9 +59,10 @@ convert::ConvertOptions to_options(const ConvertFlags& f) {
   o.chunk = f.chunk;
   o.shard = f.shard;
   o.compressors = zarr::parse_codec_option(f.codec);
-  check<UsageError>(!f.layout || *f.layout == "yxc" || *f.layout == "cyx", "--layout must be yxc or cyx, not '",
-                    f.layout.value_or(""), "'");
-  check<UsageError>(!(f.ome && f.layout == "yxc"), "--ome stores (c, y, x) as OME-NGFF orders axes: drop --layout yxc");
+  check<UsageError>(!f.layout || *f.layout == "yxc" || *f.layout == "cyx",
+                    "--layout must be yxc or cyx, not '", f.layout.value_or(""), "'");
+  check<UsageError>(!(f.ome && f.layout == "yxc"),
+                    "--ome stores (c, y, x) as OME-NGFF orders axes: drop --layout yxc");
   o.layout = f.layout == "cyx" ? convert::Layout::cyx : convert::Layout::yxc;
   o.ome = f.ome;
   o.levels = parse_levels(f.levels);
@@ -67,7 +70,8 @@ convert::ConvertOptions to_options(const ConvertFlags& f) {
   o.overwrite = f.overwrite;
   o.resume = f.resume;
   o.fsync = f.fsync;
-  check<UsageError>(f.separator == "/" || f.separator == ".", "--separator must be . or /, not '", f.separator, "'");
+  check<UsageError>(f.separator == "/" || f.separator == ".", "--separator must be . or /, not '",
+                    f.separator, "'");
   o.separator = f.separator[0];
   convert::validate_options(o);
   return o;
@@ -80,14 +84,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // "\r[#####.....] 45% 1234/2743 blocks 1.2 GB/s", redrawn at most every 200 ms.
 void draw_bar(const convert::Progress& p, double seconds) {
   constexpr int width = 30;
-  const double fraction = p.blocks_total == 0 ? 1.0 : static_cast<double>(p.blocks_done) / static_cast<double>(p.blocks_total);
+  const double fraction =
+      p.blocks_total == 0 ? 1.0 : static_cast<double>(p.blocks_done) / static_cast<double>(p.blocks_total);
   const int filled = static_cast<int>(fraction * width);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(width - filled), '.');
   const double rate = seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0;
   std::fprintf(stderr, "\r[%s] %3d%% %llu/%llu blocks %.1f %s", bar.c_str(), static_cast<int>(fraction * 100),
-               static_cast<unsigned long long>(p.blocks_done), static_cast<unsigned long long>(p.blocks_total),
-               rate >= 1e9 ? rate / 1e9 : rate / 1e6, rate >= 1e9 ? "GB/s" : "MB/s");
+               static_cast<unsigned long long>(p.blocks_done),
+               static_cast<unsigned long long>(p.blocks_total), rate >= 1e9 ? rate / 1e9 : rate / 1e6,
+               rate >= 1e9 ? "GB/s" : "MB/s");
   std::fflush(stderr);
 }
 
@@ -100,7 +106,8 @@ double peak_rss_mb() {
     char line[256];
     unsigned long long kib = 0;
     bool found = false;
-    while (!found && std::fgets(line, sizeof line, status)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+    while (!found && std::fgets(line, sizeof line, status))
+      found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
     std::fclose(status);
     if (found) return static_cast<double>(kib) / 1024.0;
   }
@@ -126,23 +133,28 @@ void run(const ConvertFlags& flags) {
   if (!tty)
     std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
                  options.zarr_version, arrays.c_str());
-  std::fprintf(stderr, "converted %zu arrays, %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), peak RSS %.0f MB\n",
-               result.array_paths.size(), static_cast<unsigned long long>(p.blocks_done),
-               static_cast<unsigned long long>(p.blocks_skipped), mb, seconds, seconds > 0 ? mb / seconds : 0.0,
-               peak_rss_mb());
+  std::fprintf(
+      stderr,
+      "converted %zu arrays, %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), peak RSS %.0f MB\n",
+      result.array_paths.size(), static_cast<unsigned long long>(p.blocks_done),
+      static_cast<unsigned long long>(p.blocks_skipped), mb, seconds, seconds > 0 ? mb / seconds : 0.0,
+      peak_rss_mb());
 }
 
 }  // namespace
 
 void add_convert_command(CLI::App& app) {
   auto flags = std::make_shared<ConvertFlags>();
-  CLI::App* cmd = app.add_subcommand("convert", "Convert a slide to Zarr v2/v3 (optionally sharded) or OME-Zarr");
+  CLI::App* cmd =
+      app.add_subcommand("convert", "Convert a slide to Zarr v2/v3 (optionally sharded) or OME-Zarr");
   cmd->add_option("input", flags->input, "Input slide (TIFF, SVS, ...)")->required();
   cmd->add_option("output", flags->output, "Output Zarr directory")->required();
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");
   cmd->add_option("--chunk", flags->chunk, "Chunk side in pixels (default 512)");
-  cmd->add_option("--shard", flags->shard, "Shard side in pixels, a multiple of --chunk (v3 only; default none)");
-  cmd->add_option("--codec", flags->codec, "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
+  cmd->add_option("--shard", flags->shard,
+                  "Shard side in pixels, a multiple of --chunk (v3 only; default none)");
+  cmd->add_option("--codec", flags->codec,
+                  "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
   cmd->add_option("--layout", flags->layout, "yxc or cyx (default yxc; --ome implies cyx)");
   cmd->add_flag("--ome", flags->ome, "OME-Zarr (NGFF 0.4 on v2, 0.5 on v3) with a full 2x pyramid");
   cmd->add_option("--levels", flags->levels, "all or level numbers like 0,2 (default all)");

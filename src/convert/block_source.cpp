@@ -42,9 +42,12 @@ void interleave_planes(const std::byte* planar, std::uint64_t pixels, std::uint3
 void planar_to_interleaved(const std::byte* planar, std::uint64_t pixels, std::uint32_t samples,
                            std::size_t size, std::byte* out) {
   switch (size) {
-    case 1: return interleave_planes<1>(planar, pixels, samples, out);
-    case 2: return interleave_planes<2>(planar, pixels, samples, out);
-    default: return interleave_planes<4>(planar, pixels, samples, out);
+    case 1:
+      return interleave_planes<1>(planar, pixels, samples, out);
+    case 2:
+      return interleave_planes<2>(planar, pixels, samples, out);
+    default:
+      return interleave_planes<4>(planar, pixels, samples, out);
   }
 }
 
@@ -89,8 +92,8 @@ class DownsampledSource final : public RegionSource {
 
 class MemorySource final : public RegionSource {
  public:
-  MemorySource(std::vector<std::byte> pixels, std::uint64_t width, std::uint64_t height, std::uint32_t samples,
-               DType dtype)
+  MemorySource(std::vector<std::byte> pixels, std::uint64_t width, std::uint64_t height,
+               std::uint32_t samples, DType dtype)
       : pixels_(std::move(pixels)), width_(width), height_(height), samples_(samples), dtype_(dtype) {
     check<UsageError>(pixels_.size() == width * height * samples * bytes_per_sample(dtype),
                       "memory_source: pixel buffer size does not match its shape");
@@ -169,8 +172,8 @@ std::vector<std::byte> assemble_block(const RegionSource& source, const zarr::Ar
     source.read(x0, y0 + r, cols, n, pixels);
     if (layout == Layout::yxc) {
       for (std::uint64_t i = 0; i < n; ++i)
-        std::memcpy(block.data() + (r + i) * block_w * samples * size, pixels.data() + i * cols * samples * size,
-                    cols * samples * size);
+        std::memcpy(block.data() + (r + i) * block_w * samples * size,
+                    pixels.data() + i * cols * samples * size, cols * samples * size);
     } else if (size == 1) {
       place_band_cyx<1>(pixels.data(), n, cols, samples, r, block_h, block_w, block.data());
     } else if (size == 2) {

@@ -44,6 +44,7 @@ std::unique_ptr<RegionSource> memory_source(std::vector<std::byte> pixels, std::
 // source is read in bands of `band_rows` rows (0: the whole block at once), so that at most one band
 // is held besides the block.
 std::vector<std::byte> assemble_block(const RegionSource& source, const zarr::ArraySpec& spec, Layout layout,
-                                      std::uint64_t block_y, std::uint64_t block_x, std::uint64_t band_rows = 0);
+                                      std::uint64_t block_y, std::uint64_t block_x,
+                                      std::uint64_t band_rows = 0);
 
 }  // namespace tilestream::convert

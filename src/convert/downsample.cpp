@@ -68,11 +68,16 @@ void downsample_2x(std::span<const std::byte> src, std::uint64_t height, std::ui
                     "downsample_2x: destination has ", dst.size(), " bytes, not ",
                     downsampled_size(height) * downsampled_size(width) * bytes);
   switch (dtype) {
-    case DType::uint8: return downsample_typed<std::uint8_t>(src.data(), height, width, samples, dst.data());
-    case DType::uint16: return downsample_typed<std::uint16_t>(src.data(), height, width, samples, dst.data());
-    case DType::int8: return downsample_typed<std::int8_t>(src.data(), height, width, samples, dst.data());
-    case DType::int16: return downsample_typed<std::int16_t>(src.data(), height, width, samples, dst.data());
-    case DType::float32: return downsample_typed<float>(src.data(), height, width, samples, dst.data());
+    case DType::uint8:
+      return downsample_typed<std::uint8_t>(src.data(), height, width, samples, dst.data());
+    case DType::uint16:
+      return downsample_typed<std::uint16_t>(src.data(), height, width, samples, dst.data());
+    case DType::int8:
+      return downsample_typed<std::int8_t>(src.data(), height, width, samples, dst.data());
+    case DType::int16:
+      return downsample_typed<std::int16_t>(src.data(), height, width, samples, dst.data());
+    case DType::float32:
+      return downsample_typed<float>(src.data(), height, width, samples, dst.data());
   }
 }
 

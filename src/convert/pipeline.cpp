@@ -43,7 +43,8 @@ std::optional<nlohmann::json> stored_json(const zarr::Store& store, const std::s
   if (!bytes) return std::nullopt;
   const auto* text = reinterpret_cast<const char*>(bytes->data());
   nlohmann::json doc = nlohmann::json::parse(text, text + bytes->size(), nullptr, false);
-  if (doc.is_discarded()) throw UsageError(concat("--resume: ", store.name(), "/", key, " is not valid JSON"));
+  if (doc.is_discarded())
+    throw UsageError(concat("--resume: ", store.name(), "/", key, " is not valid JSON"));
   return doc;
 }
 
@@ -54,23 +55,26 @@ void check_resumable(const zarr::Store& store, const std::vector<DatasetPlan>& p
   const int other = zarr_format == 2 ? 3 : 2;
   if (store.exists(other == 2 ? ".zgroup" : "zarr.json") ||
       (!plan.empty() && store.exists(metadata_key(other, plan[0].path))))
-    throw UsageError(concat("--resume: ", store.name(), " holds a Zarr v", other, " store, this conversion writes v",
-                            zarr_format, "; use the same --zarr-version or --overwrite"));
+    throw UsageError(concat("--resume: ", store.name(), " holds a Zarr v", other,
+                            " store, this conversion writes v", zarr_format,
+                            "; use the same --zarr-version or --overwrite"));
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const std::string key = metadata_key(zarr_format, plan[i].path);
     const auto existing = stored_json(store, key);
     if (!existing) continue;
     const nlohmann::json wanted = zarr::array_metadata(specs[i]);
     if (*existing != wanted)
-      throw UsageError(concat("--resume: ", store.name(), "/", key,
-                              " was written with other options or from another slide (stored: ", existing->dump(),
-                              "; this conversion: ", wanted.dump(), "); rerun with the original options or --overwrite"));
+      throw UsageError(
+          concat("--resume: ", store.name(), "/", key,
+                 " was written with other options or from another slide (stored: ", existing->dump(),
+                 "; this conversion: ", wanted.dump(), "); rerun with the original options or --overwrite"));
   }
   if (store.exists(zarr_format == 2 ? ".zgroup" : "zarr.json")) {
     const nlohmann::json existing = zarr::read_group_attributes(store, "");
     if (existing != group_attributes)
-      throw UsageError(concat("--resume: the group attributes of ", store.name(), " differ from this conversion's (stored: ",
-                              existing.dump(), "; this conversion: ", group_attributes.dump(), ")"));
+      throw UsageError(concat("--resume: the group attributes of ", store.name(),
+                              " differ from this conversion's (stored: ", existing.dump(),
+                              "; this conversion: ", group_attributes.dump(), ")"));
   }
 }
 
@@ -133,7 +137,8 @@ void run_workers(std::uint64_t count, unsigned threads, const std::function<void
 
 }  // namespace
 
-ConvertResult convert_slide(const slide::Slide& slide, const std::string& output, const ConvertOptions& options,
+ConvertResult convert_slide(const slide::Slide& slide, const std::string& output,
+                            const ConvertOptions& options,
                             const std::function<void(const Progress&)>& on_progress) {
   validate_options(options);
   const auto start = Clock::now();
@@ -155,8 +160,9 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
     if (d.slide_level) {
       const tiff::ImageInfo& image = slide.level(*d.slide_level).image;
       check<UsageError>(image.samples == samples && image.dtype == dtype, slide.path(), ": level ",
-                        *d.slide_level, " has ", image.samples, " ", to_string(image.dtype), " samples, level 0 ",
-                        samples, " ", to_string(dtype), "; convert the levels separately with --levels");
+                        *d.slide_level, " has ", image.samples, " ", to_string(image.dtype),
+                        " samples, level 0 ", samples, " ", to_string(dtype),
+                        "; convert the levels separately with --levels");
     }
     specs.push_back(dataset_array_spec(d, samples, dtype, options));
     specs.back().validate();
@@ -171,8 +177,9 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
       store.remove_partial_files();
       check_resumable(store, plan, specs, options.zarr_version, group_attrs);
     } else {
-      throw UsageError(concat(output, " is not empty: pass --overwrite to replace it or --resume to finish an "
-                                      "interrupted conversion with the same options"));
+      throw UsageError(concat(output,
+                              " is not empty: pass --overwrite to replace it or --resume to finish an "
+                              "interrupted conversion with the same options"));
     }
   }
 
@@ -201,10 +208,11 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
     const DatasetPlan& dataset = plan[i];
     const zarr::ArrayWriter writer(store, dataset.path, specs[i]);
     const zarr::ArraySpec& spec = writer.spec();
-    std::unique_ptr<RegionSource> source = dataset.slide_level ? slide_level_source(slide, *dataset.slide_level)
-                                                               : downsampled_source(*previous, layout);
-    check<UsageError>(source->width() == dataset.width && source->height() == dataset.height,
-                      "dataset ", dataset.path, ": planned ", dataset.width, "x", dataset.height, ", source gives ",
+    std::unique_ptr<RegionSource> source = dataset.slide_level
+                                               ? slide_level_source(slide, *dataset.slide_level)
+                                               : downsampled_source(*previous, layout);
+    check<UsageError>(source->width() == dataset.width && source->height() == dataset.height, "dataset ",
+                      dataset.path, ": planned ", dataset.width, "x", dataset.height, ", source gives ",
                       source->width(), "x", source->height());
     // Read sources in bands of whole chunks (and whole slide tiles), not whole shards.
     const std::uint64_t chunk_h = spec.chunk_shape[axes.y];

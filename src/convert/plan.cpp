@@ -102,8 +102,8 @@ zarr::ArraySpec dataset_array_spec(const DatasetPlan& dataset, std::uint32_t sam
 }
 
 void validate_options(const ConvertOptions& options) {
-  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3, "--zarr-version must be 2 or 3, not ",
-                    options.zarr_version);
+  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3,
+                    "--zarr-version must be 2 or 3, not ", options.zarr_version);
   check<UsageError>(options.chunk > 0, "--chunk must be a positive number of pixels");
   check<UsageError>(options.shard == 0 || options.zarr_version == 3,
                     "--shard needs --zarr-version 3 (Zarr v2 has no sharding)");

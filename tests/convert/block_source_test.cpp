@@ -67,9 +67,11 @@ TEST_P(BlockSourceTest, EveryBlockHoldsItsPixelsAndZeroPadding) {
         for (std::uint64_t x = 0; x < bw; ++x)
           for (std::uint32_t s = 0; s < samples; ++s) {
             const std::uint64_t iy = by * bh + y, ix = bx * bw + x;
-            const std::size_t index = c.layout == Layout::yxc ? (y * bw + x) * samples + s : (s * bh + y) * bw + x;
+            const std::size_t index =
+                c.layout == Layout::yxc ? (y * bw + x) * samples + s : (s * bh + y) * bw + x;
             const std::uint16_t want = iy < h && ix < w ? value_at(iy, ix, s) : 0;
-            ASSERT_EQ(sample(block, index), want) << "block " << by << "," << bx << " y " << y << " x " << x << " s " << s;
+            ASSERT_EQ(sample(block, index), want)
+                << "block " << by << "," << bx << " y " << y << " x " << x << " s " << s;
           }
     }
 }

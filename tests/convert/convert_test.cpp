@@ -180,7 +180,8 @@ TEST(Convert, ResumeEqualsOneRunByteForByte) {
     // Damage: drop every third block file and the root metadata, leave temporaries behind.
     std::size_t dropped = 0, index = 0;
     for (const auto& [key, bytes] : all_files(two)) {
-      if (key == "zarr.json") fs::remove(fs::path(two) / key);
+      if (key == "zarr.json")
+        fs::remove(fs::path(two) / key);
       else if (key.find("zarr.json") == std::string::npos && index++ % 3 == 0) {
         fs::remove(fs::path(two) / key);
         std::ofstream(fs::path(two) / (key + ".x1y2.partial")) << "half";

@@ -12,7 +12,8 @@ namespace tilestream::convert {
 namespace {
 
 template <class T>
-std::vector<T> run(const std::vector<T>& src, std::uint64_t h, std::uint64_t w, std::uint32_t samples, DType dtype) {
+std::vector<T> run(const std::vector<T>& src, std::uint64_t h, std::uint64_t w, std::uint32_t samples,
+                   DType dtype) {
   std::vector<T> dst(downsampled_size(h) * downsampled_size(w) * samples);
   downsample_2x(std::as_bytes(std::span(src)), h, w, samples, dtype, std::as_writable_bytes(std::span(dst)));
   return dst;
@@ -31,11 +32,12 @@ TEST(Downsample, OddSizesAverageOnlyExistingPixels) {
 
 TEST(Downsample, RoundsHalfUp) {
   // 2 x 2 blocks with means 0.5, 1.5, 2.25, 254.75.
-  const std::vector<std::uint8_t> src{0, 1, 1, 2, 2, 3, 255, 255,   //
+  const std::vector<std::uint8_t> src{0, 1, 1, 2, 2, 3, 255, 255,  //
                                       0, 1, 1, 2, 2, 3, 254, 255};
   EXPECT_EQ(run(src, 2, 8, 1, DType::uint8), (std::vector<std::uint8_t>{1, 2, 3, 255}));
   // (3 + 2 + 2 + 2) / 4 = 2.25 -> 2 (the 3rd block above is 2,3,2,3 = 2.5 -> 3).
-  EXPECT_EQ(run(std::vector<std::uint8_t>{3, 2, 2, 2}, 2, 2, 1, DType::uint8), (std::vector<std::uint8_t>{2}));
+  EXPECT_EQ(run(std::vector<std::uint8_t>{3, 2, 2, 2}, 2, 2, 1, DType::uint8),
+            (std::vector<std::uint8_t>{2}));
 }
 
 TEST(Downsample, InterleavedChannelsStaySeparate) {
@@ -49,14 +51,18 @@ TEST(Downsample, Uint16Int16Float) {
             (std::vector<std::uint16_t>{65535}));  // 65534.75 -> 65535
   // Signed: -1.5 rounds half up to -1; -2.25 -> -2; -2.75 -> -3.
   EXPECT_EQ(run(std::vector<std::int16_t>{-1, -2}, 1, 2, 1, DType::int16), (std::vector<std::int16_t>{-1}));
-  EXPECT_EQ(run(std::vector<std::int8_t>{-2, -2, -2, -3}, 2, 2, 1, DType::int8), (std::vector<std::int8_t>{-2}));
-  EXPECT_EQ(run(std::vector<std::int8_t>{-3, -3, -3, -2}, 2, 2, 1, DType::int8), (std::vector<std::int8_t>{-3}));
-  EXPECT_EQ(run(std::vector<float>{0.5f, 1.0f, 2.0f}, 1, 3, 1, DType::float32), (std::vector<float>{0.75f, 2.0f}));
+  EXPECT_EQ(run(std::vector<std::int8_t>{-2, -2, -2, -3}, 2, 2, 1, DType::int8),
+            (std::vector<std::int8_t>{-2}));
+  EXPECT_EQ(run(std::vector<std::int8_t>{-3, -3, -3, -2}, 2, 2, 1, DType::int8),
+            (std::vector<std::int8_t>{-3}));
+  EXPECT_EQ(run(std::vector<float>{0.5f, 1.0f, 2.0f}, 1, 3, 1, DType::float32),
+            (std::vector<float>{0.75f, 2.0f}));
 }
 
 TEST(Downsample, OnePixelAndOneRow) {
   EXPECT_EQ(run(std::vector<std::uint8_t>{42}, 1, 1, 1, DType::uint8), (std::vector<std::uint8_t>{42}));
-  EXPECT_EQ(run(std::vector<std::uint8_t>{1, 2, 3, 4, 5}, 5, 1, 1, DType::uint8), (std::vector<std::uint8_t>{2, 4, 5}));
+  EXPECT_EQ(run(std::vector<std::uint8_t>{1, 2, 3, 4, 5}, 5, 1, 1, DType::uint8),
+            (std::vector<std::uint8_t>{2, 4, 5}));
 }
 
 TEST(Downsample, WrongBufferSizesAreRefused) {

@@ -11,7 +11,8 @@ namespace {
 std::vector<LevelShape> levels_of(std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> sizes) {
   std::vector<LevelShape> levels;
   for (const auto& [w, h] : sizes)
-    levels.push_back({w, h, levels.empty() ? 1.0 : static_cast<double>(sizes.begin()->first) / static_cast<double>(w)});
+    levels.push_back(
+        {w, h, levels.empty() ? 1.0 : static_cast<double>(sizes.begin()->first) / static_cast<double>(w)});
   return levels;
 }
 
@@ -54,7 +55,8 @@ TEST(Plan, OmePyramidStopsAtOneChunk) {
   ConvertOptions options;
   options.ome = true;
   options.chunk = 256;
-  expect_plan(plan_datasets(levels, options), {{1000, 300, 0}, {500, 150, std::nullopt}, {250, 75, std::nullopt}});
+  expect_plan(plan_datasets(levels, options),
+              {{1000, 300, 0}, {500, 150, std::nullopt}, {250, 75, std::nullopt}});
   options.chunk = 4096;  // already one chunk: level 0 alone
   expect_plan(plan_datasets(levels, options), {{1000, 300, 0}});
 }
@@ -112,12 +114,23 @@ TEST(Plan, OptionValidation) {
     change(options);
     return options;
   };
-  EXPECT_THROW(validate_options(bad([](ConvertOptions& o) { o.zarr_version = 2; o.shard = 1024; })), UsageError);
-  EXPECT_THROW(validate_options(bad([](ConvertOptions& o) { o.chunk = 256; o.shard = 600; })), UsageError);
+  EXPECT_THROW(validate_options(bad([](ConvertOptions& o) {
+                 o.zarr_version = 2;
+                 o.shard = 1024;
+               })),
+               UsageError);
+  EXPECT_THROW(validate_options(bad([](ConvertOptions& o) {
+                 o.chunk = 256;
+                 o.shard = 600;
+               })),
+               UsageError);
   EXPECT_THROW(validate_options(bad([](ConvertOptions& o) { o.overwrite = o.resume = true; })), UsageError);
   EXPECT_THROW(validate_options(bad([](ConvertOptions& o) { o.zarr_version = 4; })), UsageError);
   EXPECT_THROW(validate_options(bad([](ConvertOptions& o) { o.chunk = 0; })), UsageError);
-  EXPECT_NO_THROW(validate_options(bad([](ConvertOptions& o) { o.chunk = 256; o.shard = 1024; })));
+  EXPECT_NO_THROW(validate_options(bad([](ConvertOptions& o) {
+    o.chunk = 256;
+    o.shard = 1024;
+  })));
   EXPECT_EQ(effective_layout(bad([](ConvertOptions& o) { o.ome = true; })), Layout::cyx);
 }
 
