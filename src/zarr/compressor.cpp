@@ -96,7 +96,8 @@ int parse_level(const std::string& text, const std::string& option, const Compre
   check<UsageError>(used == text.size() && !text.empty(), "invalid codec option '", option, "': level '", text,
                     "' is not a number; ", codec_option_forms);
   check<UsageError>(level >= codec.min_level && level <= codec.max_level, "invalid codec option '", option,
-                    "': ", codec.name, " level must be ", codec.min_level, "..", codec.max_level);
+                    "': ", codec.name, " level must be ", codec.min_level, "..", codec.max_level, "; ",
+                    codec_option_forms);
   return level;
 }
 }  // namespace
