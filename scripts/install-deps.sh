@@ -19,10 +19,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest)
+# zarr 3 (zarr-python's v3 API, which reads both Zarr formats), tensorstore and ome-zarr-models are
+# the independent readers and validators the Zarr interop tests and the convert benchmark use.
+python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
+                 'zarr>=3' tensorstore ome-zarr-models numcodecs)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, tifffile, imagecodecs, openslide, pytest" 2>/dev/null; then
+# One interpreter start checks every module and that zarr is the v3 line (zarr 2 imports fine too).
+if ! .venv/bin/python -c "
+import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr
+assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__
+" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi
