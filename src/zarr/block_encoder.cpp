@@ -26,23 +26,38 @@ struct BlockEncoder::Pipeline {
   std::size_t index_bytes = 0;
   std::vector<std::byte> fill_chunk;  // one inner chunk of fill_value
 
+  // Works on the caller's bytes until a step must produce new ones (no copy of an untransposed
+  // chunk before compressing it on little-endian hosts).
   std::vector<std::byte> encode_chunk(const ArraySpec& spec, std::span<const std::byte> chunk) const {
-    std::vector<std::byte> bytes;
+    std::vector<std::byte> holder;
+    std::span<const std::byte> current = chunk;
     if (!transpose.empty()) {
-      bytes = permute_axes(chunk, chunk_shape, transpose, elsize);
-    } else {
-      bytes.assign(chunk.begin(), chunk.end());
+      holder = permute_axes(chunk, chunk_shape, transpose, elsize);
+      current = holder;
     }
-    if constexpr (std::endian::native == std::endian::big) swap_bytes(bytes, elsize);
-    for (std::size_t i = 0; i < codecs.size(); ++i) bytes = codecs[i]->encode(spec.compressors[i], elsize, bytes);
-    return bytes;
+    if constexpr (std::endian::native == std::endian::big) {
+      if (holder.empty()) holder.assign(chunk.begin(), chunk.end());
+      swap_bytes(holder, elsize);
+      current = holder;
+    }
+    for (std::size_t i = 0; i < codecs.size(); ++i) {
+      holder = codecs[i]->encode(spec.compressors[i], elsize, current);
+      current = holder;
+    }
+    if (current.data() != holder.data()) holder.assign(current.begin(), current.end());
+    return holder;
   }
 
   std::vector<std::byte> decode_chunk(const ArraySpec& spec, std::span<const std::byte> stored) const {
-    std::vector<std::byte> bytes(stored.begin(), stored.end());
-    for (std::size_t i = codecs.size(); i-- > 0;) bytes = codecs[i]->decode(spec.compressors[i], bytes);
-    check<CodecError>(bytes.size() == chunk_bytes, "decoded chunk has ", bytes.size(), " bytes, expected ",
+    std::vector<std::byte> bytes;
+    std::span<const std::byte> current = stored;
+    for (std::size_t i = codecs.size(); i-- > 0;) {
+      bytes = codecs[i]->decode(spec.compressors[i], current);
+      current = bytes;
+    }
+    check<CodecError>(current.size() == chunk_bytes, "decoded chunk has ", current.size(), " bytes, expected ",
                       chunk_bytes);
+    if (current.data() != bytes.data()) bytes.assign(current.begin(), current.end());
     if constexpr (std::endian::native == std::endian::big) swap_bytes(bytes, elsize);
     if (!transpose.empty()) bytes = permute_axes(bytes, transposed_shape, untranspose, elsize);
     return bytes;

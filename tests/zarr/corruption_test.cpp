@@ -80,8 +80,8 @@ TEST_P(CorruptBlock, ThrowsTypedErrorNamingTheKey) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zarr, CorruptBlock, ::testing::Range<std::size_t>(0, corruptions().size()),
-                         [](const ::testing::TestParamInfo<std::size_t>& info) {
-                           return std::string(corruptions()[info.param].label);
+                         [](const ::testing::TestParamInfo<std::size_t>& p) {
+                           return std::string(corruptions()[p.param].label);
                          });
 
 TEST(ShardIndex, OutOfRangeEntryIsAFormatError) {

@@ -215,7 +215,7 @@ const BadMetadata bad_metadata[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Zarr, ZarrMetadataErrors, ::testing::ValuesIn(bad_metadata),
-                         [](const ::testing::TestParamInfo<BadMetadata>& info) { return info.param.label; });
+                         [](const ::testing::TestParamInfo<BadMetadata>& p) { return p.param.label; });
 
 struct BadSpec {
   const char* label;
@@ -253,7 +253,7 @@ const BadSpec bad_specs[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Zarr, ArraySpecValidate, ::testing::ValuesIn(bad_specs),
-                         [](const ::testing::TestParamInfo<BadSpec>& info) { return info.param.label; });
+                         [](const ::testing::TestParamInfo<BadSpec>& p) { return p.param.label; });
 
 TEST(ArraySpec, GridShapeRoundsUp) {
   ArraySpec s = v3_spec();

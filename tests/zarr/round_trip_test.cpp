@@ -125,12 +125,12 @@ TEST_P(RoundTrip, EveryDtypeSeparatorTransposeShardAndShape) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zarr, RoundTrip, ::testing::ValuesIn(format_cases()),
-                         [](const ::testing::TestParamInfo<FormatCase>& info) {
-                           return std::string("v") + std::to_string(info.param.zarr_format) +
-                                  (info.param.zarr_format == 3 && info.param.keys == ChunkKeyEncoding::v2_encoding
+                         [](const ::testing::TestParamInfo<FormatCase>& p) {
+                           return std::string("v") + std::to_string(p.param.zarr_format) +
+                                  (p.param.zarr_format == 3 && p.param.keys == ChunkKeyEncoding::v2_encoding
                                        ? "_v2keys_"
                                        : "_") +
-                                  info.param.label;
+                                  p.param.label;
                          });
 
 TEST(BlockKey, FollowsFormatEncodingAndSeparator) {
