@@ -9,7 +9,8 @@
 namespace tilestream::zarr {
 namespace {
 
-nlohmann::json parse_document(const Store& store, const std::string& key, const std::vector<std::byte>& bytes) {
+nlohmann::json parse_document(const Store& store, const std::string& key,
+                              const std::vector<std::byte>& bytes) {
   try {
     return nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()),
                                  reinterpret_cast<const char*>(bytes.data()) + bytes.size());
@@ -59,10 +60,12 @@ std::vector<std::byte> ArrayReader::read_region(std::span<const std::uint64_t> o
                                                 std::span<const std::uint64_t> extent) const {
   const ArraySpec& s = spec();
   const std::size_t rank = s.shape.size();
-  check<UsageError>(origin.size() == rank && extent.size() == rank, "read_region: origin and extent need rank ", rank);
+  check<UsageError>(origin.size() == rank && extent.size() == rank,
+                    "read_region: origin and extent need rank ", rank);
   for (std::size_t d = 0; d < rank; ++d)
-    check<UsageError>(origin[d] <= s.shape[d] && extent[d] <= s.shape[d] - origin[d], "read_region: dimension ", d,
-                      " range [", origin[d], ", ", origin[d] + extent[d], ") exceeds the array's ", s.shape[d]);
+    check<UsageError>(origin[d] <= s.shape[d] && extent[d] <= s.shape[d] - origin[d],
+                      "read_region: dimension ", d, " range [", origin[d], ", ", origin[d] + extent[d],
+                      ") exceeds the array's ", s.shape[d]);
   const std::size_t elsize = bytes_per_sample(s.dtype);
   std::vector<std::byte> out(static_cast<std::size_t>(element_count(extent)) * elsize);
   if (out.empty()) return out;

@@ -12,7 +12,8 @@ namespace tilestream::zarr {
 std::vector<std::uint64_t> ArraySpec::grid_shape() const {
   const std::vector<std::uint64_t>& block = block_shape();
   std::vector<std::uint64_t> grid(shape.size());
-  for (std::size_t d = 0; d < shape.size(); ++d) grid[d] = block[d] == 0 ? 0 : (shape[d] + block[d] - 1) / block[d];
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    grid[d] = block[d] == 0 ? 0 : (shape[d] + block[d] - 1) / block[d];
   return grid;
 }
 
@@ -28,8 +29,8 @@ void ArraySpec::validate() const {
   check<UsageError>(zarr_format == 2 || zarr_format == 3, "zarr_format must be 2 or 3, not ", zarr_format);
   const std::size_t rank = shape.size();
   check<UsageError>(rank >= 1, "array rank must be at least 1");
-  check<UsageError>(chunk_shape.size() == rank, "chunk shape ", dims(chunk_shape), " has not the rank of shape ",
-                    dims(shape));
+  check<UsageError>(chunk_shape.size() == rank, "chunk shape ", dims(chunk_shape),
+                    " has not the rank of shape ", dims(shape));
   check<UsageError>(shard_shape.empty() || shard_shape.size() == rank, "shard shape ", dims(shard_shape),
                     " has not the rank of shape ", dims(shape));
   for (std::size_t d = 0; d < rank; ++d) {
@@ -67,12 +68,18 @@ void ArraySpec::validate() const {
     check<UsageError>(codec != nullptr, "unknown Zarr compressor '", c.name, "'");
     check<UsageError>(zarr_format == 2 ? codec->in_v2 : codec->in_v3, "compressor '", c.name,
                       "' is not available in Zarr v", zarr_format);
-    check<UsageError>(!codec->has_level || c.level < 0 || (c.level >= codec->min_level && c.level <= codec->max_level),
-                      c.name, " level must be ", codec->min_level, "..", codec->max_level, ", not ", c.level);
+    check<UsageError>(
+        !codec->has_level || c.level < 0 || (c.level >= codec->min_level && c.level <= codec->max_level),
+        c.name, " level must be ", codec->min_level, "..", codec->max_level, ", not ", c.level);
   }
   if (!is_float(dtype)) {
-    const double lo = dtype == DType::uint8 || dtype == DType::uint16 ? 0 : dtype == DType::int8 ? -128 : -32768;
-    const double hi = dtype == DType::uint8 ? 255 : dtype == DType::uint16 ? 65535 : dtype == DType::int8 ? 127 : 32767;
+    const double lo = dtype == DType::uint8 || dtype == DType::uint16 ? 0
+                      : dtype == DType::int8                          ? -128
+                                                                      : -32768;
+    const double hi = dtype == DType::uint8    ? 255
+                      : dtype == DType::uint16 ? 65535
+                      : dtype == DType::int8   ? 127
+                                               : 32767;
     check<UsageError>(std::isfinite(fill_value) && fill_value == std::floor(fill_value) && fill_value >= lo &&
                           fill_value <= hi,
                       "fill_value ", fill_value, " is not a ", to_string(dtype), " value");

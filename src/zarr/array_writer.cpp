@@ -5,10 +5,11 @@
 
 namespace tilestream::zarr {
 
-std::string block_key(const ArraySpec& spec, const std::string& array_path, std::span<const std::uint64_t> coords) {
+std::string block_key(const ArraySpec& spec, const std::string& array_path,
+                      std::span<const std::uint64_t> coords) {
   const std::vector<std::uint64_t> grid = spec.grid_shape();
-  check<UsageError>(coords.size() == grid.size(), "block coordinates have rank ", coords.size(), ", the array ",
-                    grid.size());
+  check<UsageError>(coords.size() == grid.size(), "block coordinates have rank ", coords.size(),
+                    ", the array ", grid.size());
   std::string key = array_path.empty() ? std::string() : array_path + "/";
   if (spec.zarr_format == 3 && spec.key_encoding == ChunkKeyEncoding::default_encoding) {
     key += 'c';
@@ -53,7 +54,8 @@ void ArrayWriter::write_block(std::span<const std::uint64_t> coords, std::span<c
   store_.put(k, encoded);
 }
 
-void ArrayWriter::store_block(std::span<const std::uint64_t> coords, std::span<const std::byte> encoded) const {
+void ArrayWriter::store_block(std::span<const std::uint64_t> coords,
+                              std::span<const std::byte> encoded) const {
   store_.put(key(coords), encoded);
 }
 

@@ -15,7 +15,7 @@ struct BlockEncoder::Pipeline {
   std::size_t elsize = 1;
   std::vector<std::uint64_t> chunk_shape;  // what one codec chain encodes (the inner chunk when sharded)
   std::uint64_t chunk_bytes = 0;
-  std::vector<int> transpose;              // empty: none
+  std::vector<int> transpose;  // empty: none
   std::vector<std::uint64_t> transposed_shape;
   std::vector<int> untranspose;
   std::vector<const CompressorCodec*> codecs;  // parallel to spec.compressors
@@ -55,8 +55,8 @@ struct BlockEncoder::Pipeline {
       bytes = codecs[i]->decode(spec.compressors[i], current);
       current = bytes;
     }
-    check<CodecError>(current.size() == chunk_bytes, "decoded chunk has ", current.size(), " bytes, expected ",
-                      chunk_bytes);
+    check<CodecError>(current.size() == chunk_bytes, "decoded chunk has ", current.size(),
+                      " bytes, expected ", chunk_bytes);
     if (current.data() != bytes.data()) bytes.assign(current.begin(), current.end());
     if constexpr (std::endian::native == std::endian::big) swap_bytes(bytes, elsize);
     if (!transpose.empty()) bytes = permute_axes(bytes, transposed_shape, untranspose, elsize);
@@ -80,8 +80,12 @@ std::uint64_t get_u64_le(const std::byte* p) {
 void fill_with(std::span<std::byte> out, DType dtype, double value) {
   std::byte element[4] = {};
   switch (dtype) {
-    case DType::uint8: element[0] = static_cast<std::byte>(static_cast<std::uint8_t>(value)); break;
-    case DType::int8: element[0] = static_cast<std::byte>(static_cast<std::int8_t>(value)); break;
+    case DType::uint8:
+      element[0] = static_cast<std::byte>(static_cast<std::uint8_t>(value));
+      break;
+    case DType::int8:
+      element[0] = static_cast<std::byte>(static_cast<std::int8_t>(value));
+      break;
     case DType::uint16: {
       const auto v = static_cast<std::uint16_t>(value);
       std::memcpy(element, &v, 2);
@@ -135,7 +139,8 @@ BlockEncoder::BlockEncoder(ArraySpec spec) : spec_(std::move(spec)) {
   for (const CompressorSpec& c : spec_.compressors) p->codecs.push_back(find_compressor(c.name));
   if (!spec_.shard_shape.empty()) {
     p->sharded = true;
-    for (std::size_t d = 0; d < spec_.shape.size(); ++d) p->inner_grid.push_back(spec_.shard_shape[d] / spec_.chunk_shape[d]);
+    for (std::size_t d = 0; d < spec_.shape.size(); ++d)
+      p->inner_grid.push_back(spec_.shard_shape[d] / spec_.chunk_shape[d]);
     p->inner_count = element_count(p->inner_grid);
     p->index_bytes = static_cast<std::size_t>(16 * p->inner_count) + (spec_.shard_index_crc32c ? 4 : 0);
     p->fill_chunk.resize(p->chunk_bytes);
@@ -155,8 +160,8 @@ std::vector<std::byte> BlockEncoder::fill_block() const {
 }
 
 std::vector<std::byte> BlockEncoder::encode_block(std::span<const std::byte> block) const {
-  check<UsageError>(block.size() == block_bytes(), "encode_block: block has ", block.size(), " bytes, expected ",
-                    block_bytes());
+  check<UsageError>(block.size() == block_bytes(), "encode_block: block has ", block.size(),
+                    " bytes, expected ", block_bytes());
   const Pipeline& p = *pipeline_;
   if (!p.sharded) return p.encode_chunk(spec_, block);
 
@@ -165,8 +170,8 @@ std::vector<std::byte> BlockEncoder::encode_block(std::span<const std::byte> blo
   std::vector<std::byte> chunk(p.chunk_bytes);
   for (std::uint64_t i = 0; i < p.inner_count; ++i) {
     const std::vector<std::uint64_t> origin = inner_origin(i, p.inner_grid, spec_.chunk_shape);
-    copy_box(block.data(), spec_.shard_shape, origin, chunk.data(), spec_.chunk_shape, zero, spec_.chunk_shape,
-             p.elsize);
+    copy_box(block.data(), spec_.shard_shape, origin, chunk.data(), spec_.chunk_shape, zero,
+             spec_.chunk_shape, p.elsize);
     chunks[i] = p.encode_chunk(spec_, chunk);
   }
   std::vector<std::byte> index(16 * p.inner_count);
@@ -192,8 +197,8 @@ std::vector<std::byte> BlockEncoder::decode_block(std::span<const std::byte> sto
   const Pipeline& p = *pipeline_;
   if (!p.sharded) return p.decode_chunk(spec_, stored);
 
-  check<FormatError>(stored.size() >= p.index_bytes, "shard of ", stored.size(), " bytes is shorter than its index (",
-                     p.index_bytes, " bytes)");
+  check<FormatError>(stored.size() >= p.index_bytes, "shard of ", stored.size(),
+                     " bytes is shorter than its index (", p.index_bytes, " bytes)");
   const std::span<const std::byte> index_stored =
       spec_.shard_index_at_end ? stored.last(p.index_bytes) : stored.first(p.index_bytes);
   std::vector<std::byte> index(index_stored.begin(), index_stored.end());
@@ -216,15 +221,17 @@ std::vector<std::byte> BlockEncoder::decode_block(std::span<const std::byte> sto
       continue;
     }
     check<FormatError>(offset <= stored.size() && nbytes <= stored.size() - offset, "shard index entry ", i,
-                       " (offset ", offset, ", ", nbytes, " bytes) lies outside the shard of ", stored.size(), " bytes");
+                       " (offset ", offset, ", ", nbytes, " bytes) lies outside the shard of ", stored.size(),
+                       " bytes");
     std::vector<std::byte> chunk;
     try {
-      chunk = p.decode_chunk(spec_, stored.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes)));
+      chunk = p.decode_chunk(
+          spec_, stored.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes)));
     } catch (const Error& e) {
       rethrow_with_context(e, concat("inner chunk ", i, " of the shard"));
     }
-    copy_box(chunk.data(), spec_.chunk_shape, zero, shard.data(), spec_.shard_shape, origin, spec_.chunk_shape,
-             p.elsize);
+    copy_box(chunk.data(), spec_.chunk_shape, zero, shard.data(), spec_.shard_shape, origin,
+             spec_.chunk_shape, p.elsize);
   }
   return shard;
 }

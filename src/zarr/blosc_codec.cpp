@@ -21,11 +21,13 @@ int resolved_shuffle(int shuffle, std::size_t typesize) {
   return typesize == 1 ? BLOSC_BITSHUFFLE : BLOSC_SHUFFLE;
 }
 
-std::vector<std::byte> encode(const CompressorSpec& spec, std::size_t typesize, std::span<const std::byte> bytes) {
+std::vector<std::byte> encode(const CompressorSpec& spec, std::size_t typesize,
+                              std::span<const std::byte> bytes) {
   const std::string cname = spec.blosc_cname.empty() ? "lz4" : spec.blosc_cname;
   std::vector<std::byte> out(bytes.size() + BLOSC_MAX_OVERHEAD);
-  const int n = blosc_compress_ctx(effective_level(blosc_codec(), spec), resolved_shuffle(spec.blosc_shuffle, typesize),
-                                   typesize, bytes.size(), bytes.data(), out.data(), out.size(), cname.c_str(), 0, 1);
+  const int n =
+      blosc_compress_ctx(effective_level(blosc_codec(), spec), resolved_shuffle(spec.blosc_shuffle, typesize),
+                         typesize, bytes.size(), bytes.data(), out.data(), out.size(), cname.c_str(), 0, 1);
   check<CodecError>(n > 0, "blosc compression failed (", n, ") with compressor '", cname, "'");
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -38,8 +40,8 @@ std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> 
                     "corrupt blosc data (", bytes.size(), " bytes, invalid header)");
   std::vector<std::byte> out(nbytes);
   const int n = blosc_decompress_ctx(bytes.data(), out.data(), out.size(), 1);
-  check<CodecError>(n >= 0 && static_cast<std::size_t>(n) == nbytes, "corrupt blosc data (decompression returned ",
-                    n, ", expected ", nbytes, " bytes)");
+  check<CodecError>(n >= 0 && static_cast<std::size_t>(n) == nbytes,
+                    "corrupt blosc data (decompression returned ", n, ", expected ", nbytes, " bytes)");
   return out;
 }
 
@@ -66,28 +68,31 @@ const CompressorCodec& blosc_codec() {
       .to_v3 = [](const CompressorSpec& s, std::size_t typesize) -> nlohmann::json {
         return {{"cname", s.blosc_cname.empty() ? "lz4" : s.blosc_cname},
                 {"clevel", effective_level(blosc_codec(), s)},
-                {"shuffle", v3_shuffle_names[static_cast<std::size_t>(resolved_shuffle(s.blosc_shuffle, typesize))]},
+                {"shuffle",
+                 v3_shuffle_names[static_cast<std::size_t>(resolved_shuffle(s.blosc_shuffle, typesize))]},
                 {"typesize", typesize},
                 {"blocksize", 0}};
       },
-      .from_v2 = [](const nlohmann::json& j) {
-        const int shuffle = json_int(j, "shuffle", 1);
-        check<FormatError>(shuffle >= -1 && shuffle <= 2, "blosc shuffle must be -1..2, not ", shuffle);
-        return CompressorSpec{.name = "blosc",
-                              .level = json_int(j, "clevel", default_clevel),
-                              .blosc_cname = json_string(j, "cname", "lz4"),
-                              .blosc_shuffle = shuffle};
-      },
-      .from_v3 = [](const nlohmann::json& j) {
-        const std::string shuffle = json_string(j, "shuffle", "noshuffle");
-        const auto it = std::find(v3_shuffle_names.begin(), v3_shuffle_names.end(), shuffle);
-        check<FormatError>(it != v3_shuffle_names.end(), "blosc shuffle must be noshuffle, shuffle or bitshuffle, not '",
-                           shuffle, "'");
-        return CompressorSpec{.name = "blosc",
-                              .level = json_int(j, "clevel", default_clevel),
-                              .blosc_cname = json_string(j, "cname", "lz4"),
-                              .blosc_shuffle = static_cast<int>(it - v3_shuffle_names.begin())};
-      },
+      .from_v2 =
+          [](const nlohmann::json& j) {
+            const int shuffle = json_int(j, "shuffle", 1);
+            check<FormatError>(shuffle >= -1 && shuffle <= 2, "blosc shuffle must be -1..2, not ", shuffle);
+            return CompressorSpec{.name = "blosc",
+                                  .level = json_int(j, "clevel", default_clevel),
+                                  .blosc_cname = json_string(j, "cname", "lz4"),
+                                  .blosc_shuffle = shuffle};
+          },
+      .from_v3 =
+          [](const nlohmann::json& j) {
+            const std::string shuffle = json_string(j, "shuffle", "noshuffle");
+            const auto it = std::find(v3_shuffle_names.begin(), v3_shuffle_names.end(), shuffle);
+            check<FormatError>(it != v3_shuffle_names.end(),
+                               "blosc shuffle must be noshuffle, shuffle or bitshuffle, not '", shuffle, "'");
+            return CompressorSpec{.name = "blosc",
+                                  .level = json_int(j, "clevel", default_clevel),
+                                  .blosc_cname = json_string(j, "cname", "lz4"),
+                                  .blosc_shuffle = static_cast<int>(it - v3_shuffle_names.begin())};
+          },
   };
   return codec;
 }

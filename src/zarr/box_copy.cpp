@@ -21,8 +21,9 @@ std::vector<std::uint64_t> strides_of(std::span<const std::uint64_t> shape) {
 }
 }  // namespace
 
-void copy_box(const std::byte* src, std::span<const std::uint64_t> src_shape, std::span<const std::uint64_t> src_origin,
-              std::byte* dst, std::span<const std::uint64_t> dst_shape, std::span<const std::uint64_t> dst_origin,
+void copy_box(const std::byte* src, std::span<const std::uint64_t> src_shape,
+              std::span<const std::uint64_t> src_origin, std::byte* dst,
+              std::span<const std::uint64_t> dst_shape, std::span<const std::uint64_t> dst_origin,
               std::span<const std::uint64_t> extent, std::size_t elsize) {
   const std::size_t rank = extent.size();
   if (element_count(extent) == 0) return;
@@ -93,10 +94,18 @@ std::vector<std::byte> permute_axes(std::span<const std::byte> src, std::span<co
     src_stride_for_dst[k] = strides[order[k]];
   }
   switch (elsize) {
-    case 1: permute_rows<1>(src.data(), dst.data(), dst_shape, src_stride_for_dst); break;
-    case 2: permute_rows<2>(src.data(), dst.data(), dst_shape, src_stride_for_dst); break;
-    case 4: permute_rows<4>(src.data(), dst.data(), dst_shape, src_stride_for_dst); break;
-    default: permute_rows<8>(src.data(), dst.data(), dst_shape, src_stride_for_dst); break;
+    case 1:
+      permute_rows<1>(src.data(), dst.data(), dst_shape, src_stride_for_dst);
+      break;
+    case 2:
+      permute_rows<2>(src.data(), dst.data(), dst_shape, src_stride_for_dst);
+      break;
+    case 4:
+      permute_rows<4>(src.data(), dst.data(), dst_shape, src_stride_for_dst);
+      break;
+    default:
+      permute_rows<8>(src.data(), dst.data(), dst_shape, src_stride_for_dst);
+      break;
   }
   return dst;
 }
@@ -109,7 +118,8 @@ std::vector<int> inverse_order(std::span<const int> order) {
 
 void swap_bytes(std::span<std::byte> data, std::size_t elsize) {
   if (elsize <= 1) return;
-  for (std::size_t i = 0; i + elsize <= data.size(); i += elsize) std::reverse(data.begin() + i, data.begin() + i + elsize);
+  for (std::size_t i = 0; i + elsize <= data.size(); i += elsize)
+    std::reverse(data.begin() + i, data.begin() + i + elsize);
 }
 
 }  // namespace tilestream::zarr

@@ -14,8 +14,9 @@ std::uint64_t element_count(std::span<const std::uint64_t> shape);
 // Copies the box [src_origin, src_origin + extent) of `src` (shape src_shape) to
 // [dst_origin, dst_origin + extent) of `dst` (shape dst_shape). All C order, elements of elsize bytes.
 // The caller guarantees the boxes lie inside both arrays.
-void copy_box(const std::byte* src, std::span<const std::uint64_t> src_shape, std::span<const std::uint64_t> src_origin,
-              std::byte* dst, std::span<const std::uint64_t> dst_shape, std::span<const std::uint64_t> dst_origin,
+void copy_box(const std::byte* src, std::span<const std::uint64_t> src_shape,
+              std::span<const std::uint64_t> src_origin, std::byte* dst,
+              std::span<const std::uint64_t> dst_shape, std::span<const std::uint64_t> dst_origin,
               std::span<const std::uint64_t> extent, std::size_t elsize);
 
 // Zarr's transpose: the result has shape[k] = src_shape[order[k]] and

@@ -9,10 +9,10 @@
 namespace tilestream::zarr {
 
 std::span<const CompressorCodec* const> compressor_codecs() {
-  static const std::array codecs{
-      &zstd_codec(), &gzip_codec(), &zlib_codec(), &crc32c_codec(),
+  static const std::array codecs {
+    &zstd_codec(), &gzip_codec(), &zlib_codec(), &crc32c_codec(),
 #if TILESTREAM_WITH_BLOSC
-      &blosc_codec(),
+        &blosc_codec(),
 #endif
   };
   return codecs;
@@ -93,8 +93,8 @@ int parse_level(const std::string& text, const std::string& option, const Compre
   } catch (const std::exception&) {
     used = 0;
   }
-  check<UsageError>(used == text.size() && !text.empty(), "invalid codec option '", option, "': level '", text,
-                    "' is not a number; ", codec_option_forms);
+  check<UsageError>(used == text.size() && !text.empty(), "invalid codec option '", option, "': level '",
+                    text, "' is not a number; ", codec_option_forms);
   check<UsageError>(level >= codec.min_level && level <= codec.max_level, "invalid codec option '", option,
                     "': ", codec.name, " level must be ", codec.min_level, "..", codec.max_level, "; ",
                     codec_option_forms);
@@ -125,8 +125,8 @@ std::vector<CompressorSpec> parse_codec_option(const std::string& text) {
     spec.blosc_cname = parts.size() >= 2 ? parts[1] : "lz4";
     static constexpr std::array<std::string_view, 5> cnames{"lz4", "lz4hc", "zstd", "zlib", "blosclz"};
     check<UsageError>(std::find(cnames.begin(), cnames.end(), spec.blosc_cname) != cnames.end(),
-                      "invalid codec option '", text, "': unknown blosc compressor '", spec.blosc_cname, "'; ",
-                      codec_option_forms);
+                      "invalid codec option '", text, "': unknown blosc compressor '", spec.blosc_cname,
+                      "'; ", codec_option_forms);
     if (parts.size() == 3) spec.level = parse_level(parts[2], text, *find_compressor(name));
     return {spec};
 #else

@@ -36,8 +36,9 @@ std::uint32_t crc32c_table(std::uint32_t crc, const unsigned char* p, std::size_
       hi = __builtin_bswap32(hi);
     }
     lo ^= crc;
-    crc = tables[7][lo & 0xFF] ^ tables[6][(lo >> 8) & 0xFF] ^ tables[5][(lo >> 16) & 0xFF] ^ tables[4][lo >> 24] ^
-          tables[3][hi & 0xFF] ^ tables[2][(hi >> 8) & 0xFF] ^ tables[1][(hi >> 16) & 0xFF] ^ tables[0][hi >> 24];
+    crc = tables[7][lo & 0xFF] ^ tables[6][(lo >> 8) & 0xFF] ^ tables[5][(lo >> 16) & 0xFF] ^
+          tables[4][lo >> 24] ^ tables[3][hi & 0xFF] ^ tables[2][(hi >> 8) & 0xFF] ^
+          tables[1][(hi >> 16) & 0xFF] ^ tables[0][hi >> 24];
     p += 8;
     n -= 8;
   }
@@ -47,7 +48,7 @@ std::uint32_t crc32c_table(std::uint32_t crc, const unsigned char* p, std::size_
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc, const unsigned char* p,
-                                                              std::size_t n) {
+                                                             std::size_t n) {
   std::uint64_t c = crc;
   while (n >= 8) {
     std::uint64_t word = 0;

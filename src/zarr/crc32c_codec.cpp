@@ -24,8 +24,8 @@ std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> 
   const std::uint32_t computed = crc32c(data);
   if (stored != computed) {
     std::ostringstream message;
-    message << std::hex << std::setfill('0') << "crc32c checksum mismatch: stored 0x" << std::setw(8) << stored
-            << ", computed 0x" << std::setw(8) << computed;
+    message << std::hex << std::setfill('0') << "crc32c checksum mismatch: stored 0x" << std::setw(8)
+            << stored << ", computed 0x" << std::setw(8) << computed;
     throw CodecError(message.str());
   }
   return {data.begin(), data.end()};

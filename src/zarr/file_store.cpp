@@ -106,7 +106,8 @@ void FileStore::put(const std::string& key, std::span<const std::byte> bytes) {
   create_parent_directories(target);
   const std::string partial = target + "." + unique_suffix() + ".partial";
   const int raw = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (raw < 0) throw IoError(concat("cannot create ", partial, " (for ", target, "): ", system_message(errno)));
+  if (raw < 0)
+    throw IoError(concat("cannot create ", partial, " (for ", target, "): ", system_message(errno)));
   FileDescriptor fd(raw);
   try {
     write_all(fd.get(), bytes, target);
@@ -181,7 +182,8 @@ std::size_t FileStore::remove_partial_files() {
   std::vector<fs::path> partial;
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root_)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.size() > 8 && name.ends_with(".partial")) partial.push_back(entry.path());
+    if (entry.is_regular_file() && name.size() > 8 && name.ends_with(".partial"))
+      partial.push_back(entry.path());
   }
   for (const fs::path& path : partial) {
     fs::remove(path, error);

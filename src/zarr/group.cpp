@@ -22,7 +22,8 @@ nlohmann::json get_json(const Store& store, const std::string& key, const std::v
 
 }  // namespace
 
-void write_group(Store& store, const std::string& group_path, int zarr_format, const nlohmann::json& attributes) {
+void write_group(Store& store, const std::string& group_path, int zarr_format,
+                 const nlohmann::json& attributes) {
   check<UsageError>(zarr_format == 2 || zarr_format == 3, "zarr_format must be 2 or 3, not ", zarr_format);
   check<UsageError>(attributes.is_object(), "group attributes must be a JSON object");
   if (zarr_format == 2) {
@@ -40,14 +41,16 @@ nlohmann::json read_group_attributes(const Store& store, const std::string& grou
     const nlohmann::json document = get_json(store, v3_key, *v3);
     check<FormatError>(document.is_object(), store.name(), "/", v3_key, ": not a JSON object");
     const nlohmann::json attributes = document.value("attributes", nlohmann::json::object());
-    check<FormatError>(attributes.is_object(), store.name(), "/", v3_key, ": \"attributes\" is not an object");
+    check<FormatError>(attributes.is_object(), store.name(), "/", v3_key,
+                       ": \"attributes\" is not an object");
     return attributes;
   }
   const std::string attrs_key = node_key(group_path, ".zattrs");
   if (const auto v2 = store.get(attrs_key)) return get_json(store, attrs_key, *v2);
-  check<FormatError>(store.exists(node_key(group_path, ".zgroup")) || store.exists(node_key(group_path, ".zarray")),
-                     "no Zarr group at ", store.name(), group_path.empty() ? "" : "/", group_path,
-                     " (neither zarr.json nor .zgroup found)");
+  check<FormatError>(
+      store.exists(node_key(group_path, ".zgroup")) || store.exists(node_key(group_path, ".zarray")),
+      "no Zarr group at ", store.name(), group_path.empty() ? "" : "/", group_path,
+      " (neither zarr.json nor .zgroup found)");
   return nlohmann::json::object();
 }
 

@@ -13,8 +13,10 @@ constexpr int gzip_window_bits = 15 + 16;
 constexpr int zlib_window_bits = 15;
 constexpr int auto_window_bits = 15 + 32;  // inflate detects a zlib or gzip header
 
-std::vector<std::byte> deflate_bytes(std::span<const std::byte> bytes, int level, int window_bits, const char* what) {
-  check<CodecError>(bytes.size() <= UINT_MAX, what, ": chunk of ", bytes.size(), " bytes exceeds zlib's 4 GiB limit");
+std::vector<std::byte> deflate_bytes(std::span<const std::byte> bytes, int level, int window_bits,
+                                     const char* what) {
+  check<CodecError>(bytes.size() <= UINT_MAX, what, ": chunk of ", bytes.size(),
+                    " bytes exceeds zlib's 4 GiB limit");
   z_stream stream{};
   int status = deflateInit2(&stream, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
   check<CodecError>(status == Z_OK, what, ": deflateInit2 failed: ", zError(status));
@@ -32,7 +34,8 @@ std::vector<std::byte> deflate_bytes(std::span<const std::byte> bytes, int level
 }
 
 std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, const char* what) {
-  check<CodecError>(bytes.size() <= UINT_MAX, what, ": chunk of ", bytes.size(), " bytes exceeds zlib's 4 GiB limit");
+  check<CodecError>(bytes.size() <= UINT_MAX, what, ": chunk of ", bytes.size(),
+                    " bytes exceeds zlib's 4 GiB limit");
   z_stream stream{};
   int status = inflateInit2(&stream, auto_window_bits);
   check<CodecError>(status == Z_OK, what, ": inflateInit2 failed: ", zError(status));
@@ -48,9 +51,9 @@ std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, const cha
       out.resize(out.size() * 2);
       continue;
     }
-    const std::string message = stream.msg != nullptr ? stream.msg : (status == Z_OK || status == Z_BUF_ERROR)
-                                                                          ? "truncated stream"
-                                                                          : zError(status);
+    const std::string message = stream.msg != nullptr                       ? stream.msg
+                                : (status == Z_OK || status == Z_BUF_ERROR) ? "truncated stream"
+                                                                            : zError(status);
     inflateEnd(&stream);
     throw CodecError(concat("corrupt ", what, " data: ", message));
   }
@@ -72,20 +75,25 @@ const CompressorCodec& gzip_codec() {
       .default_level = 6,
       .min_level = 0,
       .max_level = 9,
-      .encode = [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
-        return deflate_bytes(b, effective_level(gzip_codec(), s), gzip_window_bits, "gzip");
-      },
+      .encode =
+          [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
+            return deflate_bytes(b, effective_level(gzip_codec(), s), gzip_window_bits, "gzip");
+          },
       .decode = [](const CompressorSpec&, std::span<const std::byte> b) { return inflate_bytes(b, "gzip"); },
       .to_v2 = [](const CompressorSpec& s) { return level_only("gzip", effective_level(gzip_codec(), s)); },
       .to_v3 = [](const CompressorSpec& s, std::size_t) -> nlohmann::json {
         return {{"level", effective_level(gzip_codec(), s)}};
       },
-      .from_v2 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-      },
-      .from_v3 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-      },
+      .from_v2 =
+          [](const nlohmann::json& j) {
+            return CompressorSpec{
+                .name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
+          },
+      .from_v3 =
+          [](const nlohmann::json& j) {
+            return CompressorSpec{
+                .name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
+          },
   };
   return codec;
 }
@@ -99,15 +107,18 @@ const CompressorCodec& zlib_codec() {
       .default_level = 6,
       .min_level = 0,
       .max_level = 9,
-      .encode = [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
-        return deflate_bytes(b, effective_level(zlib_codec(), s), zlib_window_bits, "zlib");
-      },
+      .encode =
+          [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
+            return deflate_bytes(b, effective_level(zlib_codec(), s), zlib_window_bits, "zlib");
+          },
       .decode = [](const CompressorSpec&, std::span<const std::byte> b) { return inflate_bytes(b, "zlib"); },
       .to_v2 = [](const CompressorSpec& s) { return level_only("zlib", effective_level(zlib_codec(), s)); },
       .to_v3 = nullptr,
-      .from_v2 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "zlib", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-      },
+      .from_v2 =
+          [](const nlohmann::json& j) {
+            return CompressorSpec{
+                .name = "zlib", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
+          },
       .from_v3 = nullptr,
   };
   return codec;

@@ -20,8 +20,8 @@ struct DTypeName {
   const char* v3;
 };
 constexpr DTypeName dtype_names[] = {
-    {DType::uint8, "|u1", "uint8"},   {DType::uint16, "<u2", "uint16"}, {DType::int8, "|i1", "int8"},
-    {DType::int16, "<i2", "int16"},   {DType::float32, "<f4", "float32"},
+    {DType::uint8, "|u1", "uint8"}, {DType::uint16, "<u2", "uint16"},   {DType::int8, "|i1", "int8"},
+    {DType::int16, "<i2", "int16"}, {DType::float32, "<f4", "float32"},
 };
 
 const DTypeName& names_of(DType dtype) {
@@ -33,10 +33,12 @@ const DTypeName& names_of(DType dtype) {
 DType parse_v2_dtype(const json& value) {
   check<FormatError>(value.is_string(), ".zarray dtype must be a string, not ", value.dump());
   std::string text = value.get<std::string>();
-  if (text.size() == 3 && text[1] != 'f' && text[2] == '1' && text[0] == '<') text[0] = '|';  // "<u1" == "|u1"
+  if (text.size() == 3 && text[1] != 'f' && text[2] == '1' && text[0] == '<')
+    text[0] = '|';  // "<u1" == "|u1"
   for (const DTypeName& n : dtype_names)
     if (text == n.v2) return n.dtype;
-  check<UnsupportedError>(text.empty() || text[0] != '>', "big-endian Zarr dtype '", text, "' is not supported");
+  check<UnsupportedError>(text.empty() || text[0] != '>', "big-endian Zarr dtype '", text,
+                          "' is not supported");
   throw UnsupportedError(concat("unsupported Zarr dtype '", text, "' (supported: |u1 <u2 |i1 <i2 <f4)"));
 }
 
@@ -45,7 +47,8 @@ DType parse_v3_dtype(const json& value) {
   const std::string text = value.get<std::string>();
   for (const DTypeName& n : dtype_names)
     if (text == n.v3) return n.dtype;
-  throw UnsupportedError(concat("unsupported Zarr data_type '", text, "' (supported: uint8 uint16 int8 int16 float32)"));
+  throw UnsupportedError(
+      concat("unsupported Zarr data_type '", text, "' (supported: uint8 uint16 int8 int16 float32)"));
 }
 
 json fill_value_json(const ArraySpec& spec) {
@@ -145,8 +148,8 @@ json v3_metadata(const ArraySpec& spec) {
 void parse_bytes_codec(const json& codec) {
   const json configuration = codec.value("configuration", json::object());
   const std::string endian = configuration.value("endian", "little");
-  check<UnsupportedError>(endian == "little", "big-endian Zarr arrays are not supported (bytes codec endian '",
-                          endian, "')");
+  check<UnsupportedError>(endian == "little",
+                          "big-endian Zarr arrays are not supported (bytes codec endian '", endian, "')");
 }
 
 std::string codec_name(const json& codec) {
@@ -162,7 +165,8 @@ void parse_chunk_codecs(const json& codecs, std::size_t rank, ArraySpec& spec, b
   std::size_t i = 0;
   for (; i < codecs.size() && codec_name(codecs[i]) == "transpose"; ++i) {
     check<UnsupportedError>(spec.transpose_order.empty(), "more than one transpose codec is not supported");
-    const json order = member(member(codecs[i], "configuration", "transpose codec"), "order", "transpose codec");
+    const json order =
+        member(member(codecs[i], "configuration", "transpose codec"), "order", "transpose codec");
     if (order.is_string()) {  // early v3 drafts: "C" or "F"
       check<FormatError>(order == "C" || order == "F", "invalid transpose order ", order.dump());
       if (order == "F")
@@ -183,19 +187,22 @@ void parse_chunk_codecs(const json& codecs, std::size_t rank, ArraySpec& spec, b
                             "codecs around sharding_indexed are not supported (only inside it)");
     const json& c = member(codecs[i], "configuration", "sharding_indexed codec");
     spec.shard_shape = spec.chunk_shape;
-    spec.chunk_shape = parse_shape(member(c, "chunk_shape", "sharding_indexed codec"), "sharding chunk_shape");
+    spec.chunk_shape =
+        parse_shape(member(c, "chunk_shape", "sharding_indexed codec"), "sharding chunk_shape");
     parse_chunk_codecs(member(c, "codecs", "sharding_indexed codec"), rank, spec, true);
     const json index_codecs = c.value("index_codecs", json::array({bytes_codec(), {{"name", "crc32c"}}}));
-    check<FormatError>(index_codecs.is_array() && !index_codecs.empty() && codec_name(index_codecs[0]) == "bytes",
-                       "unsupported sharding index_codecs ", index_codecs.dump());
+    check<FormatError>(
+        index_codecs.is_array() && !index_codecs.empty() && codec_name(index_codecs[0]) == "bytes",
+        "unsupported sharding index_codecs ", index_codecs.dump());
     parse_bytes_codec(index_codecs[0]);
-    check<UnsupportedError>(index_codecs.size() == 1 ||
-                                (index_codecs.size() == 2 && codec_name(index_codecs[1]) == "crc32c"),
-                            "unsupported sharding index_codecs ", index_codecs.dump(),
-                            " (supported: bytes, optionally followed by crc32c)");
+    check<UnsupportedError>(
+        index_codecs.size() == 1 || (index_codecs.size() == 2 && codec_name(index_codecs[1]) == "crc32c"),
+        "unsupported sharding index_codecs ", index_codecs.dump(),
+        " (supported: bytes, optionally followed by crc32c)");
     spec.shard_index_crc32c = index_codecs.size() == 2;
     const std::string location = c.value("index_location", "end");
-    check<FormatError>(location == "end" || location == "start", "invalid sharding index_location '", location, "'");
+    check<FormatError>(location == "end" || location == "start", "invalid sharding index_location '",
+                       location, "'");
     spec.shard_index_at_end = location == "end";
     return;
   }
@@ -242,12 +249,13 @@ ArraySpec parse_v3(const json& m) {
   const json& grid = member(m, "chunk_grid", "zarr.json");
   check<UnsupportedError>(member(grid, "name", "chunk_grid") == "regular", "unsupported chunk_grid ",
                           grid["name"].dump());
-  spec.chunk_shape = parse_shape(member(member(grid, "configuration", "chunk_grid"), "chunk_shape", "chunk_grid"),
-                                 "chunk_grid chunk_shape");
+  spec.chunk_shape =
+      parse_shape(member(member(grid, "configuration", "chunk_grid"), "chunk_shape", "chunk_grid"),
+                  "chunk_grid chunk_shape");
   const json& keys = member(m, "chunk_key_encoding", "zarr.json");
   const std::string key_name = member(keys, "name", "chunk_key_encoding").get<std::string>();
-  check<UnsupportedError>(key_name == "default" || key_name == "v2", "unsupported chunk_key_encoding '", key_name,
-                          "'");
+  check<UnsupportedError>(key_name == "default" || key_name == "v2", "unsupported chunk_key_encoding '",
+                          key_name, "'");
   spec.key_encoding = key_name == "v2" ? ChunkKeyEncoding::v2_encoding : ChunkKeyEncoding::default_encoding;
   const std::string separator =
       keys.value("configuration", json::object()).value("separator", key_name == "v2" ? "." : "/");
@@ -256,10 +264,12 @@ ArraySpec parse_v3(const json& m) {
   spec.fill_value = parse_fill_value(member(m, "fill_value", "zarr.json"), spec.dtype);
   parse_chunk_codecs(member(m, "codecs", "zarr.json"), spec.shape.size(), spec, false);
   const json transformers = m.value("storage_transformers", json::array());
-  check<UnsupportedError>(transformers.is_array() && transformers.empty(), "storage_transformers are not supported");
+  check<UnsupportedError>(transformers.is_array() && transformers.empty(),
+                          "storage_transformers are not supported");
   spec.attributes = m.value("attributes", json::object());
   if (m.contains("dimension_names") && m["dimension_names"].is_array())
-    for (const json& name : m["dimension_names"]) spec.dimension_names.push_back(name.is_string() ? name.get<std::string>() : "");
+    for (const json& name : m["dimension_names"])
+      spec.dimension_names.push_back(name.is_string() ? name.get<std::string>() : "");
   return spec;
 }
 

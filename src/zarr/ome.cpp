@@ -26,7 +26,8 @@ nlohmann::json ome_group_attributes(const OmeImage& image, int zarr_format) {
     datasets.push_back(
         {{"path", d.path},
          {"coordinateTransformations",
-          json::array({{{"type", "scale"}, {"scale", json::array({1.0, pixel * d.downsample, pixel * d.downsample})}}})}});
+          json::array({{{"type", "scale"},
+                        {"scale", json::array({1.0, pixel * d.downsample, pixel * d.downsample})}}})}});
   }
   json multiscale = json::object();
   if (zarr_format == 2) multiscale["version"] = "0.4";
@@ -40,10 +41,11 @@ nlohmann::json ome_group_attributes(const OmeImage& image, int zarr_format) {
     static constexpr const char* labels[3] = {"red", "green", "blue"};
     json channels = json::array();
     for (int c = 0; c < 3; ++c)
-      channels.push_back({{"color", colors[c]},
-                          {"label", labels[c]},
-                          {"active", true},
-                          {"window", {{"start", 0}, {"end", image.max_value}, {"min", 0}, {"max", image.max_value}}}});
+      channels.push_back(
+          {{"color", colors[c]},
+           {"label", labels[c]},
+           {"active", true},
+           {"window", {{"start", 0}, {"end", image.max_value}, {"min", 0}, {"max", image.max_value}}}});
     omero = {{"channels", channels}, {"rdefs", {{"model", "color"}}}};
   }
 

@@ -30,8 +30,8 @@ ZSTD_DCtx* decompression_context() {
 
 std::vector<std::byte> encode(const CompressorSpec& spec, std::size_t, std::span<const std::byte> bytes) {
   std::vector<std::byte> out(ZSTD_compressBound(bytes.size()));
-  const std::size_t n = ZSTD_compressCCtx(compression_context(), out.data(), out.size(), bytes.data(), bytes.size(),
-                                          effective_level(zstd_codec(), spec));
+  const std::size_t n = ZSTD_compressCCtx(compression_context(), out.data(), out.size(), bytes.data(),
+                                          bytes.size(), effective_level(zstd_codec(), spec));
   check<CodecError>(!ZSTD_isError(n), "zstd compression failed: ", ZSTD_getErrorName(n));
   out.resize(n);
   return out;
@@ -86,12 +86,20 @@ const CompressorCodec& zstd_codec() {
       .to_v3 = [](const CompressorSpec& s, std::size_t) -> nlohmann::json {
         return {{"level", effective_level(zstd_codec(), s)}, {"checksum", false}};
       },
-      .from_v2 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "zstd", .level = std::max(-1, json_int(j, "level", 3)), .blosc_cname = {}, .blosc_shuffle = 1};
-      },
-      .from_v3 = [](const nlohmann::json& j) {
-        return CompressorSpec{.name = "zstd", .level = std::max(-1, json_int(j, "level", 3)), .blosc_cname = {}, .blosc_shuffle = 1};
-      },
+      .from_v2 =
+          [](const nlohmann::json& j) {
+            return CompressorSpec{.name = "zstd",
+                                  .level = std::max(-1, json_int(j, "level", 3)),
+                                  .blosc_cname = {},
+                                  .blosc_shuffle = 1};
+          },
+      .from_v3 =
+          [](const nlohmann::json& j) {
+            return CompressorSpec{.name = "zstd",
+                                  .level = std::max(-1, json_int(j, "level", 3)),
+                                  .blosc_cname = {},
+                                  .blosc_shuffle = 1};
+          },
   };
   return codec;
 }

@@ -52,7 +52,8 @@ TEST(ParseCodecOption, AcceptsTheDocumentedForms) {
 }
 
 TEST(ParseCodecOption, RejectsEverythingElse) {
-  for (const char* bad : {"", "lzma", "zstd:", "zstd:x", "zstd:23", "gzip:10", "gzip:-1", "zstd:3:4", "ZSTD", "none:1"})
+  for (const char* bad :
+       {"", "lzma", "zstd:", "zstd:x", "zstd:23", "gzip:10", "gzip:-1", "zstd:3:4", "ZSTD", "none:1"})
     expect_error<UsageError>([&] { parse_codec_option(bad); }, {"valid forms"});
 #if TILESTREAM_WITH_BLOSC
   expect_error<UsageError>([] { parse_codec_option("blosc:snappy"); }, {"unknown blosc compressor 'snappy'"});
@@ -74,7 +75,8 @@ TEST(CompressorJson, V2AndV3RoundTrip) {
       EXPECT_EQ(back.blosc_cname, spec.blosc_cname) << option;
     }
   }
-  EXPECT_EQ(compressor_to_v2_json(parse_codec_option("zlib:4")[0]), nlohmann::json::parse(R"({"id":"zlib","level":4})"));
+  EXPECT_EQ(compressor_to_v2_json(parse_codec_option("zlib:4")[0]),
+            nlohmann::json::parse(R"({"id":"zlib","level":4})"));
   EXPECT_EQ(compressor_to_v3_json(crc32c_spec(), 1), nlohmann::json::parse(R"({"name":"crc32c"})"));
   EXPECT_EQ(compressor_to_v3_json(parse_codec_option("zstd")[0], 1),
             nlohmann::json::parse(R"({"name":"zstd","configuration":{"level":3,"checksum":false}})"));

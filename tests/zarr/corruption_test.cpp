@@ -33,21 +33,61 @@ ArraySpec spec_for(const Corruption& c) {
 
 const std::vector<Corruption>& corruptions() {
   static const std::vector<Corruption> cases = {
-      {"zstd_magic", false, true, "zstd", [](auto& b) { b[0] ^= std::byte{0xFF}; }, ErrorKind::codec,
+      {"zstd_magic",
+       false,
+       true,
+       "zstd",
+       [](auto& b) { b[0] ^= std::byte{0xFF}; },
+       ErrorKind::codec,
        {"arr/c/1/0", "zstd"}},
-      {"zstd_truncated", false, true, "zstd", [](auto& b) { b.resize(b.size() / 2); }, ErrorKind::codec,
+      {"zstd_truncated",
+       false,
+       true,
+       "zstd",
+       [](auto& b) { b.resize(b.size() / 2); },
+       ErrorKind::codec,
        {"arr/c/1/0", "zstd"}},
-      {"gzip_flipped", false, true, "gzip", [](auto& b) { b[b.size() / 2] ^= std::byte{0x55}; }, ErrorKind::codec,
+      {"gzip_flipped",
+       false,
+       true,
+       "gzip",
+       [](auto& b) { b[b.size() / 2] ^= std::byte{0x55}; },
+       ErrorKind::codec,
        {"arr/c/1/0", "gzip"}},
-      {"raw_short", false, true, "none", [](auto& b) { b.pop_back(); }, ErrorKind::codec,
+      {"raw_short",
+       false,
+       true,
+       "none",
+       [](auto& b) { b.pop_back(); },
+       ErrorKind::codec,
        {"arr/c/1/0", "decoded chunk has 127 bytes, expected 128"}},
-      {"shard_index_crc_end", true, true, "zstd", [](auto& b) { b[b.size() - 10] ^= std::byte{1}; }, ErrorKind::codec,
+      {"shard_index_crc_end",
+       true,
+       true,
+       "zstd",
+       [](auto& b) { b[b.size() - 10] ^= std::byte{1}; },
+       ErrorKind::codec,
        {"arr/c/1/0", "shard index", "crc32c checksum mismatch"}},
-      {"shard_index_crc_start", true, false, "zstd", [](auto& b) { b[3] ^= std::byte{1}; }, ErrorKind::codec,
+      {"shard_index_crc_start",
+       true,
+       false,
+       "zstd",
+       [](auto& b) { b[3] ^= std::byte{1}; },
+       ErrorKind::codec,
        {"arr/c/1/0", "shard index", "crc32c checksum mismatch"}},
-      {"shard_shorter_than_index", true, true, "zstd", [](auto& b) { b.resize(20); }, ErrorKind::format,
+      {"shard_shorter_than_index",
+       true,
+       true,
+       "zstd",
+       [](auto& b) { b.resize(20); },
+       ErrorKind::format,
        {"arr/c/1/0", "shorter than its index (68 bytes)"}},
-      {"shard_inner_chunk_corrupt", true, false, "zstd", [](auto& b) { b[68] ^= std::byte{0xFF}; }, ErrorKind::codec,
+      {"shard_inner_chunk_corrupt",
+       true,
+       false,
+       "zstd",
+       [](auto& b) { b[68] ^= std::byte{0xFF}; },
+       ErrorKind::codec,
        {"arr/c/1/0", "inner chunk 0 of the shard", "zstd"}},
   };
   return cases;
@@ -95,7 +135,8 @@ TEST(ShardIndex, OutOfRangeEntryIsAFormatError) {
   std::vector<std::byte> shard = encoder.encode_block(test_array(DType::uint8, 16));
   ASSERT_EQ(shard.size(), 16u + 32u);
   shard[16 + 16] = std::byte{0xF0};  // entry 1 offset
-  expect_error<FormatError>([&] { encoder.decode_block(shard); }, {"shard index entry 1", "outside the shard"});
+  expect_error<FormatError>([&] { encoder.decode_block(shard); },
+                            {"shard index entry 1", "outside the shard"});
 }
 
 TEST(ShardIndex, EmptyEntriesReadAsFillAndLayoutIsAsSpecified) {
@@ -130,7 +171,8 @@ TEST(ShardIndex, EmptyEntriesReadAsFillAndLayoutIsAsSpecified) {
 
 TEST(ArrayReader, MissingMetadataAndBadJsonNameTheStore) {
   MemoryStore store;
-  expect_error<FormatError>([&] { ArrayReader(store, "x"); }, {"<memory>/x", "neither zarr.json nor .zarray"});
+  expect_error<FormatError>([&] { ArrayReader(store, "x"); },
+                            {"<memory>/x", "neither zarr.json nor .zarray"});
   store.put("y/zarr.json", as_bytes("{not json"));
   expect_error<FormatError>([&] { ArrayReader(store, "y"); }, {"<memory>/y/zarr.json", "invalid JSON"});
   store.put("z/.zarray", as_bytes(R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<f8"})"));

@@ -40,7 +40,8 @@ ArraySpec v3_spec() {
 }
 
 TEST(ZarrMetadata, V2Golden) {
-  EXPECT_EQ(array_metadata(v2_spec()), json::parse(R"({"chunks":[64,64,3],"compressor":{"id":"zstd","level":5},
+  EXPECT_EQ(array_metadata(v2_spec()),
+            json::parse(R"({"chunks":[64,64,3],"compressor":{"id":"zstd","level":5},
     "dimension_separator":"/","dtype":"<u2","fill_value":0,"filters":null,"order":"C","shape":[100,200,3],
     "zarr_format":2})"));
 }
@@ -168,23 +169,30 @@ constexpr const char* v3_head =
     R"("zarr_format":3,"node_type":"array","shape":[10],"chunk_grid":{"name":"regular","configuration":{"chunk_shape":[5]}},"chunk_key_encoding":{"name":"default"},"fill_value":0)";
 
 const BadMetadata bad_metadata[] = {
-    {"v2_big_endian", 2, R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":">u2","compressor":null,"fill_value":0,"order":"C","filters":null})",
+    {"v2_big_endian", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":">u2","compressor":null,"fill_value":0,"order":"C","filters":null})",
      ErrorKind::unsupported, "big-endian"},
-    {"v2_fortran", 2, R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"F","filters":null})",
+    {"v2_fortran", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"F","filters":null})",
      ErrorKind::unsupported, "order 'F'"},
-    {"v2_filters", 2, R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"C","filters":[{"id":"delta"}]})",
+    {"v2_filters", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"C","filters":[{"id":"delta"}]})",
      ErrorKind::unsupported, "filters"},
-    {"v2_unknown_codec", 2, R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":{"id":"lzma"},"fill_value":0,"order":"C","filters":null})",
+    {"v2_unknown_codec", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"|u1","compressor":{"id":"lzma"},"fill_value":0,"order":"C","filters":null})",
      ErrorKind::unsupported, "\"lzma\""},
     {"v2_no_shape", 2, R"({"zarr_format":2,"chunks":[2],"dtype":"|u1"})", ErrorKind::format, "no \"shape\""},
-    {"v2_shape_type", 2, R"({"zarr_format":2,"shape":"x","chunks":[2],"dtype":"|u1"})", ErrorKind::format, "shape"},
-    {"v2_chunk_rank", 2, R"({"zarr_format":2,"shape":[4,4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"C","filters":null})",
+    {"v2_shape_type", 2, R"({"zarr_format":2,"shape":"x","chunks":[2],"dtype":"|u1"})", ErrorKind::format,
+     "shape"},
+    {"v2_chunk_rank", 2,
+     R"({"zarr_format":2,"shape":[4,4],"chunks":[2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"C","filters":null})",
      ErrorKind::format, "rank"},
-    {"v2_dtype", 2, R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<f8","compressor":null,"fill_value":0})",
+    {"v2_dtype", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<f8","compressor":null,"fill_value":0})",
      ErrorKind::unsupported, "'<f8'"},
     {"v3_group", 3, R"({"zarr_format":3,"node_type":"group"})", ErrorKind::format, "node_type"},
-    {"v3_dtype", 3, R"({"zarr_format":3,"node_type":"array","shape":[1],"data_type":"float64"})", ErrorKind::unsupported,
-     "'float64'"},
+    {"v3_dtype", 3, R"({"zarr_format":3,"node_type":"array","shape":[1],"data_type":"float64"})",
+     ErrorKind::unsupported, "'float64'"},
     {"v3_big_endian", 3,
      R"({"zarr_format":3,"node_type":"array","shape":[10],"data_type":"uint16","chunk_grid":{"name":"regular","configuration":{"chunk_shape":[5]}},"chunk_key_encoding":{"name":"default"},"fill_value":0,"codecs":[{"name":"bytes","configuration":{"endian":"big"}}]})",
      ErrorKind::unsupported, "big-endian"},
@@ -232,23 +240,71 @@ TEST_P(ArraySpecValidate, RejectsWithUsageError) {
 }
 
 const BadSpec bad_specs[] = {
-    {"rank0", [](ArraySpec& s) { s.shape = {}; s.chunk_shape = {}; s.dimension_names = {}; }, "rank must be at least 1"},
-    {"ranks_differ", [](ArraySpec& s) { s.chunk_shape = {256, 256}; }, "has not the rank"},
+    {"rank0",
+     [](ArraySpec& s) {
+       s.shape = {};
+       s.chunk_shape = {};
+       s.dimension_names = {};
+     },
+     "rank must be at least 1"},
+    {"ranks_differ",
+     [](ArraySpec& s) {
+       s.chunk_shape = {256, 256};
+     },
+     "has not the rank"},
     {"zero_dim", [](ArraySpec& s) { s.shape[1] = 0; }, "zero dimension"},
     {"zero_chunk", [](ArraySpec& s) { s.chunk_shape[1] = 0; }, "zero dimension"},
-    {"shard_not_multiple", [](ArraySpec& s) { s.shard_shape = {3, 300, 512}; }, "not a multiple"},
-    {"v2_shard", [](ArraySpec& s) { s.zarr_format = 2; s.dimension_names = {}; s.shard_shape = {3, 512, 512}; }, "sharding needs Zarr v3"},
-    {"v2_two_compressors", [](ArraySpec& s) { s.zarr_format = 2; s.compressors.push_back(s.compressors[0]); }, "at most one compressor"},
-    {"v2_crc32c", [](ArraySpec& s) { s.zarr_format = 2; s.compressors = {named("crc32c")}; }, "'crc32c' is not available in Zarr v2"},
+    {"shard_not_multiple",
+     [](ArraySpec& s) {
+       s.shard_shape = {3, 300, 512};
+     },
+     "not a multiple"},
+    {"v2_shard",
+     [](ArraySpec& s) {
+       s.zarr_format = 2;
+       s.dimension_names = {};
+       s.shard_shape = {3, 512, 512};
+     },
+     "sharding needs Zarr v3"},
+    {"v2_two_compressors",
+     [](ArraySpec& s) {
+       s.zarr_format = 2;
+       s.compressors.push_back(s.compressors[0]);
+     },
+     "at most one compressor"},
+    {"v2_crc32c",
+     [](ArraySpec& s) {
+       s.zarr_format = 2;
+       s.compressors = {named("crc32c")};
+     },
+     "'crc32c' is not available in Zarr v2"},
     {"v3_zlib", [](ArraySpec& s) { s.compressors = {named("zlib")}; }, "'zlib' is not available in Zarr v3"},
-    {"unknown_codec", [](ArraySpec& s) { s.compressors = {named("lzma")}; }, "unknown Zarr compressor 'lzma'"},
+    {"unknown_codec", [](ArraySpec& s) { s.compressors = {named("lzma")}; },
+     "unknown Zarr compressor 'lzma'"},
     {"bad_level", [](ArraySpec& s) { s.compressors[0].level = 12; }, "gzip level must be 0..9"},
-    {"transpose_not_permutation", [](ArraySpec& s) { s.transpose_order = {0, 0, 1}; }, "permutation"},
-    {"transpose_rank", [](ArraySpec& s) { s.transpose_order = {1, 0}; }, "permutation"},
-    {"v2_transpose", [](ArraySpec& s) { s.zarr_format = 2; s.transpose_order = {1, 0, 2}; }, "transpose codec needs Zarr v3"},
+    {"transpose_not_permutation",
+     [](ArraySpec& s) {
+       s.transpose_order = {0, 0, 1};
+     },
+     "permutation"},
+    {"transpose_rank",
+     [](ArraySpec& s) {
+       s.transpose_order = {1, 0};
+     },
+     "permutation"},
+    {"v2_transpose",
+     [](ArraySpec& s) {
+       s.zarr_format = 2;
+       s.transpose_order = {1, 0, 2};
+     },
+     "transpose codec needs Zarr v3"},
     {"separator", [](ArraySpec& s) { s.separator = '_'; }, "separator must be '.' or '/'"},
     {"format", [](ArraySpec& s) { s.zarr_format = 4; }, "zarr_format must be 2 or 3"},
-    {"dimension_names", [](ArraySpec& s) { s.dimension_names = {"y", "x"}; }, "dimension_names"},
+    {"dimension_names",
+     [](ArraySpec& s) {
+       s.dimension_names = {"y", "x"};
+     },
+     "dimension_names"},
     {"fill_range", [](ArraySpec& s) { s.fill_value = 300; }, "fill_value 300"},
 };
 

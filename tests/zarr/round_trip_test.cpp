@@ -69,7 +69,8 @@ void check_round_trip(Store& store, const ArraySpec& spec) {
     extent[d] = std::max<std::uint64_t>(1, spec.shape[d] - origin[d] - spec.shape[d] / 5);
   }
   std::vector<std::byte> expected(element_count(extent) * bytes_per_sample(spec.dtype));
-  copy_box(array.data(), spec.shape, origin, expected.data(), extent, zero, extent, bytes_per_sample(spec.dtype));
+  copy_box(array.data(), spec.shape, origin, expected.data(), extent, zero, extent,
+           bytes_per_sample(spec.dtype));
   EXPECT_EQ(reader.read_region(origin, extent), expected);
 
   // The last block's padding reads as fill_value.
@@ -104,9 +105,10 @@ TEST_P(RoundTrip, EveryDtypeSeparatorTransposeShardAndShape) {
               if (transpose) spec.transpose_order = {2, 0, 1};
               if (fc.zarr_format == 3) spec.dimension_names = {"y", "x", "c"};
               spec.attributes = {{"test", fc.label}};
-              SCOPED_TRACE(testing::Message() << to_string(dtype) << " sep " << separator << " transpose "
-                                              << transpose << " shard " << shard << " shape " << sc.shape[0] << "x"
-                                              << sc.shape[1] << (on_disk ? " FileStore" : " MemoryStore"));
+              SCOPED_TRACE(testing::Message()
+                           << to_string(dtype) << " sep " << separator << " transpose " << transpose
+                           << " shard " << shard << " shape " << sc.shape[0] << "x" << sc.shape[1]
+                           << (on_disk ? " FileStore" : " MemoryStore"));
               if (on_disk) {
                 TempDir dir;
                 FileStore store(dir.path());
@@ -124,14 +126,12 @@ TEST_P(RoundTrip, EveryDtypeSeparatorTransposeShardAndShape) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zarr, RoundTrip, ::testing::ValuesIn(format_cases()),
-                         [](const ::testing::TestParamInfo<FormatCase>& p) {
-                           return std::string("v") + std::to_string(p.param.zarr_format) +
-                                  (p.param.zarr_format == 3 && p.param.keys == ChunkKeyEncoding::v2_encoding
-                                       ? "_v2keys_"
-                                       : "_") +
-                                  p.param.label;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Zarr, RoundTrip, ::testing::ValuesIn(format_cases()), [](const ::testing::TestParamInfo<FormatCase>& p) {
+      return std::string("v") + std::to_string(p.param.zarr_format) +
+             (p.param.zarr_format == 3 && p.param.keys == ChunkKeyEncoding::v2_encoding ? "_v2keys_" : "_") +
+             p.param.label;
+    });
 
 TEST(BlockKey, FollowsFormatEncodingAndSeparator) {
   ArraySpec spec;

@@ -74,7 +74,8 @@ TEST(FileStore, FailedPutLeavesNoFileAndNoPartial) {
   TempDir dir;
   FileStore store(dir.path());
   fs::create_directories(dir.path() + "/arr/0.0");  // the target name is taken by a directory
-  expect_error<IoError>([&] { store.put("arr/0.0", as_bytes("data")); }, {dir.path() + "/arr/0.0", "cannot rename"});
+  expect_error<IoError>([&] { store.put("arr/0.0", as_bytes("data")); },
+                        {dir.path() + "/arr/0.0", "cannot rename"});
   EXPECT_FALSE(any_partial(dir.path()));
   EXPECT_EQ(count_files(dir.path()), 0u);
   // A parent that is a file: the directory cannot be created.
@@ -140,7 +141,8 @@ TEST(FileStore, ConcurrentPutsIntoOneTree) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
         const std::string value = std::to_string(t * 1000 + i);
-        store.put("x/c/" + std::to_string(i % 5) + "/" + std::to_string(t) + "/" + std::to_string(i), as_bytes(value));
+        store.put("x/c/" + std::to_string(i % 5) + "/" + std::to_string(t) + "/" + std::to_string(i),
+                  as_bytes(value));
         store.put("shared", as_bytes(value));
       }
     });

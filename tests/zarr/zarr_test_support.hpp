@@ -41,8 +41,12 @@ inline std::vector<std::byte> test_array(DType dtype, std::uint64_t count) {
   std::vector<std::byte> bytes(count * bytes_per_sample(dtype));
   for (std::uint64_t i = 0; i < count; ++i) {
     switch (dtype) {
-      case DType::uint8: case DType::int8: bytes[i] = static_cast<std::byte>((i * 13 + 7) % 251); break;
-      case DType::uint16: case DType::int16: {
+      case DType::uint8:
+      case DType::int8:
+        bytes[i] = static_cast<std::byte>((i * 13 + 7) % 251);
+        break;
+      case DType::uint16:
+      case DType::int16: {
         const auto v = static_cast<std::uint16_t>((i * 7919 + 3) % 65521);
         std::memcpy(bytes.data() + 2 * i, &v, 2);
         break;
@@ -90,15 +94,20 @@ void for_each_block(const ArraySpec& spec, F&& f) {
 }
 
 // Writes the whole `array` through an ArrayWriter.
-inline void write_array(Store& store, const std::string& path, const ArraySpec& spec, std::span<const std::byte> array) {
+inline void write_array(Store& store, const std::string& path, const ArraySpec& spec,
+                        std::span<const std::byte> array) {
   const ArrayWriter writer(store, path, spec);
   for_each_block(spec, [&](std::span<const std::uint64_t> coords) {
     writer.write_block(coords, cut_block(writer.encoder(), array, coords));
   });
 }
 
-inline std::span<const std::byte> as_bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
-inline std::string as_string(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+inline std::span<const std::byte> as_bytes(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+inline std::string as_string(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 // Runs f, expects an exception of type E whose message contains every one of `parts`.
 template <class E, class F>
@@ -107,8 +116,9 @@ void expect_error(F&& f, std::initializer_list<std::string> parts) {
     f();
     ADD_FAILURE() << "no exception thrown";
   } catch (const E& e) {
-    for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-        << "message '" << e.what() << "' lacks '" << part << "'";
+    for (const std::string& part : parts)
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "message '" << e.what() << "' lacks '" << part << "'";
   } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception type: " << e.what();
   }
