@@ -36,7 +36,8 @@ void write_chunk(io::WriteFile& file, const char type[4], std::span<const std::b
 
 void save_png(const HostImage& image, const std::string& path) {
   check<UsageError>(!is_signed(image.dtype()) && !is_float(image.dtype()), path, ": PNG cannot hold ",
-                    to_string(image.dtype()), " samples; write .npy instead");
+                    is_signed(image.dtype()) ? "signed" : "floating-point", " samples (",
+                    to_string(image.dtype()), "); write .npy instead");
   check<UsageError>(image.samples() >= 1 && image.samples() <= 4, path, ": PNG holds 1 to 4 samples, not ",
                     image.samples());
   check<UsageError>(image.width() < (1u << 31) && image.height() < (1u << 31), path,
