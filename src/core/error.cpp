@@ -23,7 +23,7 @@ void rethrow_with_context(const Error& error, const std::string& prefix) {
     case ErrorKind::unsupported: throw UnsupportedError(message);
     case ErrorKind::io: throw IoError(message);
     case ErrorKind::usage: throw UsageError(message);
-    case ErrorKind::cuda: throw Error(ErrorKind::cuda, message);
+    case ErrorKind::cuda: throw CudaError(message);
   }
   throw Error(error.kind(), message);
 }

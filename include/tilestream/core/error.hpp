@@ -38,6 +38,10 @@ struct UnsupportedError : Error {
 struct IoError : Error {
   explicit IoError(const std::string& m) : Error(ErrorKind::io, m) {}
 };
+// A CUDA runtime call or kernel launch failed; the message names the call, the CUDA error and where.
+struct CudaError : Error {
+  explicit CudaError(const std::string& m) : Error(ErrorKind::cuda, m) {}
+};
 // Bad arguments from the caller (API or command line).
 struct UsageError : Error {
   explicit UsageError(const std::string& m) : Error(ErrorKind::usage, m) {}
