@@ -4,8 +4,12 @@
 function(tilestream_set_warnings target)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow
                          -Wconversion -Wno-sign-conversion>)
+  # .cu files: the host compiler's main warnings and nvcc's own.
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
   if(TILESTREAM_WERROR)
-    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>
+                           $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>
+                           $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Werror>)
   endif()
 endfunction()
 

@@ -26,15 +26,15 @@ void check_place_arguments(const PlaceGeometry& g, std::span<const TileSlot> slo
                     g.region_height, " is outside the image (", g.image_width, " x ", g.image_height, ")");
   check<UsageError>(out_row_stride >= g.region_row_bytes(), "place_tiles: output rows ", out_row_stride,
                     " bytes apart, less than a region row (", g.region_row_bytes(), " bytes)");
-  check<UsageError>(tiles_bytes / g.tile_bytes() >= slots.size(), "place_tiles: ", slots.size(),
-                    " slots of ", g.tile_bytes(), " bytes need more than the tile buffer's ", tiles_bytes,
-                    " bytes");
+  check<UsageError>(tiles_bytes / g.tile_bytes() >= slots.size(), "place_tiles: ", slots.size(), " slots of ",
+                    g.tile_bytes(), " bytes need more than the tile buffer's ", tiles_bytes, " bytes");
   std::vector<std::uint64_t> keys;
   keys.reserve(slots.size());
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    check<UsageError>(slots[i].column < g.tiles_across() && slots[i].row < g.tiles_down(), "place_tiles: slot ",
-                      i, " names tile (column ", slots[i].column, ", row ", slots[i].row,
-                      ") outside the grid of ", g.tiles_across(), " x ", g.tiles_down(), " tiles");
+    check<UsageError>(slots[i].column < g.tiles_across() && slots[i].row < g.tiles_down(),
+                      "place_tiles: slot ", i, " names tile (column ", slots[i].column, ", row ",
+                      slots[i].row, ") outside the grid of ", g.tiles_across(), " x ", g.tiles_down(),
+                      " tiles");
     keys.push_back(std::uint64_t{slots[i].row} << 32 | slots[i].column);
   }
   std::sort(keys.begin(), keys.end());

@@ -40,7 +40,8 @@ TEST_P(PlaceTilesCpu, SlotOrderDoesNotMatterAndPaddedRowsKeepTheirGap) {
     ASSERT_TRUE(std::equal(expected.begin() + r * g.region_row_bytes(),
                            expected.begin() + (r + 1) * g.region_row_bytes(), out.begin() + r * stride))
         << "row " << r;
-    for (std::size_t k = g.region_row_bytes(); k < stride; ++k) ASSERT_EQ(out[r * stride + k], std::byte{0x55});
+    for (std::size_t k = g.region_row_bytes(); k < stride; ++k)
+      ASSERT_EQ(out[r * stride + k], std::byte{0x55});
   }
 }
 
@@ -105,10 +106,21 @@ TEST(PlaceTiles, BadArgumentsAreUsageErrors) {
       {"empty tiles", with([](PlaceGeometry& g) { g.tile_width = 0; }), {}, 0, 20, "empty tiles"},
       {"no samples", with([](PlaceGeometry& g) { g.samples = 0; }), {}, 0, 20, "0 samples"},
       {"empty region", with([](PlaceGeometry& g) { g.region_height = 0; }), {}, 0, 20, "empty region"},
-      {"region past the right edge", with([](PlaceGeometry& g) { g.region_x = 1; }), {}, 0, 20,
+      {"region past the right edge",
+       with([](PlaceGeometry& g) { g.region_x = 1; }),
+       {},
+       0,
+       20,
        "outside the image"},
-      {"region past the bottom", with([](PlaceGeometry& g) { g.region_y = 10; g.region_height = 1; }), {}, 0,
-       20, "outside the image"},
+      {"region past the bottom",
+       with([](PlaceGeometry& g) {
+         g.region_y = 10;
+         g.region_height = 1;
+       }),
+       {},
+       0,
+       20,
+       "outside the image"},
       {"short rows", ok, {}, 0, 19, "less than a region row"},
       {"short tile buffer", ok, {{0, 0}, {1, 0}}, 127, 20, "tile buffer"},
       {"tile outside the grid", ok, {{3, 0}}, 64, 20, "outside the grid of 3 x 2 tiles"},

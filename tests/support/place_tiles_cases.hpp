@@ -61,7 +61,8 @@ inline std::byte pattern_byte(std::uint64_t x, std::uint64_t y, std::size_t b) {
 inline constexpr std::byte padding_byte{0xee};
 
 // A buffer of every tile the region touches, in the order of `slots`, as a TIFF stores them.
-inline std::vector<std::byte> make_tiles(const slide::PlaceGeometry& g, const std::vector<slide::TileSlot>& slots) {
+inline std::vector<std::byte> make_tiles(const slide::PlaceGeometry& g,
+                                         const std::vector<slide::TileSlot>& slots) {
   std::vector<std::byte> tiles(slots.size() * g.tile_bytes());
   const std::size_t pixel = g.pixel_bytes();
   for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -72,7 +73,8 @@ inline std::vector<std::byte> make_tiles(const slide::PlaceGeometry& g, const st
         const std::uint64_t y = std::uint64_t{slots[i].row} * g.tile_height + ty;
         const bool inside = x < g.image_width && y < g.image_height;
         for (std::size_t b = 0; b < pixel; ++b) {
-          tile[(std::size_t{ty} * g.tile_width + tx) * pixel + b] = inside ? pattern_byte(x, y, b) : padding_byte;
+          tile[(std::size_t{ty} * g.tile_width + tx) * pixel + b] =
+              inside ? pattern_byte(x, y, b) : padding_byte;
         }
       }
     }

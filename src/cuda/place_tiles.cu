@@ -1,0 +1,117 @@
+// The tile placement kernel: one block per (slot, group of tile rows), threads across a row, copying
+// with the widest word that the row's source, destination and length all allow. CPU twin:
+// src/slide/place_tiles.cpp.
+#include "tilestream/cuda/place_tiles.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "tilestream/core/error.hpp"
+#include "tilestream/cuda/error.hpp"
+
+namespace tilestream::cuda {
+namespace {
+
+struct PlaceParams {
+  const std::byte* tiles;
+  const slide::TileSlot* slots;
+  std::byte* out;
+  std::size_t out_row_stride;
+  std::size_t tile_bytes;
+  std::size_t tile_row_bytes;
+  std::size_t pixel_bytes;
+  std::uint64_t tile_width;
+  std::uint64_t tile_height;
+  std::uint64_t region_x, region_y, region_x1, region_y1;  // [x, x1) x [y, y1)
+};
+
+template <class Word>
+__device__ void copy_row(const std::byte* src, std::byte* dst, std::size_t bytes) {
+  const auto* from = reinterpret_cast<const Word*>(src);
+  auto* to = reinterpret_cast<Word*>(dst);
+  const std::size_t words = bytes / sizeof(Word);
+  for (std::size_t i = threadIdx.x; i < words; i += blockDim.x) to[i] = from[i];
+}
+
+__global__ void place_tiles_kernel(PlaceParams p) {
+  const std::size_t slot = blockIdx.x;
+  const slide::TileSlot tile = p.slots[slot];
+  const std::uint64_t tile_x = tile.column * p.tile_width;
+  const std::uint64_t tile_y = tile.row * p.tile_height;
+  const std::uint64_t x0 = max(p.region_x, tile_x);
+  const std::uint64_t x1 = min(p.region_x1, tile_x + p.tile_width);
+  const std::uint64_t y0 = max(p.region_y, tile_y);
+  const std::uint64_t y1 = min(p.region_y1, tile_y + p.tile_height);
+  if (x0 >= x1) return;
+  const std::size_t bytes = (x1 - x0) * p.pixel_bytes;
+  const std::byte* tile_start = p.tiles + slot * p.tile_bytes + (x0 - tile_x) * p.pixel_bytes;
+  std::byte* out_start = p.out + (x0 - p.region_x) * p.pixel_bytes;
+  for (std::uint64_t y = y0 + blockIdx.y; y < y1; y += gridDim.y) {
+    const std::byte* src = tile_start + (y - tile_y) * p.tile_row_bytes;
+    std::byte* dst = out_start + (y - p.region_y) * p.out_row_stride;
+    // The same for every thread of the block: no divergence.
+    const auto alignment =
+        reinterpret_cast<std::uintptr_t>(src) | reinterpret_cast<std::uintptr_t>(dst) | bytes;
+    if (alignment % 16 == 0) {
+      copy_row<uint4>(src, dst, bytes);
+    } else if (alignment % 8 == 0) {
+      copy_row<uint2>(src, dst, bytes);
+    } else if (alignment % 4 == 0) {
+      copy_row<unsigned int>(src, dst, bytes);
+    } else if (alignment % 2 == 0) {
+      copy_row<unsigned short>(src, dst, bytes);
+    } else {
+      copy_row<unsigned char>(src, dst, bytes);
+    }
+  }
+}
+
+constexpr unsigned threads_per_block = 128;
+constexpr unsigned max_grid_y = 65535;
+
+}  // namespace
+
+void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slots,
+                 const slide::PlaceGeometry& g, std::byte* out, std::size_t out_row_stride,
+                 const Stream& stream) {
+  slide::check_place_arguments(g, slots, tiles.size(), out_row_stride);
+  check<UsageError>(slots.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
+                    "place_tiles: ", slots.size(), " slots, more than one launch takes");
+  check<UsageError>(tiles.device() == stream.device(), "place_tiles: tiles on device ", tiles.device(),
+                    ", stream on device ", stream.device());
+  if (slots.empty()) return;
+  DeviceBuffer table(slots.size_bytes(), stream);
+  copy_to_device(table, std::as_bytes(slots), stream);
+
+  PlaceParams p{};
+  p.tiles = tiles.data();
+  p.slots = reinterpret_cast<const slide::TileSlot*>(table.data());
+  p.out = out;
+  p.out_row_stride = out_row_stride;
+  p.tile_bytes = g.tile_bytes();
+  p.tile_row_bytes = std::size_t{g.tile_width} * g.pixel_bytes();
+  p.pixel_bytes = g.pixel_bytes();
+  p.tile_width = g.tile_width;
+  p.tile_height = g.tile_height;
+  p.region_x = g.region_x;
+  p.region_y = g.region_y;
+  p.region_x1 = g.region_x + g.region_width;
+  p.region_y1 = g.region_y + g.region_height;
+  const dim3 grid(static_cast<unsigned>(slots.size()), std::min(g.tile_height, max_grid_y));
+  place_tiles_kernel<<<grid, threads_per_block, 0, stream.get()>>>(p);
+  check_launch("place_tiles_kernel");
+  // `table` is freed stream-ordered, after the kernel.
+}
+
+void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slots,
+                 const slide::PlaceGeometry& g, DeviceImage& out, const Stream& stream) {
+  check<UsageError>(out.height() == g.region_height && out.width() == g.region_width &&
+                        out.samples() == g.samples && out.dtype() == g.dtype,
+                    "place_tiles: a ", g.region_height, " x ", g.region_width, " x ", g.samples, " ",
+                    to_string(g.dtype), " region into a ", out.height(), " x ", out.width(), " x ",
+                    out.samples(), " ", to_string(out.dtype()), " device image");
+  place_tiles(tiles, slots, g, out.data(), out.row_stride(), stream);
+}
+
+}  // namespace tilestream::cuda
