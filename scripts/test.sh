@@ -16,6 +16,9 @@ scripts/build.sh release
 step "C++ tests (release)"
 ctest --test-dir build/release --output-on-failure -j "$(nproc)" --label-exclude gpu
 
+step "GPU tests (they skip, with a message, where no CUDA device is present)"
+ctest --test-dir build/release --output-on-failure -j "$(nproc)" -L gpu --no-tests=ignore
+
 step "Python comparisons against tifffile and OpenSlide"
 TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q tests/python
 
