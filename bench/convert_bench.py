@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from machine import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 STATS = re.compile(r"converted (\d+) arrays, (\d+) blocks \((\d+) skipped\), ([0-9.]+) MB in ([0-9.]+) s "
                    r"\(([0-9.]+) MB/s\), peak RSS ([0-9.]+) MB")
@@ -132,14 +134,6 @@ def directory_megabytes(path):
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
 
 
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def versions():

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from machine import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT.parent / "shared" / "testdata"
 
@@ -57,14 +59,6 @@ def decoder_versions():
     return f"tilestream: Debian libjpeg62-turbo {ours}; tifffile: imagecodecs {imagecodecs.__version__} with {theirs}"
 
 
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
