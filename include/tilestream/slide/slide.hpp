@@ -26,6 +26,8 @@ class Slide {
 
   const tiff::SlideIndex& index() const { return *index_; }
   const std::string& path() const { return index_->path; }
+  // The bytes behind the index, for readers that fetch raw tiles themselves (the device read path).
+  const io::ByteSource& source() const { return *source_; }
   std::size_t level_count() const { return index_->levels.size(); }
   const tiff::Level& level(std::size_t n) const;
   // The level to read for a wanted downsample, as OpenSlide picks it: the smallest level whose
