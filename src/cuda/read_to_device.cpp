@@ -141,13 +141,7 @@ DeviceImage read_region_to_device(const slide::Slide& slide, std::size_t level, 
   slide::PlaceGeometry g;
   std::vector<slide::TileSlot> slots;
   if (raw_tiles_possible(image)) {
-    // The region checks and messages of the CPU path.
-    check<UsageError>(width > 0 && height > 0, slide.source().name(), ": level ", level, ": empty region ",
-                      width, " x ", height);
-    check<UsageError>(x < image.width && y < image.height && width <= image.width - x &&
-                          height <= image.height - y,
-                      slide.source().name(), ": level ", level, ": region ", x, ",", y, " ", width, "x",
-                      height, " is outside the image (", image.width, " x ", image.height, ")");
+    slide::check_region(slide.source().name(), concat("level ", level), image, x, y, width, height);
     g = geometry_of(image, x, y, width, height);
     slots = slide::region_tile_slots(g);
     raw = tiles_complete(image, slots, g.tile_bytes());

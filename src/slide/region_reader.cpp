@@ -92,18 +92,23 @@ void place_tile(const tiff::ImageInfo& image, const codec::TileLayout& layout, s
 
 }  // namespace
 
+void check_region(const std::string& file, const std::string& place, const tiff::ImageInfo& image,
+                  std::uint64_t x, std::uint64_t y, std::uint64_t width, std::uint64_t height) {
+  check<UsageError>(width > 0 && height > 0, file, ": ", place, ": empty region ", width,
+                    " x ", height);
+  check<UsageError>(x < image.width && y < image.height && width <= image.width - x &&
+                        height <= image.height - y,
+                    file, ": ", place, ": region ", x, ",", y, " ", width, "x", height,
+                    " is outside the image (", image.width, " x ", image.height, ")");
+}
+
 HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
                             const std::string& place, std::uint64_t x, std::uint64_t y,
                             std::uint64_t width, std::uint64_t height, unsigned threads) {
   if (!image.unsupported_reason.empty()) {
     throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
   }
-  check<UsageError>(width > 0 && height > 0, source.name(), ": ", place, ": empty region ", width,
-                    " x ", height);
-  check<UsageError>(x < image.width && y < image.height && width <= image.width - x &&
-                        height <= image.height - y,
-                    source.name(), ": ", place, ": region ", x, ",", y, " ", width, "x", height,
-                    " is outside the image (", image.width, " x ", image.height, ")");
+  check_region(source.name(), place, image, x, y, width, height);
   HostImage out(height, width, image.samples, image.dtype);
   const Rect rect{x, y, width, height};
   const auto tx0 = static_cast<std::uint32_t>(x / image.tile_width);

@@ -51,6 +51,11 @@ class Slide {
   std::shared_ptr<const tiff::SlideIndex> index_;
 };
 
+// Throws UsageError naming file and place when [x, x+width) x [y, y+height) is empty or not inside
+// the image; every reader of regions (CPU or GPU) checks requests through it.
+void check_region(const std::string& file, const std::string& place, const tiff::ImageInfo& image,
+                  std::uint64_t x, std::uint64_t y, std::uint64_t width, std::uint64_t height);
+
 // Reads a rectangle of any indexed image (level or associated) from `source`.
 HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
                             const std::string& place, std::uint64_t x, std::uint64_t y,
