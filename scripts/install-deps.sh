@@ -21,15 +21,20 @@ fi
 
 # zarr 3 (zarr-python's v3 API, which reads both Zarr formats), tensorstore and ome-zarr-models are
 # the independent readers and validators the Zarr interop tests and the convert benchmark use.
+# nvidia-cufile brings cufile.h (cmake/cufile.cmake finds it there where the CUDA toolkit lacks it);
+# it has no Python module, so the check below looks for the header.
 python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
-                 'zarr>=3' tensorstore ome-zarr-models numcodecs)
+                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-# One interpreter start checks every module and that zarr is the v3 line (zarr 2 imports fine too).
+# One interpreter start checks every module, that zarr is the v3 line (zarr 2 imports fine too) and
+# that nvidia-cufile's header is there.
 if ! .venv/bin/python -c "
 import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr
+import os, sysconfig
 assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__
+assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/cu13/include/cufile.h'))
 " 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi
