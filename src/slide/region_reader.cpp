@@ -17,6 +17,14 @@ struct Rect {
   std::uint64_t x, y, width, height;
 };
 
+// Where the rectangle's pixels go: rows `row_stride` bytes apart, pixels packed.
+struct Target {
+  std::byte* data;
+  std::size_t row_stride;
+  std::size_t pixel_bytes;
+  std::byte* row(std::uint64_t y) const { return data + y * row_stride; }
+};
+
 // Per-thread buffers, reused across the tiles one thread decodes.
 struct Scratch {
   std::vector<std::byte> stored;
@@ -66,7 +74,7 @@ void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, cons
 // Copies the part of the decoded tile that overlaps `rect` into `out`.
 void place_tile(const tiff::ImageInfo& image, const codec::TileLayout& layout, std::uint32_t tx,
                 std::uint32_t ty, std::uint32_t plane, const std::vector<std::byte>& decoded,
-                const Rect& rect, HostImage& out) {
+                const Rect& rect, const Target& out) {
   const std::uint64_t tile_x = std::uint64_t{tx} * image.tile_width;
   const std::uint64_t tile_y = std::uint64_t{ty} * image.tile_height;
   const std::uint64_t x0 = std::max(rect.x, tile_x);
@@ -79,12 +87,12 @@ void place_tile(const tiff::ImageInfo& image, const codec::TileLayout& layout, s
   const std::size_t tile_row = std::size_t{layout.width} * tile_pixel;
   for (std::uint64_t y = y0; y < y1; ++y) {
     const std::byte* src = decoded.data() + (y - tile_y) * tile_row + (x0 - tile_x) * tile_pixel;
-    std::byte* dst = out.row(y - rect.y) + (x0 - rect.x) * out.pixel_bytes();
+    std::byte* dst = out.row(y - rect.y) + (x0 - rect.x) * out.pixel_bytes;
     if (image.planes() == 1) {
       std::memcpy(dst, src, (x1 - x0) * tile_pixel);
     } else {  // one plane of a planar image: scatter its sample into every pixel
       dst += plane * sample;
-      for (std::uint64_t x = x0; x < x1; ++x, src += sample, dst += out.pixel_bytes())
+      for (std::uint64_t x = x0; x < x1; ++x, src += sample, dst += out.pixel_bytes)
         std::memcpy(dst, src, sample);
     }
   }
@@ -102,14 +110,17 @@ void check_region(const std::string& file, const std::string& place, const tiff:
                     " is outside the image (", image.width, " x ", image.height, ")");
 }
 
-HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
-                            const std::string& place, std::uint64_t x, std::uint64_t y,
-                            std::uint64_t width, std::uint64_t height, unsigned threads) {
+void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo& image,
+                            const std::string& place, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                            std::uint64_t height, unsigned threads, std::byte* destination,
+                            std::size_t row_stride) {
   if (!image.unsupported_reason.empty()) {
     throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
   }
   check_region(source.name(), place, image, x, y, width, height);
-  HostImage out(height, width, image.samples, image.dtype);
+  const Target out{destination, row_stride, std::size_t{image.samples} * bytes_per_sample(image.dtype)};
+  check<UsageError>(destination != nullptr && row_stride >= width * out.pixel_bytes, source.name(), ": ", place,
+                    ": rows of ", width * out.pixel_bytes, " bytes do not fit a row stride of ", row_stride);
   const Rect rect{x, y, width, height};
   const auto tx0 = static_cast<std::uint32_t>(x / image.tile_width);
   const auto tx1 = static_cast<std::uint32_t>((x + width - 1) / image.tile_width);
@@ -132,8 +143,8 @@ HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo&
     const bool inside = image.planes() == 1 && tile_x >= x && tile_x + layout.width <= x + width &&
                         tile_y >= y && tile_y + layout.rows <= y + height;
     if (inside) {  // the common case: decode straight into the output, no copy
-      decode_one(source, image, place, tx, ty, plane, mine, out.row(tile_y - y) + (tile_x - x) * out.pixel_bytes(),
-                 out.row_bytes());
+      decode_one(source, image, place, tx, ty, plane, mine, out.row(tile_y - y) + (tile_x - x) * out.pixel_bytes,
+                 out.row_stride);
       return;
     }
     mine.decoded.resize(layout.decoded_bytes());
@@ -141,6 +152,17 @@ HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo&
                layout.decoded_bytes() / layout.rows);
     place_tile(image, layout, tx, ty, plane, mine.decoded, rect, out);
   });
+}
+
+HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
+                            const std::string& place, std::uint64_t x, std::uint64_t y,
+                            std::uint64_t width, std::uint64_t height, unsigned threads) {
+  if (!image.unsupported_reason.empty()) {
+    throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
+  }
+  check_region(source.name(), place, image, x, y, width, height);
+  HostImage out(height, width, image.samples, image.dtype);
+  read_image_region_into(source, image, place, x, y, width, height, threads, out.data(), out.row_bytes());
   return out;
 }
 

@@ -61,4 +61,11 @@ HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo&
                             const std::string& place, std::uint64_t x, std::uint64_t y,
                             std::uint64_t width, std::uint64_t height, unsigned threads);
 
+// The same into caller memory (pinned staging, for instance): `height` rows of width x samples
+// pixels, `row_stride` bytes apart. UsageError when a row does not fit the stride.
+void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo& image,
+                            const std::string& place, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                            std::uint64_t height, unsigned threads, std::byte* destination,
+                            std::size_t row_stride);
+
 }  // namespace tilestream::slide
