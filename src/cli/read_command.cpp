@@ -1,10 +1,13 @@
 // `tilestream read FILE [--level L | --associated NAME] [--region x,y,w,h] [--threads N]
-//  [--device cpu|cuda[:N]] [-o OUT]` reads pixels into a host image (cpu) or a device image (cuda),
-// reports the timing, the path that ran and a checksum of the pixels on stderr, and saves them as
-// .npy or .png when -o is given.
+//  [--device cpu|cuda[:N]] [--io auto|posix|direct|gds] [--repeat R] [--json] [-o OUT]` reads pixels
+// into a host image (cpu) or a device image (cuda), reports each run's time, the path and io mode that
+// ran and a checksum of the pixels on stderr (and as one JSON object on stdout with --json), and saves
+// them as .npy or .png when -o is given.
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -12,10 +15,11 @@
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/image_io/image_file.hpp"
+#include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
 #if TILESTREAM_WITH_CUDA
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/read_to_device.hpp"
+#include "tilestream/cuda/device_reader.hpp"
 #endif
 
 namespace tilestream::cli {
@@ -28,6 +32,9 @@ struct ReadArgs {
   std::string region;
   unsigned threads = 0;
   std::string device = "cpu";
+  std::string io;
+  unsigned repeat = 1;
+  bool json = false;
   std::string output;
 };
 
@@ -46,15 +53,66 @@ int parse_device(const std::string& text) {
   throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
 }
 
-// The line every read ends with, so that runs on any path can be compared.
-void print_summary(const std::string& what, const HostImage& image, double seconds, const std::string& path,
-                   unsigned threads) {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string checksum_text(const HostImage& image) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%016" PRIx64, fnv1a64(image.bytes()));
+  return text;
+}
+
+// What every read reports, whatever the path.
+struct ReadResult {
+  std::string what;       // "level 0", "level 0 region ...", "associated image 'label'"
+  std::string device = "cpu";
+  std::string io = "posix";
+  std::string io_detail;
+  std::string path;
+  unsigned threads = 1;
+  std::uint64_t file_bytes_read = 0;
+  double setup_seconds = 0;
+  std::vector<double> runs_seconds;
+};
+
+void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
+  const std::string checksum = checksum_text(image);
   const double megabytes = static_cast<double>(image.size_bytes()) / 1e6;
-  std::fprintf(stderr, "read %s: %llu x %llu x %u %s, %.1f MB in %.3f s (%.1f MB/s, %.2f GB/s, %u threads)\n",
-               what.c_str(), static_cast<unsigned long long>(image.height()),
-               static_cast<unsigned long long>(image.width()), image.samples(), to_string(image.dtype()),
-               megabytes, seconds, megabytes / seconds, megabytes / 1e3 / seconds, threads);
-  std::fprintf(stderr, "path: %s\nchecksum: fnv1a64 %016" PRIx64 "\n", path.c_str(), fnv1a64(image.bytes()));
+  for (std::size_t i = 0; i < r.runs_seconds.size(); ++i) {
+    const double s = r.runs_seconds[i];
+    std::fprintf(stderr, "read %s%s%s: %llu x %llu x %u %s, %.1f MB in %.3f s (%.2f GB/s, %u threads)%s\n",
+                 r.what.c_str(), r.device == "cpu" ? "" : " to ", r.device == "cpu" ? "" : r.device.c_str(),
+                 static_cast<unsigned long long>(image.height()), static_cast<unsigned long long>(image.width()),
+                 image.samples(), to_string(image.dtype()), megabytes, s, megabytes / 1e3 / s, r.threads,
+                 r.runs_seconds.size() > 1 ? concat(" [run ", i + 1, "/", r.runs_seconds.size(), "]").c_str() : "");
+  }
+  std::fprintf(stderr, "path: %s\nio: %s (%s)\n", r.path.c_str(), r.io.c_str(), r.io_detail.c_str());
+  if (r.setup_seconds > 0) std::fprintf(stderr, "setup: %.3f s (reader made once, not in the times above)\n", r.setup_seconds);
+  std::fprintf(stderr, "checksum: fnv1a64 %s\n", checksum.c_str());
+  if (!args.json) return;
+  nlohmann::json j;
+  j["command"] = "read";
+  j["file"] = args.path;
+  if (args.associated.empty()) {
+    j["level"] = args.level;
+  } else {
+    j["associated"] = args.associated;
+  }
+  if (!args.region.empty()) j["region"] = args.region;
+  j["device"] = r.device;
+  j["io"] = r.io;
+  j["io_detail"] = r.io_detail;
+  j["path"] = r.path;
+  j["threads"] = r.threads;
+  j["shape"] = {image.height(), image.width(), image.samples()};
+  j["dtype"] = to_string(image.dtype());
+  j["bytes"] = image.size_bytes();
+  j["file_bytes_read"] = r.file_bytes_read;
+  j["setup_seconds"] = r.setup_seconds;
+  j["runs_seconds"] = r.runs_seconds;
+  j["checksum"] = "fnv1a64:" + checksum;
+  std::printf("%s\n", j.dump().c_str());
 }
 
 #if TILESTREAM_WITH_CUDA
@@ -64,22 +122,36 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   const std::size_t level = static_cast<std::size_t>(args.level);
   const tiff::Level& lv = slide.level(level);
   std::array<std::uint64_t, 4> r{0, 0, lv.image.width, lv.image.height};
-  std::string what = concat("level ", args.level);
+  ReadResult result;
+  result.what = concat("level ", args.level);
   if (!args.region.empty()) {
     r = parse_region(args.region);
-    what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
+    result.what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
   }
-  cuda::DeviceReadOptions options;
+  // The CUDA context is made before the reader: a one-off start-up that belongs to neither figure.
+  (void)cuda::describe_device(device);
+  cuda::DeviceReaderOptions options;
   options.threads = threads;
   options.device = device;
-  // Create the CUDA context before the timed read: the read's figure should not carry the
-  // one-off driver start-up (hundreds of milliseconds).
-  (void)cuda::describe_device(device);
-  cuda::DeviceReadReport report;
-  const cuda::DeviceImage image = cuda::read_region_to_device(slide, level, r[0], r[1], r[2], r[3], options, &report);
+  if (!args.io.empty()) options.io = io::parse_io_mode(args.io);
+  cuda::DeviceReader reader(options);
+  result.device = concat("cuda:", device);
+  result.threads = reader.threads();
+  result.setup_seconds = reader.setup_seconds();
+  cuda::DeviceImage image;
+  cuda::DeviceReadReport run;
+  for (unsigned i = 0; i < args.repeat; ++i) {
+    image = cuda::DeviceImage();  // the last run's memory goes back to the pool before the next run
+    image = reader.read_region(slide, level, r[0], r[1], r[2], r[3], &run);
+    result.runs_seconds.push_back(run.seconds);
+  }
+  result.io = io::to_string(run.io);
+  result.io_detail = run.io_detail;
+  result.path = run.path;
+  result.file_bytes_read = run.bytes_read;
   const cuda::Stream stream;
   const HostImage host = image.to_host(stream);  // after the timing: for the checksum and -o
-  print_summary(concat(what, " to cuda:", device), host, report.seconds, report.path, threads);
+  report(args, result, host);
   if (!args.output.empty()) image_io::save_image(host, args.output);
 }
 #endif
@@ -100,8 +172,10 @@ std::array<std::uint64_t, 4> parse_region(const std::string& text) {
 
 void run_read(const ReadArgs& args) {
   const int device = parse_device(args.device);
-  // The CPU path exists to produce a file; a device read may just be timed and checksummed.
-  check<UsageError>(device >= 0 || !args.output.empty(), "--output is required (unless --device cuda)");
+  // The CPU path exists to produce a file or a figure; a device read may just be timed and checksummed.
+  check<UsageError>(device >= 0 || !args.output.empty() || args.json,
+                    "--output is required (unless --device cuda or --json)");
+  if (!args.io.empty()) (void)io::parse_io_mode(args.io);  // a bad value is a usage error on every path
   if (device >= 0) {
 #if TILESTREAM_WITH_CUDA
     run_read_device(args, device, resolve_threads(args.threads));
@@ -110,25 +184,34 @@ void run_read(const ReadArgs& args) {
     throw UsageError("--device " + args.device + ": this tilestream was built without CUDA");
 #endif
   }
+  check<UsageError>(args.io.empty() || args.io == "posix" || args.io == "auto",
+                    "--io ", args.io, " reads into device memory: it needs --device cuda (the CPU path reads with posix)");
   const slide::Slide slide = slide::Slide::open(args.path);
   const slide::ReadOptions options{resolve_threads(args.threads)};
-  const auto start = std::chrono::steady_clock::now();
+  ReadResult result;
+  result.threads = options.threads;
+  result.path = concat("CPU decode (", options.threads, " threads)");
+  result.io_detail = "posix: pread and decode on CPU threads";
   HostImage image;
-  std::string what;
-  if (!args.associated.empty()) {
-    image = slide.read_associated(args.associated, options);
-    what = "associated image '" + args.associated + "'";
-  } else if (!args.region.empty()) {
-    const auto r = parse_region(args.region);
-    image = slide.read_region(static_cast<std::size_t>(args.level), r[0], r[1], r[2], r[3], options);
-    what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
-  } else {
-    image = slide.read_level(static_cast<std::size_t>(args.level), options);
-    what = concat("level ", args.level);
+  for (unsigned i = 0; i < args.repeat; ++i) {
+    image = HostImage();
+    const auto start = std::chrono::steady_clock::now();
+    if (!args.associated.empty()) {
+      image = slide.read_associated(args.associated, options);
+      result.what = "associated image '" + args.associated + "'";
+    } else if (!args.region.empty()) {
+      const auto r = parse_region(args.region);
+      image = slide.read_region(static_cast<std::size_t>(args.level), r[0], r[1], r[2], r[3], options);
+      result.what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
+    } else {
+      image = slide.read_level(static_cast<std::size_t>(args.level), options);
+      result.what = concat("level ", args.level);
+    }
+    result.runs_seconds.push_back(seconds_since(start));
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.file_bytes_read = image.size_bytes();
   if (!args.output.empty()) image_io::save_image(image, args.output);
-  print_summary(what, image, seconds, concat("CPU decode (", options.threads, " threads)"), options.threads);
+  report(args, result, image);
 }
 
 }  // namespace
@@ -143,11 +226,17 @@ void add_read_command(CLI::App& app) {
   cmd->add_option("--associated", args->associated, "Read an associated image (label, macro, thumbnail)")
       ->excludes(level)
       ->excludes(region);
-  cmd->add_option("--threads", args->threads, "Decoding threads (default: TILESTREAM_THREADS or all cores)")
+  cmd->add_option("--threads", args->threads, "Reading and decoding threads (default: TILESTREAM_THREADS or all cores)")
       ->check(CLI::Range(1u, 4096u));
   cmd->add_option("--device", args->device, "Where the pixels land: cpu (default), cuda or cuda:N");
-  cmd->add_option("-o,--output", args->output, "Output file, .npy or .png (required with --device cpu; with "
-                  "cuda, the pixels are copied back and saved)");
+  cmd->add_option("--io", args->io,
+                  "How raw tiles reach the GPU: auto (gds where GPUDirect Storage really runs, else posix), posix, "
+                  "direct (O_DIRECT) or gds (cuFile); default TILESTREAM_IO or auto");
+  cmd->add_option("--repeat", args->repeat, "Read this many times with one reader and report each run")
+      ->check(CLI::Range(1u, 1000u));
+  cmd->add_flag("--json", args->json, "Also print the figures as one JSON object on stdout");
+  cmd->add_option("-o,--output", args->output, "Output file, .npy or .png (required with --device cpu unless --json; "
+                  "with cuda, the pixels are copied back and saved)");
   cmd->callback([args] { run_read(*args); });
 }
 

@@ -1,14 +1,17 @@
-// read_region_to_device equals Slide::read_region (the CPU path) byte for byte: synthetic slides of
-// every storage kind (raw tiles with odd sizes, deflate, JPEG, uint16, 1 and 4 samples, big-endian
-// 16-bit, predictor, strips), regions (whole level, unaligned, one pixel, edges), 1 and 8 threads,
-// small staging buffers (many batches on several streams); and the shared real slides when present.
-#include "tilestream/cuda/read_to_device.hpp"
+// DeviceReader equals Slide::read_region (the CPU path) byte for byte for every io backend (posix,
+// direct, gds): synthetic slides of every storage kind (raw tiles with odd sizes, deflate, JPEG,
+// uint16, 1 and 4 samples, big-endian 16-bit, predictor, strips), regions (whole level, unaligned,
+// one pixel, edges), 1 and 8 threads, one tile per task and many (one reader reused for all of them);
+// and the shared real slides when present.
+#include "tilestream/cuda/device_reader.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <iostream>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/cuda/cufile.hpp"
 #include "tilestream/synth/synth.hpp"
 
 namespace tilestream::cuda {
@@ -86,16 +90,39 @@ std::vector<Region> regions_of(std::uint64_t width, std::uint64_t height) {
           {0, height - 3, width, 3}};
 }
 
-void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Region& r,
-                        const DeviceReadOptions& options, const char* expected_path, const std::string& what) {
+// A file name in the current folder (the build folder under ctest), whose file system takes
+// O_DIRECT where the test temp folder (often tmpfs) may not.
+std::string disk_path(const std::string& name) {
+  return (std::filesystem::current_path() /
+          std::filesystem::path(tilestream::testing::temp_path(name)).filename()).string();
+}
+
+const char* io_name(io::IoMode mode) { return io::to_string(mode); }
+
+// Skips the test when `mode` cannot run here (gds without libcufile), saying why.
+#define SKIP_UNLESS_IO_RUNS(mode)                                                         \
+  do {                                                                                    \
+    std::string why_not;                                                                  \
+    if ((mode) == io::IoMode::gds && !gds::available(&why_not)) GTEST_SKIP() << why_not;  \
+  } while (false)
+
+void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Region& r, DeviceReader& reader,
+                        const char* expected_path, const std::string& what) {
   SCOPED_TRACE(what + concat(" level ", level, " region ", r.x, ",", r.y, " ", r.width, "x", r.height,
-                             ", ", options.threads, " threads, staging ", options.staging_bytes));
-  const HostImage cpu = slide.read_region(level, r.x, r.y, r.width, r.height, {options.threads});
+                             ", ", reader.threads(), " threads, io ", io_name(reader.io_mode())));
+  const HostImage cpu = slide.read_region(level, r.x, r.y, r.width, r.height, {reader.threads()});
   DeviceReadReport report;
-  const DeviceImage gpu = read_region_to_device(slide, level, r.x, r.y, r.width, r.height, options, &report);
+  const DeviceImage gpu = reader.read_region(slide, level, r.x, r.y, r.width, r.height, &report);
   if (expected_path != nullptr) {
     EXPECT_EQ(report.path, expected_path);
   }
+  if (report.path == raw_tiles_path) {
+    EXPECT_EQ(report.io, reader.io_mode());
+    EXPECT_GT(report.tasks, 0u);
+  } else {
+    EXPECT_EQ(report.io, io::IoMode::posix);  // decoded tiles are read with pread, and the report says so
+  }
+  EXPECT_FALSE(report.io_detail.empty());
   EXPECT_GT(report.bytes_read, 0u);
   EXPECT_GE(report.seconds, 0.0);
   ASSERT_EQ(gpu.height(), r.height);
@@ -108,23 +135,29 @@ void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Regi
   EXPECT_TRUE(std::equal(back.bytes().begin(), back.bytes().end(), cpu.bytes().begin()));
 }
 
-class ReadToDevice : public testing::CudaTestWithParam<SlideCase> {};
+using ReadCase = std::tuple<SlideCase, io::IoMode>;
+
+class ReadToDevice : public testing::CudaTestWithParam<ReadCase> {};
 
 TEST_P(ReadToDevice, EqualsTheCpuPath) {
-  const SlideCase& c = GetParam();
-  const std::string path = tilestream::testing::temp_path("slide.tif");
+  const auto& [c, mode] = GetParam();
+  SKIP_UNLESS_IO_RUNS(mode);
+  const std::string path = disk_path("slide.tif");
   synth::write_synthetic_slide(path, c.options);
   {
     const slide::Slide slide = slide::Slide::open(path);
     for (const unsigned threads : {1u, 8u}) {
-      for (const std::size_t staging : {std::size_t{1}, std::size_t{64} << 20}) {  // 1: one tile a batch
-        DeviceReadOptions options;
+      for (const std::size_t task : {std::size_t{1}, std::size_t{4} << 20}) {  // 1: one tile a task
+        DeviceReaderOptions options;
         options.threads = threads;
-        options.staging_bytes = staging;
+        options.task_bytes = task;
+        options.io = mode;
+        DeviceReader reader(options);  // one reader for every level and region: reuse is the point
+        EXPECT_EQ(reader.io_mode(), mode);
         for (std::size_t level = 0; level < slide.level_count(); ++level) {
           const tiff::ImageInfo& image = slide.level(level).image;
           for (const Region& r : regions_of(image.width, image.height)) {
-            expect_same_pixels(slide, level, r, options, level == 0 ? c.expected_path : nullptr, c.name);
+            expect_same_pixels(slide, level, r, reader, level == 0 ? c.expected_path : nullptr, c.name);
           }
         }
       }
@@ -133,8 +166,63 @@ TEST_P(ReadToDevice, EqualsTheCpuPath) {
   std::filesystem::remove(path);
 }
 
-INSTANTIATE_TEST_SUITE_P(Synthetic, ReadToDevice, ::testing::ValuesIn(slide_cases()),
-                         [](const auto& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(Synthetic, ReadToDevice,
+                         ::testing::Combine(::testing::ValuesIn(slide_cases()),
+                                            ::testing::Values(io::IoMode::posix, io::IoMode::direct, io::IoMode::gds)),
+                         [](const auto& p) {
+                           return std::get<0>(p.param).name + "_" + io::to_string(std::get<1>(p.param));
+                         });
+
+class DeviceReaderIo : public testing::CudaTest {};
+
+TEST_F(DeviceReaderIo, AutoPicksAModeAndSaysWhy) {
+  DeviceReaderOptions options;
+  options.io = io::IoMode::automatic;
+  options.threads = 2;
+  const DeviceReader reader(options);
+  EXPECT_NE(reader.io_mode(), io::IoMode::automatic);
+  EXPECT_NE(reader.io_mode(), io::IoMode::direct);
+  EXPECT_NE(reader.io_detail().find("auto chose"), std::string::npos) << reader.io_detail();
+  EXPECT_GT(reader.setup_seconds(), 0.0);
+}
+
+TEST_F(DeviceReaderIo, GdsSaysWhichModeRuns) {
+  SKIP_UNLESS_IO_RUNS(io::IoMode::gds);
+  DeviceReaderOptions options;
+  options.io = io::IoMode::gds;
+  options.threads = 2;
+  const DeviceReader reader(options);
+  EXPECT_EQ(reader.io_mode(), io::IoMode::gds);
+  const gds::DriverInfo& info = gds::driver();
+  EXPECT_NE(reader.io_detail().find(info.mode), std::string::npos) << reader.io_detail();
+  std::cout << "[ info     ] gds: " << info.mode << " (" << info.library << ")\n";
+}
+
+TEST_F(DeviceReaderIo, TruncatedFileNamesFileAndOffsetOnEveryBackend) {
+  const std::string path = disk_path("truncated.tif");
+  synth::write_synthetic_slide(path, make(300, 200, 64, compression::none));
+  const slide::Slide slide = slide::Slide::open(path);  // indexed while whole
+  const tiff::ImageInfo& image = slide.level(0).image;
+  const std::uint64_t last = image.tile_offsets[image.tile_number(0, 0)];
+  std::filesystem::resize_file(path, last + 100);  // cuts into the first tile's bytes
+  for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
+    if (mode == io::IoMode::gds && !gds::available()) continue;
+    SCOPED_TRACE(io_name(mode));
+    DeviceReaderOptions options;
+    options.io = mode;
+    options.threads = 2;
+    DeviceReader reader(options);
+    try {
+      (void)reader.read_level(slide, 0);
+      ADD_FAILURE() << "no error for a truncated file";
+    } catch (const IoError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(path), std::string::npos) << message;
+      EXPECT_NE(message.find("offset"), std::string::npos) << message;
+    }
+  }
+  std::filesystem::remove(path);
+}
 
 class ReadToDeviceErrors : public testing::CudaTest {};
 
@@ -146,7 +234,7 @@ TEST_F(ReadToDeviceErrors, RegionOutsideTheLevelIsAUsageError) {
     EXPECT_THROW(read_region_to_device(slide, 0, 90, 0, 20, 10), UsageError);
     EXPECT_THROW(read_region_to_device(slide, 0, 0, 0, 0, 10), UsageError);
     EXPECT_THROW(read_region_to_device(slide, 7, 0, 0, 1, 1), UsageError);
-    DeviceReadOptions bad_device;
+    DeviceReaderOptions bad_device;
     bad_device.device = 1000;
     EXPECT_THROW(read_region_to_device(slide, 0, 0, 0, 1, 1, bad_device), UsageError);
   }
@@ -158,15 +246,20 @@ class ReadToDeviceTestdata : public testing::CudaTestWithParam<std::string> {};
 TEST_P(ReadToDeviceTestdata, EqualsTheCpuPath) {
   TILESTREAM_REQUIRE_TESTDATA(path, GetParam());
   const slide::Slide slide = slide::Slide::open(path);
-  DeviceReadOptions options;
-  options.threads = 8;
-  for (std::size_t level = 0; level < slide.level_count(); ++level) {
-    const tiff::ImageInfo& image = slide.level(level).image;
-    if (!image.unsupported_reason.empty()) continue;
-    const std::uint64_t w = std::min<std::uint64_t>(image.width, 3000);
-    const std::uint64_t h = std::min<std::uint64_t>(image.height, 3000);
-    const Region regions[] = {{0, 0, w, h}, {image.width - w / 2 - 1, image.height - h / 3 - 1, w / 2, h / 3}};
-    for (const Region& r : regions) expect_same_pixels(slide, level, r, options, nullptr, GetParam());
+  for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
+    if (mode == io::IoMode::gds && !gds::available()) continue;
+    DeviceReaderOptions options;
+    options.threads = 8;
+    options.io = mode;
+    DeviceReader reader(options);
+    for (std::size_t level = 0; level < slide.level_count(); ++level) {
+      const tiff::ImageInfo& image = slide.level(level).image;
+      if (!image.unsupported_reason.empty()) continue;
+      const std::uint64_t w = std::min<std::uint64_t>(image.width, 3000);
+      const std::uint64_t h = std::min<std::uint64_t>(image.height, 3000);
+      const Region regions[] = {{0, 0, w, h}, {image.width - w / 2 - 1, image.height - h / 3 - 1, w / 2, h / 3}};
+      for (const Region& r : regions) expect_same_pixels(slide, level, r, reader, nullptr, GetParam());
+    }
   }
 }
 

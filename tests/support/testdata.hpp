@@ -3,14 +3,22 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 namespace tilestream::testing {
 
-// Path of a file under ../shared/testdata, or "" when the folder is not there.
+// The folder of the shared slides: TILESTREAM_TESTDATA when set (a copy carried to another machine),
+// else ../shared/testdata beside the checkout.
+inline std::string testdata_dir() {
+  const char* value = std::getenv("TILESTREAM_TESTDATA");
+  return value != nullptr && *value != '\0' ? std::string(value) : std::string(TILESTREAM_TESTDATA_DIR);
+}
+
+// Path of a file under the shared slides' folder, or "" when it is not there.
 inline std::string testdata_file(const std::string& relative) {
-  const std::filesystem::path path = std::filesystem::path(TILESTREAM_TESTDATA_DIR) / relative;
+  const std::filesystem::path path = std::filesystem::path(testdata_dir()) / relative;
   return std::filesystem::exists(path) ? path.string() : std::string();
 }
 
@@ -20,4 +28,4 @@ inline std::string testdata_file(const std::string& relative) {
 #define TILESTREAM_REQUIRE_TESTDATA(var, relative)                                        \
   const std::string var = ::tilestream::testing::testdata_file(relative);                 \
   if (var.empty()) GTEST_SKIP() << "shared test slide " << (relative) << " not found under " \
-                                << TILESTREAM_TESTDATA_DIR
+                                << ::tilestream::testing::testdata_dir()

@@ -1,0 +1,89 @@
+// Reading slide levels and regions straight into device memory with a reusable reader: its threads'
+// CUDA streams, pinned staging buffers and device tile buffers are made once and serve every read.
+// Two paths, and the report says which ran and through which io mode:
+//  - raw tiles (uncompressed, interleaved, native byte order, every tile stored whole): tiles are
+//    grouped into tasks of neighbouring tiles (slide/tile_read_plan.hpp); each thread reads a task
+//    with the io backend (posix: pread into pinned memory; direct: O_DIRECT into pinned memory; gds:
+//    cuFile into device memory), copies it to its device tile buffer on its own stream and queues the
+//    place_tiles kernel, while it reads its next task into its second buffer;
+//  - CPU decode + upload (anything else: compressed, predictor, big-endian 16-bit, strips, planar,
+//    sparse or short tiles): bands of tile rows are decoded on CPU threads straight into pinned
+//    memory and uploaded, the next band decoding while the last one travels. Compressed tiles are read
+//    with pread (posix) whatever the io mode, and the report says so.
+// Both give the CPU path's pixels byte for byte.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tilestream/cuda/device_image.hpp"
+#include "tilestream/io/io_mode.hpp"
+#include "tilestream/slide/slide.hpp"
+
+namespace tilestream::cuda {
+
+struct DeviceReaderOptions {
+  unsigned threads = 0;              // reading (and decoding) threads, one stream each; 0: settings default
+  int device = 0;                    // the CUDA device images land on
+  std::optional<io::IoMode> io;      // nullopt: io::default_io_mode() (TILESTREAM_IO, else auto)
+  std::size_t task_bytes = 0;        // bytes one read task moves; 0: settings default (8 MiB)
+  // Keep device memory freed by earlier images in the device's stream-ordered pool instead of giving
+  // it back to the driver, so the next read of the same size allocates in microseconds. Process-wide
+  // (it sets the release threshold of the device's default memory pool).
+  bool keep_freed_device_memory = true;
+};
+
+struct DeviceReadReport {
+  std::string path;            // raw_tiles_path or cpu_decode_path
+  io::IoMode io = io::IoMode::posix;  // the io mode that read the file
+  std::string io_detail;       // how the mode was chosen and how it ran (compat mode...)
+  std::uint64_t bytes_read = 0;  // bytes read from the file (raw path) or pixels decoded (decode path)
+  std::size_t tasks = 0;       // read tasks (raw path) or bands (decode path)
+  double seconds = 0;          // wall time from the call to finished pixels on the device
+};
+
+inline constexpr const char* raw_tiles_path = "raw tiles placed on GPU";
+inline constexpr const char* cpu_decode_path = "CPU decode + upload";
+
+// Whether `image` qualifies for the raw-tile path at all (a region may still take the decode path
+// when one of its tiles is sparse or short).
+bool raw_tiles_possible(const tiff::ImageInfo& image);
+
+class DeviceReader {
+ public:
+  // Resolves the io mode (UnsupportedError when gds or direct was asked for and cannot run here),
+  // creates one stream and two staging slots per thread on options.device. Throws UsageError when
+  // there is no such device, CudaError when memory cannot be had.
+  explicit DeviceReader(const DeviceReaderOptions& options = {});
+  ~DeviceReader();
+  DeviceReader(DeviceReader&&) noexcept;
+  DeviceReader& operator=(DeviceReader&&) noexcept;
+
+  // The rectangle [x, x+width) x [y, y+height) of `level` as a (height, width, samples) device image.
+  // Same errors as Slide::read_region (UsageError for regions outside the level, IoError naming file,
+  // offset and length), plus CudaError. The image frees on the device's legacy default stream, so it
+  // outlives the reader. One read at a time: a reader is not shared between threads.
+  DeviceImage read_region(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
+                          std::uint64_t width, std::uint64_t height, DeviceReadReport* report = nullptr);
+  DeviceImage read_level(const slide::Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);
+
+  io::IoMode io_mode() const;         // the resolved mode for raw tiles (never automatic)
+  const std::string& io_detail() const;
+  unsigned threads() const;
+  int device() const;
+  double setup_seconds() const;       // what the constructor took (streams, pinned and device buffers)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One-off read with a reader made for it (setup included in the report's time).
+DeviceImage read_region_to_device(const slide::Slide& slide, std::size_t level, std::uint64_t x,
+                                  std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                  const DeviceReaderOptions& options = {}, DeviceReadReport* report = nullptr);
+
+}  // namespace tilestream::cuda

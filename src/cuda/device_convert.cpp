@@ -1,0 +1,91 @@
+// convert_slide_on_device: plan and store as the CPU conversion, then read, cast and write each
+// dataset on the GPU; see the header.
+#include "tilestream/cuda/device_convert.hpp"
+
+#include <chrono>
+
+#include "tilestream/convert/prepare.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/cuda/image_kernels.hpp"
+#include "tilestream/cuda/zarr_writer.hpp"
+#include "tilestream/zarr/array.hpp"
+
+namespace tilestream::cuda {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std::string& output,
+                                            const convert::ConvertOptions& options,
+                                            const DeviceConvertOptions& device_options,
+                                            const std::function<void(const DatasetTiming&)>& on_dataset) {
+  const auto start = Clock::now();
+  const convert::PreparedConversion prepared = convert::prepare_conversion(slide, options);
+  for (const convert::DatasetPlan& d : prepared.plan) {
+    check<UsageError>(d.slide_level.has_value(), "--device cuda writes stored slide levels; dataset ", d.path, " (",
+                      d.width, "x", d.height, ") would be built by downsampling, which the CPU path does: "
+                      "use --device cpu, or --levels to pick stored levels");
+  }
+  const io::IoMode wanted = device_options.io.value_or(io::default_io_mode());
+  DeviceConvertResult out;
+  DeviceReaderOptions reader_options;
+  reader_options.threads = options.threads;
+  reader_options.device = device_options.device;
+  reader_options.io = wanted;
+  DeviceReader reader(reader_options);
+  out.setup_seconds = reader.setup_seconds();
+  out.read_io = io::to_string(reader.io_mode());
+  out.read_io_detail = reader.io_detail();
+
+  zarr::FileStore store(output);  // fsync is the writer's separate pass, not per put
+  convert::prepare_store(store, prepared, options);
+  ZarrWriteOptions write_options;
+  write_options.threads = options.threads;
+  write_options.io = wanted == io::IoMode::direct ? io::IoMode::posix : wanted;
+  write_options.fsync = options.fsync;
+  write_options.channels_first = prepared.layout == convert::Layout::cyx;
+  write_options.skip_existing = options.resume;
+
+  const Stream stream;
+  for (std::size_t i = 0; i < prepared.plan.size(); ++i) {
+    const convert::DatasetPlan& dataset = prepared.plan[i];
+    DatasetTiming timing;
+    timing.path = dataset.path;
+    DeviceReadReport read_report;
+    DeviceImage image = reader.read_level(slide, *dataset.slide_level, &read_report);
+    timing.read_seconds = read_report.seconds;
+    if (image.dtype() != prepared.dtype) {
+      const auto cast_start = Clock::now();
+      DeviceImage converted = cast(image, prepared.dtype, stream);
+      stream.synchronize();
+      image = std::move(converted);
+      timing.cast_seconds = seconds_since(cast_start);
+    }
+    timing.array_bytes = image.size_bytes();
+    const zarr::ArrayWriter writer(store, dataset.path, prepared.specs[i]);
+    const ZarrWriteReport report = write_zarr_blocks(image, store, writer, write_options);
+    timing.write_seconds = report.write_seconds;
+    timing.fsync_seconds = report.fsync_seconds;
+    out.write_io = io::to_string(report.io);
+    out.write_io_detail = report.io_detail;
+    out.result.progress.blocks_total += report.blocks_written + report.blocks_skipped;
+    out.result.progress.blocks_done += report.blocks_written + report.blocks_skipped;
+    out.result.progress.blocks_skipped += report.blocks_skipped;
+    out.result.progress.bytes_written += report.bytes_written;
+    out.result.array_paths.push_back(dataset.path);
+    out.datasets.push_back(timing);
+    if (on_dataset) on_dataset(timing);
+  }
+  zarr::write_group(store, "", options.zarr_version, prepared.group_attributes);
+  out.result.seconds = seconds_since(start);
+  return out;
+}
+
+}  // namespace tilestream::cuda

@@ -1,0 +1,316 @@
+// DeviceReader: plans raw-tile reads, runs them on the reader's threads through the chosen io
+// backend, or decodes bands on the CPU into pinned memory and uploads them; see the header.
+#include "tilestream/cuda/device_reader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <chrono>
+#include <limits>
+#include <vector>
+
+#include "tile_transfer.hpp"
+#include "tilestream/codec/codec.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/core/parallel.hpp"
+#include "tilestream/core/settings.hpp"
+#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/place_tiles.hpp"
+#include "tilestream/slide/tile_read_plan.hpp"
+
+namespace tilestream::cuda {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One reading thread's stream and its two slots: it fills one while the other's copy and kernel run.
+// The stream is declared first so that the slots' device buffers, which free on it, go before it.
+struct Lane {
+  Stream stream;
+  std::array<TransferSlot, 2> slots;
+  std::size_t next = 0;
+};
+
+// The io mode raw tiles will use, and a sentence on why, for reports.
+std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
+  switch (wanted) {
+    case io::IoMode::posix:
+      return {wanted, "posix: pread on the reader's threads into pinned buffers, copied on one stream per thread"};
+    case io::IoMode::direct:
+      return {wanted, "direct: O_DIRECT reads into pinned buffers (page cache bypassed), copied on one stream per thread"};
+    case io::IoMode::gds: {
+      const gds::DriverInfo& info = gds::driver();  // throws UnsupportedError saying why it cannot run
+      return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
+    }
+    case io::IoMode::automatic: {
+      std::string why_not;
+      if (gds::available(&why_not)) {
+        const gds::DriverInfo& info = gds::driver();
+        if (!info.compat_mode) return {io::IoMode::gds, concat("auto chose gds: ", info.mode)};
+        why_not = concat("cuFile would run in ", info.mode);
+      }
+      return {io::IoMode::posix, concat("auto chose posix (", why_not, "): pread into pinned buffers")};
+    }
+  }
+  throw UsageError("unknown io mode");
+}
+
+slide::PlaceGeometry geometry_of(const tiff::ImageInfo& image, std::uint64_t x, std::uint64_t y,
+                                 std::uint64_t width, std::uint64_t height) {
+  slide::PlaceGeometry g;
+  g.image_width = image.width;
+  g.image_height = image.height;
+  g.tile_width = image.tile_width;
+  g.tile_height = image.tile_height;
+  g.samples = image.samples;
+  g.dtype = image.dtype;
+  g.region_x = x;
+  g.region_y = y;
+  g.region_width = width;
+  g.region_height = height;
+  return g;
+}
+
+// Every tile of the region is stored whole (not sparse, not short), so its raw bytes are its pixels.
+bool tiles_complete(const tiff::ImageInfo& image, std::span<const slide::TileSlot> slots, std::size_t tile_bytes) {
+  return std::all_of(slots.begin(), slots.end(), [&](const slide::TileSlot& s) {
+    return image.tile_byte_counts[image.tile_number(s.column, s.row)] >= tile_bytes;
+  });
+}
+
+// Bytes of decoded pixels one band of the decode path aims at: big enough that every thread has
+// several tiles to decode, small enough to stay a modest pinned buffer.
+constexpr std::size_t band_target_bytes = 64u << 20;
+
+}  // namespace
+
+bool raw_tiles_possible(const tiff::ImageInfo& image) {
+  const std::size_t sample = bytes_per_sample(image.dtype);
+  return image.unsupported_reason.empty() && image.tiled && image.compression == codec::compression::none &&
+         image.predictor == 1 && image.planes() == 1 && image.photometric != codec::photometric::ycbcr &&
+         image.bits_per_sample == 8 * sample &&
+         (sample == 1 || image.big_endian == (std::endian::native == std::endian::big));
+}
+
+struct DeviceReader::Impl {
+  int device = 0;
+  unsigned threads = 1;
+  io::IoMode mode = io::IoMode::posix;
+  std::string detail;
+  std::size_t capacity = 0;  // bytes of each slot's device tile buffer (and staging, plus slack)
+  double setup_seconds = 0;
+  Stream main;               // allocations of output images and the decode path's uploads
+  std::vector<Lane> lanes;
+  std::array<PinnedBuffer, 2> bands;  // decode path, allocated on first use
+  std::array<Event, 2> band_done;
+
+  void size_slots(std::size_t bytes) {
+    capacity = bytes;
+    for (Lane& lane : lanes) {
+      for (TransferSlot& slot : lane.slots) {
+        slot.registration.reset();
+        slot.tiles = DeviceBuffer(capacity, lane.stream);
+        if (mode == io::IoMode::gds) slot.registration = std::make_shared<gds::RegisteredBuffer>(slot.tiles.data(), capacity);
+        if (uses_staging(mode)) slot.staging = PinnedBuffer(capacity + 2 * staging_slack);
+        slot.pending = false;
+      }
+    }
+    for (Lane& lane : lanes) lane.stream.synchronize();
+  }
+
+  void read_raw(const slide::Slide& slide, const tiff::ImageInfo& image, const slide::PlaceGeometry& g,
+                std::span<const slide::TileSlot> slots, DeviceImage& out, DeviceReadReport& report);
+  void read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
+                    std::uint64_t width, std::uint64_t height, DeviceImage& out, DeviceReadReport& report);
+};
+
+void DeviceReader::Impl::read_raw(const slide::Slide& slide, const tiff::ImageInfo& image,
+                                  const slide::PlaceGeometry& g, std::span<const slide::TileSlot> slots,
+                                  DeviceImage& out, DeviceReadReport& report) {
+  const std::size_t tile_bytes = g.tile_bytes();
+  if (tile_bytes > capacity) size_slots(tile_bytes);  // tiles larger than a task: one tile per task
+  std::vector<std::uint64_t> offsets(slots.size());
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    offsets[i] = image.tile_offsets[image.tile_number(slots[i].column, slots[i].row)];
+  }
+  const slide::TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
+  const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits);
+  const std::unique_ptr<TileTransfer> transfer = make_tile_transfer(mode, slide.source(), slide.path());
+
+  Event allocated;
+  allocated.record(main);
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(lanes.size(), tasks.size()));
+  for (unsigned w = 0; w < workers; ++w) lanes[w].stream.wait(allocated);
+  auto finish_lanes = [&] {
+    for (unsigned w = 0; w < workers; ++w) {
+      lanes[w].stream.synchronize();
+      for (TransferSlot& slot : lanes[w].slots) slot.pending = false;
+    }
+  };
+  try {
+    parallel_for_workers(tasks.size(), workers, [&](std::size_t n, unsigned worker) {
+      Lane& lane = lanes[worker];
+      TransferSlot& slot = lane.slots[lane.next++ % lane.slots.size()];
+      if (slot.pending) slot.done.synchronize();  // its last copy and kernel have finished
+      const slide::TileReadTask& task = tasks[n];
+      try {
+        transfer->transfer(task, tile_bytes, slot, lane.stream);
+      } catch (const Error& e) {
+        rethrow_with_context(e, concat(slide.path(), ": ", image.ifd_label, ", tiles at offsets ", task.offset,
+                                       " to ", task.offset + task.length, " (", task.slots.size(), " tiles)"));
+      }
+      place_tiles(slot.tiles, task.slots, g, out, lane.stream);
+      slot.done.record(lane.stream);
+      slot.pending = true;
+    });
+  } catch (...) {
+    try {
+      finish_lanes();  // no copy may still read a staging buffer once the error leaves
+    } catch (...) {
+    }
+    throw;
+  }
+  finish_lanes();
+  report.tasks = tasks.size();
+  for (const slide::TileReadTask& task : tasks) report.bytes_read += transfer->bytes_read(task);
+}
+
+void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x,
+                                      std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                      DeviceImage& out, DeviceReadReport& report) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  const std::string place = concat("level ", level);
+  const std::size_t row_bytes = out.row_bytes();
+  // Bands follow the tile grid so that no tile is decoded twice.
+  const std::uint64_t grid = image.tile_height;
+  const std::uint64_t rows_wanted = std::max<std::uint64_t>(1, band_target_bytes / std::max<std::size_t>(row_bytes, 1));
+  const std::uint64_t band_rows = std::max<std::uint64_t>(grid, rows_wanted / grid * grid);
+  const std::size_t band_bytes = static_cast<std::size_t>(std::min(band_rows, height)) * row_bytes;
+  for (PinnedBuffer& band : bands) {
+    if (band.size() < band_bytes) band = PinnedBuffer(band_bytes);
+  }
+  std::array<bool, 2> pending{false, false};
+  std::uint64_t row = y;
+  std::size_t n = 0;
+  try {
+    while (row < y + height) {
+      const std::uint64_t band_end = std::min(y + height, (row / grid) * grid + band_rows);
+      const std::size_t k = n++ % bands.size();
+      if (pending[k]) band_done[k].synchronize();  // its upload has finished
+      slide::read_image_region_into(slide.source(), image, place, x, row, width, band_end - row, threads,
+                                    bands[k].data(), row_bytes);
+      const std::size_t bytes = static_cast<std::size_t>(band_end - row) * row_bytes;
+      copy_to_device(out.buffer(), {bands[k].data(), bytes}, main, static_cast<std::size_t>(row - y) * row_bytes);
+      band_done[k].record(main);
+      pending[k] = true;
+      row = band_end;
+    }
+  } catch (...) {
+    try {
+      main.synchronize();
+    } catch (...) {
+    }
+    throw;
+  }
+  main.synchronize();
+  report.tasks = n;
+  report.bytes_read = out.size_bytes();
+}
+
+DeviceReader::DeviceReader(const DeviceReaderOptions& options) : impl_(std::make_unique<Impl>()) {
+  const auto start = Clock::now();
+  const int devices = device_count();
+  check<UsageError>(devices > 0, "no CUDA device (", no_device_reason(), ")");
+  check<UsageError>(options.device >= 0 && options.device < devices, "CUDA device ", options.device,
+                    " does not exist (", devices, " device", devices == 1 ? "" : "s", ")");
+  const DeviceGuard guard(options.device);
+  Impl& m = *impl_;
+  m.device = options.device;
+  m.threads = resolve_threads(options.threads);
+  std::tie(m.mode, m.detail) = resolve_io(options.io.value_or(io::default_io_mode()));
+  if (options.keep_freed_device_memory) {
+    cudaMemPool_t pool = nullptr;
+    check_cuda(cudaDeviceGetDefaultMemPool(&pool, m.device), "cudaDeviceGetDefaultMemPool");
+    std::uint64_t keep_all = std::numeric_limits<std::uint64_t>::max();
+    check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all),
+               "cudaMemPoolSetAttribute(release threshold)");
+  }
+  m.main = Stream();
+  m.lanes = std::vector<Lane>(m.threads);
+  m.size_slots(resolve_task_bytes(options.task_bytes));
+  m.setup_seconds = seconds_since(start);
+}
+
+DeviceReader::~DeviceReader() = default;
+DeviceReader::DeviceReader(DeviceReader&&) noexcept = default;
+DeviceReader& DeviceReader::operator=(DeviceReader&&) noexcept = default;
+
+io::IoMode DeviceReader::io_mode() const { return impl_->mode; }
+const std::string& DeviceReader::io_detail() const { return impl_->detail; }
+unsigned DeviceReader::threads() const { return impl_->threads; }
+int DeviceReader::device() const { return impl_->device; }
+double DeviceReader::setup_seconds() const { return impl_->setup_seconds; }
+
+DeviceImage DeviceReader::read_region(const slide::Slide& slide, std::size_t level, std::uint64_t x,
+                                      std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                      DeviceReadReport* report) {
+  const auto start = Clock::now();
+  Impl& m = *impl_;
+  const DeviceGuard guard(m.device);
+  const tiff::ImageInfo& image = slide.level(level).image;
+  if (!image.unsupported_reason.empty()) {
+    throw UnsupportedError(concat(slide.path(), ": level ", level, ": ", image.unsupported_reason));
+  }
+  slide::check_region(slide.source().name(), concat("level ", level), image, x, y, width, height);
+  DeviceReadReport mine;
+  const slide::PlaceGeometry g = geometry_of(image, x, y, width, height);
+  std::vector<slide::TileSlot> slots;
+  bool raw = raw_tiles_possible(image);
+  if (raw) {
+    slots = slide::region_tile_slots(g);
+    raw = tiles_complete(image, slots, g.tile_bytes());
+  }
+  DeviceImage out(height, width, image.samples, image.dtype, m.main);
+  if (raw) {
+    mine.path = raw_tiles_path;
+    mine.io = m.mode;
+    mine.io_detail = m.detail;
+    m.read_raw(slide, image, g, slots, out, mine);
+  } else {
+    mine.path = cpu_decode_path;
+    mine.io = io::IoMode::posix;
+    mine.io_detail = m.mode == io::IoMode::posix
+                         ? std::string("posix: pread and decode on CPU threads into pinned memory")
+                         : concat("posix, not ", io::to_string(m.mode),
+                                  ": these tiles are decoded on CPU threads, which read them with pread");
+    m.read_decoded(slide, level, x, y, width, height, out, mine);
+  }
+  // The reader's streams may end before the image does, so it frees on a stream that always exists.
+  out.buffer().set_free_stream(cudaStreamLegacy);
+  mine.seconds = seconds_since(start);
+  if (report != nullptr) *report = mine;
+  return out;
+}
+
+DeviceImage DeviceReader::read_level(const slide::Slide& slide, std::size_t level, DeviceReadReport* report) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  return read_region(slide, level, 0, 0, image.width, image.height, report);
+}
+
+DeviceImage read_region_to_device(const slide::Slide& slide, std::size_t level, std::uint64_t x,
+                                  std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                  const DeviceReaderOptions& options, DeviceReadReport* report) {
+  const auto start = Clock::now();
+  DeviceReader reader(options);
+  DeviceImage image = reader.read_region(slide, level, x, y, width, height, report);
+  if (report != nullptr) report->seconds = seconds_since(start);
+  return image;
+}
+
+}  // namespace tilestream::cuda

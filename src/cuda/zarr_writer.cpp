@@ -1,0 +1,276 @@
+// write_zarr_blocks: blocks cut on the GPU, then streamed through pinned pieces with pwrite, written
+// with cuFile, or encoded on the CPU; see the header.
+#include "tilestream/cuda/zarr_writer.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <vector>
+
+#include "tilestream/core/error.hpp"
+#include "tilestream/core/parallel.hpp"
+#include "tilestream/core/settings.hpp"
+#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/image_kernels.hpp"
+#include "tilestream/cuda/memory.hpp"
+
+namespace tilestream::cuda {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string system_message(int code) { return std::generic_category().message(code); }
+
+// A partial file being written; removed on destruction unless closed and committed.
+class PartialFile {
+ public:
+  explicit PartialFile(std::string path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw IoError(concat("cannot create ", path_, ": ", system_message(errno)));
+  }
+  ~PartialFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(path_.c_str());
+  }
+  PartialFile(const PartialFile&) = delete;
+  PartialFile& operator=(const PartialFile&) = delete;
+
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        throw IoError(concat("cannot write ", bytes.size() - done, " bytes at offset ", offset + done, " of ", path_,
+                             ": ", n < 0 ? system_message(errno) : std::string("pwrite wrote nothing")));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  void close() {
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw IoError(concat("cannot close ", path_, ": ", system_message(errno)));
+  }
+  void committed() { committed_ = true; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+void fsync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) throw IoError(concat("cannot open ", path, " to fsync it: ", system_message(errno)));
+  const int status = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (status != 0) throw IoError(concat("cannot fsync ", path, ": ", system_message(error)));
+}
+
+// One writing thread: its stream, the device block it cuts into, pinned pieces (raw posix) or a
+// pinned block (encoded path), and the cuFile registration of the device block (gds). The stream is
+// declared first so that the device block, which frees on it, goes before it; the registration is
+// declared after the block so that it ends first.
+struct Worker {
+  Stream stream;
+  DeviceBuffer block;
+  std::shared_ptr<gds::RegisteredBuffer> registration;
+  std::array<PinnedBuffer, 2> pieces;
+  std::array<Event, 2> copied;
+  PinnedBuffer host_block;
+  std::vector<std::string> keys;  // written, for the fsync pass
+};
+
+std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw) {
+  if (!raw) {
+    return {io::IoMode::posix,
+            wanted == io::IoMode::posix || wanted == io::IoMode::automatic
+                ? std::string("posix: blocks copied to pinned memory, encoded and written on CPU threads")
+                : concat("posix, not ", io::to_string(wanted),
+                         ": compressed, sharded or transposed blocks are encoded on CPU threads")};
+  }
+  switch (wanted) {
+    case io::IoMode::posix:
+      return {wanted, "posix: blocks copied to pinned pieces on one stream per thread, written with pwrite"};
+    case io::IoMode::direct:
+      throw UsageError("--io direct is for reads; Zarr writes from the GPU use posix or gds");
+    case io::IoMode::gds: {
+      const gds::DriverInfo& info = gds::driver();
+      return {wanted, concat("gds: cuFileWrite from device memory, ", info.mode)};
+    }
+    case io::IoMode::automatic: {
+      std::string why_not;
+      if (gds::available(&why_not)) {
+        const gds::DriverInfo& info = gds::driver();
+        if (!info.compat_mode) return {io::IoMode::gds, concat("auto chose gds: ", info.mode)};
+        why_not = concat("cuFile would run in ", info.mode);
+      }
+      return {io::IoMode::posix, concat("auto chose posix (", why_not, "): pinned pieces written with pwrite")};
+    }
+  }
+  throw UsageError("unknown io mode");
+}
+
+}  // namespace
+
+bool stores_raw_blocks(const zarr::ArraySpec& spec) {
+  return spec.compressors.empty() && spec.shard_shape.empty() && spec.transpose_order.empty() &&
+         (bytes_per_sample(spec.dtype) == 1 || std::endian::native == std::endian::little);
+}
+
+ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& store, const zarr::ArrayWriter& writer,
+                                  const ZarrWriteOptions& options) {
+  const zarr::ArraySpec& spec = writer.spec();
+  const std::size_t ay = options.channels_first ? 1 : 0, ax = options.channels_first ? 2 : 1,
+                    ac = options.channels_first ? 0 : 2;
+  check<UsageError>(spec.shape.size() == 3 && spec.shape[ay] == image.height() && spec.shape[ax] == image.width() &&
+                        spec.shape[ac] == image.samples() && spec.dtype == image.dtype(),
+                    store.name(), ": the array's shape and dtype do not match the ", image.height(), " x ",
+                    image.width(), " x ", image.samples(), " ", to_string(image.dtype()), " device image");
+  const auto& block_shape = spec.block_shape();
+  check<UsageError>(block_shape[ac] == image.samples(), store.name(), ": blocks must hold every channel (",
+                    block_shape[ac], " of ", image.samples(), ")");
+  check<UsageError>(spec.fill_value == 0, store.name(), ": blocks are padded with 0, the array's fill value is ",
+                    spec.fill_value);
+  const DeviceGuard guard(image.device());
+  const bool raw = stores_raw_blocks(spec);
+  ZarrWriteReport report;
+  std::tie(report.io, report.io_detail) = resolve_write_io(options.io.value_or(io::default_io_mode()), raw);
+
+  const auto start = Clock::now();
+  const std::size_t block_bytes = writer.encoder().block_bytes();
+  const std::size_t piece_bytes = std::min(block_bytes, resolve_task_bytes(options.piece_bytes));
+  const auto grid = spec.grid_shape();
+  const std::uint64_t across = grid[ax];
+  const std::uint64_t count = grid[ay] * across;
+  const unsigned workers_wanted = static_cast<unsigned>(std::min<std::uint64_t>(resolve_threads(options.threads), count));
+  std::vector<Worker> workers(workers_wanted);
+  std::atomic<std::uint64_t> written{0}, skipped{0}, bytes{0};
+
+  // The image's pixels were finished on some stream of the caller: wait for the device to be idle
+  // once, so every worker stream sees them.
+  check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  for (Worker& w : workers) {
+    w.block = DeviceBuffer(block_bytes, w.stream);
+    if (!raw) {
+      w.host_block = PinnedBuffer(block_bytes);
+    } else if (report.io == io::IoMode::gds) {
+      w.registration = std::make_shared<gds::RegisteredBuffer>(w.block.data(), block_bytes);
+    } else {
+      for (PinnedBuffer& piece : w.pieces) piece = PinnedBuffer(piece_bytes);
+    }
+  }
+
+  parallel_for_workers(count, workers_wanted, [&](std::size_t index, unsigned n) {
+    Worker& w = workers[n];
+    std::vector<std::uint64_t> coords(3, 0);
+    coords[ay] = index / across;
+    coords[ax] = index % across;
+    const std::string key = writer.key(coords);
+    try {
+      if (options.skip_existing && store.exists(key)) {
+        ++skipped;
+        return;
+      }
+      const BlockBox box{coords[ay] * block_shape[ay], coords[ax] * block_shape[ax], block_shape[ay],
+                         block_shape[ax], options.channels_first};
+      cut_block(image, box, w.block.data(), w.stream);
+      if (!raw) {
+        copy_to_host(w.host_block.bytes(), w.block, w.stream);
+        w.stream.synchronize();
+        const std::vector<std::byte> encoded = writer.encoder().encode_block(w.host_block.bytes());
+        store.put(key, encoded);
+        bytes += encoded.size();
+      } else if (report.io == io::IoMode::gds) {
+        w.stream.synchronize();  // the block is cut before cuFile reads it
+        const std::string partial = store.partial_file_for(key);
+        try {
+          {
+            const gds::FileHandle file(partial, gds::FileHandle::Mode::write);
+            file.write(w.block.data(), block_bytes, 0);
+          }
+          store.commit_file(partial, key);
+        } catch (...) {
+          ::unlink(partial.c_str());
+          throw;
+        }
+        bytes += block_bytes;
+      } else {
+        PartialFile file(store.partial_file_for(key));
+        const std::size_t pieces = (block_bytes + piece_bytes - 1) / piece_bytes;
+        auto queue_copy = [&](std::size_t p) {
+          const std::size_t offset = p * piece_bytes;
+          const std::size_t size = std::min(piece_bytes, block_bytes - offset);
+          copy_to_host({w.pieces[p % 2].data(), size}, w.block, w.stream, offset);
+          w.copied[p % 2].record(w.stream);
+        };
+        queue_copy(0);
+        for (std::size_t p = 0; p < pieces; ++p) {
+          w.copied[p % 2].synchronize();
+          if (p + 1 < pieces) queue_copy(p + 1);  // the other piece buffer was written out last round
+          const std::size_t offset = p * piece_bytes;
+          file.write_at(offset, {w.pieces[p % 2].data(), std::min(piece_bytes, block_bytes - offset)});
+        }
+        file.close();
+        store.commit_file(file.path(), key);
+        file.committed();
+        bytes += block_bytes;
+      }
+      w.keys.push_back(key);
+      ++written;
+    } catch (const Error& e) {
+      try {
+        w.stream.synchronize();  // no copy may still write a pinned buffer once the error leaves
+      } catch (...) {
+      }
+      rethrow_with_context(e, concat("writing block ", key, " of ", store.name(), " from cuda:", image.device()));
+    }
+  });
+  report.write_seconds = seconds_since(start);
+  report.blocks_written = written;
+  report.blocks_skipped = skipped;
+  report.bytes_written = bytes;
+
+  if (options.fsync) {
+    const auto fsync_start = Clock::now();
+    std::vector<std::string> files;
+    std::set<std::string> folders;
+    for (const Worker& w : workers) {
+      for (const std::string& key : w.keys) {
+        files.push_back(store.file_path(key));
+        // Every folder from the file's up to the store's root may be new.
+        for (std::filesystem::path folder = std::filesystem::path(files.back()).parent_path();
+             folder.string().size() >= store.name().size() && folders.insert(folder.string()).second;
+             folder = folder.parent_path()) {
+        }
+      }
+    }
+    parallel_for(files.size(), resolve_threads(options.threads), [&](std::size_t i) { fsync_path(files[i], false); });
+    // Folders deepest first, so a new folder's entry in its parent is synced after its contents.
+    std::vector<std::string> ordered(folders.rbegin(), folders.rend());
+    for (const std::string& folder : ordered) fsync_path(folder, true);
+    report.fsync_seconds = seconds_since(fsync_start);
+  }
+  return report;
+}
+
+}  // namespace tilestream::cuda
