@@ -6,13 +6,20 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/settings.hpp"
+#include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
+#if TILESTREAM_WITH_CUDA
+#include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/device_convert.hpp"
+#endif
 
 namespace tilestream::cli {
 namespace {
@@ -32,7 +39,19 @@ struct ConvertFlags {
   bool resume = false;
   bool fsync = false;
   std::string separator = "/";
+  std::string dtype;
+  std::string device = "cpu";
+  std::string io;
+  bool json = false;
 };
+
+// "uint8", "uint16", "int8", "int16", "float32".
+DType parse_dtype(const std::string& text) {
+  for (const DType t : {DType::uint8, DType::uint16, DType::int8, DType::int16, DType::float32}) {
+    if (text == to_string(t)) return t;
+  }
+  throw UsageError("--dtype must be uint8, uint16, int8, int16 or float32, not '" + text + "'");
+}
 
 // "all" or a comma-separated list of level numbers ("0,2").
 std::vector<std::size_t> parse_levels(const std::string& text) {
@@ -73,6 +92,7 @@ convert::ConvertOptions to_options(const ConvertFlags& f) {
   check<UsageError>(f.separator == "/" || f.separator == ".", "--separator must be . or /, not '",
                     f.separator, "'");
   o.separator = f.separator[0];
+  if (!f.dtype.empty()) o.dtype = parse_dtype(f.dtype);
   convert::validate_options(o);
   return o;
 }
@@ -116,8 +136,100 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+#if TILESTREAM_WITH_CUDA
+void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& options, int device) {
+  const slide::Slide slide = slide::Slide::open(flags.input);
+  (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
+  cuda::DeviceConvertOptions device_options;
+  device_options.device = device;
+  if (!flags.io.empty()) device_options.io = io::parse_io_mode(flags.io);
+  const auto on_dataset = [](const cuda::DatasetTiming& t) {
+    const double gb = static_cast<double>(t.array_bytes) / 1e9;
+    std::fprintf(stderr,
+                 "array %s: %.2f GB, read %.3f s, cast %.3f s, write %.3f s (%.2f GB/s), fsync %.3f s\n",
+                 t.path.c_str(), gb, t.read_seconds, t.cast_seconds, t.write_seconds,
+                 t.write_seconds > 0 ? gb / t.write_seconds : 0.0, t.fsync_seconds);
+  };
+  const cuda::DeviceConvertResult r =
+      cuda::convert_slide_on_device(slide, flags.output, options, device_options, on_dataset);
+  const convert::Progress& p = r.result.progress;
+  const double mb = static_cast<double>(p.bytes_written) / 1e6;
+  std::fprintf(stderr, "io: read %s (%s); write %s (%s)\n", r.read_io.c_str(), r.read_io_detail.c_str(),
+               r.write_io.c_str(), r.write_io_detail.c_str());
+  std::fprintf(stderr,
+               "converted %zu arrays on cuda:%d, %llu blocks (%llu skipped), %.1f MB in %.2f s, setup %.3f s, "
+               "peak RSS %.0f MB\n",
+               r.result.array_paths.size(), device, static_cast<unsigned long long>(p.blocks_done),
+               static_cast<unsigned long long>(p.blocks_skipped), mb, r.result.seconds, r.setup_seconds,
+               peak_rss_mb());
+  if (!flags.json) return;
+  nlohmann::json j;
+  j["command"] = "convert";
+  j["input"] = flags.input;
+  j["output"] = flags.output;
+  j["device"] = concat("cuda:", device);
+  j["io"] = r.write_io;
+  j["io_detail"] = r.write_io_detail;
+  j["read_io"] = r.read_io;
+  j["read_io_detail"] = r.read_io_detail;
+  j["dtype"] = to_string(options.dtype.value_or(slide.level(0).image.dtype));
+  j["chunk"] = options.chunk;
+  j["threads"] = resolve_threads(options.threads);
+  j["fsync"] = options.fsync;
+  double read = 0, write = 0, fsync = 0, cast = 0;
+  std::uint64_t array_bytes = 0;
+  nlohmann::json arrays = nlohmann::json::array();
+  for (const cuda::DatasetTiming& t : r.datasets) {
+    read += t.read_seconds;
+    cast += t.cast_seconds;
+    write += t.write_seconds;
+    fsync += t.fsync_seconds;
+    array_bytes += t.array_bytes;
+    arrays.push_back({{"path", t.path}, {"array_bytes", t.array_bytes}, {"read_seconds", t.read_seconds},
+                      {"cast_seconds", t.cast_seconds}, {"write_seconds", t.write_seconds},
+                      {"fsync_seconds", t.fsync_seconds}});
+  }
+  j["read_seconds"] = read;
+  j["cast_seconds"] = cast;
+  j["write_seconds"] = write;
+  j["fsync_seconds"] = fsync;
+  j["setup_seconds"] = r.setup_seconds;
+  j["total_seconds"] = r.result.seconds;
+  j["bytes_written"] = p.bytes_written;
+  j["array_bytes"] = array_bytes;
+  j["blocks"] = p.blocks_done;
+  j["blocks_skipped"] = p.blocks_skipped;
+  j["arrays"] = arrays;
+  std::printf("%s\n", j.dump().c_str());
+}
+#endif
+
+// "cpu" gives -1, "cuda" 0, "cuda:N" N.
+int parse_device(const std::string& text) {
+  if (text == "cpu") return -1;
+  if (text == "cuda") return 0;
+  if (text.starts_with("cuda:")) {
+    const std::string number = text.substr(5);
+    if (!number.empty() && number.size() <= 4 && number.find_first_not_of("0123456789") == std::string::npos)
+      return std::stoi(number);
+  }
+  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
+}
+
 void run(const ConvertFlags& flags) {
   const convert::ConvertOptions options = to_options(flags);
+  const int device = parse_device(flags.device);
+  if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
+  if (device >= 0) {
+#if TILESTREAM_WITH_CUDA
+    run_on_device(flags, options, device);
+    return;
+#else
+    throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
+#endif
+  }
+  check<UsageError>(flags.io.empty() || flags.io == "posix" || flags.io == "auto",
+                    "--io ", flags.io, " moves data to or from device memory: it needs --device cuda");
   const slide::Slide slide = slide::Slide::open(flags.input);
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
@@ -139,6 +251,23 @@ void run(const ConvertFlags& flags) {
       result.array_paths.size(), static_cast<unsigned long long>(p.blocks_done),
       static_cast<unsigned long long>(p.blocks_skipped), mb, seconds, seconds > 0 ? mb / seconds : 0.0,
       peak_rss_mb());
+  if (flags.json) {
+    nlohmann::json j;
+    j["command"] = "convert";
+    j["input"] = flags.input;
+    j["output"] = flags.output;
+    j["device"] = "cpu";
+    j["io"] = "posix";
+    j["dtype"] = to_string(options.dtype.value_or(slide.level(0).image.dtype));
+    j["chunk"] = options.chunk;
+    j["threads"] = resolve_threads(options.threads);
+    j["fsync"] = options.fsync;
+    j["total_seconds"] = seconds;
+    j["bytes_written"] = p.bytes_written;
+    j["blocks"] = p.blocks_done;
+    j["blocks_skipped"] = p.blocks_skipped;
+    std::printf("%s\n", j.dump().c_str());
+  }
 }
 
 }  // namespace
@@ -161,8 +290,14 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
   cmd->add_flag("--resume", flags->resume, "Finish an interrupted conversion: keep blocks already written");
-  cmd->add_flag("--fsync", flags->fsync, "fsync every file before renaming it into place");
+  cmd->add_flag("--fsync", flags->fsync, "fsync every file written (CPU: before its rename; --device cuda: in a pass at the end, timed apart)");
   cmd->add_option("--separator", flags->separator, "Chunk key separator, . or / (default /)");
+  cmd->add_option("--dtype", flags->dtype,
+                  "Stored sample type: the slide's (default) or float32 (values kept, no scaling)");
+  cmd->add_option("--device", flags->device,
+                  "cpu (default) or cuda[:N]: read each level into GPU memory and write the Zarr blocks from there");
+  cmd->add_option("--io", flags->io, "With --device cuda: auto, posix, direct (reads) or gds (cuFile)");
+  cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
   cmd->callback([flags] { run(*flags); });
 }
 

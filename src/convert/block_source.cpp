@@ -5,7 +5,8 @@
 #include <cstring>
 
 #include "convert/downsample.hpp"
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
+#include "tilestream/core/cast.hpp"
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::convert {
@@ -133,6 +134,36 @@ void place_band_cyx(const std::byte* band, std::uint64_t rows, std::uint64_t col
 std::unique_ptr<RegionSource> slide_level_source(const slide::Slide& slide, std::size_t level) {
   check<UsageError>(level < slide.level_count(), "slide level ", level, " does not exist");
   return std::make_unique<SlideLevelSource>(slide, level);
+}
+
+namespace {
+
+class CastSource final : public RegionSource {
+ public:
+  CastSource(std::unique_ptr<RegionSource> source, DType dtype) : source_(std::move(source)), dtype_(dtype) {
+    check_cast(source_->dtype(), dtype_);
+  }
+  std::uint64_t width() const override { return source_->width(); }
+  std::uint64_t height() const override { return source_->height(); }
+  std::uint32_t samples() const override { return source_->samples(); }
+  DType dtype() const override { return dtype_; }
+  void read(std::uint64_t x, std::uint64_t y, std::uint64_t w, std::uint64_t h,
+            std::span<std::byte> out) const override {
+    std::vector<std::byte> raw(w * h * source_->samples() * bytes_per_sample(source_->dtype()));
+    source_->read(x, y, w, h, raw);
+    cast_samples(raw, source_->dtype(), out, dtype_);
+  }
+
+ private:
+  std::unique_ptr<RegionSource> source_;
+  DType dtype_;
+};
+
+}  // namespace
+
+std::unique_ptr<RegionSource> cast_source(std::unique_ptr<RegionSource> source, DType dtype) {
+  if (source->dtype() == dtype) return source;
+  return std::make_unique<CastSource>(std::move(source), dtype);
 }
 
 std::unique_ptr<RegionSource> downsampled_source(const zarr::ArrayReader& previous, Layout layout) {

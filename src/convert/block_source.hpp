@@ -31,6 +31,10 @@ class RegionSource {
 // A stored slide level, decoded on the calling thread (parallelism is across blocks).
 std::unique_ptr<RegionSource> slide_level_source(const slide::Slide& slide, std::size_t level);
 
+// `source` with its samples converted to `dtype` (core/cast.hpp); `source` itself when it already
+// has that dtype. UsageError for conversions that are not exact.
+std::unique_ptr<RegionSource> cast_source(std::unique_ptr<RegionSource> source, DType dtype);
+
 // The 2x area downsampling (downsample_2x) of an array already in the store, written with
 // `layout`; a rectangle of the result reads the 2x rectangle of `previous` (clipped to it).
 std::unique_ptr<RegionSource> downsampled_source(const zarr::ArrayReader& previous, Layout layout);

@@ -21,7 +21,8 @@
 #include <thread>
 
 #include "convert/block_source.hpp"
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
+#include "tilestream/convert/prepare.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
@@ -32,69 +33,6 @@ namespace tilestream::convert {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The array metadata key(s) of a dataset, for the resume check.
-std::string metadata_key(int zarr_format, const std::string& path) {
-  return path + (zarr_format == 2 ? "/.zarray" : "/zarr.json");
-}
-
-std::optional<nlohmann::json> stored_json(const zarr::Store& store, const std::string& key) {
-  const auto bytes = store.get(key);
-  if (!bytes) return std::nullopt;
-  const auto* text = reinterpret_cast<const char*>(bytes->data());
-  nlohmann::json doc = nlohmann::json::parse(text, text + bytes->size(), nullptr, false);
-  if (doc.is_discarded())
-    throw UsageError(concat("--resume: ", store.name(), "/", key, " is not valid JSON"));
-  return doc;
-}
-
-// Refuses to resume into a store written with other options (or from another slide).
-void check_resumable(const zarr::Store& store, const std::vector<DatasetPlan>& plan,
-                     const std::vector<zarr::ArraySpec>& specs, int zarr_format,
-                     const nlohmann::json& group_attributes) {
-  const int other = zarr_format == 2 ? 3 : 2;
-  if (store.exists(other == 2 ? ".zgroup" : "zarr.json") ||
-      (!plan.empty() && store.exists(metadata_key(other, plan[0].path))))
-    throw UsageError(concat("--resume: ", store.name(), " holds a Zarr v", other,
-                            " store, this conversion writes v", zarr_format,
-                            "; use the same --zarr-version or --overwrite"));
-  for (std::size_t i = 0; i < plan.size(); ++i) {
-    const std::string key = metadata_key(zarr_format, plan[i].path);
-    const auto existing = stored_json(store, key);
-    if (!existing) continue;
-    const nlohmann::json wanted = zarr::array_metadata(specs[i]);
-    if (*existing != wanted)
-      throw UsageError(
-          concat("--resume: ", store.name(), "/", key,
-                 " was written with other options or from another slide (stored: ", existing->dump(),
-                 "; this conversion: ", wanted.dump(), "); rerun with the original options or --overwrite"));
-  }
-  if (store.exists(zarr_format == 2 ? ".zgroup" : "zarr.json")) {
-    const nlohmann::json existing = zarr::read_group_attributes(store, "");
-    if (existing != group_attributes)
-      throw UsageError(concat("--resume: the group attributes of ", store.name(),
-                              " differ from this conversion's (stored: ", existing.dump(),
-                              "; this conversion: ", group_attributes.dump(), ")"));
-  }
-}
-
-nlohmann::json group_attributes(const slide::Slide& slide, const std::vector<DatasetPlan>& plan,
-                                const ConvertOptions& options, std::uint32_t samples, DType dtype) {
-  if (!options.ome) return nlohmann::json::object();
-  zarr::OmeImage image;
-  image.name = std::filesystem::path(slide.path()).filename().string();
-  for (const DatasetPlan& d : plan) image.datasets.push_back({d.path, d.downsample});
-  const auto mpp = slide.properties().find("openslide.mpp-x");
-  if (mpp != slide.properties().end()) {
-    char* end = nullptr;
-    const double value = std::strtod(mpp->second.c_str(), &end);
-    if (end != mpp->second.c_str() && value > 0) image.pixel_size_um = value;
-  }
-  image.channels = samples;
-  image.rgb = samples == 3 || samples == 4;
-  image.max_value = dtype == DType::uint16 ? 65535 : 255;
-  return zarr::ome_group_attributes(image, options.zarr_version);
-}
 
 // Runs body(i) for i in [0, count) on `threads` workers taking the next index from a shared counter,
 // while the calling thread reports progress every `interval`. The first exception stops the
@@ -140,48 +78,14 @@ void run_workers(std::uint64_t count, unsigned threads, const std::function<void
 ConvertResult convert_slide(const slide::Slide& slide, const std::string& output,
                             const ConvertOptions& options,
                             const std::function<void(const Progress&)>& on_progress) {
-  validate_options(options);
   const auto start = Clock::now();
-  const Layout layout = effective_layout(options);
+  const PreparedConversion prepared = prepare_conversion(slide, options);
+  const Layout layout = prepared.layout;
   const AxisOrder axes = axis_order(layout);
-  check<UsageError>(slide.level_count() > 0, slide.path(), ": no pyramid levels to convert");
-
-  std::vector<LevelShape> levels;
-  for (std::size_t n = 0; n < slide.level_count(); ++n) {
-    const tiff::Level& level = slide.level(n);
-    check<UsageError>(level.image.unsupported_reason.empty(), level.image.unsupported_reason);
-    levels.push_back({level.image.width, level.image.height, level.downsample});
-  }
-  const std::uint32_t samples = slide.level(0).image.samples;
-  const DType dtype = slide.level(0).image.dtype;
-  const std::vector<DatasetPlan> plan = plan_datasets(levels, options);
-  std::vector<zarr::ArraySpec> specs;
-  for (const DatasetPlan& d : plan) {
-    if (d.slide_level) {
-      const tiff::ImageInfo& image = slide.level(*d.slide_level).image;
-      check<UsageError>(image.samples == samples && image.dtype == dtype, slide.path(), ": level ",
-                        *d.slide_level, " has ", image.samples, " ", to_string(image.dtype),
-                        " samples, level 0 ", samples, " ", to_string(dtype),
-                        "; convert the levels separately with --levels");
-    }
-    specs.push_back(dataset_array_spec(d, samples, dtype, options));
-    specs.back().validate();
-  }
-  const nlohmann::json group_attrs = group_attributes(slide, plan, options, samples, dtype);
-
+  const std::vector<DatasetPlan>& plan = prepared.plan;
+  const std::vector<zarr::ArraySpec>& specs = prepared.specs;
   zarr::FileStore store(output, zarr::FileStore::Options{options.fsync});
-  if (!store.is_empty()) {
-    if (options.overwrite) {
-      store.clear();
-    } else if (options.resume) {
-      store.remove_partial_files();
-      check_resumable(store, plan, specs, options.zarr_version, group_attrs);
-    } else {
-      throw UsageError(concat(output,
-                              " is not empty: pass --overwrite to replace it or --resume to finish an "
-                              "interrupted conversion with the same options"));
-    }
-  }
+  prepare_store(store, prepared, options);
 
   ConvertResult result;
   std::atomic<std::uint64_t> done{0}, skipped{0}, bytes{0};
@@ -208,9 +112,9 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
     const DatasetPlan& dataset = plan[i];
     const zarr::ArrayWriter writer(store, dataset.path, specs[i]);
     const zarr::ArraySpec& spec = writer.spec();
-    std::unique_ptr<RegionSource> source = dataset.slide_level
-                                               ? slide_level_source(slide, *dataset.slide_level)
-                                               : downsampled_source(*previous, layout);
+    std::unique_ptr<RegionSource> source =
+        dataset.slide_level ? cast_source(slide_level_source(slide, *dataset.slide_level), spec.dtype)
+                            : downsampled_source(*previous, layout);
     check<UsageError>(source->width() == dataset.width && source->height() == dataset.height, "dataset ",
                       dataset.path, ": planned ", dataset.width, "x", dataset.height, ", source gives ",
                       source->width(), "x", source->height());
@@ -248,7 +152,7 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
     source.reset();
     previous = std::make_unique<zarr::ArrayReader>(store, dataset.path);
   }
-  zarr::write_group(store, "", options.zarr_version, group_attrs);
+  zarr::write_group(store, "", options.zarr_version, prepared.group_attributes);
   report();
   result.progress = snapshot();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -1,5 +1,5 @@
 // Dataset planning: stored levels first, 2x-built levels where the slide has none (see plan.hpp).
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -101,6 +101,18 @@ std::string FileStore::path_of(const std::string& key) const {
   return root_ + "/" + key;
 }
 
+std::string FileStore::partial_file_for(const std::string& key) {
+  const std::string target = path_of(key);
+  create_parent_directories(target);
+  return target + "." + unique_suffix() + ".partial";
+}
+
+void FileStore::commit_file(const std::string& partial, const std::string& key) {
+  const std::string target = path_of(key);
+  if (::rename(partial.c_str(), target.c_str()) != 0)
+    throw IoError(concat("cannot rename ", partial, " to ", target, ": ", system_message(errno)));
+}
+
 void FileStore::put(const std::string& key, std::span<const std::byte> bytes) {
   const std::string target = path_of(key);
   create_parent_directories(target);

@@ -7,7 +7,7 @@
 
 #include "convert/block_source.hpp"
 #include "convert/downsample.hpp"
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/zarr/store.hpp"
 

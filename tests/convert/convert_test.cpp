@@ -9,7 +9,7 @@
 #include <map>
 
 #include "convert/downsample.hpp"
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/convert/convert.hpp"

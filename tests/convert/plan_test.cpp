@@ -2,7 +2,7 @@
 // --levels lists; array specs (chunk and shard clipping, layouts); option validation.
 #include <gtest/gtest.h>
 
-#include "convert/plan.hpp"
+#include "tilestream/convert/plan.hpp"
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::convert {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct ConvertOptions {
   bool resume = false;     // keep blocks already written, write the rest
   bool fsync = false;
   char separator = '/';  // v2 dimension_separator
+  // The stored sample type; nullopt: the slide's. Conversions are exact (core/cast.hpp): any type to
+  // float32, values kept (no scaling).
+  std::optional<DType> dtype;
 };
 
 struct Progress {

@@ -49,6 +49,15 @@ class FileStore final : public Store {
   // Removes leftover "*.partial" files of interrupted writes (for --resume); returns how many.
   std::size_t remove_partial_files();
 
+  // For writers that fill a key's file themselves (streamed from device memory, or with cuFile):
+  // a new unique "<file>.<random>.partial" path next to the key's file, its directories created, and
+  // commit_file(), which renames it into place. A partial file never committed is a leftover that
+  // remove_partial_files() (--resume) deletes.
+  std::string partial_file_for(const std::string& key);
+  void commit_file(const std::string& partial, const std::string& key);
+  // The file that holds `key`'s value (to fsync it, for instance).
+  std::string file_path(const std::string& key) const { return path_of(key); }
+
  private:
   std::string path_of(const std::string& key) const;
   std::string root_;

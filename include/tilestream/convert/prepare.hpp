@@ -1,0 +1,35 @@
+// What every conversion does before its first block, on the CPU or the GPU: plan the datasets and
+// their Zarr array specs, and prepare the output store (refuse, clear or resume).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "tilestream/convert/convert.hpp"
+#include "tilestream/convert/plan.hpp"
+#include "tilestream/core/dtype.hpp"
+#include "tilestream/slide/slide.hpp"
+#include "tilestream/zarr/store.hpp"
+
+namespace tilestream::convert {
+
+struct PreparedConversion {
+  std::vector<DatasetPlan> plan;
+  std::vector<zarr::ArraySpec> specs;   // one per dataset, validated
+  nlohmann::json group_attributes;      // the root group's (OME multiscales with `ome`)
+  Layout layout = Layout::yxc;          // effective_layout(options)
+  std::uint32_t samples = 0;
+  DType source_dtype = DType::uint8;    // the slide's
+  DType dtype = DType::uint8;           // what is stored: options.dtype, else the slide's
+};
+
+// Validates the options, plans the datasets and builds their specs. Throws UsageError for levels
+// whose samples or dtype differ from level 0's, unsupported levels and dtype conversions.
+PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOptions& options);
+
+// Makes `store` ready: an empty store is used as is; a non-empty one is cleared (overwrite), checked
+// for the same metadata (resume; leftover partial files removed) or refused with a UsageError.
+void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options);
+
+}  // namespace tilestream::convert
