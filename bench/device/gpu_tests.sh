@@ -5,7 +5,7 @@
 #   bench/device/gpu_tests.sh            (BUILD_DIR=build/gpu JOBS=$(nproc) by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH="/usr/local/cuda/bin:$PATH"
+source bench/device/prepare.sh
 build=${BUILD_DIR:-build/gpu}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$build"
@@ -25,7 +25,7 @@ run() {
   cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DTILESTREAM_CUDA=ON -DTILESTREAM_TESTS=ON \
     -DTILESTREAM_BENCH=OFF
-  cmake --build "$build" -j "$jobs" --target tilestream_gpu_tests tilestream_tests
+  cmake --build "$build" -j "$jobs" --target tilestream_gpu_tests tilestream_tests tilestream
   echo "== GPU tests"
   (cd "$build" && ctest -L gpu --output-on-failure)
 }

@@ -1,0 +1,20 @@
+# Sourced by the device scripts on the GPU machine (bash). Two facts of that machine, set up where
+# they are missing:
+# - cuFile identifies a file's file system through udev's database (ID_FS_USAGE, ID_FS_TYPE); the VM
+#   has no /run/udev, so cuFileHandleRegister fails for every file ("file descriptor is not
+#   registered", cufile.log: "udev property not found"). Writing the root block device's entry lets
+#   cuFile (compatibility mode there: no nvidia-fs) run. Needs root; skipped when not root.
+# - the shared test slides do not travel; a copy carried in .testslides/ is used when present.
+if [ "$(id -u)" = 0 ] && command -v mountpoint >/dev/null; then
+  root_dev=$(mountpoint -d / 2>/dev/null || true)
+  if [ -n "$root_dev" ] && [ ! -e "/run/udev/data/b$root_dev" ]; then
+    mkdir -p /run/udev/data
+    fs_type=$(findmnt -n -o FSTYPE / 2>/dev/null || echo ext4)
+    printf 'E:ID_FS_USAGE=filesystem\nE:ID_FS_TYPE=%s\n' "$fs_type" >"/run/udev/data/b$root_dev"
+    echo "prepare.sh: wrote udev data for block device $root_dev ($fs_type) so cuFile can register files"
+  fi
+fi
+if [ -d .testslides ]; then
+  export TILESTREAM_TESTDATA="$PWD/.testslides"
+fi
+export PATH="/usr/local/cuda/bin:$PATH"
