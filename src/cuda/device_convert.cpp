@@ -41,8 +41,6 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
   reader_options.io = wanted;
   DeviceReader reader(reader_options);
   out.setup_seconds = reader.setup_seconds();
-  out.read_io = io::to_string(reader.io_mode());
-  out.read_io_detail = reader.io_detail();
 
   zarr::FileStore store(output);  // fsync is the writer's separate pass, not per put
   convert::prepare_store(store, prepared, options);
@@ -61,6 +59,8 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
     DeviceReadReport read_report;
     DeviceImage image = reader.read_level(slide, *dataset.slide_level, &read_report);
     timing.read_seconds = read_report.seconds;
+    out.read_io = io::to_string(read_report.io);  // what ran: decoded levels are read with posix
+    out.read_io_detail = read_report.io_detail;
     if (image.dtype() != prepared.dtype) {
       const auto cast_start = Clock::now();
       DeviceImage converted = cast(image, prepared.dtype, stream);

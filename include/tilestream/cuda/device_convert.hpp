@@ -33,7 +33,7 @@ struct DatasetTiming {
 struct DeviceConvertResult {
   convert::ConvertResult result;
   std::vector<DatasetTiming> datasets;
-  std::string read_io, read_io_detail;    // what the reader ran
+  std::string read_io, read_io_detail;    // what the reader ran (for the last dataset)
   std::string write_io, write_io_detail;  // what the writer ran
   double setup_seconds = 0;               // the reader's streams and buffers
 };
