@@ -1,0 +1,6 @@
+"""CPU stand-in for cupyx.empty_pinned (see fake_gpu/cupy)."""
+import numpy as np
+
+
+def empty_pinned(shape, dtype=float):
+    return np.empty(shape, dtype)
