@@ -953,9 +953,10 @@ def package_version(name):
 
 
 def run_metadata(ctx, phase, today):
-    commit = command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    # TILESTREAM_COMMIT first: the tree sent to the GPU machine may carry stale git metadata.
+    commit = os.environ.get("TILESTREAM_COMMIT") or command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     if commit.startswith("(") or not commit:
-        commit = os.environ.get("TILESTREAM_COMMIT", "unknown")
+        commit = "unknown"
     meta = {
         "date": today,
         "started_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -22,16 +22,17 @@ fi
 # zarr 3 (zarr-python's v3 API, which reads both Zarr formats), tensorstore and ome-zarr-models are
 # the independent readers and validators the Zarr interop tests and the convert benchmark use.
 # nvidia-cufile brings cufile.h (cmake/cufile.cmake finds it there where the CUDA toolkit lacks it);
-# it has no Python module, so the check below looks for the header.
+# it has no Python module, so the check below looks for the header. scikit-image is the reference
+# the image operations (`tilestream process`) are compared with.
 python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
-                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile)
+                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile scikit-image matplotlib)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 # One interpreter start checks every module, that zarr is the v3 line (zarr 2 imports fine too) and
 # that nvidia-cufile's header is there.
 if ! .venv/bin/python -c "
-import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr
+import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr, skimage, matplotlib
 import os, sysconfig
 assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__
 assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/cu13/include/cufile.h'))

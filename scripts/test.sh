@@ -22,6 +22,9 @@ ctest --test-dir build/release --output-on-failure -j "$(nproc)" -L gpu --no-tes
 step "Python comparisons against tifffile and OpenSlide"
 TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q tests/python
 
+step "benchmark harness checks (its parsing, report and driver, on CPU stand-ins)"
+.venv/bin/python -m pytest -q bench/testing
+
 step "sanitizer build and tests (ASan + UBSan)"
 scripts/build.sh sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
