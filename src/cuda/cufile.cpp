@@ -439,4 +439,14 @@ RegisteredBuffer& RegisteredBuffer::operator=(RegisteredBuffer&& other) noexcept
   return *this;
 }
 
+AutoChoice choose_for_auto() {
+  std::string why_not;
+  if (available(&why_not)) {
+    const DriverInfo& info = driver();
+    if (!info.compat_mode) return {true, concat("auto chose gds: ", info.mode)};
+    why_not = concat("cuFile would run in ", info.mode);
+  }
+  return {false, concat("auto chose posix (", why_not, ")")};
+}
+
 }  // namespace tilestream::cuda::gds

@@ -49,13 +49,9 @@ std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
       return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
-      std::string why_not;
-      if (gds::available(&why_not)) {
-        const gds::DriverInfo& info = gds::driver();
-        if (!info.compat_mode) return {io::IoMode::gds, concat("auto chose gds: ", info.mode)};
-        why_not = concat("cuFile would run in ", info.mode);
-      }
-      return {io::IoMode::posix, concat("auto chose posix (", why_not, "): pread into pinned buffers")};
+      const gds::AutoChoice choice = gds::choose_for_auto();
+      if (choice.gds) return {io::IoMode::gds, choice.reason};
+      return {io::IoMode::posix, concat(choice.reason, ": pread into pinned buffers")};
     }
   }
   throw UsageError("unknown io mode");

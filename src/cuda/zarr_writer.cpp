@@ -118,13 +118,9 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw)
       return {wanted, concat("gds: cuFileWrite from device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
-      std::string why_not;
-      if (gds::available(&why_not)) {
-        const gds::DriverInfo& info = gds::driver();
-        if (!info.compat_mode) return {io::IoMode::gds, concat("auto chose gds: ", info.mode)};
-        why_not = concat("cuFile would run in ", info.mode);
-      }
-      return {io::IoMode::posix, concat("auto chose posix (", why_not, "): pinned pieces written with pwrite")};
+      const gds::AutoChoice choice = gds::choose_for_auto();
+      if (choice.gds) return {io::IoMode::gds, choice.reason};
+      return {io::IoMode::posix, concat(choice.reason, ": pinned pieces written with pwrite")};
     }
   }
   throw UsageError("unknown io mode");

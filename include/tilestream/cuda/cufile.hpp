@@ -53,6 +53,15 @@ struct DriverInfo {
 // cuFileDriverOpen error) and what to do, on this call and every later one.
 const DriverInfo& driver();
 
+// What io mode `auto` takes between gds and posix: gds only where GPUDirect Storage really runs, since
+// compatibility mode adds cuFile's bounce copy to what posix does anyway. `reason` says why, for
+// reports ("auto chose gds: ..." or "auto chose posix (...)"). Never throws for a missing cuFile.
+struct AutoChoice {
+  bool gds = false;
+  std::string reason;
+};
+AutoChoice choose_for_auto();
+
 // Whether driver() succeeds; when it does not and `why_not` is given, stores the reason there.
 bool available(std::string* why_not = nullptr) noexcept;
 
