@@ -33,12 +33,11 @@ T mean(Sum sum, Sum count) {
 }
 
 template <class T>
-void downsample_typed(const std::byte* src, std::uint64_t height, std::uint64_t width, std::uint32_t samples,
-                      std::byte* dst) {
+void downsample_typed(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
+                      std::uint32_t samples, std::byte* dst, std::size_t dst_stride) {
   using Sum = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
   const std::uint64_t out_h = downsampled_size(height), out_w = downsampled_size(width);
   const std::size_t pixel = sizeof(T) * samples;
-  const std::size_t row = pixel * width;
   for (std::uint64_t oy = 0; oy < out_h; ++oy) {
     const std::uint64_t y0 = 2 * oy;
     const std::uint64_t rows = y0 + 1 < height ? 2 : 1;
@@ -49,15 +48,31 @@ void downsample_typed(const std::byte* src, std::uint64_t height, std::uint64_t 
         Sum sum = 0;
         for (std::uint64_t dy = 0; dy < rows; ++dy)
           for (std::uint64_t dx = 0; dx < cols; ++dx)
-            sum += static_cast<Sum>(load<T>(src + (y0 + dy) * row + (x0 + dx) * pixel + s * sizeof(T)));
+            sum += static_cast<Sum>(load<T>(src + (y0 + dy) * src_stride + (x0 + dx) * pixel + s * sizeof(T)));
         const T value = mean<T, Sum>(sum, static_cast<Sum>(rows * cols));
-        std::memcpy(dst + (oy * out_w + ox) * pixel + s * sizeof(T), &value, sizeof(T));
+        std::memcpy(dst + oy * dst_stride + ox * pixel + s * sizeof(T), &value, sizeof(T));
       }
     }
   }
 }
 
 }  // namespace
+
+void downsample_2x_rows(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
+                        std::uint32_t samples, DType dtype, std::byte* dst, std::size_t dst_stride) {
+  switch (dtype) {
+    case DType::uint8:
+      return downsample_typed<std::uint8_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::uint16:
+      return downsample_typed<std::uint16_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::int8:
+      return downsample_typed<std::int8_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::int16:
+      return downsample_typed<std::int16_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::float32:
+      return downsample_typed<float>(src, src_stride, height, width, samples, dst, dst_stride);
+  }
+}
 
 void downsample_2x(std::span<const std::byte> src, std::uint64_t height, std::uint64_t width,
                    std::uint32_t samples, DType dtype, std::span<std::byte> dst) {
@@ -67,18 +82,8 @@ void downsample_2x(std::span<const std::byte> src, std::uint64_t height, std::ui
   check<UsageError>(dst.size() == downsampled_size(height) * downsampled_size(width) * bytes,
                     "downsample_2x: destination has ", dst.size(), " bytes, not ",
                     downsampled_size(height) * downsampled_size(width) * bytes);
-  switch (dtype) {
-    case DType::uint8:
-      return downsample_typed<std::uint8_t>(src.data(), height, width, samples, dst.data());
-    case DType::uint16:
-      return downsample_typed<std::uint16_t>(src.data(), height, width, samples, dst.data());
-    case DType::int8:
-      return downsample_typed<std::int8_t>(src.data(), height, width, samples, dst.data());
-    case DType::int16:
-      return downsample_typed<std::int16_t>(src.data(), height, width, samples, dst.data());
-    case DType::float32:
-      return downsample_typed<float>(src.data(), height, width, samples, dst.data());
-  }
+  downsample_2x_rows(src.data(), width * bytes, height, width, samples, dtype, dst.data(),
+                     downsampled_size(width) * bytes);
 }
 
 }  // namespace tilestream::convert

@@ -20,4 +20,9 @@ constexpr std::uint64_t downsampled_size(std::uint64_t n) { return (n + 1) / 2; 
 void downsample_2x(std::span<const std::byte> src, std::uint64_t height, std::uint64_t width,
                    std::uint32_t samples, DType dtype, std::span<std::byte> dst);
 
+// The same rule on strided rows (an image tile): source rows `src_stride` bytes apart, destination
+// rows `dst_stride` bytes apart; no size checks. The downsample2x op runs on tiles through it.
+void downsample_2x_rows(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
+                        std::uint32_t samples, DType dtype, std::byte* dst, std::size_t dst_stride);
+
 }  // namespace tilestream::convert

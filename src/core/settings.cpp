@@ -1,6 +1,7 @@
 // Defaults from the environment, read once.
 #include "tilestream/core/settings.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -11,7 +12,8 @@ namespace tilestream {
 namespace {
 
 Settings load_settings() {
-  Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20};
+  Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20,
+                    std::size_t{1} << 30};
   if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long parsed = std::strtoul(value, &end, 10);
@@ -26,6 +28,8 @@ Settings load_settings() {
                       "TILESTREAM_TASK_BYTES must be a byte count from 65536 to 1073741824, not '", value, "'");
     settings.task_bytes = static_cast<std::size_t>(parsed);
   }
+  if (const char* value = std::getenv("TILESTREAM_MEMORY"); value != nullptr && *value != '\0')
+    settings.memory_bytes = parse_byte_size(value, "TILESTREAM_MEMORY");
   return settings;
 }
 
@@ -42,6 +46,29 @@ unsigned resolve_threads(unsigned requested) {
 
 std::size_t resolve_task_bytes(std::size_t requested) {
   return requested != 0 ? requested : default_settings().task_bytes;
+}
+
+std::size_t resolve_memory_bytes(std::size_t requested) {
+  return requested != 0 ? requested : default_settings().memory_bytes;
+}
+
+std::size_t parse_byte_size(const std::string& text, const std::string& what) {
+  std::size_t digits = 0;
+  while (digits < text.size() && digits < 16 && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  std::string suffix = text.substr(digits);
+  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = -1;
+  if (suffix.empty() || suffix == "B") shift = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::string unit(1, "KMGT"[i]);
+    if (suffix == unit || suffix == unit + "B" || suffix == unit + "IB") shift = 10 * (i + 1);
+  }
+  const unsigned long long number = digits == 0 ? 0 : std::stoull(text.substr(0, digits));
+  constexpr unsigned long long limit = 1ull << 50;
+  check<UsageError>(digits > 0 && shift >= 0 && number > 0 && number <= (limit >> shift), what,
+                    " must be a byte count like 1048576, 512M or 2G (binary multiples), not '", text, "'");
+  return static_cast<std::size_t>(number << shift);
 }
 
 }  // namespace tilestream

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace tilestream {
 
@@ -11,6 +12,9 @@ struct Settings {
   // TILESTREAM_TASK_BYTES, else 8 MiB. Large enough for full-speed reads, small enough that many
   // tasks keep every thread busy.
   std::size_t task_bytes;
+  // Bytes of tiles a streaming (tiled) pipeline may hold at once: TILESTREAM_MEMORY (a size as
+  // parse_byte_size reads it), else 1 GiB.
+  std::size_t memory_bytes;
 };
 
 const Settings& default_settings();
@@ -19,5 +23,12 @@ const Settings& default_settings();
 unsigned resolve_threads(unsigned requested);
 // `requested` when non-zero, else the default task size.
 std::size_t resolve_task_bytes(std::size_t requested);
+// `requested` when non-zero, else the default memory budget.
+std::size_t resolve_memory_bytes(std::size_t requested);
+
+// A byte count: digits with an optional binary suffix K, M, G or T (KiB, MiB, ...; case-insensitive,
+// an optional trailing "B" or "iB" too): "1048576", "512M", "2G", "64KiB". Throws UsageError naming
+// `what` (a flag or variable) for anything else, 0, or more than 2^50.
+std::size_t parse_byte_size(const std::string& text, const std::string& what);
 
 }  // namespace tilestream
