@@ -8,6 +8,7 @@ namespace tilestream::cli {
 
 void add_convert_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_process_command(CLI::App& app);
 void add_read_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 

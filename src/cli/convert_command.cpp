@@ -1,6 +1,5 @@
 // `tilestream convert IN OUT.zarr [...]`: maps flags onto convert::ConvertOptions, shows a progress
 // bar on a terminal (a summary otherwise) and always ends with one line of totals on stderr.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
@@ -103,37 +103,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // "\r[#####.....] 45% 1234/2743 blocks 1.2 GB/s", redrawn at most every 200 ms.
 void draw_bar(const convert::Progress& p, double seconds) {
-  constexpr int width = 30;
-  const double fraction =
-      p.blocks_total == 0 ? 1.0 : static_cast<double>(p.blocks_done) / static_cast<double>(p.blocks_total);
-  const int filled = static_cast<int>(fraction * width);
-  std::string bar(static_cast<std::size_t>(filled), '#');
-  bar.append(static_cast<std::size_t>(width - filled), '.');
-  const double rate = seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0;
-  std::fprintf(stderr, "\r[%s] %3d%% %llu/%llu blocks %.1f %s", bar.c_str(), static_cast<int>(fraction * 100),
-               static_cast<unsigned long long>(p.blocks_done),
-               static_cast<unsigned long long>(p.blocks_total), rate >= 1e9 ? rate / 1e9 : rate / 1e6,
-               rate >= 1e9 ? "GB/s" : "MB/s");
-  std::fflush(stderr);
-}
-
-// Peak resident memory of this process in MB: VmHWM from /proc/self/status where there is one,
-// since getrusage's ru_maxrss keeps the high-water mark of the process image before exec (a
-// conversion started from a large Python process would report the parent's memory); ru_maxrss
-// elsewhere.
-double peak_rss_mb() {
-  if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    unsigned long long kib = 0;
-    bool found = false;
-    while (!found && std::fgets(line, sizeof line, status))
-      found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
-    std::fclose(status);
-    if (found) return static_cast<double>(kib) / 1024.0;
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  cli::draw_bar(p.blocks_done, p.blocks_total, "blocks",
+                seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
 }
 
 #if TILESTREAM_WITH_CUDA

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   tilestream::cli::add_read_command(app);
   tilestream::cli::add_synth_command(app);
   tilestream::cli::add_convert_command(app);
+  tilestream::cli::add_process_command(app);
   std::string known;
   bool is_known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

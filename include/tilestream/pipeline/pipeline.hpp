@@ -1,0 +1,66 @@
+// Processing a slide level through an op chain into a Zarr array: global mode (the level in memory,
+// ops on the whole image) or tiled mode (chunks streamed with their halos, memory bounded by the
+// tiles in flight). Both write the same array, bit for bit (ops/op.hpp says why).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tilestream/ops/chain.hpp"
+#include "tilestream/pipeline/backend.hpp"
+#include "tilestream/zarr/array.hpp"
+
+namespace tilestream::pipeline {
+
+enum class Mode { global, tiled };
+const char* to_string(Mode mode);
+// "global" or "tiled"; UsageError otherwise.
+Mode parse_mode(const std::string& text);
+
+struct ProcessOptions {
+  Mode mode = Mode::tiled;
+  std::size_t level = 0;
+  std::uint64_t chunk = 512;                      // output chunk side (y and x); channels whole
+  std::size_t memory = 0;                         // tiled: bytes of tiles in flight; 0: settings' default
+  unsigned threads = 0;                           // 0: settings' default
+  int zarr_version = 3;                           // 2 or 3
+  std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
+  bool overwrite = false;                         // clear a non-empty output first
+};
+
+struct ProcessProgress {
+  std::uint64_t chunks_done = 0;
+  std::uint64_t chunks_total = 0;
+  std::uint64_t bytes_written = 0;  // encoded chunk bytes stored
+};
+
+struct ProcessResult {
+  ProcessProgress progress;
+  ops::ImageShape input, output;
+  std::string backend;
+  unsigned workers = 0;             // chunks processed at once (tiled), threads (global)
+  std::size_t task_bytes = 0;       // tiled: bytes one chunk in flight holds at most
+  std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
+  double seconds = 0;
+};
+
+// The output array: shape (height, width, samples) of the chain's output, chunks (chunk, chunk,
+// samples) clipped to the image, fill 0, dimension names y, x, c (v3), attributes naming the ops and
+// the source level.
+zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain,
+                                  const ProcessOptions& options, const std::string& source_name);
+
+// Runs `chain` on level options.level of `slide` and writes the result as a Zarr array at the root of
+// the directory `output`. Throws UsageError for bad options (chunk 0, a level that does not exist, a
+// non-empty output without overwrite, a memory budget below one chunk's tiles, an input the chain
+// does not take), and whatever reading, processing or writing throws, with the chunk named.
+// on_progress is called from worker threads, one call at a time, at most every 200 ms, and once at
+// the end.
+ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
+                            const ProcessOptions& options, const Backend& backend,
+                            const std::function<void(const ProcessProgress&)>& on_progress = {});
+
+}  // namespace tilestream::pipeline

@@ -1,0 +1,197 @@
+// `tilestream process IN OUT.zarr --op ... [--op ...]`: maps flags onto pipeline::ProcessOptions and
+// an op chain, shows a progress bar on a terminal and ends with one line of totals on stderr (and,
+// with --json, one JSON object on stdout).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/report.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/core/settings.hpp"
+#include "tilestream/ops/chain.hpp"
+#include "tilestream/pipeline/pipeline.hpp"
+#include "tilestream/io/io_mode.hpp"
+#include "tilestream/slide/slide.hpp"
+#if TILESTREAM_WITH_CUDA
+#include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/device_backend.hpp"
+#endif
+
+namespace tilestream::cli {
+namespace {
+
+struct ProcessFlags {
+  std::string input;
+  std::string output;
+  std::vector<std::string> ops;
+  std::string mode = "tiled";
+  std::uint64_t chunk = 512;
+  std::string memory;
+  std::string device = "cpu";
+  std::size_t level = 0;
+  unsigned threads = 0;
+  int zarr_version = 3;
+  std::string codec = "zstd";
+  std::string io;
+  bool overwrite = false;
+  bool json = false;
+};
+
+// "cpu" gives -1, "cuda" 0, "cuda:N" N.
+int parse_device(const std::string& text) {
+  if (text == "cpu") return -1;
+  if (text == "cuda") return 0;
+  if (text.starts_with("cuda:")) {
+    const std::string number = text.substr(5);
+    if (!number.empty() && number.size() <= 4 && number.find_first_not_of("0123456789") == std::string::npos)
+      return std::stoi(number);
+  }
+  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
+}
+
+nlohmann::json shape_json(const ops::ImageShape& s) {
+  return {{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
+}
+
+void run(const ProcessFlags& flags) {
+  const ops::Chain chain = ops::Chain::parse(flags.ops);
+  pipeline::ProcessOptions options;
+  options.mode = pipeline::parse_mode(flags.mode);
+  options.level = flags.level;
+  options.chunk = flags.chunk;
+  if (!flags.memory.empty()) options.memory = parse_byte_size(flags.memory, "--memory");
+  options.threads = flags.threads;
+  options.zarr_version = flags.zarr_version;
+  options.compressors = zarr::parse_codec_option(flags.codec);
+  options.overwrite = flags.overwrite;
+  const int device = parse_device(flags.device);
+  if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
+  std::unique_ptr<pipeline::Backend> backend;
+#if TILESTREAM_WITH_CUDA
+  const cuda::DeviceBackend* device_backend = nullptr;
+#endif
+  if (device < 0) {
+    check<UsageError>(flags.io.empty() || flags.io == "posix" || flags.io == "auto", "--io ", flags.io,
+                      " reads into device memory: it needs --device cuda");
+    backend = pipeline::make_cpu_backend();
+  } else {
+#if TILESTREAM_WITH_CUDA
+    (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside the figures
+    cuda::DeviceBackendOptions backend_options;
+    backend_options.device = device;
+    if (!flags.io.empty()) backend_options.io = io::parse_io_mode(flags.io);
+    auto made = cuda::make_device_backend(backend_options);
+    device_backend = made.get();
+    backend = std::move(made);
+#else
+    throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
+#endif
+  }
+
+  const slide::Slide slide = slide::Slide::open(flags.input);
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  const auto start = std::chrono::steady_clock::now();
+  std::function<void(const pipeline::ProcessProgress&)> progress;
+  if (tty)
+    progress = [start](const pipeline::ProcessProgress& p) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      draw_bar(p.chunks_done, p.chunks_total, "chunks",
+               seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
+    };
+  const pipeline::ProcessResult r =
+      pipeline::process_slide(slide, flags.output, chain, options, *backend, progress);
+  if (tty) std::fputc('\n', stderr);
+
+  const double in_mb = static_cast<double>(r.input.size_bytes()) / 1e6;
+  const double out_mb = static_cast<double>(r.output.size_bytes()) / 1e6;
+  const double rss = peak_rss_mb();
+  double device_mb = 0;
+  std::string io_detail = "posix: pread and decode on CPU threads";
+#if TILESTREAM_WITH_CUDA
+  if (device_backend != nullptr) {
+    device_mb = static_cast<double>(device_backend->last_peak_device_bytes()) / 1e6;
+    io_detail = device_backend->last_io_detail();
+  }
+#endif
+  std::fprintf(
+      stderr,
+      "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks, %.1f MB in %.2f s "
+      "(%.1f MB/s), peak device memory %.0f MB, peak RSS %.0f MB\n",
+      chain.spec().c_str(), r.backend.c_str(), pipeline::to_string(options.mode), r.workers,
+      options.mode == pipeline::Mode::tiled ? "workers" : "threads",
+      static_cast<unsigned long long>(r.input.width), static_cast<unsigned long long>(r.input.height),
+      static_cast<unsigned long long>(r.output.width), static_cast<unsigned long long>(r.output.height),
+      r.output.samples, to_string(r.output.dtype), static_cast<unsigned long long>(r.progress.chunks_done),
+      in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
+  std::fprintf(stderr, "io: %s\n", io_detail.c_str());
+  if (!flags.json) return;
+  nlohmann::json j;
+  j["command"] = "process";
+  j["input"] = flags.input;
+  j["output"] = flags.output;
+  nlohmann::json ops = nlohmann::json::array();
+  for (std::size_t i = 0; i < chain.size(); ++i) ops.push_back(chain.op(i).spec());
+  j["ops"] = ops;
+  j["mode"] = pipeline::to_string(options.mode);
+  j["device"] = r.backend;
+  j["level"] = options.level;
+  j["chunk"] = options.chunk;
+  j["threads"] = resolve_threads(options.threads);
+  j["workers"] = r.workers;
+  j["memory_budget"] = options.mode == pipeline::Mode::tiled ? resolve_memory_bytes(options.memory) : 0;
+  j["task_bytes"] = r.task_bytes;
+  j["bytes_in_flight"] = r.bytes_in_flight;
+  j["zarr_version"] = options.zarr_version;
+  j["codec"] = flags.codec;
+  j["source"] = shape_json(r.input);
+  j["result"] = shape_json(r.output);
+  j["chunks"] = r.progress.chunks_done;
+  j["bytes_written"] = r.progress.bytes_written;
+  j["input_mb"] = in_mb;
+  j["output_mb"] = out_mb;
+  j["total_seconds"] = r.seconds;
+  j["input_mb_per_s"] = r.seconds > 0 ? in_mb / r.seconds : 0.0;
+  j["peak_rss_mb"] = rss;
+  j["peak_device_mb"] = device_mb;
+  j["io_detail"] = io_detail;
+  std::printf("%s\n", j.dump().c_str());
+}
+
+}  // namespace
+
+void add_process_command(CLI::App& app) {
+  auto flags = std::make_shared<ProcessFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "process", "Run image operations on a slide level and write the result as a Zarr array");
+  cmd->footer("Ops (in the order given, each on the previous one's output):\n" + ops::describe_ops());
+  cmd->add_option("input", flags->input, "Input slide (TIFF, SVS, ...)")->required();
+  cmd->add_option("output", flags->output, "Output Zarr directory (one array, (y, x, c))")->required();
+  cmd->add_option("--op", flags->ops, "An op, repeatable: sobel, gaussian:sigma=2.5, median:size=5, ...")
+      ->required()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--mode", flags->mode,
+                  "tiled (default: chunks streamed with their halos) or global (the whole level in memory)");
+  cmd->add_option("--chunk", flags->chunk, "Output chunk side in pixels (default 512)");
+  cmd->add_option("--memory", flags->memory,
+                  "Tiled mode: bytes of tiles in flight at most, like 512M, 2G or 1048576 "
+                  "(default TILESTREAM_MEMORY, else 1G)");
+  cmd->add_option("--device", flags->device, "cpu (default) or cuda[:N]: read, process and copy out on the GPU");
+  cmd->add_option("--io", flags->io, "With --device cuda: how raw tiles are read (auto, posix, direct, gds)");
+  cmd->add_option("--level", flags->level, "Slide level to process (default 0)");
+  cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
+  cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");
+  cmd->add_option("--codec", flags->codec,
+                  "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
+  cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
+  cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
+  cmd->callback([flags] { run(*flags); });
+}
+
+}  // namespace tilestream::cli

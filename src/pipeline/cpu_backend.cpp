@@ -1,0 +1,73 @@
+// The CPU backend: ops through Op::run_cpu. Global mode runs each op over the whole image in bands of
+// rows on a thread pool (each band reads its input box from the whole previous image); tiled mode
+// runs whole chunks (read, chain, hand over) on `workers` threads, each holding one chunk at a time.
+#include <algorithm>
+
+#include "tilestream/core/error.hpp"
+#include "tilestream/core/host_image.hpp"
+#include "tilestream/core/parallel.hpp"
+#include "tilestream/pipeline/backend.hpp"
+
+namespace tilestream::pipeline {
+namespace {
+
+ops::ConstTileView view_of(const HostImage& image, const ops::Box& box) {
+  return {image.row(box.y) + box.x * image.pixel_bytes(), image.row_bytes(), box};
+}
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+
+  std::size_t run_global(const Job& job, ChunkSink& sink) const override {
+    const std::vector<ops::ImageShape> shapes = job.chain.shapes(job.plan.input);
+    HostImage current = job.slide.read_level(job.level, {job.threads});
+    std::size_t most = current.size_bytes();
+    for (std::size_t i = 0; i < job.chain.size(); ++i) {
+      const ops::Op& op = job.chain.op(i);
+      const ops::ImageShape& in_shape = shapes[i];
+      const ops::ImageShape& out_shape = shapes[i + 1];
+      HostImage next(out_shape.height, out_shape.width, out_shape.samples, out_shape.dtype);
+      most = std::max(most, current.size_bytes() + next.size_bytes());
+      // Bands of rows, a few per thread so that uneven bands even out.
+      const std::uint64_t bands = std::min<std::uint64_t>(out_shape.height, 4ull * job.threads);
+      const std::uint64_t band = (out_shape.height + bands - 1) / bands;
+      parallel_for((out_shape.height + band - 1) / band, job.threads, [&](std::size_t b) {
+        const std::uint64_t y = b * band;
+        const ops::Box box{y, 0, std::min(band, out_shape.height - y), out_shape.width};
+        const ops::Box need = op.input_box(box, in_shape);
+        op.run_cpu(view_of(current, need), in_shape, {next.row(y), next.row_bytes(), box});
+      });
+      current = std::move(next);
+    }
+    parallel_for(job.plan.tasks.size(), job.threads, [&](std::size_t t) {
+      const ChunkTask& task = job.plan.tasks[t];
+      sink.write(task, view_of(current, task.out));
+    });
+    return most;
+  }
+
+  void run_tiled(const Job& job, ChunkSink& sink) const override {
+    const ops::ImageShape& out_shape = job.plan.output;
+    parallel_for(job.plan.tasks.size(), job.workers, [&](std::size_t t) {
+      const ChunkTask& task = job.plan.tasks[t];
+      try {
+        // Decoded on this worker's thread: parallelism is across chunks.
+        const HostImage source =
+            job.slide.read_region(job.level, task.in.x, task.in.y, task.in.width, task.in.height, {1});
+        HostImage result(task.out.height, task.out.width, out_shape.samples, out_shape.dtype);
+        job.chain.run_cpu({source.data(), source.row_bytes(), task.in}, job.plan.input,
+                          {result.data(), result.row_bytes(), task.out});
+        sink.write(task, {result.data(), result.row_bytes(), task.out});
+      } catch (const Error& e) {
+        rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ")"));
+      }
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace tilestream::pipeline

@@ -1,0 +1,161 @@
+// process_slide(): plans the chunks, checks the memory budget, prepares the output store and the Zarr
+// array, and lets the backend produce the chunks, which a sink pads, encodes and stores.
+#include "tilestream/pipeline/pipeline.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "tilestream/core/error.hpp"
+#include "tilestream/core/settings.hpp"
+#include "tilestream/zarr/store.hpp"
+
+namespace tilestream::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Pads each chunk to the full Zarr chunk with fill 0, encodes it and stores it; counts progress.
+class ZarrChunkSink final : public ChunkSink {
+ public:
+  ZarrChunkSink(const zarr::ArrayWriter& writer, const ChunkPlan& plan,
+                const std::function<void(const ProcessProgress&)>& on_progress)
+      : writer_(writer), plan_(plan), on_progress_(on_progress) {}
+
+  void write(const ChunkTask& task, const ops::ConstTileView& pixels) override {
+    check<UsageError>(pixels.box == task.out, "chunk (", task.row, ", ", task.col,
+                      "): pixels of another box");
+    const std::size_t pixel = plan_.output.pixel_bytes();
+    const std::size_t row = plan_.chunk_width * pixel;
+    std::vector<std::byte> block(plan_.chunk_bytes(), std::byte{0});
+    for (std::uint64_t y = 0; y < task.out.height; ++y)
+      std::memcpy(block.data() + y * row, pixels.data + y * pixels.row_stride, task.out.width * pixel);
+    const std::uint64_t coords[3] = {task.row, task.col, 0};
+    try {
+      const std::vector<std::byte> encoded = writer_.encoder().encode_block(block);
+      writer_.store_block(coords, encoded);
+      bytes_ += encoded.size();
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat("writing chunk ", writer_.key(coords)));
+    }
+    ++done_;
+    report(false);
+  }
+
+  ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
+
+  // Calls on_progress at most every 200 ms (always when `final`), one call at a time.
+  void report(bool final) {
+    if (!on_progress_) return;
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (final) {
+      lock.lock();
+    } else if (!lock.try_lock() || Clock::now() - last_ < std::chrono::milliseconds(200)) {
+      return;
+    }
+    last_ = Clock::now();
+    on_progress_(snapshot());
+  }
+
+ private:
+  const zarr::ArrayWriter& writer_;
+  const ChunkPlan& plan_;
+  const std::function<void(const ProcessProgress&)>& on_progress_;
+  std::atomic<std::uint64_t> done_{0}, bytes_{0};
+  std::mutex mutex_;
+  Clock::time_point last_ = Clock::now();
+};
+
+}  // namespace
+
+const char* to_string(Mode mode) { return mode == Mode::global ? "global" : "tiled"; }
+
+Mode parse_mode(const std::string& text) {
+  if (text == "global") return Mode::global;
+  if (text == "tiled") return Mode::tiled;
+  throw UsageError("--mode must be global or tiled, not '" + text + "'");
+}
+
+zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain,
+                                  const ProcessOptions& options, const std::string& source_name) {
+  zarr::ArraySpec spec;
+  spec.zarr_format = options.zarr_version;
+  spec.shape = {plan.output.height, plan.output.width, plan.output.samples};
+  spec.chunk_shape = {plan.chunk_height, plan.chunk_width, plan.output.samples};
+  spec.dtype = plan.output.dtype;
+  spec.fill_value = 0;
+  spec.compressors = options.compressors;
+  if (options.zarr_version == 3) spec.dimension_names = {"y", "x", "c"};
+  nlohmann::json ops = nlohmann::json::array();
+  for (std::size_t i = 0; i < chain.size(); ++i) ops.push_back(chain.op(i).spec());
+  spec.attributes = {{"tilestream", {{"ops", ops}, {"source", source_name}, {"level", options.level}}}};
+  spec.validate();
+  return spec;
+}
+
+ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
+                            const ProcessOptions& options, const Backend& backend,
+                            const std::function<void(const ProcessProgress&)>& on_progress) {
+  const auto start = Clock::now();
+  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3,
+                    "--zarr-version must be 2 or 3, not ", options.zarr_version);
+  check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
+                    "Zarr v2 stores at most one compressor");
+  check<UsageError>(options.chunk > 0, "--chunk must be at least 1");
+  check<UsageError>(options.level < slide.level_count(), slide.path(), ": no level ", options.level,
+                    " (the slide has ", slide.level_count(), ")");
+  const tiff::ImageInfo& image = slide.level(options.level).image;
+  check<UsageError>(image.unsupported_reason.empty(), image.unsupported_reason);
+  const ops::ImageShape input{image.height, image.width, image.samples, image.dtype};
+  ChunkPlan plan;
+  try {
+    plan = plan_chunks(chain, input, options.chunk);
+  } catch (const Error& e) {
+    rethrow_with_context(e, concat(slide.path(), " level ", options.level));
+  }
+
+  ProcessResult result;
+  result.input = plan.input;
+  result.output = plan.output;
+  result.backend = backend.name();
+  const unsigned threads = resolve_threads(options.threads);
+  unsigned workers = threads;
+  if (options.mode == Mode::tiled) {
+    // A worker holds its task's tiles and its encoded chunk, and the reader one decoded slide tile.
+    result.task_bytes = plan.max_task_bytes + plan.chunk_bytes() +
+                        static_cast<std::size_t>(image.tile_width) * image.tile_height * input.pixel_bytes();
+    const std::size_t memory = resolve_memory_bytes(options.memory);
+    check<UsageError>(memory >= result.task_bytes, "--memory ", memory, " bytes is less than one ",
+                      plan.chunk_width, "x", plan.chunk_height, " chunk's tiles in flight (",
+                      result.task_bytes,
+                      " bytes with its halo and intermediates): raise --memory or lower --chunk");
+    workers = static_cast<unsigned>(std::min<std::size_t>(
+        {threads, memory / result.task_bytes, std::max<std::size_t>(1, plan.tasks.size())}));
+    result.bytes_in_flight = workers * result.task_bytes;
+  }
+  result.workers = workers;
+
+  zarr::FileStore store(output);
+  if (!store.is_empty()) {
+    check<UsageError>(options.overwrite, store.name(), " is not empty: pass --overwrite to replace it");
+    store.clear();
+  }
+  const zarr::ArrayWriter writer(
+      store, "",
+      output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string()));
+  ZarrChunkSink sink(writer, plan, on_progress);
+  const Job job{slide, options.level, chain, plan, threads, workers};
+  if (options.mode == Mode::global) {
+    result.bytes_in_flight = backend.run_global(job, sink);
+  } else {
+    backend.run_tiled(job, sink);
+  }
+  sink.report(true);
+  result.progress = sink.snapshot();
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace tilestream::pipeline
