@@ -1,0 +1,38 @@
+// The pipeline's GPU backend (pipeline/backend.hpp): levels and tiles read into device memory with a
+// DeviceReader, ops run by their CUDA twins (cuda/ops.hpp), finished chunks copied to pinned memory and
+// handed to the sink (which encodes and stores them on CPU threads).
+//  - global: the whole level on the device, each op over the whole image (input and output resident,
+//    so two full copies at least), then every chunk copied out;
+//  - tiled: `workers` chunks in flight, each worker with its own stream, reader and pinned chunk:
+//    read the chunk's source box (halo included), run the chain, copy out, hand over.
+// Device tiled output equals device global output bit for bit, and both equal the CPU backend's
+// (cuda/ops.hpp states the one float32 median exception).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+
+#include "tilestream/io/io_mode.hpp"
+#include "tilestream/pipeline/backend.hpp"
+
+namespace tilestream::cuda {
+
+struct DeviceBackendOptions {
+  int device = 0;
+  std::optional<io::IoMode> io;  // how raw tiles are read (cuda/device_reader.hpp); nullopt: default
+};
+
+class DeviceBackend : public pipeline::Backend {
+ public:
+  // The most device memory a run_global or run_tiled call held at once (the device's stream-ordered
+  // pool high-water mark over the call, which every allocation of tilestream goes through), and the
+  // io mode its reads ran.
+  virtual std::size_t last_peak_device_bytes() const = 0;
+  virtual std::string last_io_detail() const = 0;
+};
+
+// UsageError when the device does not exist.
+std::unique_ptr<DeviceBackend> make_device_backend(const DeviceBackendOptions& options);
+
+}  // namespace tilestream::cuda
