@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/device_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
@@ -175,21 +176,10 @@ void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& opt
 }
 #endif
 
-// "cpu" gives -1, "cuda" 0, "cuda:N" N.
-int parse_device(const std::string& text) {
-  if (text == "cpu") return -1;
-  if (text == "cuda") return 0;
-  if (text.starts_with("cuda:")) {
-    const std::string number = text.substr(5);
-    if (!number.empty() && number.size() <= 4 && number.find_first_not_of("0123456789") == std::string::npos)
-      return std::stoi(number);
-  }
-  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
-}
 
 void run(const ConvertFlags& flags) {
   const convert::ConvertOptions options = to_options(flags);
-  const int device = parse_device(flags.device);
+  const int device = parse_device_flag(flags.device);
   if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
   if (device >= 0) {
 #if TILESTREAM_WITH_CUDA

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/device_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
@@ -43,17 +44,6 @@ struct ProcessFlags {
   bool json = false;
 };
 
-// "cpu" gives -1, "cuda" 0, "cuda:N" N.
-int parse_device(const std::string& text) {
-  if (text == "cpu") return -1;
-  if (text == "cuda") return 0;
-  if (text.starts_with("cuda:")) {
-    const std::string number = text.substr(5);
-    if (!number.empty() && number.size() <= 4 && number.find_first_not_of("0123456789") == std::string::npos)
-      return std::stoi(number);
-  }
-  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
-}
 
 nlohmann::json shape_json(const ops::ImageShape& s) {
   return {{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
@@ -70,7 +60,7 @@ void run(const ProcessFlags& flags) {
   options.zarr_version = flags.zarr_version;
   options.compressors = zarr::parse_codec_option(flags.codec);
   options.overwrite = flags.overwrite;
-  const int device = parse_device(flags.device);
+  const int device = parse_device_flag(flags.device);
   if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
   std::unique_ptr<pipeline::Backend> backend;
 #if TILESTREAM_WITH_CUDA

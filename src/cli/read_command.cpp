@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/device_flag.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
@@ -40,18 +41,6 @@ struct ReadArgs {
 
 std::array<std::uint64_t, 4> parse_region(const std::string& text);
 
-// "cpu" gives -1, "cuda" 0, "cuda:N" N.
-int parse_device(const std::string& text) {
-  if (text == "cpu") return -1;
-  if (text == "cuda") return 0;
-  if (text.starts_with("cuda:")) {
-    const std::string number = text.substr(5);
-    const bool digits = !number.empty() && number.size() <= 4 &&
-                        number.find_first_not_of("0123456789") == std::string::npos;
-    if (digits) return std::stoi(number);
-  }
-  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -171,7 +160,7 @@ std::array<std::uint64_t, 4> parse_region(const std::string& text) {
 }
 
 void run_read(const ReadArgs& args) {
-  const int device = parse_device(args.device);
+  const int device = parse_device_flag(args.device);
   // The CPU path exists to produce a file or a figure; a device read may just be timed and checksummed.
   check<UsageError>(device >= 0 || !args.output.empty() || args.json,
                     "--output is required (unless --device cuda or --json)");

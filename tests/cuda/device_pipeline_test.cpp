@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.hpp"
+#include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/ops/chain.hpp"
@@ -24,23 +25,12 @@
 namespace tilestream::cuda {
 namespace {
 
+using tilestream::testing::disk_path;
+using tilestream::testing::files_of;
+
 namespace fs = std::filesystem;
 namespace compression = codec::compression;
 
-std::string disk_path(const std::string& name) {
-  return (fs::current_path() / fs::path(tilestream::testing::temp_path(name)).filename()).string();
-}
-
-std::map<std::string, std::string> files_of(const std::string& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    files[fs::relative(entry.path(), root).string()] =
-        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return files;
-}
 
 void expect_same_store(const std::string& expected, const std::string& actual, const std::string& what) {
   SCOPED_TRACE(what);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.hpp"
+#include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/core/error.hpp"
@@ -24,6 +25,9 @@
 
 namespace tilestream::cuda {
 namespace {
+
+using tilestream::testing::disk_path;
+using tilestream::testing::files_of;
 
 namespace compression = codec::compression;
 
@@ -90,12 +94,6 @@ std::vector<Region> regions_of(std::uint64_t width, std::uint64_t height) {
           {0, height - 3, width, 3}};
 }
 
-// A file name in the current folder (the build folder under ctest), whose file system takes
-// O_DIRECT where the test temp folder (often tmpfs) may not.
-std::string disk_path(const std::string& name) {
-  return (std::filesystem::current_path() /
-          std::filesystem::path(tilestream::testing::temp_path(name)).filename()).string();
-}
 
 const char* io_name(io::IoMode mode) { return io::to_string(mode); }
 

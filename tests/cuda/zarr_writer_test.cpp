@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.hpp"
+#include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/cast.hpp"
@@ -28,24 +29,12 @@
 namespace tilestream::cuda {
 namespace {
 
+using tilestream::testing::disk_path;
+using tilestream::testing::files_of;
+
 namespace fs = std::filesystem;
 namespace compression = codec::compression;
 
-std::string disk_path(const std::string& name) {
-  return (fs::current_path() / fs::path(tilestream::testing::temp_path(name)).filename()).string();
-}
-
-// Every file under `root` by relative path, with its bytes.
-std::map<std::string, std::string> files_of(const std::string& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    files[fs::relative(entry.path(), root).string()] =
-        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return files;
-}
 
 struct WriteCase {
   std::string name;
