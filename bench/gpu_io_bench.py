@@ -235,15 +235,17 @@ class Budget:
 
 class Sink:
     """Rows of one CSV kind, flushed to every destination as they come, so that a killed command
-    still leaves the rows measured so far."""
+    still leaves the rows measured so far. `columns`: the CSV's columns (COLUMNS here; use case 3
+    adds its own)."""
 
-    def __init__(self, paths, meta, ctx):
+    def __init__(self, paths, meta, ctx, columns=COLUMNS):
         self.ctx = ctx
+        self.columns = list(columns)
         self.files = []
         for path in paths:
             path.parent.mkdir(parents=True, exist_ok=True)
             f = open(path, "w", newline="")
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer = csv.DictWriter(f, fieldnames=self.columns)
             writer.writeheader()
             self.files.append((f, writer))
         for key, value in meta.items():
@@ -251,7 +253,7 @@ class Sink:
         self.paths = paths
 
     def write(self, row):
-        full = {column: scrub(fmt(row.get(column)), self.ctx) for column in COLUMNS}
+        full = {column: scrub(fmt(row.get(column)), self.ctx) for column in self.columns}
         for f, writer in self.files:
             writer.writerow(full)
             f.flush()

@@ -281,9 +281,9 @@ def write_chart(rows, limits, path):
 VARYING_FLAGS = ("--io", "--threads", "--dtype", "--chunk", "--repeat")
 
 
-def commands(rows):
-    """The distinct command lines, those that differ only in the values of VARYING_FLAGS merged
-    into one line with the values as {a,b} (so 'convert ... --dtype {float32,uint8} --chunk
+def commands(rows, varying=VARYING_FLAGS):
+    """The distinct command lines, those that differ only in the values of the `varying` flags
+    merged into one line with the values as {a,b} (so 'convert ... --dtype {float32,uint8} --chunk
     {256,512}' stands for every combination that ran)."""
     templates = {}
     for row in sorted(rows, key=lambda r: (r["use_case"] != "limits", r["use_case"], TOOL_ORDER.get(r["tool"], 9))):
@@ -292,7 +292,7 @@ def commands(rows):
         words = row["command"].split(" ")
         values = {}
         for i, word in enumerate(words[:-1]):
-            if word in VARYING_FLAGS:
+            if word in varying:
                 values.setdefault(word, []).append(words[i + 1])
                 words[i + 1] = "{" + word + "}"
         template = " ".join(words)

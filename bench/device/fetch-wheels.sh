@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # On a developer machine (with PyPI): downloads into .whl/ (ignored by git) the wheels that
-# bench/device/io_bench.sh installs on the GPU machine, which has no network: zarr-python 3 and what it
-# needs beyond numpy (the baseline of use case 2), kvikio for CUDA 13 with its loader's needs (a
-# comparison in use case 1), and nvidia-cufile (libcufile and cufile.h, used only where the machine's
-# CUDA toolkit lacks GDS). All for CPython 3.12 on manylinux x86_64, without dependency resolution
+# bench/device/io_bench.sh and process_bench.sh install on the GPU machine, which has no network:
+# zarr-python 3 and what it needs beyond numpy (the baselines of use cases 2 and 3), kvikio for CUDA 13
+# with its loader's needs (a comparison in use case 1), nvidia-cufile (libcufile and cufile.h, used
+# only where the machine's CUDA toolkit lacks GDS) and cucim for CUDA 13 (cucim.skimage, the ops of
+# the use case 3 baseline). All for CPython 3.12 on manylinux x86_64, without dependency resolution
 # (--no-deps): the list below is the resolution, checked against each wheel's Requires-Dist.
-# numpy and cupy-cuda13x are on the GPU machine already and are deliberately not here.
+# numpy, cupy-cuda13x, scipy, scikit-image (and so lazy-loader) are on the GPU machine already and
+# are deliberately not here. Keep .whl/ under 40 MB (the device command carries at most 64 MiB).
 #   bench/device/fetch-wheels.sh            (then carry .whl with the device command)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,13 +27,20 @@ wheels=(
   rapids-logger==0.3.0       # librapids_logger.so, which libkvikio.so links
   cuda-pathfinder==1.9.1     # libkvikio's loader imports it to find libcufile
   nvidia-cufile==1.15.1.6    # cuFile of CUDA 13.0 (the machine's toolkit and driver line)
+  cucim-cu13==26.10.0        # 16.7 MB. Requires-Dist: cupy-cuda13x[ctk], numpy, scipy, scikit-image<0.27,
+                             # lazy-loader (all there); click and nvidia-nvimgcodec-cu13 only for
+                             # cucim.clara (slide I/O), which is not used: without click its import
+                             # fails quietly and cucim.skimage / cucim.core load alone
 )
 
 "$python" -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl "${wheels[@]}"
 
-# What zarr requires, for a check by eye that the list above covers it.
-unzip -p .whl/zarr-*.whl '*/METADATA' | grep '^Requires-Dist' | grep -v 'extra ==' || true
+# What zarr and cucim require, for a check by eye that the list above covers it.
+for wheel in .whl/zarr-*.whl .whl/cucim_cu13-*.whl; do
+  echo "${wheel##*/}:"
+  unzip -p "$wheel" '*/METADATA' | grep '^Requires-Dist' | grep -v 'extra ==' || true
+done
 ls -la .whl
 du -sh .whl

@@ -75,94 +75,10 @@ driver_args=(--phase "$phase" --runs "$runs" --bin "$bin" --work "$work" --slide
 [ -n "$dtypes" ] && driver_args+=(--dtypes "$dtypes")
 [ -n "$chunks" ] && driver_args+=(--chunks "$chunks")
 
-# The page cache and O_DIRECT figures mean something only on a disk: move off tmpfs / ramfs.
-work_on_disk() {
-  local fstype
-  fstype=$(findmnt -no FSTYPE -T "$work" 2>/dev/null || echo unknown)
-  case "$fstype" in
-    tmpfs|ramfs|devtmpfs)
-      echo "io_bench.sh: WORK=$work is on $fstype, not a disk" >&2
-      return 1 ;;
-  esac
-  echo "== WORK $work on $(findmnt -no SOURCE,FSTYPE -T "$work" 2>/dev/null || echo '?'), $(df -h --output=avail "$work" | tail -n1 | tr -d ' ') free"
-}
-
+me=io_bench.sh
 cmake_extra=()
-
-# libcufile for tilestream's gds mode (which dlopens it, or the file TILESTREAM_CUFILE_LIBRARY names)
-# and for kvikio (whose loader looks on the loader path and under CUDA_HOME): the system's where it
-# has one, else the carried nvidia-cufile wheel's. Also cufile.h for a fresh configure when the
-# toolkit lacks it (otherwise tilestream builds its cuFile stub). The choice goes into the results.
-choose_cufile() {
-  local found="" dir
-  if ldconfig -p 2>/dev/null | grep -q 'libcufile\.so\.0 '; then
-    IO_BENCH_CUFILE="system (ldconfig: $(ldconfig -p | grep -m1 'libcufile\.so\.0 ' | sed 's/.*=> //'))"
-  else
-    for dir in "$CUDA_HOME/lib64" "$CUDA_HOME/targets/x86_64-linux/lib" "$site/nvidia/cu13/lib"; do
-      if [ -e "$dir/libcufile.so.0" ]; then found="$dir/libcufile.so.0"; break; fi
-    done
-    if [ -n "$found" ]; then
-      export TILESTREAM_CUFILE_LIBRARY="$found"
-      export LD_LIBRARY_PATH="${found%/*}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-      IO_BENCH_CUFILE="$found (TILESTREAM_CUFILE_LIBRARY, LD_LIBRARY_PATH)"
-      case "$found" in "$site"/*) IO_BENCH_CUFILE="carried wheel nvidia-cufile: $IO_BENCH_CUFILE" ;; esac
-    else
-      IO_BENCH_CUFILE="none found: gds rows will record the error, kvikio may not import"
-    fi
-  fi
-  export IO_BENCH_CUFILE
-  echo "== libcufile: $IO_BENCH_CUFILE"
-  if [ ! -e "$CUDA_HOME/include/cufile.h" ] && [ ! -e "$CUDA_HOME/targets/x86_64-linux/include/cufile.h" ] &&
-     [ -e "$site/nvidia/cu13/include/cufile.h" ]; then
-    cmake_extra+=("-DTILESTREAM_CUFILE_INCLUDE_DIR=$site/nvidia/cu13/include")
-    echo "== cufile.h: the toolkit has none; a fresh configure takes the carried wheel's"
-  fi
-}
-
-build_tilestream() {
-  if ! command -v cmake >/dev/null; then echo "io_bench.sh: cmake is not installed" >&2; return 2; fi
-  if [ ! -f "$build/CMakeCache.txt" ]; then
-    local generator="Unix Makefiles"
-    command -v ninja >/dev/null && generator=Ninja
-    cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-      -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DTILESTREAM_CUDA=ON -DTILESTREAM_TESTS=OFF \
-      -DTILESTREAM_BENCH=OFF "${cmake_extra[@]}"
-  else
-    echo "== $build configured already: configure skipped"
-  fi
-  grep -E '^TILESTREAM_CUFILE_INCLUDE_DIR' "$build/CMakeCache.txt" || true
-  cmake --build "$build" -j "$jobs" --target tilestream
-}
-
-# Written once per machine; a partial file (interrupted command) never takes the final name.
-write_slide() {
-  if [ -s "$work/seed.tif" ]; then
-    echo "== slide $work/seed.tif exists ($(stat -c %s "$work/seed.tif") bytes)"
-    return 0
-  fi
-  rm -f "$work/seed.partial.tif"
-  "$bin" synth "$work/seed.partial.tif" --seed-shape
-  sync
-  mv "$work/seed.partial.tif" "$work/seed.tif"
-  echo "== slide written: $(stat -c %s "$work/seed.tif") bytes"
-}
-
-install_wheels() {
-  shopt -s nullglob
-  local wheels=(.whl/*.whl)
-  shopt -u nullglob
-  if [ ${#wheels[@]} -eq 0 ]; then
-    echo "== no wheels in .whl/ (zarr-python and kvikio rows will record why they are missing)"
-    return 0
-  fi
-  echo "== installing ${#wheels[@]} carried wheels into $site: ${wheels[*]##*/}"
-  if "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" \
-      "${wheels[@]}"; then
-    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
-  else
-    echo "io_bench.sh: pip install of the carried wheels failed; going on without them" >&2
-  fi
-}
+# shellcheck source=bench/device/bench_common.sh
+source bench/device/bench_common.sh  # work_on_disk, choose_cufile, build_tilestream, write_slide, install_wheels
 
 main() {
   echo "== $(date -u +%FT%TZ) io_bench.sh --phase $phase --runs $runs$([ "$quick" = 1 ] && echo ' --quick')$([ "$dry" = 1 ] && echo ' --dry-run')${dtypes:+ --dtypes $dtypes}${chunks:+ --chunks $chunks}, budget ${budget} s"

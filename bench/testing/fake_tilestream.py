@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""CPU stand-in for the `tilestream` CLI as bench/gpu_io_bench.py calls it (the issue 4 contract:
-`synth --seed-shape`, `read ... --repeat R --json`, `convert ... --dtype D --json`), so that the
-driver can be tested end to end without a GPU (bench/testing/test_io_bench.py). Its flags are
-parsed strictly, so a test fails when the driver passes a flag outside the contract.
+"""CPU stand-in for the `tilestream` CLI as bench/gpu_io_bench.py and bench/gpu_process_bench.py
+call it (the issue 4 contract: `synth --seed-shape`, `read ... --repeat R --json`, `convert ...
+--dtype D --levels L --json`; issue 5: `process IN OUT --op OP --mode M --chunk C ... --json`), so
+that the drivers can be tested end to end without a GPU (bench/testing/test_io_bench.py,
+test_process_bench.py). Its flags are parsed strictly, so a test fails when a driver passes a flag
+outside the contract. `process` computes its ops with scikit-image on the CPU (the semantics the real
+ops follow, tests/python/test_ops_skimage.py) and reports a made-up peak device memory: the level and
+its result in global mode, a twentieth of that in tiled mode.
 
 Environment: FAKE_TILESTREAM_SHAPE=HxW (level 0, default 1000x1300), FAKE_TILESTREAM_FAIL_IO=gds
 (that --io fails like a machine without cuFile), FAKE_TILESTREAM_CORRUPT=1 (convert flips one byte
-of chunk c/0/0/0, to test the chunk comparison).
+of chunk c/0/0/0, to test the chunk comparison; process adds 1 to its first sample).
 """
 import argparse
 import hashlib
@@ -80,16 +84,17 @@ def fsync_tree(root):
 def convert(args):
     import zarr
     fail_if_asked(args.io)
-    if (args.device, args.levels, args.codec, args.zarr_version, args.layout) != ("cuda", "0", "none", 3, "yxc"):
-        sys.exit("error: the fake converts only --device cuda --levels 0 --codec none --zarr-version 3 --layout yxc")
+    if (args.device, args.codec, args.zarr_version, args.layout) != ("cuda", "none", 3, "yxc") or \
+            args.levels not in ("0", "1"):
+        sys.exit("error: the fake converts only --device cuda --levels 0 or 1 --codec none --zarr-version 3 --layout yxc")
     if os.path.exists(args.output) and os.listdir(args.output) and not args.overwrite:
         sys.exit(f"error: {args.output} is not empty (use --overwrite)")
     start = time.perf_counter()
     with tifffile.TiffFile(args.input) as tif:
-        data = tif.pages[0].asarray().astype(args.dtype)
+        data = tif.pages[int(args.levels)].asarray().astype(args.dtype)
     ready = time.perf_counter()
     group = zarr.open_group(args.output, mode="w", zarr_format=3)
-    array = group.create_array("0", shape=data.shape, chunks=(args.chunk, args.chunk, data.shape[2]), dtype=data.dtype,
+    array = group.create_array(args.levels, shape=data.shape, chunks=(args.chunk, args.chunk, data.shape[2]), dtype=data.dtype,
                                compressors=None, filters=None, fill_value=0, config={"write_empty_chunks": True})
     array[...] = data
     written = time.perf_counter()
@@ -105,6 +110,75 @@ def convert(args):
            "dtype": args.dtype, "chunk": args.chunk, "threads": args.threads, "read_seconds": ready - start,
            "write_seconds": written - ready, "fsync_seconds": synced - written if args.fsync else 0.0,
            "bytes_written": int(data.nbytes), "array_bytes": int(data.nbytes)}
+    if args.json:
+        print(json.dumps(out))
+
+
+def per_channel(function, image):
+    return np.stack([function(image[..., c]) for c in range(image.shape[-1])], axis=-1)
+
+
+def downsample2x(image):
+    """Mean of each 2x2 block, partial blocks at odd edges, rounded half up (ops/downsample2x)."""
+    h, w, c = image.shape
+    big_h, big_w = 2 * ((h + 1) // 2), 2 * ((w + 1) // 2)
+    total = np.zeros((big_h, big_w, c), np.int64)
+    count = np.zeros((big_h, big_w, 1), np.int64)
+    total[:h, :w], count[:h, :w] = image, 1
+    total = total.reshape(big_h // 2, 2, big_w // 2, 2, c).sum(axis=(1, 3))
+    count = count.reshape(big_h // 2, 2, big_w // 2, 2, 1).sum(axis=(1, 3))
+    return ((2 * total + count) // (2 * count)).astype(image.dtype)
+
+
+def run_op(spec, image):
+    from skimage import color, filters, util
+    name, _, parameter = spec.partition(":")
+    if name == "sobel":
+        return per_channel(filters.sobel, image).astype(np.float32)
+    if name == "gaussian" and parameter == "sigma=2.5":
+        return util.img_as_ubyte(filters.gaussian(image, sigma=2.5, truncate=4.0, channel_axis=-1))
+    if name == "median" and parameter == "size=5":
+        return per_channel(lambda a: filters.median(a, footprint=np.ones((5, 5), bool)), image)
+    if name == "absorbance":
+        return -np.log(np.clip(image.astype(np.float32), 1, 255) / np.float32(255))
+    if name == "grayscale":
+        return color.rgb2gray(image).astype(np.float32)[..., np.newaxis]
+    if name == "downsample2x":
+        return downsample2x(image)
+    sys.exit(f"error: the fake knows no op '{spec}'")
+
+
+def process(args):
+    import zarr
+    fail_if_asked(args.io)
+    if os.path.exists(args.output) and os.listdir(args.output) and not args.overwrite:
+        sys.exit(f"error: {args.output} is not empty: pass --overwrite to replace it")
+    start = time.perf_counter()
+    with tifffile.TiffFile(args.input) as tif:
+        data = tif.pages[0].asarray()
+    source = data
+    for spec in args.op:
+        data = run_op(spec, data)
+    if os.environ.get("FAKE_TILESTREAM_CORRUPT") == "1":
+        data.flat[0] += 1
+    array = zarr.create_array(store=args.output, shape=data.shape, chunks=(args.chunk, args.chunk, data.shape[2]),
+                              dtype=data.dtype, compressors=None, filters=None, fill_value=0, zarr_format=3,
+                              overwrite=True, dimension_names=("y", "x", "c"), config={"write_empty_chunks": True})
+    array[...] = data
+    seconds = time.perf_counter() - start
+    chunk_bytes = args.chunk * args.chunk * data.shape[2] * data.dtype.itemsize
+    chunks = -(-data.shape[0] // args.chunk) * -(-data.shape[1] // args.chunk)
+    whole = (source.nbytes + data.nbytes) / 1e6
+    out = {"command": "process", "input": args.input, "output": args.output, "ops": args.op, "mode": args.mode,
+           "device": "cuda:0", "level": 0, "chunk": args.chunk, "threads": args.threads,
+           "workers": 4 if args.mode == "tiled" else args.threads,
+           "memory_budget": (1 << 30) if args.mode == "tiled" else 0, "task_bytes": 3 * chunk_bytes,
+           "bytes_in_flight": 12 * chunk_bytes, "zarr_version": 3, "codec": "none",
+           "source": {"shape": list(source.shape), "dtype": str(source.dtype)},
+           "result": {"shape": list(data.shape), "dtype": str(data.dtype)}, "chunks": chunks,
+           "bytes_written": chunks * chunk_bytes, "input_mb": source.nbytes / 1e6, "output_mb": data.nbytes / 1e6,
+           "total_seconds": seconds, "input_mb_per_s": source.nbytes / 1e6 / seconds, "peak_rss_mb": 100.0,
+           "peak_device_mb": whole if args.mode == "global" else whole / 20, "io_detail": f"{args.io} (fake)"}
     if args.json:
         print(json.dumps(out))
 
@@ -142,6 +216,20 @@ def main():
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--json", action="store_true", required=True)
     p.set_defaults(run=convert)
+    p = sub.add_parser("process")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--op", action="append", required=True)
+    p.add_argument("--mode", choices=("global", "tiled"), required=True)
+    p.add_argument("--chunk", type=int, required=True)
+    p.add_argument("--device", choices=("cuda",), required=True)
+    p.add_argument("--io", choices=("posix", "direct", "gds", "auto"), required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--zarr-version", type=int, choices=(3,), required=True)
+    p.add_argument("--codec", choices=("none",), required=True)
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--json", action="store_true", required=True)
+    p.set_defaults(run=process)
     args = parser.parse_args()
     args.run(args)
 

@@ -1,6 +1,8 @@
-"""CPU stand-in for the few cupy calls bench/gpu_io_bench.py makes, so that the driver can be run
-end to end on a machine without a GPU (bench/testing/test_io_bench.py). "Device" arrays are numpy
-arrays; copies are memcpy; events are wall-clock stamps. Never on sys.path outside those tests."""
+"""CPU stand-in for the cupy calls bench/gpu_io_bench.py and bench/gpu_process_bench.py make, so
+that the drivers can be run end to end on a machine without a GPU (bench/testing/test_io_bench.py,
+test_process_bench.py). "Device" arrays are numpy arrays; copies are memcpy; events are wall-clock
+stamps; any other name (cupy.log, cupy.clip, cupy.float64, ...) is numpy's. Never on sys.path
+outside those tests."""
 import ctypes
 import time
 import types
@@ -77,3 +79,11 @@ def _memcpy_async(dst, src, size, kind, stream):
 runtime = types.SimpleNamespace(deviceSynchronize=lambda: None, memcpyAsync=_memcpy_async)
 cuda = types.SimpleNamespace(runtime=runtime, Event=_Event, Stream=_Stream,
                              get_elapsed_time=lambda a, b: (b.stamp - a.stamp) * 1e3)
+
+
+def __getattr__(name):
+    """The array functions and dtypes cupy shares with numpy."""
+    try:
+        return getattr(np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'cupy' (fake) has no attribute {name!r}") from None

@@ -1,4 +1,4 @@
-"""CPU stand-in for cupyx.empty_pinned (see fake_gpu/cupy)."""
+"""CPU stand-in for cupyx.empty_pinned (see fake_gpu/cupy); cupyx.scipy.ndimage is scipy's."""
 import numpy as np
 
 

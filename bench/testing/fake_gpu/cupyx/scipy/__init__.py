@@ -1,0 +1,1 @@
+"""CPU stand-in for cupyx.scipy (see fake_gpu/cupy)."""
