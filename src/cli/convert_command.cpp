@@ -14,6 +14,7 @@
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -98,9 +99,6 @@ convert::ConvertOptions to_options(const ConvertFlags& f) {
   return o;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // "\r[#####.....] 45% 1234/2743 blocks 1.2 GB/s", redrawn at most every 200 ms.
 void draw_bar(const convert::Progress& p, double seconds) {

@@ -14,6 +14,7 @@
 #include "cli/device_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
@@ -90,7 +91,7 @@ void run(const ProcessFlags& flags) {
   std::function<void(const pipeline::ProcessProgress&)> progress;
   if (tty)
     progress = [start](const pipeline::ProcessProgress& p) {
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double seconds = seconds_since(start);
       draw_bar(p.chunks_done, p.chunks_total, "chunks",
                seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
     };

@@ -14,6 +14,7 @@
 #include "cli/device_flag.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/image_io/image_file.hpp"
 #include "tilestream/io/io_mode.hpp"
@@ -42,9 +43,6 @@ struct ReadArgs {
 std::array<std::uint64_t, 4> parse_region(const std::string& text);
 
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::string checksum_text(const HostImage& image) {
   char text[32];

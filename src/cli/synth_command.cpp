@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/synth/synth.hpp"
 
 namespace tilestream::cli {
@@ -93,7 +94,7 @@ void run(const SynthFlags& flags) {
   const synth::SynthOptions options = to_options(flags);
   const auto start = std::chrono::steady_clock::now();
   const synth::SynthResult result = synth::write_synthetic_slide(flags.output, options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   std::string levels;
   for (const synth::LevelSize& level : result.levels)
     levels += concat(levels.empty() ? "" : ", ", level.width, "x", level.height);

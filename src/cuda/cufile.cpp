@@ -267,6 +267,29 @@ void FileHandle::close() noexcept {
   fd_ = -1;
 }
 
+namespace {
+
+// Calls `step(done)` (one cuFileRead or cuFileWrite of the rest) until `bytes` have moved, retrying
+// EINTR. A zero return ends a read (end of file) and fails a write. Returns the bytes moved.
+template <class Context, class Step>
+std::size_t move_bytes(std::size_t bytes, bool zero_is_end, const Context& context, const Step& step) {
+  std::size_t done = 0;
+  while (done < bytes) {
+    const ssize_t moved = step(done);
+    const int saved_errno = errno;
+    if (moved == -1 && saved_errno == EINTR) continue;
+    check<IoError>(moved >= 0, context(), " failed after ", done, " bytes: ", describe_io_result(moved, saved_errno));
+    if (moved == 0) {
+      check<IoError>(zero_is_end, context(), ": cuFileWrite wrote nothing after ", done, " bytes");
+      break;  // end of file
+    }
+    done += static_cast<std::size_t>(moved);
+  }
+  return done;
+}
+
+}  // namespace
+
 std::size_t FileHandle::read(void* device_pointer, std::size_t bytes, std::uint64_t file_offset,
                              std::size_t buffer_offset) const {
   if (bytes == 0) return 0;
@@ -277,17 +300,10 @@ std::size_t FileHandle::read(void* device_pointer, std::size_t bytes, std::uint6
   const off_t position = file_position(file_offset, bytes, context());
   const off_t buffer_position = file_position(buffer_offset, bytes, context());
   DeviceGuard guard(device_of(device_pointer, context()));
-  std::size_t done = 0;
-  while (done < bytes) {
-    const ssize_t got = api().read(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
-                                   buffer_position + static_cast<off_t>(done));
-    const int saved_errno = errno;
-    if (got == -1 && saved_errno == EINTR) continue;
-    check<IoError>(got >= 0, context(), " failed after ", done, " bytes: ", describe_io_result(got, saved_errno));
-    if (got == 0) break;  // end of file
-    done += static_cast<std::size_t>(got);
-  }
-  return done;
+  return move_bytes(bytes, true, context, [&](std::size_t done) {
+    return api().read(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
+                      buffer_position + static_cast<off_t>(done));
+  });
 }
 
 void FileHandle::write(const void* device_pointer, std::size_t bytes, std::uint64_t file_offset,
@@ -300,16 +316,10 @@ void FileHandle::write(const void* device_pointer, std::size_t bytes, std::uint6
   const off_t position = file_position(file_offset, bytes, context());
   const off_t buffer_position = file_position(buffer_offset, bytes, context());
   DeviceGuard guard(device_of(device_pointer, context()));
-  std::size_t done = 0;
-  while (done < bytes) {
-    const ssize_t put = api().write(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
-                                    buffer_position + static_cast<off_t>(done));
-    const int saved_errno = errno;
-    if (put == -1 && saved_errno == EINTR) continue;
-    check<IoError>(put >= 0, context(), " failed after ", done, " bytes: ", describe_io_result(put, saved_errno));
-    check<IoError>(put > 0, context(), ": cuFileWrite wrote nothing after ", done, " bytes");
-    done += static_cast<std::size_t>(put);
-  }
+  (void)move_bytes(bytes, false, context, [&](std::size_t done) {
+    return api().write(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
+                       buffer_position + static_cast<off_t>(done));
+  });
 }
 
 RegisteredBuffer::RegisteredBuffer(void* device_pointer, std::size_t bytes) : bytes_(bytes) {

@@ -6,6 +6,7 @@
 
 #include "tilestream/convert/prepare.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
 #include "tilestream/cuda/zarr_writer.hpp"
@@ -16,9 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "tile_transfer.hpp"
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/cuda/cufile.hpp"
@@ -25,9 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // One reading thread's stream and its two slots: it fills one while the other's copy and kernel run.
 // The stream is declared first so that the slots' device buffers, which free on it, go before it.

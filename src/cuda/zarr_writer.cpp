@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/cuda/cufile.hpp"
@@ -31,9 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string system_message(int code) { return std::generic_category().message(code); }
 
