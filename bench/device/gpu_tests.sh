@@ -3,6 +3,8 @@
 # and runs the GPU tests (ctest label gpu). The log goes to $OUT/gpu_tests.log when OUT is set, else
 # to the build folder. Ninja when installed, else make. Exits with ctest's status.
 #   bench/device/gpu_tests.sh            (BUILD_DIR=build/gpu JOBS=$(nproc) by default)
+# GPU_TESTS_REGEX runs only the GPU tests whose names match (ctest -R), GPU_TESTS_JOBS of them at once
+# (default 1: each test has the device to itself).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/device/prepare.sh
@@ -27,7 +29,7 @@ run() {
     -DTILESTREAM_BENCH=OFF
   cmake --build "$build" -j "$jobs" --target tilestream_gpu_tests tilestream_tests tilestream
   echo "== GPU tests"
-  (cd "$build" && ctest -L gpu --output-on-failure)
+  (cd "$build" && ctest -L gpu --output-on-failure -j "${GPU_TESTS_JOBS:-1}" ${GPU_TESTS_REGEX:+-R "$GPU_TESTS_REGEX"})
 }
 
 run 2>&1 | tee "$log"

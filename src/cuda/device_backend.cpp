@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <mutex>
 #include <vector>
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/cuda/error.hpp"
@@ -84,9 +86,11 @@ class CudaBackend final : public DeviceBackend {
 
     // Chunks out: one stream and pinned chunk per thread.
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
+    const auto setup = std::chrono::steady_clock::now();
     std::vector<Stream> streams(threads);
     std::vector<PinnedBuffer> chunks;
     for (unsigned t = 0; t < threads; ++t) chunks.emplace_back(job.plan.chunk_bytes());
+    io_detail_ += concat("; ", threads, " pinned chunks allocated in ", seconds_since(setup), " s");
     const DeviceTileView all = whole_view(result);
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const pipeline::ChunkTask& task = job.plan.tasks[n];
@@ -110,12 +114,14 @@ class CudaBackend final : public DeviceBackend {
       DeviceReader reader;
       PinnedBuffer chunk;
     };
+    const auto setup = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<Worker>> pool;
     for (unsigned w = 0; w < workers; ++w) {
       pool.push_back(std::make_unique<Worker>(
           Worker{Stream(), DeviceReader(reader_options(read_threads, tiled_task_bytes)),
                  PinnedBuffer(job.plan.chunk_bytes())}));
     }
+    const double setup_seconds = seconds_since(setup);
     const PoolPeak peak(options_.device);
     const ops::ImageShape& out_shape = job.plan.output;
     std::mutex detail_mutex;
@@ -134,7 +140,8 @@ class CudaBackend final : public DeviceBackend {
         sink.write(task, host_view(mine.chunk, task.out.width * out_shape.pixel_bytes(), task.out));
         if (n == 0) {
           const std::lock_guard lock(detail_mutex);
-          io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail);
+          io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail, "; ", workers,
+                              " workers (readers, streams, pinned chunks) set up in ", setup_seconds, " s");
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));

@@ -26,6 +26,7 @@
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
 #include "tilestream/cuda/memory.hpp"
+#include "tilestream/zarr/partial_file.hpp"
 
 namespace tilestream::cuda {
 namespace {
@@ -34,46 +35,6 @@ using Clock = std::chrono::steady_clock;
 
 
 std::string system_message(int code) { return std::generic_category().message(code); }
-
-// A partial file being written; removed on destruction unless closed and committed.
-class PartialFile {
- public:
-  explicit PartialFile(std::string path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw IoError(concat("cannot create ", path_, ": ", system_message(errno)));
-  }
-  ~PartialFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  PartialFile(const PartialFile&) = delete;
-  PartialFile& operator=(const PartialFile&) = delete;
-
-  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        throw IoError(concat("cannot write ", bytes.size() - done, " bytes at offset ", offset + done, " of ", path_,
-                             ": ", n < 0 ? system_message(errno) : std::string("pwrite wrote nothing")));
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  void close() {
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) throw IoError(concat("cannot close ", path_, ": ", system_message(errno)));
-  }
-  void committed() { committed_ = true; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 void fsync_path(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
@@ -126,10 +87,6 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw)
 
 }  // namespace
 
-bool stores_raw_blocks(const zarr::ArraySpec& spec) {
-  return spec.compressors.empty() && spec.shard_shape.empty() && spec.transpose_order.empty() &&
-         (bytes_per_sample(spec.dtype) == 1 || std::endian::native == std::endian::little);
-}
 
 ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& store, const zarr::ArrayWriter& writer,
                                   const ZarrWriteOptions& options) {
@@ -146,7 +103,7 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
   check<UsageError>(spec.fill_value == 0, store.name(), ": blocks are padded with 0, the array's fill value is ",
                     spec.fill_value);
   const DeviceGuard guard(image.device());
-  const bool raw = stores_raw_blocks(spec);
+  const bool raw = zarr::stores_raw_blocks(spec);
   ZarrWriteReport report;
   std::tie(report.io, report.io_detail) = resolve_write_io(options.io.value_or(io::default_io_mode()), raw);
 
@@ -209,7 +166,7 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
         }
         bytes += block_bytes;
       } else {
-        PartialFile file(store.partial_file_for(key));
+        zarr::PartialFile file(store.partial_file_for(key));
         const std::size_t pieces = (block_bytes + piece_bytes - 1) / piece_bytes;
         auto queue_copy = [&](std::size_t p) {
           const std::size_t offset = p * piece_bytes;

@@ -1,74 +1,18 @@
 // process_slide(): plans the chunks, checks the memory budget, prepares the output store and the Zarr
-// array, and lets the backend produce the chunks, which a sink pads, encodes and stores.
+// array, and lets the backend produce the chunks, which the sink (zarr_chunk_sink.hpp) stores.
 #include "tilestream/pipeline/pipeline.hpp"
 
-#include <atomic>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
-#include <mutex>
 
+#include "pipeline/zarr_chunk_sink.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/zarr/store.hpp"
 
 namespace tilestream::pipeline {
-namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Pads each chunk to the full Zarr chunk with fill 0, encodes it and stores it; counts progress.
-class ZarrChunkSink final : public ChunkSink {
- public:
-  ZarrChunkSink(const zarr::ArrayWriter& writer, const ChunkPlan& plan,
-                const std::function<void(const ProcessProgress&)>& on_progress)
-      : writer_(writer), plan_(plan), on_progress_(on_progress) {}
-
-  void write(const ChunkTask& task, const ops::ConstTileView& pixels) override {
-    check<UsageError>(pixels.box == task.out, "chunk (", task.row, ", ", task.col,
-                      "): pixels of another box");
-    const std::size_t pixel = plan_.output.pixel_bytes();
-    const std::size_t row = plan_.chunk_width * pixel;
-    std::vector<std::byte> block(plan_.chunk_bytes(), std::byte{0});
-    for (std::uint64_t y = 0; y < task.out.height; ++y)
-      std::memcpy(block.data() + y * row, pixels.data + y * pixels.row_stride, task.out.width * pixel);
-    const std::uint64_t coords[3] = {task.row, task.col, 0};
-    try {
-      const std::vector<std::byte> encoded = writer_.encoder().encode_block(block);
-      writer_.store_block(coords, encoded);
-      bytes_ += encoded.size();
-    } catch (const Error& e) {
-      rethrow_with_context(e, concat("writing chunk ", writer_.key(coords)));
-    }
-    ++done_;
-    report(false);
-  }
-
-  ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
-
-  // Calls on_progress at most every 200 ms (always when `final`), one call at a time.
-  void report(bool final) {
-    if (!on_progress_) return;
-    std::unique_lock lock(mutex_, std::defer_lock);
-    if (final) {
-      lock.lock();
-    } else if (!lock.try_lock() || Clock::now() - last_ < std::chrono::milliseconds(200)) {
-      return;
-    }
-    last_ = Clock::now();
-    on_progress_(snapshot());
-  }
-
- private:
-  const zarr::ArrayWriter& writer_;
-  const ChunkPlan& plan_;
-  const std::function<void(const ProcessProgress&)>& on_progress_;
-  std::atomic<std::uint64_t> done_{0}, bytes_{0};
-  std::mutex mutex_;
-  Clock::time_point last_ = Clock::now();
-};
-
-}  // namespace
 
 const char* to_string(Mode mode) { return mode == Mode::global ? "global" : "tiled"; }
 
@@ -145,7 +89,7 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   const zarr::ArrayWriter writer(
       store, "",
       output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string()));
-  ZarrChunkSink sink(writer, plan, on_progress);
+  ZarrChunkSink sink(store, writer, plan, threads, 0, on_progress);
   const Job job{slide, options.level, chain, plan, threads, workers};
   if (options.mode == Mode::global) {
     result.bytes_in_flight = backend.run_global(job, sink);

@@ -1,4 +1,6 @@
 // Block keys and ArrayWriter: metadata first, then encoded blocks put into the store.
+#include <bit>
+
 #include "tilestream/core/error.hpp"
 #include "tilestream/zarr/array.hpp"
 #include "zarr/node_keys.hpp"
@@ -22,6 +24,11 @@ std::string block_key(const ArraySpec& spec, const std::string& array_path,
     key += std::to_string(coords[d]);
   }
   return key;
+}
+
+bool stores_raw_blocks(const ArraySpec& spec) {
+  return spec.compressors.empty() && spec.shard_shape.empty() && spec.transpose_order.empty() &&
+         (bytes_per_sample(spec.dtype) == 1 || std::endian::native == std::endian::little);
 }
 
 ArrayWriter::ArrayWriter(Store& store, std::string array_path, ArraySpec spec)

@@ -41,10 +41,6 @@ struct ZarrWriteReport {
   double fsync_seconds = 0;           // the fsync pass (0 without fsync)
 };
 
-// Whether `spec`'s stored blocks are the raw block bytes (no compression, sharding or transpose,
-// native little-endian samples).
-bool stores_raw_blocks(const zarr::ArraySpec& spec);
-
 // Writes every block of `writer`'s array (whose metadata the writer has written) from `image`, whose
 // (height, width, samples, dtype) must match the spec's shape in the chosen layout (UsageError
 // otherwise). `store` must be the store the writer writes to. IoError names the key and the system or

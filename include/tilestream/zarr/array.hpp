@@ -84,6 +84,11 @@ class BlockEncoder {
   std::shared_ptr<const Pipeline> pipeline_;
 };
 
+// Whether `spec`'s stored blocks are the raw block bytes, so that a writer may put a block's samples
+// in its file as they are: no compressor, sharding or transpose, and samples whose stored byte order
+// (little-endian) is the machine's.
+bool stores_raw_blocks(const ArraySpec& spec);
+
 // The store key of block `coords` of the array at `array_path` ("" for the root).
 std::string block_key(const ArraySpec& spec, const std::string& array_path, std::span<const std::uint64_t> coords);
 

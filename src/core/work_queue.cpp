@@ -1,0 +1,76 @@
+// WorkQueue: one deque of tasks under a mutex; each batch counts its unfinished tasks and keeps its
+// first exception, and its caller waits on the batch's condition variable.
+#include "tilestream/core/work_queue.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace tilestream {
+
+struct WorkQueue::Batch {
+  std::size_t unfinished = 0;
+  bool failed = false;
+  std::exception_ptr first_error;
+  std::condition_variable done;
+};
+
+WorkQueue::WorkQueue(unsigned threads) {
+  const unsigned count = std::max(1u, threads);
+  threads_.reserve(count);
+  for (unsigned t = 0; t < count; ++t) threads_.emplace_back([this] { work(); });
+}
+
+WorkQueue::~WorkQueue() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  threads_.clear();  // joins
+}
+
+void WorkQueue::run_all(std::vector<std::function<void()>> tasks) {
+  if (tasks.empty()) return;
+  Batch batch;
+  std::unique_lock lock(mutex_);
+  batch.unfinished = tasks.size();
+  for (auto& task : tasks) items_.push_back({&batch, std::move(task)});
+  lock.unlock();
+  if (tasks.size() == 1) {
+    ready_.notify_one();
+  } else {
+    ready_.notify_all();
+  }
+  lock.lock();
+  batch.done.wait(lock, [&] { return batch.unfinished == 0; });
+  if (batch.first_error) std::rethrow_exception(batch.first_error);
+}
+
+void WorkQueue::work() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ready_.wait(lock, [&] { return stopping_ || !items_.empty(); });
+    if (items_.empty()) return;  // stopping, nothing left
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    Batch& batch = *item.batch;
+    if (!batch.failed) {
+      lock.unlock();
+      std::exception_ptr error;
+      try {
+        item.task();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      item.task = nullptr;  // whatever the task holds goes before its batch may end
+      lock.lock();
+      if (error && !batch.failed) {
+        batch.failed = true;
+        batch.first_error = error;
+      }
+    }
+    if (--batch.unfinished == 0) batch.done.notify_all();
+  }
+}
+
+}  // namespace tilestream

@@ -1,0 +1,58 @@
+// The ChunkSink of process_slide(): pads each finished chunk to the Zarr chunk with fill 0 and stores
+// it. Uncompressed arrays (zarr::stores_raw_blocks) take the raw path: the chunk's file is written in
+// place, in row pieces of the settings' task size on a shared WorkQueue of writer threads, straight
+// from the caller's pixels where they are already the chunk's bytes (an interior chunk handed over
+// packed, as the device backend does from pinned memory) and through a per-thread buffer that adds
+// the padding otherwise; no copy of the whole chunk is made. Other arrays are encoded on the calling
+// thread and put through the store. Progress is counted for on_progress.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "tilestream/core/work_queue.hpp"
+#include "tilestream/pipeline/backend.hpp"
+#include "tilestream/pipeline/pipeline.hpp"
+#include "tilestream/zarr/array.hpp"
+#include "tilestream/zarr/store.hpp"
+
+namespace tilestream::pipeline {
+
+class ZarrChunkSink final : public ChunkSink {
+ public:
+  // `writer` writes to `store`. `writers`: threads of the raw path; `piece_bytes`: bytes per write
+  // (0: the settings' task size).
+  ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, unsigned writers,
+                std::size_t piece_bytes, const std::function<void(const ProcessProgress&)>& on_progress);
+
+  // Thread-safe. Returns once the chunk's file is in place (the pixels may then be reused); IoError and
+  // the like name the chunk's key, and a failed chunk leaves no file under it.
+  void write(const ChunkTask& task, const ops::ConstTileView& pixels) override;
+
+  bool raw() const { return raw_; }
+  ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
+  // Calls on_progress at most every 200 ms (always when `final`), one call at a time.
+  void report(bool final);
+
+ private:
+  std::size_t write_raw(const std::string& key, const ChunkTask& task, const ops::ConstTileView& pixels);
+  std::size_t write_encoded(const std::uint64_t (&coords)[3], const ChunkTask& task,
+                            const ops::ConstTileView& pixels) const;
+
+  zarr::FileStore& store_;
+  const zarr::ArrayWriter& writer_;
+  const ChunkPlan& plan_;
+  const bool raw_;
+  const std::size_t piece_bytes_;
+  WorkQueue queue_;
+  const std::function<void(const ProcessProgress&)>& on_progress_;
+  std::atomic<std::uint64_t> done_{0}, bytes_{0};
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace tilestream::pipeline
