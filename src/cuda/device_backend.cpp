@@ -2,8 +2,11 @@
 #include "tilestream/cuda/device_backend.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <utility>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -41,21 +44,64 @@ class PoolPeak {
   cudaMemPool_t pool_ = nullptr;
 };
 
-ops::ConstTileView host_view(const PinnedBuffer& buffer, std::size_t row_stride, const ops::Box& box) {
-  return {buffer.data(), row_stride, box};
+// Read tasks of the tiled workers' readers: a chunk's source box is a few tiles.
+constexpr std::size_t kTiledReadTaskBytes = std::size_t{1} << 20;
+
+// Rows of one band for chunks `chunk_width` wide.
+std::uint64_t band_rows(std::uint64_t chunk_width, std::size_t pixel_bytes) {
+  return std::max<std::uint64_t>(1, kTiledBandBytes / std::max<std::size_t>(1, chunk_width * pixel_bytes));
 }
 
-// Copies `box` of a device image (whose pixels cover `image_box`) into pinned memory, rows packed,
-// and waits for it.
-void copy_box_to_host(const DeviceTileView& image, const ops::Box& box, std::size_t pixel_bytes,
-                      PinnedBuffer& host, const Stream& stream) {
-  const std::size_t row_bytes = box.width * pixel_bytes;
-  check<UsageError>(host.size() >= row_bytes * box.height, "copy_box_to_host: pinned buffer too small");
-  const std::byte* first = image.data + (box.y - image.box.y) * image.row_stride + (box.x - image.box.x) * pixel_bytes;
-  check_cuda(cudaMemcpy2DAsync(host.data(), row_bytes, first, image.row_stride, row_bytes, box.height,
-                               cudaMemcpyDeviceToHost, stream.get()),
-             "cudaMemcpy2DAsync(device to host)");
-  stream.synchronize();
+// A worker's band buffers: the chain's output band on the device (tiled mode) and two pinned bands
+// with the events of their copies. The stream is the worker's.
+struct Bands {
+  Bands(std::size_t bytes, bool on_device, const Stream& stream) {
+    if (on_device) device = DeviceBuffer(bytes, stream);
+    for (PinnedBuffer& band : host) band = PinnedBuffer(bytes);
+  }
+  DeviceBuffer device;
+  std::array<PinnedBuffer, 2> host;
+  std::array<Event, 2> copied;
+};
+
+// Streams task.out to the sink band by band: make_band(box) queues on `stream` whatever makes the
+// band's pixels and returns where they are on the device; the copy of band k + 1 into the other pinned
+// band runs while band k is stored.
+void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std::uint64_t rows_per_band,
+                  const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, Bands& bands,
+                  const Stream& stream, pipeline::ChunkSink& sink) {
+  const std::unique_ptr<pipeline::ChunkRows> rows = sink.begin_rows(task);
+  const std::uint64_t count = (task.out.height + rows_per_band - 1) / rows_per_band;
+  const std::size_t row_bytes = task.out.width * pixel_bytes;
+  std::array<ops::Box, 2> boxes;
+  const auto queue_band = [&](std::uint64_t k) {
+    const std::uint64_t y = task.out.y + k * rows_per_band;
+    const ops::Box box{y, task.out.x, std::min(rows_per_band, task.out.y + task.out.height - y), task.out.width};
+    check<UsageError>(bands.host[k % 2].size() >= row_bytes * box.height, "stream_chunk: pinned band too small");
+    const ConstDeviceTileView band = make_band(box);
+    const std::byte* first =
+        band.data + (box.y - band.box.y) * band.row_stride + (box.x - band.box.x) * pixel_bytes;
+    check_cuda(cudaMemcpy2DAsync(bands.host[k % 2].data(), row_bytes, first, band.row_stride, row_bytes, box.height,
+                                 cudaMemcpyDeviceToHost, stream.get()),
+               "cudaMemcpy2DAsync(device to host)");
+    bands.copied[k % 2].record(stream);
+    boxes[k % 2] = box;
+  };
+  try {
+    queue_band(0);
+    for (std::uint64_t k = 0; k < count; ++k) {
+      bands.copied[k % 2].synchronize();
+      if (k + 1 < count) queue_band(k + 1);  // into the other pinned band, stored last round
+      rows->write_rows({bands.host[k % 2].data(), row_bytes, boxes[k % 2]});
+    }
+  } catch (...) {
+    try {
+      stream.synchronize();  // no copy may still write a pinned band once the error leaves
+    } catch (...) {
+    }
+    throw;
+  }
+  rows->finish();
 }
 
 class CudaBackend final : public DeviceBackend {
@@ -84,18 +130,21 @@ class CudaBackend final : public DeviceBackend {
     run_chain(job.chain, whole_view(source), job.plan.input, whole_view(result), stream);
     stream.synchronize();
 
-    // Chunks out: one stream and pinned chunk per thread.
+    // Chunks out: one stream and two pinned bands per thread.
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
+    const std::size_t pixel = out_shape.pixel_bytes();
+    const std::uint64_t rows_per_band = band_rows(job.plan.chunk_width, pixel);
     const auto setup = std::chrono::steady_clock::now();
     std::vector<Stream> streams(threads);
-    std::vector<PinnedBuffer> chunks;
-    for (unsigned t = 0; t < threads; ++t) chunks.emplace_back(job.plan.chunk_bytes());
-    io_detail_ += concat("; ", threads, " pinned chunks allocated in ", seconds_since(setup), " s");
-    const DeviceTileView all = whole_view(result);
+    std::vector<std::unique_ptr<Bands>> bands;
+    for (unsigned t = 0; t < threads; ++t)
+      bands.push_back(std::make_unique<Bands>(rows_per_band * job.plan.chunk_width * pixel, false, streams[t]));
+    io_detail_ += concat("; ", threads, " threads' pinned bands allocated in ", seconds_since(setup), " s");
+    const ConstDeviceTileView all = whole_view(std::as_const(result));
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
-      const pipeline::ChunkTask& task = job.plan.tasks[n];
-      copy_box_to_host(all, task.out, out_shape.pixel_bytes(), chunks[w], streams[w]);
-      sink.write(task, host_view(chunks[w], task.out.width * out_shape.pixel_bytes(), task.out));
+      const DeviceGuard thread_guard(options_.device);
+      stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; }, *bands[w],
+                   streams[w], sink);
     });
     peak_ = peak.bytes();  // a high-water mark: the chain's moment is in it
     return peak_;
@@ -104,50 +153,77 @@ class CudaBackend final : public DeviceBackend {
   void run_tiled(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
     const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, job.plan.tasks.size()));
-    // The read threads are shared out between the workers, each reading its own chunks, with small
-    // read tasks: a chunk's source box is a few tiles, and every worker's staging counts against the
-    // device memory that tiled mode is meant to save.
-    const unsigned read_threads = std::max(1u, job.threads / workers);
-    constexpr std::size_t tiled_task_bytes = std::size_t{1} << 20;
+    const ops::ImageShape& out_shape = job.plan.output;
+    const std::size_t pixel = out_shape.pixel_bytes();
+    const std::uint64_t rows_per_band = band_rows(job.plan.chunk_width, pixel);
+    // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
+    // the others still pin their memory.
     struct Worker {
+      Worker(std::size_t band_bytes, const DeviceReaderOptions& reader_options)
+          : reader(reader_options), bands(band_bytes, true, stream) {}
       Stream stream;
       DeviceReader reader;
-      PinnedBuffer chunk;
+      Bands bands;
     };
-    const auto setup = std::chrono::steady_clock::now();
-    std::vector<std::unique_ptr<Worker>> pool;
-    for (unsigned w = 0; w < workers; ++w) {
-      pool.push_back(std::make_unique<Worker>(
-          Worker{Stream(), DeviceReader(reader_options(read_threads, tiled_task_bytes)),
-                 PinnedBuffer(job.plan.chunk_bytes())}));
-    }
-    const double setup_seconds = seconds_since(setup);
+    std::vector<std::unique_ptr<Worker>> pool(workers);
     const PoolPeak peak(options_.device);
-    const ops::ImageShape& out_shape = job.plan.output;
+    const auto start = std::chrono::steady_clock::now();
+    std::atomic<double> setup_seconds{0};
     std::mutex detail_mutex;
     parallel_for_workers(job.plan.tasks.size(), workers, [&](std::size_t n, unsigned w) {
       const pipeline::ChunkTask& task = job.plan.tasks[n];
-      Worker& mine = *pool[w];
       try {
+        const DeviceGuard thread_guard(options_.device);
+        if (!pool[w]) {
+          pool[w] = std::make_unique<Worker>(rows_per_band * job.plan.chunk_width * pixel,
+                                             reader_options(1, kTiledReadTaskBytes));
+          const double ready = seconds_since(start);
+          for (double seen = setup_seconds.load(); seen < ready && !setup_seconds.compare_exchange_weak(seen, ready);) {
+          }
+        }
+        Worker& mine = *pool[w];
         DeviceReadReport report;
         const DeviceImage source = mine.reader.read_region(job.slide, job.level, task.in.x, task.in.y,
                                                            task.in.width, task.in.height, &report);
-        DeviceImage result(task.out.height, task.out.width, out_shape.samples, out_shape.dtype, mine.stream);
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
-        const DeviceTileView out{result.data(), result.row_stride(), task.out};
-        run_chain(job.chain, in, job.plan.input, out, mine.stream);
-        copy_box_to_host(out, task.out, out_shape.pixel_bytes(), mine.chunk, mine.stream);
-        sink.write(task, host_view(mine.chunk, task.out.width * out_shape.pixel_bytes(), task.out));
+        stream_chunk(task, pixel, rows_per_band, [&](const ops::Box& box) {
+              const ops::Box need = job.chain.input_box(box, job.plan.input);
+              const ConstDeviceTileView band_in{
+                  in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
+                  in.row_stride, need};
+              const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
+              run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
+              return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
+            }, mine.bands, mine.stream, sink);
         if (n == 0) {
           const std::lock_guard lock(detail_mutex);
-          io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail, "; ", workers,
-                              " workers (readers, streams, pinned chunks) set up in ", setup_seconds, " s");
+          io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail);
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
       }
     });
+    io_detail_ += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the last"
+                         " ready ", setup_seconds.load(), " s after the start");
     peak_ = peak.bytes();
+  }
+
+  // One task in flight: its source box on the device (the largest), the chain's intermediates for one
+  // band and the device band, two pinned bands, and the reader's two slots of device and pinned
+  // staging.
+  std::size_t tiled_task_bytes(const pipeline::ChunkPlan& plan, const ops::Chain& chain,
+                               std::size_t tile_bytes) const override {
+    (void)tile_bytes;  // raw tiles go through the slots; decoded ones through bands of the reader's own
+    const std::size_t pixel = plan.output.pixel_bytes();
+    const std::uint64_t rows = band_rows(plan.chunk_width, pixel);
+    std::size_t most = 0;
+    for (const pipeline::ChunkTask& task : plan.tasks) {
+      const ops::Box band{task.out.y, task.out.x, std::min(rows, task.out.height), task.out.width};
+      most = std::max(most, task.in.height * task.in.width * plan.input.pixel_bytes() +
+                                chain.scratch_bytes(band, plan.input));
+    }
+    const std::size_t band_bytes = rows * plan.chunk_width * pixel;
+    return most + 3 * band_bytes + 4 * kTiledReadTaskBytes;
   }
 
  private:

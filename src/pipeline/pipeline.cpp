@@ -67,14 +67,13 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   const unsigned threads = resolve_threads(options.threads);
   unsigned workers = threads;
   if (options.mode == Mode::tiled) {
-    // A worker holds its task's tiles and its encoded chunk, and the reader one decoded slide tile.
-    result.task_bytes = plan.max_task_bytes + plan.chunk_bytes() +
-                        static_cast<std::size_t>(image.tile_width) * image.tile_height * input.pixel_bytes();
+    result.task_bytes = backend.tiled_task_bytes(
+        plan, chain, static_cast<std::size_t>(image.tile_width) * image.tile_height * input.pixel_bytes());
     const std::size_t memory = resolve_memory_bytes(options.memory);
     check<UsageError>(memory >= result.task_bytes, "--memory ", memory, " bytes is less than one ",
                       plan.chunk_width, "x", plan.chunk_height, " chunk's tiles in flight (",
-                      result.task_bytes,
-                      " bytes with its halo and intermediates): raise --memory or lower --chunk");
+                      result.task_bytes, " bytes with its halo and intermediates on ", backend.name(),
+                      "): raise --memory or lower --chunk");
     workers = static_cast<unsigned>(std::min<std::size_t>(
         {threads, memory / result.task_bytes, std::max<std::size_t>(1, plan.tasks.size())}));
     result.bytes_in_flight = workers * result.task_bytes;

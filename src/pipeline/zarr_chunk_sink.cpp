@@ -3,6 +3,7 @@
 #include "pipeline/zarr_chunk_sink.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -33,13 +34,150 @@ void ZarrChunkSink::write(const ChunkTask& task, const ops::ConstTileView& pixel
   check<UsageError>(pixels.box == task.out, "chunk (", task.row, ", ", task.col, "): pixels of another box");
   const std::uint64_t coords[3] = {task.row, task.col, 0};
   const std::string key = writer_.key(coords);
+  std::uint64_t bytes = 0;
   try {
-    bytes_ += raw_ ? write_raw(key, task, pixels) : write_encoded(coords, task, pixels);
+    bytes = raw_ ? write_raw(key, task, pixels) : write_encoded(coords, task, pixels);
   } catch (const Error& e) {
     rethrow_with_context(e, concat("writing chunk ", key, " of ", store_.name()));
   }
+  stored(bytes);
+}
+
+void ZarrChunkSink::stored(std::uint64_t bytes) {
+  bytes_ += bytes;
   ++done_;
   report(false);
+}
+
+namespace {
+
+// Rows `first` to `end` (relative to the chunk) of a chunk's file at its offset: the band's rows where
+// `rows` holds them packed and whole, else copied with their padding into the writer thread's buffer.
+// Rows below the image (first >= rows.box.height relative) are zeros.
+void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& rows, std::uint64_t chunk_top,
+                      std::uint64_t image_bottom, std::size_t chunk_row, std::size_t data_row,
+                      std::uint64_t first, std::uint64_t end) {
+  const std::uint64_t offset = first * chunk_row;
+  const auto row_of = [&](std::uint64_t y) { return rows.data + (chunk_top + y - rows.box.y) * rows.row_stride; };
+  if (data_row == chunk_row && rows.row_stride == chunk_row && chunk_top + end <= image_bottom) {
+    file.write_at(offset, {row_of(first), (end - first) * chunk_row});
+    return;
+  }
+  thread_local std::vector<std::byte> padded;  // kept for the thread's next padded piece
+  padded.resize((end - first) * chunk_row);
+  for (std::uint64_t y = first; y < end; ++y) {
+    std::byte* row = padded.data() + (y - first) * chunk_row;
+    const std::size_t copied = chunk_top + y < image_bottom ? data_row : 0;
+    if (copied > 0) std::memcpy(row, row_of(y), copied);
+    std::memset(row + copied, 0, chunk_row - copied);
+  }
+  file.write_at(offset, padded);
+}
+
+}  // namespace
+
+// The raw path's bands: each written in place at once; finish() writes the zero rows below the image
+// and renames the file into place.
+class ZarrChunkSink::RawRows final : public ChunkRows {
+ public:
+  RawRows(ZarrChunkSink& sink, const ChunkTask& task)
+      : sink_(sink),
+        task_(task),
+        key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})),
+        file_(sink.store_.partial_file_for(key_)) {}
+
+  void write_rows(const ops::ConstTileView& rows) override {
+    try {
+      check_band(rows);
+      const std::size_t pixel = sink_.plan_.output.pixel_bytes();
+      const std::uint64_t first = rows.box.y - task_.out.y;
+      write_chunk_rows(file_, rows, task_.out.y, task_.out.y + task_.out.height, sink_.plan_.chunk_width * pixel,
+                       task_.out.width * pixel, first, first + rows.box.height);
+      rows_written_ += rows.box.height;
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
+    }
+  }
+
+  void finish() override {
+    try {
+      check<UsageError>(rows_written_ == task_.out.height, rows_written_, " of ", task_.out.height,
+                        " rows written");
+      const std::size_t pixel = sink_.plan_.output.pixel_bytes();
+      const std::size_t chunk_row = sink_.plan_.chunk_width * pixel;
+      const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row);
+      for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
+        write_chunk_rows(file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row, task_.out.width * pixel, y,
+                         std::min(sink_.plan_.chunk_height, y + rows_per_piece));
+      }
+      file_.close();
+      sink_.store_.commit_file(file_.path(), key_);
+      file_.committed();
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
+    }
+    sink_.stored(sink_.plan_.chunk_bytes());
+  }
+
+ private:
+  void check_band(const ops::ConstTileView& rows) const {
+    check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width && rows.box.y >= task_.out.y &&
+                          rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
+                      "rows of another box");
+  }
+
+  ZarrChunkSink& sink_;
+  const ChunkTask task_;
+  const std::string key_;
+  zarr::PartialFile file_;
+  std::atomic<std::uint64_t> rows_written_{0};
+};
+
+// The encoded path's bands: gathered into the padded block, encoded and stored by finish().
+class ZarrChunkSink::BufferedRows final : public ChunkRows {
+ public:
+  BufferedRows(ZarrChunkSink& sink, const ChunkTask& task)
+      : sink_(sink), task_(task), block_(sink.plan_.chunk_bytes(), std::byte{0}) {}
+
+  void write_rows(const ops::ConstTileView& rows) override {
+    check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width && rows.box.y >= task_.out.y &&
+                          rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
+                      "chunk (", task_.row, ", ", task_.col, "): rows of another box");
+    const std::size_t pixel = sink_.plan_.output.pixel_bytes();
+    const std::size_t chunk_row = sink_.plan_.chunk_width * pixel;
+    for (std::uint64_t y = 0; y < rows.box.height; ++y) {
+      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row, rows.data + y * rows.row_stride,
+                  task_.out.width * pixel);
+    }
+    rows_written_ += rows.box.height;
+  }
+
+  void finish() override {
+    const std::uint64_t coords[3] = {task_.row, task_.col, 0};
+    const std::string key = sink_.writer_.key(coords);
+    std::uint64_t bytes = 0;
+    try {
+      check<UsageError>(rows_written_ == task_.out.height, rows_written_, " of ", task_.out.height,
+                        " rows written");
+      const std::vector<std::byte> encoded = sink_.writer_.encoder().encode_block(block_);
+      sink_.writer_.store_block(coords, encoded);
+      bytes = encoded.size();
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat("writing chunk ", key, " of ", sink_.store_.name()));
+    }
+    sink_.stored(bytes);
+  }
+
+ private:
+  ZarrChunkSink& sink_;
+  const ChunkTask task_;
+  std::vector<std::byte> block_;
+  std::atomic<std::uint64_t> rows_written_{0};
+};
+
+std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
+  if (raw_) return std::make_unique<RawRows>(*this, task);
+  return std::make_unique<BufferedRows>(*this, task);
 }
 
 std::size_t ZarrChunkSink::write_raw(const std::string& key, const ChunkTask& task, const ops::ConstTileView& pixels) {
@@ -48,29 +186,12 @@ std::size_t ZarrChunkSink::write_raw(const std::string& key, const ChunkTask& ta
   const std::size_t data_row = task.out.width * pixel;
   const std::uint64_t rows = plan_.chunk_height;
   const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, piece_bytes_ / chunk_row);
-  // The pixels are the chunk file's bytes as they are when their rows are whole and packed.
-  const bool packed = task.out.width == plan_.chunk_width && pixels.row_stride == chunk_row;
-
   zarr::PartialFile file(store_.partial_file_for(key));
   std::vector<std::function<void()>> pieces;
   for (std::uint64_t first = 0; first < rows; first += rows_per_piece) {
     const std::uint64_t end = std::min(rows, first + rows_per_piece);
     pieces.emplace_back([&, first, end] {
-      const std::uint64_t offset = first * chunk_row;
-      if (packed && end <= task.out.height) {
-        file.write_at(offset, {pixels.data + first * pixels.row_stride, (end - first) * chunk_row});
-        return;
-      }
-      // Padded rows: the writer thread's own buffer, kept for its next padded piece.
-      thread_local std::vector<std::byte> padded;
-      padded.resize((end - first) * chunk_row);
-      for (std::uint64_t y = first; y < end; ++y) {
-        std::byte* row = padded.data() + (y - first) * chunk_row;
-        const std::size_t copied = y < task.out.height ? data_row : 0;
-        if (copied > 0) std::memcpy(row, pixels.data + y * pixels.row_stride, copied);
-        std::memset(row + copied, 0, chunk_row - copied);
-      }
-      file.write_at(offset, padded);
+      write_chunk_rows(file, pixels, task.out.y, task.out.y + task.out.height, chunk_row, data_row, first, end);
     });
   }
   queue_.run_all(std::move(pieces));

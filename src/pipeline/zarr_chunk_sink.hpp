@@ -1,10 +1,11 @@
 // The ChunkSink of process_slide(): pads each finished chunk to the Zarr chunk with fill 0 and stores
 // it. Uncompressed arrays (zarr::stores_raw_blocks) take the raw path: the chunk's file is written in
-// place, in row pieces of the settings' task size on a shared WorkQueue of writer threads, straight
-// from the caller's pixels where they are already the chunk's bytes (an interior chunk handed over
-// packed, as the device backend does from pinned memory) and through a per-thread buffer that adds
-// the padding otherwise; no copy of the whole chunk is made. Other arrays are encoded on the calling
-// thread and put through the store. Progress is counted for on_progress.
+// place, straight from the caller's pixels where they are already the chunk's bytes (whole rows,
+// packed) and through a per-thread buffer that adds the padding otherwise; no copy of the whole chunk
+// is made. write() cuts a chunk into row pieces of the settings' task size written on a shared
+// WorkQueue of writer threads; begin_rows() writes each band on the caller's thread as it comes
+// (backends that stream bands keep their own threads busy). Other arrays are gathered into a block,
+// encoded on the calling thread and put through the store. Progress is counted for on_progress.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,7 @@ class ZarrChunkSink final : public ChunkSink {
   // Thread-safe. Returns once the chunk's file is in place (the pixels may then be reused); IoError and
   // the like name the chunk's key, and a failed chunk leaves no file under it.
   void write(const ChunkTask& task, const ops::ConstTileView& pixels) override;
+  std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) override;
 
   bool raw() const { return raw_; }
   ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
@@ -39,6 +41,10 @@ class ZarrChunkSink final : public ChunkSink {
   void report(bool final);
 
  private:
+  class RawRows;
+  class BufferedRows;
+  // Counts a stored chunk of `bytes` and reports progress.
+  void stored(std::uint64_t bytes);
   std::size_t write_raw(const std::string& key, const ChunkTask& task, const ops::ConstTileView& pixels);
   std::size_t write_encoded(const std::uint64_t (&coords)[3], const ChunkTask& task,
                             const ops::ConstTileView& pixels) const;

@@ -140,8 +140,12 @@ TEST_F(DevicePipelineMemory, TiledHoldsAFractionOfGlobal) {
   const std::size_t global_peak = gpu->last_peak_device_bytes();
   options.mode = pipeline::Mode::tiled;
   options.memory = std::size_t{32} << 20;
-  (void)pipeline::process_slide(slide, disk_path("tiled.zarr"), chain, options, *gpu);
+  const pipeline::ProcessResult tiled = pipeline::process_slide(slide, disk_path("tiled.zarr"), chain, options, *gpu);
   const std::size_t tiled_peak = gpu->last_peak_device_bytes();
+  // The budget holds on the device: what the workers allocated (readers, bands, source tiles and the
+  // chain's intermediates) stays within the bytes in flight that the budget allowed.
+  EXPECT_LE(tiled.bytes_in_flight, options.memory);
+  EXPECT_LE(tiled_peak, tiled.bytes_in_flight) << "tiled " << tiled_peak << " B, " << tiled.workers << " workers";
   // Global holds the 48 MB level and its 192 MB float32 sobel at least; tiled a few chunks' worth.
   EXPECT_GE(global_peak, std::size_t{240} << 20);
   EXPECT_LT(tiled_peak * 4, global_peak) << "tiled " << tiled_peak << " B, global " << global_peak << " B";

@@ -1,7 +1,9 @@
 // The pipeline's chunk sink: the raw path (uncompressed arrays) writes each chunk's file in row
-// pieces from packed and from strided pixels, padding edge chunks with zeros, and its files equal what
-// the array writer's encoder stores for the padded block; the encoded path is read back through the
-// array reader; a chunk that cannot be written is an error naming its key and leaves no file.
+// pieces from packed and from strided pixels, whole or in bands (begin_rows, bands out of order and
+// from several threads), padding edge chunks with zeros, and its files equal what the array writer's
+// encoder stores for the padded block; the encoded path is read back through the array reader; a
+// chunk that cannot be written, or whose bands miss rows, is an error naming its key and leaves no
+// file.
 #include "pipeline/zarr_chunk_sink.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
@@ -97,6 +100,94 @@ TEST(ZarrChunkSink, RawChunksEqualTheEncodersPaddedBlocks) {
       EXPECT_EQ(partial, 0u) << what;
       std::filesystem::remove_all(root);
     }
+}
+
+// Hands every chunk over in bands of `band` rows, last band first, two threads taking alternate bands.
+void write_all_chunks_in_bands(const Output& o, ZarrChunkSink& sink, std::uint64_t band) {
+  for (const ChunkTask& task : o.plan.tasks) {
+    const std::unique_ptr<ChunkRows> rows = sink.begin_rows(task);
+    std::vector<ops::Box> boxes;
+    for (std::uint64_t y = 0; y < task.out.height; y += band)
+      boxes.push_back({task.out.y + y, task.out.x, std::min(band, task.out.height - y), task.out.width});
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::size_t b = boxes.size(); b-- > 0;)
+          if (b % 2 == static_cast<std::size_t>(t)) rows->write_rows({o.at(boxes[b].y, boxes[b].x), o.row_bytes(), boxes[b]});
+      });
+    }
+    threads.clear();
+    rows->finish();
+  }
+}
+
+TEST(ZarrChunkSink, BandsEqualWholeChunks) {
+  const Output o = make_output();
+  for (const std::string codec : {"none", "zstd"})
+    for (const std::uint64_t band : {1u, 3u, 10u}) {
+      const std::string what = concat(codec, ", bands of ", band, " rows");
+      const std::string whole_root = temp_path("whole.zarr"), bands_root = temp_path("bands.zarr");
+      std::filesystem::remove_all(whole_root);
+      std::filesystem::remove_all(bands_root);
+      zarr::FileStore whole_store(whole_root), bands_store(bands_root);
+      const zarr::ArrayWriter whole_writer(whole_store, "", spec_for(o, 3, codec));
+      const zarr::ArrayWriter bands_writer(bands_store, "", spec_for(o, 3, codec));
+      ZarrChunkSink whole(whole_store, whole_writer, o.plan, 2, 0, {});
+      ZarrChunkSink bands(bands_store, bands_writer, o.plan, 2, 250, {});
+      write_all_chunks(o, whole);
+      write_all_chunks_in_bands(o, bands, band);
+      EXPECT_EQ(bands.snapshot().chunks_done, 12u) << what;
+      EXPECT_EQ(bands.snapshot().bytes_written, whole.snapshot().bytes_written) << what;
+      for (const ChunkTask& task : o.plan.tasks) {
+        const std::uint64_t coords[3] = {task.row, task.col, 0};
+        const std::string key = bands_writer.key(coords);
+        const auto got = bands_store.get(key);
+        ASSERT_TRUE(got) << what << ": no chunk " << key;
+        EXPECT_EQ(*got, whole_store.get(key).value()) << what << ", chunk " << key;
+        if (codec == "none") EXPECT_EQ(*got, padded_block(o, task)) << what << ", chunk " << key;
+      }
+      std::filesystem::remove_all(whole_root);
+      std::filesystem::remove_all(bands_root);
+    }
+}
+
+TEST(ZarrChunkSink, BandsMissingRowsOrAbandonedStoreNothing) {
+  const Output o = make_output();
+  for (const std::string codec : {"none", "zstd"}) {
+    const std::string root = temp_path("bands.zarr");
+    std::filesystem::remove_all(root);
+    zarr::FileStore store(root);
+    const zarr::ArrayWriter writer(store, "", spec_for(o, 3, codec));
+    ZarrChunkSink sink(store, writer, o.plan, 2, 0, {});
+    const ChunkTask& task = o.plan.tasks[5];  // interior: rows 10 to 20
+    {
+      const auto rows = sink.begin_rows(task);
+      rows->write_rows({o.at(task.out.y, task.out.x), o.row_bytes(), {task.out.y, task.out.x, 4, task.out.width}});
+      try {
+        rows->finish();
+        ADD_FAILURE() << codec << ": finished with 6 rows missing";
+      } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("4 of 10 rows written"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("writing chunk c/1/1/0"), std::string::npos) << e.what();
+      }
+      try {
+        rows->write_rows({o.at(0, 0), o.row_bytes(), {0, 0, 2, 5}});
+        ADD_FAILURE() << codec << ": took rows of another box";
+      } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("rows of another box"), std::string::npos) << e.what();
+      }
+    }
+    {
+      const auto abandoned = sink.begin_rows(o.plan.tasks[6]);
+      abandoned->write_rows({o.at(10, 20), o.row_bytes(), {10, 20, 10, 10}});
+    }
+    EXPECT_EQ(sink.snapshot().chunks_done, 0u) << codec;
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root))
+      files += entry.is_regular_file() && entry.path().filename() != "zarr.json";
+    EXPECT_EQ(files, 0u) << codec << ": no chunk file and no partial file";
+    std::filesystem::remove_all(root);
+  }
 }
 
 TEST(ZarrChunkSink, EncodedChunksReadBack) {

@@ -1,10 +1,13 @@
 // The pipeline's GPU backend (pipeline/backend.hpp): levels and tiles read into device memory with a
-// DeviceReader, ops run by their CUDA twins (cuda/ops.hpp), finished chunks copied to pinned memory and
-// handed to the sink (which encodes and stores them on CPU threads).
+// DeviceReader, ops run by their CUDA twins (cuda/ops.hpp), and each chunk streamed out in bands of
+// rows (kTiledBandBytes): a band is copied into one of its worker's two pinned bands while the other
+// is handed to the sink (ChunkRows), which stores it on the worker's thread. No pinned or device
+// buffer of a whole chunk is ever made.
 //  - global: the whole level on the device, each op over the whole image (input and output resident,
-//    so two full copies at least), then every chunk copied out;
-//  - tiled: `workers` chunks in flight, each worker with its own stream, reader and pinned chunk:
-//    read the chunk's source box (halo included), run the chain, copy out, hand over.
+//    so two full copies at least), then every chunk's bands copied out;
+//  - tiled: `workers` chunks in flight, each worker with its own stream, one-thread reader, device band
+//    and pinned bands: read the chunk's source box (halo included), then band by band run the chain
+//    into the device band, copy it out and hand it over.
 // Device tiled output equals device global output bit for bit, and both equal the CPU backend's
 // (cuda/ops.hpp states the one float32 median exception).
 #pragma once
@@ -17,6 +20,10 @@
 #include "tilestream/pipeline/backend.hpp"
 
 namespace tilestream::cuda {
+
+// Bytes of one band of output rows (at least one row): big enough for pwrite to run at full speed,
+// small enough that two pinned bands per worker cost little to pin.
+inline constexpr std::size_t kTiledBandBytes = std::size_t{4} << 20;
 
 struct DeviceBackendOptions {
   int device = 0;

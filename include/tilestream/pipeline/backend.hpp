@@ -15,13 +15,30 @@
 
 namespace tilestream::pipeline {
 
+// One output chunk handed over in bands of whole rows, for backends that produce or download a chunk
+// piece by piece (a few pinned megabytes in flight instead of the whole chunk). Destroyed without
+// finish(), it stores nothing.
+class ChunkRows {
+ public:
+  virtual ~ChunkRows() = default;
+  // `rows` covers rows of task.out across its full width, interleaved (y, x, c), host memory; the
+  // call returns once they are stored or copied (the memory may then be reused). Bands may come in
+  // any order and, for distinct rows, from several threads.
+  virtual void write_rows(const ops::ConstTileView& rows) = 0;
+  // Once every row of task.out was written: pads the chunk and stores it under its key. UsageError
+  // when rows are missing.
+  virtual void finish() = 0;
+};
+
 // Receives finished output chunks: pads them to the Zarr chunk, encodes and stores them.
-// Thread-safe: workers call write() concurrently.
+// Thread-safe: workers call write() and begin_rows() concurrently.
 class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   // `pixels` covers exactly task.out of the output image, interleaved (y, x, c), host memory.
   virtual void write(const ChunkTask& task, const ops::ConstTileView& pixels) = 0;
+  // The same chunk handed over in bands (ChunkRows).
+  virtual std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) = 0;
 };
 
 // What a backend runs: the chain on one slide level, chunk by chunk as planned.
@@ -44,6 +61,14 @@ class Backend {
   // Tiled mode: for each planned task, reads task.in from the level, runs the chain and hands the
   // result to `sink`, with at most job.workers tasks in flight.
   virtual void run_tiled(const Job& job, ChunkSink& sink) const = 0;
+  // Tiled mode: the most bytes one task in flight holds (the memory budget divided by it sets
+  // job.workers), for a level whose stored tiles hold `tile_bytes` decoded. This default is the CPU
+  // backend's: the task's source tiles, the chain's intermediates and its output chunk
+  // (plan.max_task_bytes), its padded or encoded chunk, and one decoded tile of the reader.
+  virtual std::size_t tiled_task_bytes(const ChunkPlan& plan, const ops::Chain& chain, std::size_t tile_bytes) const {
+    (void)chain;
+    return plan.max_task_bytes + plan.chunk_bytes() + tile_bytes;
+  }
 };
 
 // Ops on the CPU (Op::run_cpu), levels read with Slide::read_region.
