@@ -47,9 +47,9 @@ class PoolPeak {
 // Read tasks of the tiled workers' readers: a chunk's source box is a few tiles.
 constexpr std::size_t kTiledReadTaskBytes = std::size_t{1} << 20;
 
-// Rows of one band for chunks `chunk_width` wide.
-std::uint64_t band_rows(std::uint64_t chunk_width, std::size_t pixel_bytes) {
-  return std::max<std::uint64_t>(1, kTiledBandBytes / std::max<std::size_t>(1, chunk_width * pixel_bytes));
+// Rows of one band of `band_bytes` for chunks `chunk_width` wide.
+std::uint64_t band_rows(std::size_t band_bytes, std::uint64_t chunk_width, std::size_t pixel_bytes) {
+  return std::max<std::uint64_t>(1, band_bytes / std::max<std::size_t>(1, chunk_width * pixel_bytes));
 }
 
 // A worker's band buffers: the chain's output band on the device (tiled mode) and two pinned bands
@@ -133,7 +133,7 @@ class CudaBackend final : public DeviceBackend {
     // Chunks out: one stream and two pinned bands per thread.
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
     const std::size_t pixel = out_shape.pixel_bytes();
-    const std::uint64_t rows_per_band = band_rows(job.plan.chunk_width, pixel);
+    const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
     const auto setup = std::chrono::steady_clock::now();
     std::vector<Stream> streams(threads);
     std::vector<std::unique_ptr<Bands>> bands;
@@ -155,7 +155,7 @@ class CudaBackend final : public DeviceBackend {
     const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, job.plan.tasks.size()));
     const ops::ImageShape& out_shape = job.plan.output;
     const std::size_t pixel = out_shape.pixel_bytes();
-    const std::uint64_t rows_per_band = band_rows(job.plan.chunk_width, pixel);
+    const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
     // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
     // the others still pin their memory.
     struct Worker {
@@ -215,7 +215,7 @@ class CudaBackend final : public DeviceBackend {
                                std::size_t tile_bytes) const override {
     (void)tile_bytes;  // raw tiles go through the slots; decoded ones through bands of the reader's own
     const std::size_t pixel = plan.output.pixel_bytes();
-    const std::uint64_t rows = band_rows(plan.chunk_width, pixel);
+    const std::uint64_t rows = band_rows(band_bytes(), plan.chunk_width, pixel);
     std::size_t most = 0;
     for (const pipeline::ChunkTask& task : plan.tasks) {
       const ops::Box band{task.out.y, task.out.x, std::min(rows, task.out.height), task.out.width};
@@ -227,6 +227,7 @@ class CudaBackend final : public DeviceBackend {
   }
 
  private:
+  std::size_t band_bytes() const { return options_.band_bytes > 0 ? options_.band_bytes : kTiledBandBytes; }
   DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
     DeviceReaderOptions o;
     o.threads = threads;

@@ -1,6 +1,7 @@
 // The GPU backend of the processing pipeline: device tiled output equals device global output, and
 // both equal the CPU backend's, file for file (Zarr chunks and metadata), for every op and chain, chunk
-// sizes that do and do not divide the image, raw and JPEG slides. Also that tiled mode holds less
+// sizes that do and do not divide the image, raw and JPEG slides, uncompressed and zstd chunks, chunks
+// streamed out in one band and in many bands of a few rows. Also that tiled mode holds less
 // device memory than global mode, and that the backend says which io mode read the slide.
 #include "tilestream/cuda/device_backend.hpp"
 
@@ -79,10 +80,14 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
   const slide::Slide slide = slide::Slide::open(slide_path);
   const ops::Chain chain = ops::Chain::parse(c.ops);
   const auto cpu = pipeline::make_cpu_backend();
-  const auto gpu = make_device_backend({});
   for (const std::uint64_t chunk : {std::uint64_t{256}, std::uint64_t{300}}) {
+    // Chunk 300: bands of a few rows (20 rows of 3 uint8 samples, 5 of 3 float32) and zstd chunks.
+    DeviceBackendOptions gpu_options;
+    gpu_options.band_bytes = chunk == 300 ? 18000 : 0;
+    const auto gpu = make_device_backend(gpu_options);
     pipeline::ProcessOptions options;
     options.chunk = chunk;
+    options.compressors = zarr::parse_codec_option(chunk == 300 ? "zstd" : "none");
     options.threads = 4;
     options.overwrite = true;
     const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
