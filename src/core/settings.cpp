@@ -13,7 +13,7 @@ namespace {
 
 Settings load_settings() {
   Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20,
-                    std::size_t{1} << 30};
+                    std::size_t{1} << 30, std::size_t{4} << 20};
   if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long parsed = std::strtoul(value, &end, 10);
@@ -30,6 +30,8 @@ Settings load_settings() {
   }
   if (const char* value = std::getenv("TILESTREAM_MEMORY"); value != nullptr && *value != '\0')
     settings.memory_bytes = parse_byte_size(value, "TILESTREAM_MEMORY");
+  if (const char* value = std::getenv("TILESTREAM_BAND_BYTES"); value != nullptr && *value != '\0')
+    settings.band_bytes = parse_byte_size(value, "TILESTREAM_BAND_BYTES");
   return settings;
 }
 
@@ -50,6 +52,10 @@ std::size_t resolve_task_bytes(std::size_t requested) {
 
 std::size_t resolve_memory_bytes(std::size_t requested) {
   return requested != 0 ? requested : default_settings().memory_bytes;
+}
+
+std::size_t resolve_band_bytes(std::size_t requested) {
+  return requested != 0 ? requested : default_settings().band_bytes;
 }
 
 std::size_t parse_byte_size(const std::string& text, const std::string& what) {

@@ -13,6 +13,7 @@
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
+#include "tilestream/core/settings.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/device_reader.hpp"
@@ -227,7 +228,7 @@ class CudaBackend final : public DeviceBackend {
   }
 
  private:
-  std::size_t band_bytes() const { return options_.band_bytes > 0 ? options_.band_bytes : kTiledBandBytes; }
+  std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
   DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
     DeviceReaderOptions o;
     o.threads = threads;

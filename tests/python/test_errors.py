@@ -328,3 +328,19 @@ def test_bad_synth_arguments(cli, tmp_path, args, parts):
 def test_synth_into_missing_folder(cli, tmp_path):
     out = tmp_path / 'no-such-folder' / 'synth.tif'
     assert_fails(cli.run('synth', out, '--size', '100x100'), 1, 'I/O error', 'no-such-folder')
+
+
+BAD_SETTINGS = {  # variable: (value, message parts)
+    'TILESTREAM_THREADS': ('many', ['TILESTREAM_THREADS', "'many'"]),
+    'TILESTREAM_MEMORY': ('1X', ['TILESTREAM_MEMORY', "'1X'"]),
+    'TILESTREAM_BAND_BYTES': ('-4M', ['TILESTREAM_BAND_BYTES', "'-4M'"]),
+}
+
+
+@pytest.mark.parametrize('variable,value,parts', [(k, *v) for k, v in BAD_SETTINGS.items()], ids=BAD_SETTINGS.keys())
+def test_bad_setting_in_the_environment(cli, tmp_path, variable, value, parts):
+    slide = write_tiff(tmp_path / 'slide.tif')
+    out = tmp_path / 'out.zarr'
+    result = cli.run('process', slide, out, '--op', 'sobel', env={variable: value})
+    assert_fails(result, 2, 'usage error', *parts)
+    assert not out.exists()

@@ -1,6 +1,7 @@
 # Thin wrapper around the tilestream command line and the reference decoders (tifffile) that the
 # Python tests compare it with. Every image is handled as (height, width, samples).
 import json
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ class Cli:
     def __init__(self, binary: Path):
         self.binary = binary
 
-    def run(self, *args, timeout: float = 120) -> Result:
-        proc = subprocess.run([str(self.binary), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    def run(self, *args, timeout: float = 120, env: dict | None = None) -> Result:
+        """`env`: variables set for this run on top of the test's environment."""
+        proc = subprocess.run([str(self.binary), *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **env} if env else None)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def check(self, *args) -> Result:

@@ -15,6 +15,10 @@ struct Settings {
   // Bytes of tiles a streaming (tiled) pipeline may hold at once: TILESTREAM_MEMORY (a size as
   // parse_byte_size reads it), else 1 GiB.
   std::size_t memory_bytes;
+  // Bytes of one band of output rows streamed out of device memory (the GPU pipeline keeps two of
+  // them pinned per worker): TILESTREAM_BAND_BYTES (a size as parse_byte_size reads it), else 4 MiB.
+  // Large enough for pwrite to run at full speed, small enough that pinning them costs little.
+  std::size_t band_bytes;
 };
 
 const Settings& default_settings();
@@ -25,6 +29,8 @@ unsigned resolve_threads(unsigned requested);
 std::size_t resolve_task_bytes(std::size_t requested);
 // `requested` when non-zero, else the default memory budget.
 std::size_t resolve_memory_bytes(std::size_t requested);
+// `requested` when non-zero, else the default band size.
+std::size_t resolve_band_bytes(std::size_t requested);
 
 // A byte count: digits with an optional binary suffix K, M, G or T (KiB, MiB, ...; case-insensitive,
 // an optional trailing "B" or "iB" too): "1048576", "512M", "2G", "64KiB". Throws UsageError naming

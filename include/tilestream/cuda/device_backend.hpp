@@ -1,6 +1,6 @@
 // The pipeline's GPU backend (pipeline/backend.hpp): levels and tiles read into device memory with a
 // DeviceReader, ops run by their CUDA twins (cuda/ops.hpp), and each chunk streamed out in bands of
-// rows (kTiledBandBytes by default): a band is copied into one of its worker's two pinned bands while the other
+// rows (the settings' band size, at least one row): a band is copied into one of its worker's two pinned bands while the other
 // is handed to the sink (ChunkRows), which stores it on the worker's thread. No pinned or device
 // buffer of a whole chunk is ever made.
 //  - global: the whole level on the device, each op over the whole image (input and output resident,
@@ -21,14 +21,10 @@
 
 namespace tilestream::cuda {
 
-// Bytes of one band of output rows (at least one row): big enough for pwrite to run at full speed,
-// small enough that two pinned bands per worker cost little to pin.
-inline constexpr std::size_t kTiledBandBytes = std::size_t{4} << 20;
-
 struct DeviceBackendOptions {
   int device = 0;
   std::optional<io::IoMode> io;  // how raw tiles are read (cuda/device_reader.hpp); nullopt: default
-  std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: kTiledBandBytes
+  std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: the settings' band size
 };
 
 class DeviceBackend : public pipeline::Backend {
