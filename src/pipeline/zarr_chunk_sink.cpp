@@ -76,103 +76,103 @@ void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& r
 
 }  // namespace
 
-// The raw path's bands: each written in place at once; finish() writes the zero rows below the image
-// and renames the file into place.
-class ZarrChunkSink::RawRows final : public ChunkRows {
+// What both paths' bands share: the band's box checked, its rows counted, the chunk's key in every
+// error, and the chunk counted once stored.
+class ZarrChunkSink::Rows : public ChunkRows {
  public:
-  RawRows(ZarrChunkSink& sink, const ChunkTask& task)
-      : sink_(sink),
-        task_(task),
-        key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})),
-        file_(sink.store_.partial_file_for(key_)) {}
+  Rows(ZarrChunkSink& sink, const ChunkTask& task)
+      : sink_(sink), task_(task), key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})) {}
 
-  void write_rows(const ops::ConstTileView& rows) override {
+  void write_rows(const ops::ConstTileView& rows) final {
     try {
-      check_band(rows);
-      const std::size_t pixel = sink_.plan_.output.pixel_bytes();
-      const std::uint64_t first = rows.box.y - task_.out.y;
-      write_chunk_rows(file_, rows, task_.out.y, task_.out.y + task_.out.height, sink_.plan_.chunk_width * pixel,
-                       task_.out.width * pixel, first, first + rows.box.height);
+      check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width &&
+                            rows.box.y >= task_.out.y && rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
+                        "rows of another box");
+      put(rows);
       rows_written_ += rows.box.height;
     } catch (const Error& e) {
       rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
     }
   }
 
-  void finish() override {
-    try {
-      check<UsageError>(rows_written_ == task_.out.height, rows_written_, " of ", task_.out.height,
-                        " rows written");
-      const std::size_t pixel = sink_.plan_.output.pixel_bytes();
-      const std::size_t chunk_row = sink_.plan_.chunk_width * pixel;
-      const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row);
-      for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
-        write_chunk_rows(file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row, task_.out.width * pixel, y,
-                         std::min(sink_.plan_.chunk_height, y + rows_per_piece));
-      }
-      file_.close();
-      sink_.store_.commit_file(file_.path(), key_);
-      file_.committed();
-    } catch (const Error& e) {
-      rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
-    }
-    sink_.stored(sink_.plan_.chunk_bytes());
-  }
-
- private:
-  void check_band(const ops::ConstTileView& rows) const {
-    check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width && rows.box.y >= task_.out.y &&
-                          rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
-                      "rows of another box");
-  }
-
-  ZarrChunkSink& sink_;
-  const ChunkTask task_;
-  const std::string key_;
-  zarr::PartialFile file_;
-  std::atomic<std::uint64_t> rows_written_{0};
-};
-
-// The encoded path's bands: gathered into the padded block, encoded and stored by finish().
-class ZarrChunkSink::BufferedRows final : public ChunkRows {
- public:
-  BufferedRows(ZarrChunkSink& sink, const ChunkTask& task)
-      : sink_(sink), task_(task), block_(sink.plan_.chunk_bytes(), std::byte{0}) {}
-
-  void write_rows(const ops::ConstTileView& rows) override {
-    check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width && rows.box.y >= task_.out.y &&
-                          rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
-                      "chunk (", task_.row, ", ", task_.col, "): rows of another box");
-    const std::size_t pixel = sink_.plan_.output.pixel_bytes();
-    const std::size_t chunk_row = sink_.plan_.chunk_width * pixel;
-    for (std::uint64_t y = 0; y < rows.box.height; ++y) {
-      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row, rows.data + y * rows.row_stride,
-                  task_.out.width * pixel);
-    }
-    rows_written_ += rows.box.height;
-  }
-
-  void finish() override {
-    const std::uint64_t coords[3] = {task_.row, task_.col, 0};
-    const std::string key = sink_.writer_.key(coords);
+  void finish() final {
     std::uint64_t bytes = 0;
     try {
       check<UsageError>(rows_written_ == task_.out.height, rows_written_, " of ", task_.out.height,
                         " rows written");
-      const std::vector<std::byte> encoded = sink_.writer_.encoder().encode_block(block_);
-      sink_.writer_.store_block(coords, encoded);
-      bytes = encoded.size();
+      bytes = complete();
     } catch (const Error& e) {
-      rethrow_with_context(e, concat("writing chunk ", key, " of ", sink_.store_.name()));
+      rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
     }
     sink_.stored(bytes);
   }
 
- private:
+ protected:
+  // Stores or gathers one checked band.
+  virtual void put(const ops::ConstTileView& rows) = 0;
+  // Pads and stores the chunk once every row came; returns the bytes stored.
+  virtual std::uint64_t complete() = 0;
+
+  std::size_t pixel_bytes() const { return sink_.plan_.output.pixel_bytes(); }
+  std::size_t chunk_row_bytes() const { return sink_.plan_.chunk_width * pixel_bytes(); }
+
   ZarrChunkSink& sink_;
   const ChunkTask task_;
-  std::vector<std::byte> block_;
+  const std::string key_;
+
+ private:
   std::atomic<std::uint64_t> rows_written_{0};
+};
+
+// The raw path's bands: each written in place at once; complete() writes the zero rows below the
+// image and renames the file into place.
+class ZarrChunkSink::RawRows final : public Rows {
+ public:
+  RawRows(ZarrChunkSink& sink, const ChunkTask& task) : Rows(sink, task), file_(sink.store_.partial_file_for(key_)) {}
+
+ private:
+  void put(const ops::ConstTileView& rows) override {
+    const std::uint64_t first = rows.box.y - task_.out.y;
+    write_chunk_rows(file_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+                     task_.out.width * pixel_bytes(), first, first + rows.box.height);
+  }
+
+  std::uint64_t complete() override {
+    const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row_bytes());
+    for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
+      write_chunk_rows(file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+                       task_.out.width * pixel_bytes(), y, std::min(sink_.plan_.chunk_height, y + rows_per_piece));
+    }
+    file_.close();
+    sink_.store_.commit_file(file_.path(), key_);
+    file_.committed();
+    return sink_.plan_.chunk_bytes();
+  }
+
+  zarr::PartialFile file_;
+};
+
+// The encoded path's bands: gathered into the padded block, encoded and stored by complete().
+class ZarrChunkSink::BufferedRows final : public Rows {
+ public:
+  BufferedRows(ZarrChunkSink& sink, const ChunkTask& task)
+      : Rows(sink, task), block_(sink.plan_.chunk_bytes(), std::byte{0}) {}
+
+ private:
+  void put(const ops::ConstTileView& rows) override {
+    for (std::uint64_t y = 0; y < rows.box.height; ++y) {
+      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row_bytes(), rows.data + y * rows.row_stride,
+                  task_.out.width * pixel_bytes());
+    }
+  }
+
+  std::uint64_t complete() override {
+    const std::vector<std::byte> encoded = sink_.writer_.encoder().encode_block(block_);
+    sink_.writer_.store_block(std::array<std::uint64_t, 3>{task_.row, task_.col, 0}, encoded);
+    return encoded.size();
+  }
+
+  std::vector<std::byte> block_;
 };
 
 std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {

@@ -41,6 +41,7 @@ class ZarrChunkSink final : public ChunkSink {
   void report(bool final);
 
  private:
+  class Rows;
   class RawRows;
   class BufferedRows;
   // Counts a stored chunk of `bytes` and reports progress.
