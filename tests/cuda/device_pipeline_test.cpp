@@ -1,7 +1,8 @@
 // The GPU backend of the processing pipeline: device tiled output equals device global output, and
 // both equal the CPU backend's, file for file (Zarr chunks and metadata), for every op and chain, chunk
-// sizes that do and do not divide the image, raw and JPEG slides, uncompressed and zstd chunks, chunks
-// streamed out in one band and in many bands of a few rows. Also that tiled mode holds less
+// sizes that do and do not divide the image, raw and JPEG synthetic slides and the shared real ones
+// (Aperio JPEG, raw tiles, deflate with predictor, on several levels), uncompressed and zstd chunks,
+// chunks streamed out in one band and in many bands of a few rows. Also that tiled mode holds less
 // device memory than global mode, and that the backend says which io mode read the slide.
 #include "tilestream/cuda/device_backend.hpp"
 
@@ -18,6 +19,7 @@
 #include "cuda/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
+#include "support/testdata.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
@@ -118,6 +120,50 @@ INSTANTIATE_TEST_SUITE_P(Chains, DevicePipeline,
                            return std::get<0>(p.param).name +
                                   (std::get<1>(p.param) == compression::none ? "_raw" : "_jpeg");
                          });
+
+struct RealSlide {
+  std::string name, file;
+  std::size_t level;
+};
+
+class DevicePipelineRealSlides : public testing::CudaTestWithParam<RealSlide> {};
+
+TEST_P(DevicePipelineRealSlides, TiledEqualsGlobalEqualsCpu) {
+  const RealSlide& real = GetParam();
+  TILESTREAM_REQUIRE_TESTDATA(path, real.file);
+  const slide::Slide slide = slide::Slide::open(path);
+  const auto cpu = pipeline::make_cpu_backend();
+  DeviceBackendOptions gpu_options;
+  gpu_options.band_bytes = 50000;  // several bands per chunk
+  const auto gpu = make_device_backend(gpu_options);
+  for (const auto& c : chains()) {
+    const ops::Chain chain = ops::Chain::parse(c.ops);
+    pipeline::ProcessOptions options;
+    options.level = real.level;
+    options.chunk = 300;
+    options.threads = 4;
+    options.overwrite = true;
+    const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
+                      tiled = disk_path("tiled.zarr");
+    options.mode = pipeline::Mode::global;
+    (void)pipeline::process_slide(slide, reference, chain, options, *cpu);
+    (void)pipeline::process_slide(slide, global, chain, options, *gpu);
+    options.mode = pipeline::Mode::tiled;
+    options.memory = std::size_t{64} << 20;
+    const pipeline::ProcessResult r = pipeline::process_slide(slide, tiled, chain, options, *gpu);
+    EXPECT_GT(r.progress.chunks_done, 1u) << c.name;
+    const std::string what = concat(real.name, " level ", real.level, ", ", c.name);
+    expect_same_store(global, tiled, what + ": device tiled vs device global");
+    expect_same_store(reference, global, what + ": device global vs CPU global");
+    for (const std::string& store : {reference, global, tiled}) fs::remove_all(store);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, DevicePipelineRealSlides,
+                         ::testing::Values(RealSlide{"svs", "aperio/CMU-1-Small-Region.svs", 0},
+                                           RealSlide{"raw", "derived/cmu1-crop-tiled-raw.tif", 0},
+                                           RealSlide{"deflate_pred", "derived/cmu1-pyramid-deflate-pred.tif", 1}),
+                         [](const auto& p) { return p.param.name; });
 
 class DevicePipelineMemory : public testing::CudaTest {};
 
