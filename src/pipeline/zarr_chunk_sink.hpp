@@ -56,7 +56,7 @@ class ZarrChunkSink final : public ChunkSink {
   const bool raw_;
   const std::size_t piece_bytes_;
   WorkQueue queue_;
-  const std::function<void(const ProcessProgress&)>& on_progress_;
+  const std::function<void(const ProcessProgress&)> on_progress_;  // a copy: callers may pass a temporary
   std::atomic<std::uint64_t> done_{0}, bytes_{0};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
