@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "cuda/cuda_test_support.hpp"
@@ -45,6 +46,34 @@ void expect_same_store(const std::string& expected, const std::string& actual, c
     ASSERT_NE(found, b.end()) << name << " missing";
     EXPECT_TRUE(found->second == bytes) << name << " differs";
   }
+}
+
+// Runs `chain` with `options` (mode aside) three ways: CPU global (the reference), device global and
+// device tiled with a 64 MiB budget; expects the three stores equal file for file. Returns the device
+// peaks of global and tiled mode.
+std::pair<std::size_t, std::size_t> expect_tiled_equals_global_equals_cpu(const slide::Slide& slide,
+                                                                          const ops::Chain& chain,
+                                                                          pipeline::ProcessOptions options,
+                                                                          const DeviceBackend& gpu,
+                                                                          const std::string& what) {
+  const auto cpu = pipeline::make_cpu_backend();
+  const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
+                    tiled = disk_path("tiled.zarr");
+  options.overwrite = true;
+  options.mode = pipeline::Mode::global;
+  (void)pipeline::process_slide(slide, reference, chain, options, *cpu);
+  (void)pipeline::process_slide(slide, global, chain, options, gpu);
+  const std::size_t global_peak = gpu.last_peak_device_bytes();
+  EXPECT_FALSE(gpu.last_io_detail().empty()) << what;
+  options.mode = pipeline::Mode::tiled;
+  options.memory = std::size_t{64} << 20;
+  const pipeline::ProcessResult r = pipeline::process_slide(slide, tiled, chain, options, gpu);
+  EXPECT_GT(r.progress.chunks_done, 1u) << what;
+  const std::size_t tiled_peak = gpu.last_peak_device_bytes();
+  expect_same_store(global, tiled, what + ": device tiled vs device global");
+  expect_same_store(reference, global, what + ": device global vs CPU global");
+  for (const std::string& store : {reference, global, tiled}) fs::remove_all(store);
+  return {global_peak, tiled_peak};
 }
 
 struct ChainCase {
@@ -81,7 +110,6 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
   synth::write_synthetic_slide(slide_path, synth_options);
   const slide::Slide slide = slide::Slide::open(slide_path);
   const ops::Chain chain = ops::Chain::parse(c.ops);
-  const auto cpu = pipeline::make_cpu_backend();
   for (const std::uint64_t chunk : {std::uint64_t{256}, std::uint64_t{300}}) {
     // Chunk 300: bands of a few rows (20 rows of 3 uint8 samples, 5 of 3 float32) and zstd chunks.
     DeviceBackendOptions gpu_options;
@@ -91,24 +119,10 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
     options.chunk = chunk;
     options.compressors = zarr::parse_codec_option(chunk == 300 ? "zstd" : "none");
     options.threads = 4;
-    options.overwrite = true;
-    const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
-                      tiled = disk_path("tiled.zarr");
-    options.mode = pipeline::Mode::global;
-    (void)pipeline::process_slide(slide, reference, chain, options, *cpu);
-    (void)pipeline::process_slide(slide, global, chain, options, *gpu);
-    const std::size_t global_peak = gpu->last_peak_device_bytes();
-    EXPECT_FALSE(gpu->last_io_detail().empty());
-    options.mode = pipeline::Mode::tiled;
-    options.memory = std::size_t{64} << 20;
-    (void)pipeline::process_slide(slide, tiled, chain, options, *gpu);
-    const std::size_t tiled_peak = gpu->last_peak_device_bytes();
+    const auto [global_peak, tiled_peak] =
+        expect_tiled_equals_global_equals_cpu(slide, chain, options, *gpu, concat(c.name, " chunk ", chunk));
     EXPECT_GT(global_peak, 0u);
     EXPECT_GT(tiled_peak, 0u);
-    const std::string what = concat(c.name, " chunk ", chunk);
-    expect_same_store(global, tiled, what + ": device tiled vs device global");
-    expect_same_store(reference, global, what + ": device global vs CPU global");
-    for (const std::string& store : {reference, global, tiled}) fs::remove_all(store);
   }
   fs::remove(slide_path);
 }
@@ -132,30 +146,16 @@ TEST_P(DevicePipelineRealSlides, TiledEqualsGlobalEqualsCpu) {
   const RealSlide& real = GetParam();
   TILESTREAM_REQUIRE_TESTDATA(path, real.file);
   const slide::Slide slide = slide::Slide::open(path);
-  const auto cpu = pipeline::make_cpu_backend();
   DeviceBackendOptions gpu_options;
   gpu_options.band_bytes = 50000;  // several bands per chunk
   const auto gpu = make_device_backend(gpu_options);
   for (const auto& c : chains()) {
-    const ops::Chain chain = ops::Chain::parse(c.ops);
     pipeline::ProcessOptions options;
     options.level = real.level;
     options.chunk = 300;
     options.threads = 4;
-    options.overwrite = true;
-    const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
-                      tiled = disk_path("tiled.zarr");
-    options.mode = pipeline::Mode::global;
-    (void)pipeline::process_slide(slide, reference, chain, options, *cpu);
-    (void)pipeline::process_slide(slide, global, chain, options, *gpu);
-    options.mode = pipeline::Mode::tiled;
-    options.memory = std::size_t{64} << 20;
-    const pipeline::ProcessResult r = pipeline::process_slide(slide, tiled, chain, options, *gpu);
-    EXPECT_GT(r.progress.chunks_done, 1u) << c.name;
-    const std::string what = concat(real.name, " level ", real.level, ", ", c.name);
-    expect_same_store(global, tiled, what + ": device tiled vs device global");
-    expect_same_store(reference, global, what + ": device global vs CPU global");
-    for (const std::string& store : {reference, global, tiled}) fs::remove_all(store);
+    (void)expect_tiled_equals_global_equals_cpu(slide, ops::Chain::parse(c.ops), options, *gpu,
+                                                concat(real.name, " level ", real.level, ", ", c.name));
   }
 }
 
