@@ -1,5 +1,5 @@
-// ZarrChunkSink: the raw path writes row pieces of a chunk's file in place on the writer queue; the
-// encoded path pads, encodes and puts.
+// ZarrChunkSink: a whole chunk and a chunk in bands go through the same ChunkRows; the raw path writes
+// rows in place, the encoded path gathers, pads, encodes and puts.
 #include "pipeline/zarr_chunk_sink.hpp"
 
 #include <algorithm>
@@ -26,21 +26,30 @@ ZarrChunkSink::ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& wr
       // The encoded path writes on its callers' threads and starts none.
       queue_(raw_ ? writers : 1),
       on_progress_(on_progress) {
-  check<UsageError>(writer.spec().fill_value == 0, store.name(), ": chunks are padded with 0, the array's fill is ",
-                    writer.spec().fill_value);
+  check<UsageError>(writer.spec().fill_value == 0, store.name(),
+                    ": chunks are padded with 0, the array's fill is ", writer.spec().fill_value);
 }
 
 void ZarrChunkSink::write(const ChunkTask& task, const ops::ConstTileView& pixels) {
   check<UsageError>(pixels.box == task.out, "chunk (", task.row, ", ", task.col, "): pixels of another box");
-  const std::uint64_t coords[3] = {task.row, task.col, 0};
-  const std::string key = writer_.key(coords);
-  std::uint64_t bytes = 0;
-  try {
-    bytes = raw_ ? write_raw(key, task, pixels) : write_encoded(coords, task, pixels);
-  } catch (const Error& e) {
-    rethrow_with_context(e, concat("writing chunk ", key, " of ", store_.name()));
+  const std::unique_ptr<ChunkRows> rows = begin_rows(task);
+  if (raw_) {
+    // Row pieces written side by side on the writer queue.
+    const std::uint64_t rows_per_piece =
+        std::max<std::uint64_t>(1, piece_bytes_ / (plan_.chunk_width * plan_.output.pixel_bytes()));
+    std::vector<std::function<void()>> pieces;
+    for (std::uint64_t first = 0; first < task.out.height; first += rows_per_piece) {
+      const ops::Box box{task.out.y + first, task.out.x, std::min(rows_per_piece, task.out.height - first),
+                         task.out.width};
+      pieces.emplace_back([&, box, first] {
+        rows->write_rows({pixels.data + first * pixels.row_stride, pixels.row_stride, box});
+      });
+    }
+    queue_.run_all(std::move(pieces));
+  } else {
+    rows->write_rows(pixels);
   }
-  stored(bytes);
+  rows->finish();
 }
 
 void ZarrChunkSink::stored(std::uint64_t bytes) {
@@ -58,7 +67,9 @@ void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& r
                       std::uint64_t image_bottom, std::size_t chunk_row, std::size_t data_row,
                       std::uint64_t first, std::uint64_t end) {
   const std::uint64_t offset = first * chunk_row;
-  const auto row_of = [&](std::uint64_t y) { return rows.data + (chunk_top + y - rows.box.y) * rows.row_stride; };
+  const auto row_of = [&](std::uint64_t y) {
+    return rows.data + (chunk_top + y - rows.box.y) * rows.row_stride;
+  };
   if (data_row == chunk_row && rows.row_stride == chunk_row && chunk_top + end <= image_bottom) {
     file.write_at(offset, {row_of(first), (end - first) * chunk_row});
     return;
@@ -81,12 +92,15 @@ void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& r
 class ZarrChunkSink::Rows : public ChunkRows {
  public:
   Rows(ZarrChunkSink& sink, const ChunkTask& task)
-      : sink_(sink), task_(task), key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})) {}
+      : sink_(sink),
+        task_(task),
+        key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})) {}
 
   void write_rows(const ops::ConstTileView& rows) final {
     try {
       check<UsageError>(rows.box.x == task_.out.x && rows.box.width == task_.out.width &&
-                            rows.box.y >= task_.out.y && rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
+                            rows.box.y >= task_.out.y &&
+                            rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
                         "rows of another box");
       put(rows);
       rows_written_ += rows.box.height;
@@ -128,7 +142,8 @@ class ZarrChunkSink::Rows : public ChunkRows {
 // image and renames the file into place.
 class ZarrChunkSink::RawRows final : public Rows {
  public:
-  RawRows(ZarrChunkSink& sink, const ChunkTask& task) : Rows(sink, task), file_(sink.store_.partial_file_for(key_)) {}
+  RawRows(ZarrChunkSink& sink, const ChunkTask& task)
+      : Rows(sink, task), file_(sink.store_.partial_file_for(key_)) {}
 
  private:
   void put(const ops::ConstTileView& rows) override {
@@ -141,7 +156,8 @@ class ZarrChunkSink::RawRows final : public Rows {
     const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row_bytes());
     for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
       write_chunk_rows(file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
-                       task_.out.width * pixel_bytes(), y, std::min(sink_.plan_.chunk_height, y + rows_per_piece));
+                       task_.out.width * pixel_bytes(), y,
+                       std::min(sink_.plan_.chunk_height, y + rows_per_piece));
     }
     file_.close();
     sink_.store_.commit_file(file_.path(), key_);
@@ -161,8 +177,8 @@ class ZarrChunkSink::BufferedRows final : public Rows {
  private:
   void put(const ops::ConstTileView& rows) override {
     for (std::uint64_t y = 0; y < rows.box.height; ++y) {
-      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row_bytes(), rows.data + y * rows.row_stride,
-                  task_.out.width * pixel_bytes());
+      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row_bytes(),
+                  rows.data + y * rows.row_stride, task_.out.width * pixel_bytes());
     }
   }
 
@@ -176,41 +192,14 @@ class ZarrChunkSink::BufferedRows final : public Rows {
 };
 
 std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
-  if (raw_) return std::make_unique<RawRows>(*this, task);
-  return std::make_unique<BufferedRows>(*this, task);
-}
-
-std::size_t ZarrChunkSink::write_raw(const std::string& key, const ChunkTask& task, const ops::ConstTileView& pixels) {
-  const std::size_t pixel = plan_.output.pixel_bytes();
-  const std::size_t chunk_row = plan_.chunk_width * pixel;
-  const std::size_t data_row = task.out.width * pixel;
-  const std::uint64_t rows = plan_.chunk_height;
-  const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, piece_bytes_ / chunk_row);
-  zarr::PartialFile file(store_.partial_file_for(key));
-  std::vector<std::function<void()>> pieces;
-  for (std::uint64_t first = 0; first < rows; first += rows_per_piece) {
-    const std::uint64_t end = std::min(rows, first + rows_per_piece);
-    pieces.emplace_back([&, first, end] {
-      write_chunk_rows(file, pixels, task.out.y, task.out.y + task.out.height, chunk_row, data_row, first, end);
-    });
+  try {
+    if (raw_) return std::make_unique<RawRows>(*this, task);  // creates the chunk's partial file
+    return std::make_unique<BufferedRows>(*this, task);
+  } catch (const Error& e) {
+    rethrow_with_context(
+        e, concat("writing chunk ", writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0}), " of ",
+                  store_.name()));
   }
-  queue_.run_all(std::move(pieces));
-  file.close();
-  store_.commit_file(file.path(), key);
-  file.committed();
-  return rows * chunk_row;
-}
-
-std::size_t ZarrChunkSink::write_encoded(const std::uint64_t (&coords)[3], const ChunkTask& task,
-                                         const ops::ConstTileView& pixels) const {
-  const std::size_t pixel = plan_.output.pixel_bytes();
-  const std::size_t row = plan_.chunk_width * pixel;
-  std::vector<std::byte> block(plan_.chunk_bytes(), std::byte{0});
-  for (std::uint64_t y = 0; y < task.out.height; ++y)
-    std::memcpy(block.data() + y * row, pixels.data + y * pixels.row_stride, task.out.width * pixel);
-  const std::vector<std::byte> encoded = writer_.encoder().encode_block(block);
-  writer_.store_block(coords, encoded);
-  return encoded.size();
 }
 
 void ZarrChunkSink::report(bool final) {

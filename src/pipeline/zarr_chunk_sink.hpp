@@ -46,9 +46,6 @@ class ZarrChunkSink final : public ChunkSink {
   class BufferedRows;
   // Counts a stored chunk of `bytes` and reports progress.
   void stored(std::uint64_t bytes);
-  std::size_t write_raw(const std::string& key, const ChunkTask& task, const ops::ConstTileView& pixels);
-  std::size_t write_encoded(const std::uint64_t (&coords)[3], const ChunkTask& task,
-                            const ops::ConstTileView& pixels) const;
 
   zarr::FileStore& store_;
   const zarr::ArrayWriter& writer_;
