@@ -13,7 +13,7 @@ namespace {
 
 Settings load_settings() {
   Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20,
-                    std::size_t{1} << 30, std::size_t{4} << 20};
+                    std::size_t{1} << 30, std::size_t{1} << 20};
   if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long parsed = std::strtoul(value, &end, 10);

@@ -65,6 +65,19 @@ struct Bands {
   std::array<Event, 2> copied;
 };
 
+// When the last of several workers was ready: the latest time any of them reports.
+class LastReady {
+ public:
+  void ready(double seconds) {
+    for (double seen = latest_.load(); seen < seconds && !latest_.compare_exchange_weak(seen, seconds);) {
+    }
+  }
+  double seconds() const { return latest_.load(); }
+
+ private:
+  std::atomic<double> latest_{0};
+};
+
 // Streams task.out to the sink band by band: make_band(box) queues on `stream` whatever makes the
 // band's pixels and returns where they are on the device; the copy of band k + 1 into the other pinned
 // band runs while band k is stored.
@@ -131,22 +144,35 @@ class CudaBackend final : public DeviceBackend {
     run_chain(job.chain, whole_view(source), job.plan.input, whole_view(result), stream);
     stream.synchronize();
 
-    // Chunks out: one stream and two pinned bands per thread.
+    // Chunks out: one stream and two pinned bands per thread, each set up on its own thread so that
+    // the threads pin their memory in parallel.
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
-    const auto setup = std::chrono::steady_clock::now();
-    std::vector<Stream> streams(threads);
-    std::vector<std::unique_ptr<Bands>> bands;
-    for (unsigned t = 0; t < threads; ++t)
-      bands.push_back(std::make_unique<Bands>(rows_per_band * job.plan.chunk_width * pixel, false, streams[t]));
-    io_detail_ += concat("; ", threads, " threads' pinned bands allocated in ", seconds_since(setup), " s");
+    struct Writer {
+      explicit Writer(std::size_t band_bytes) : bands(band_bytes, false, stream) {}
+      Stream stream;
+      Bands bands;
+    };
+    std::vector<std::unique_ptr<Writer>> pool(threads);
+    const auto start = std::chrono::steady_clock::now();
+    LastReady setup;
     const ConstDeviceTileView all = whole_view(std::as_const(result));
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
-      stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; }, *bands[w],
-                   streams[w], sink);
+      if (!pool[w]) {
+        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel);
+        setup.ready(seconds_since(start));
+      }
+      stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; }, pool[w]->bands,
+                   pool[w]->stream, sink);
     });
+    const double last_done = seconds_since(start);
+    const auto release = std::chrono::steady_clock::now();
+    pool.clear();
+    io_detail_ += concat("; ", threads, " writing threads (stream and pinned bands each), the last ready ",
+                         setup.seconds(), " s after the chain, all chunks stored after ", last_done,
+                         " s, released in ", seconds_since(release), " s");
     peak_ = peak.bytes();  // a high-water mark: the chain's moment is in it
     return peak_;
   }
@@ -169,7 +195,7 @@ class CudaBackend final : public DeviceBackend {
     std::vector<std::unique_ptr<Worker>> pool(workers);
     const PoolPeak peak(options_.device);
     const auto start = std::chrono::steady_clock::now();
-    std::atomic<double> setup_seconds{0};
+    LastReady setup;
     std::mutex detail_mutex;
     parallel_for_workers(job.plan.tasks.size(), workers, [&](std::size_t n, unsigned w) {
       const pipeline::ChunkTask& task = job.plan.tasks[n];
@@ -178,9 +204,7 @@ class CudaBackend final : public DeviceBackend {
         if (!pool[w]) {
           pool[w] = std::make_unique<Worker>(rows_per_band * job.plan.chunk_width * pixel,
                                              reader_options(1, kTiledReadTaskBytes));
-          const double ready = seconds_since(start);
-          for (double seen = setup_seconds.load(); seen < ready && !setup_seconds.compare_exchange_weak(seen, ready);) {
-          }
+          setup.ready(seconds_since(start));
         }
         Worker& mine = *pool[w];
         DeviceReadReport report;
@@ -204,8 +228,12 @@ class CudaBackend final : public DeviceBackend {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
       }
     });
+    const double last_done = seconds_since(start);
+    const auto release = std::chrono::steady_clock::now();
+    pool.clear();
     io_detail_ += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the last"
-                         " ready ", setup_seconds.load(), " s after the start");
+                         " ready ", setup.seconds(), " s after the start, all chunks stored after ", last_done,
+                         " s, workers released in ", seconds_since(release), " s");
     peak_ = peak.bytes();
   }
 

@@ -104,18 +104,23 @@ struct DeviceReader::Impl {
   std::array<PinnedBuffer, 2> bands;  // decode path, allocated on first use
   std::array<Event, 2> band_done;
 
+  // The lanes set up their slots in parallel (pinning staging is slow on one thread), except for
+  // cuFile registrations, which stay on this thread.
   void size_slots(std::size_t bytes) {
     capacity = bytes;
-    for (Lane& lane : lanes) {
+    const bool gds = mode == io::IoMode::gds;
+    parallel_for(lanes.size(), gds ? 1 : static_cast<unsigned>(lanes.size()), [&](std::size_t n) {
+      const DeviceGuard guard(device);
+      Lane& lane = lanes[n];
       for (TransferSlot& slot : lane.slots) {
         slot.registration.reset();
         slot.tiles = DeviceBuffer(capacity, lane.stream);
-        if (mode == io::IoMode::gds) slot.registration = std::make_shared<gds::RegisteredBuffer>(slot.tiles.data(), capacity);
+        if (gds) slot.registration = std::make_shared<gds::RegisteredBuffer>(slot.tiles.data(), capacity);
         if (uses_staging(mode)) slot.staging = PinnedBuffer(capacity + 2 * staging_slack);
         slot.pending = false;
       }
-    }
-    for (Lane& lane : lanes) lane.stream.synchronize();
+      lane.stream.synchronize();
+    });
   }
 
   void read_raw(const slide::Slide& slide, const tiff::ImageInfo& image, const slide::PlaceGeometry& g,

@@ -120,7 +120,11 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
   // The image's pixels were finished on some stream of the caller: wait for the device to be idle
   // once, so every worker stream sees them.
   check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-  for (Worker& w : workers) {
+  // Each worker sets itself up on its own thread, so that the workers pin their memory in parallel;
+  // cuFile registrations are made here, on the calling thread (cuFileBufRegister on the workers'
+  // threads failed on the device machine with CUDA_ERROR_INVALID_CONTEXT).
+  const auto set_up = [&](Worker& w) {
+    const DeviceGuard thread_guard(image.device());
     w.block = DeviceBuffer(block_bytes, w.stream);
     if (!raw) {
       w.host_block = PinnedBuffer(block_bytes);
@@ -129,7 +133,9 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
     } else {
       for (PinnedBuffer& piece : w.pieces) piece = PinnedBuffer(piece_bytes);
     }
-  }
+  };
+  if (raw && report.io == io::IoMode::gds)
+    for (Worker& w : workers) set_up(w);
 
   parallel_for_workers(count, workers_wanted, [&](std::size_t index, unsigned n) {
     Worker& w = workers[n];
@@ -142,6 +148,7 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
         ++skipped;
         return;
       }
+      if (w.block.size() == 0) set_up(w);
       const BlockBox box{coords[ay] * block_shape[ay], coords[ax] * block_shape[ax], block_shape[ay],
                          block_shape[ax], options.channels_first};
       cut_block(image, box, w.block.data(), w.stream);

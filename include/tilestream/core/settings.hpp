@@ -16,8 +16,10 @@ struct Settings {
   // parse_byte_size reads it), else 1 GiB.
   std::size_t memory_bytes;
   // Bytes of one band of output rows streamed out of device memory (the GPU pipeline keeps two of
-  // them pinned per worker): TILESTREAM_BAND_BYTES (a size as parse_byte_size reads it), else 4 MiB.
-  // Large enough for pwrite to run at full speed, small enough that pinning them costs little.
+  // them pinned per worker): TILESTREAM_BAND_BYTES (a size as parse_byte_size reads it), else 1 MiB.
+  // Large enough for pwrite to run at full speed, small enough that pinning them costs little: on the
+  // device machine 1 MiB ran sobel chunk 2048 faster than 2 or 4 MiB, global and tiled
+  // (bench/results/process_2026-11-26_runs.md).
   std::size_t band_bytes;
 };
 

@@ -56,8 +56,9 @@ void copy_to_device(DeviceBuffer& dst, std::span<const std::byte> src, const Str
 void copy_to_host(std::span<std::byte> dst, const DeviceBuffer& src, const Stream& stream,
                   std::size_t offset = 0);
 
-// Page-locked host memory (cudaHostAlloc, portable to every device), the source or target of truly
-// asynchronous copies. Move-only.
+// Page-locked host memory (page-aligned, registered with cudaHostRegister, portable to every device),
+// the source or target of truly asynchronous copies. The constructing thread faults its pages in, so
+// buffers that threads allocate for themselves are pinned in parallel. Move-only.
 class PinnedBuffer {
  public:
   PinnedBuffer() = default;
@@ -74,6 +75,8 @@ class PinnedBuffer {
   std::span<std::byte> bytes() { return {data_, size_}; }
 
  private:
+  void release() noexcept;
+
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };
