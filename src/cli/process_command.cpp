@@ -42,6 +42,7 @@ struct ProcessFlags {
   std::string codec = "zstd";
   std::string io;
   bool overwrite = false;
+  bool fsync = false;
   bool json = false;
 };
 
@@ -61,6 +62,7 @@ void run(const ProcessFlags& flags) {
   options.zarr_version = flags.zarr_version;
   options.compressors = zarr::parse_codec_option(flags.codec);
   options.overwrite = flags.overwrite;
+  options.fsync = flags.fsync;
   const int device = parse_device_flag(flags.device);
   if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
   std::unique_ptr<pipeline::Backend> backend;
@@ -140,6 +142,7 @@ void run(const ProcessFlags& flags) {
   j["bytes_in_flight"] = r.bytes_in_flight;
   j["zarr_version"] = options.zarr_version;
   j["codec"] = flags.codec;
+  j["fsync"] = options.fsync;
   j["source"] = shape_json(r.input);
   j["result"] = shape_json(r.output);
   j["chunks"] = r.progress.chunks_done;
@@ -181,6 +184,7 @@ void add_process_command(CLI::App& app) {
   cmd->add_option("--codec", flags->codec,
                   "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
   cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
+  cmd->add_flag("--fsync", flags->fsync, "fsync every chunk file before its rename (durable output; timed)");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
   cmd->callback([flags] { run(*flags); });
 }

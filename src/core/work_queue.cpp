@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <utility>
 
 namespace tilestream {
 
@@ -14,7 +15,7 @@ struct WorkQueue::Batch {
   std::condition_variable done;
 };
 
-WorkQueue::WorkQueue(unsigned threads) {
+WorkQueue::WorkQueue(unsigned threads) : posted_(std::make_unique<Batch>()) {
   const unsigned count = std::max(1u, threads);
   threads_.reserve(count);
   for (unsigned t = 0; t < count; ++t) threads_.emplace_back([this] { work(); });
@@ -44,6 +45,23 @@ void WorkQueue::run_all(std::vector<std::function<void()>> tasks) {
   lock.lock();
   batch.done.wait(lock, [&] { return batch.unfinished == 0; });
   if (batch.first_error) std::rethrow_exception(batch.first_error);
+}
+
+void WorkQueue::post(std::function<void()> task) {
+  {
+    const std::lock_guard lock(mutex_);
+    ++posted_->unfinished;
+    items_.push_back({posted_.get(), std::move(task)});
+  }
+  ready_.notify_one();
+}
+
+void WorkQueue::wait_posted() {
+  std::unique_lock lock(mutex_);
+  posted_->done.wait(lock, [&] { return posted_->unfinished == 0; });
+  const std::exception_ptr error = std::exchange(posted_->first_error, nullptr);
+  posted_->failed = false;
+  if (error) std::rethrow_exception(error);
 }
 
 void WorkQueue::work() {

@@ -80,7 +80,7 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   }
   result.workers = workers;
 
-  zarr::FileStore store(output);
+  zarr::FileStore store(output, zarr::FileStore::Options{.fsync = options.fsync});
   if (!store.is_empty()) {
     check<UsageError>(options.overwrite, store.name(), " is not empty: pass --overwrite to replace it");
     store.clear();
@@ -95,6 +95,8 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   } else {
     backend.run_tiled(job, sink);
   }
+  sink.flush();
+  if (options.fsync) store.sync_directories();  // the chunk files' renames
   sink.report(true);
   result.progress = sink.snapshot();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

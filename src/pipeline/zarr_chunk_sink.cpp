@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "tilestream/core/error.hpp"
@@ -26,6 +28,7 @@ ZarrChunkSink::ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& wr
       // The encoded path writes on its callers' threads and starts none.
       queue_(raw_ ? writers : 1),
       on_progress_(on_progress) {
+  if (raw_ && store.fsync()) commits_.emplace(writers);
   check<UsageError>(writer.spec().fill_value == 0, store.name(),
                     ": chunks are padded with 0, the array's fill is ", writer.spec().fill_value);
 }
@@ -110,7 +113,7 @@ class ZarrChunkSink::Rows : public ChunkRows {
   }
 
   void finish() final {
-    std::uint64_t bytes = 0;
+    std::optional<std::uint64_t> bytes;
     try {
       check<UsageError>(rows_written_ == task_.out.height, rows_written_, " of ", task_.out.height,
                         " rows written");
@@ -118,14 +121,15 @@ class ZarrChunkSink::Rows : public ChunkRows {
     } catch (const Error& e) {
       rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name()));
     }
-    sink_.stored(bytes);
+    if (bytes) sink_.stored(*bytes);
   }
 
  protected:
   // Stores or gathers one checked band.
   virtual void put(const ops::ConstTileView& rows) = 0;
-  // Pads and stores the chunk once every row came; returns the bytes stored.
-  virtual std::uint64_t complete() = 0;
+  // Pads and stores the chunk once every row came; returns the bytes stored, or nullopt where a
+  // task posted to the sink's commit queue stores it (and counts it) later.
+  virtual std::optional<std::uint64_t> complete() = 0;
 
   std::size_t pixel_bytes() const { return sink_.plan_.output.pixel_bytes(); }
   std::size_t chunk_row_bytes() const { return sink_.plan_.chunk_width * pixel_bytes(); }
@@ -143,29 +147,48 @@ class ZarrChunkSink::Rows : public ChunkRows {
 class ZarrChunkSink::RawRows final : public Rows {
  public:
   RawRows(ZarrChunkSink& sink, const ChunkTask& task)
-      : Rows(sink, task), file_(sink.store_.partial_file_for(key_)) {}
+      : Rows(sink, task), file_(std::make_shared<zarr::PartialFile>(sink.store_.partial_file_for(key_))) {}
 
  private:
   void put(const ops::ConstTileView& rows) override {
     const std::uint64_t first = rows.box.y - task_.out.y;
-    write_chunk_rows(file_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+    write_chunk_rows(*file_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
                      task_.out.width * pixel_bytes(), first, first + rows.box.height);
   }
 
-  std::uint64_t complete() override {
+  std::optional<std::uint64_t> complete() override {
     const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row_bytes());
     for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
-      write_chunk_rows(file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+      write_chunk_rows(*file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
                        task_.out.width * pixel_bytes(), y,
                        std::min(sink_.plan_.chunk_height, y + rows_per_piece));
     }
-    file_.close();
-    sink_.store_.commit_file(file_.path(), key_);
-    file_.committed();
-    return sink_.plan_.chunk_bytes();
+    if (!sink_.commits_) {
+      commit(*file_, sink_.store_, key_);
+      return sink_.plan_.chunk_bytes();
+    }
+    // Durable output: the fsync waits for the disk, so it runs on the commit queue and the caller
+    // goes on with its next chunk; a chunk whose commit is skipped after an error is removed.
+    sink_.commits_->post([file = std::move(file_), &sink = sink_, key = key_] {
+      try {
+        commit(*file, sink.store_, key);
+      } catch (const Error& e) {
+        rethrow_with_context(e, concat("writing chunk ", key, " of ", sink.store_.name()));
+      }
+      sink.stored(sink.plan_.chunk_bytes());
+    });
+    return std::nullopt;
   }
 
-  zarr::PartialFile file_;
+  // fsync (where the store asks for it), close, and rename into place.
+  static void commit(zarr::PartialFile& file, zarr::FileStore& store, const std::string& key) {
+    if (store.fsync()) file.sync();
+    file.close();
+    store.commit_file(file.path(), key);
+    file.committed();
+  }
+
+  std::shared_ptr<zarr::PartialFile> file_;
 };
 
 // The encoded path's bands: gathered into the padded block, encoded and stored by complete().
@@ -182,7 +205,7 @@ class ZarrChunkSink::BufferedRows final : public Rows {
     }
   }
 
-  std::uint64_t complete() override {
+  std::optional<std::uint64_t> complete() override {
     const std::vector<std::byte> encoded = sink_.writer_.encoder().encode_block(block_);
     sink_.writer_.store_block(std::array<std::uint64_t, 3>{task_.row, task_.col, 0}, encoded);
     return encoded.size();
@@ -200,6 +223,10 @@ std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
         e, concat("writing chunk ", writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0}), " of ",
                   store_.name()));
   }
+}
+
+void ZarrChunkSink::flush() {
+  if (commits_) commits_->wait_posted();
 }
 
 void ZarrChunkSink::report(bool final) {

@@ -6,6 +6,8 @@
 // WorkQueue of writer threads; begin_rows() writes each band on the caller's thread as it comes
 // (backends that stream bands keep their own threads busy). Other arrays are gathered into a block,
 // encoded on the calling thread and put through the store. Progress is counted for on_progress.
+// With a store that fsyncs, raw chunks are fsynced and renamed on a commit queue of `writers`
+// threads, so that the chunk workers do not wait for the disk; flush() waits for them.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "tilestream/core/work_queue.hpp"
@@ -30,10 +33,15 @@ class ZarrChunkSink final : public ChunkSink {
   ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, unsigned writers,
                 std::size_t piece_bytes, const std::function<void(const ProcessProgress&)>& on_progress);
 
-  // Thread-safe. Returns once the chunk's file is in place (the pixels may then be reused); IoError and
-  // the like name the chunk's key, and a failed chunk leaves no file under it.
+  // Thread-safe. Returns once the chunk's file is written (the pixels may then be reused) and, but for
+  // raw chunks of a store that fsyncs (see flush()), in place; IoError and the like name the chunk's
+  // key, and a failed chunk leaves no file under it.
   void write(const ChunkTask& task, const ops::ConstTileView& pixels) override;
   std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) override;
+
+  // Waits for every chunk handed over to be in place (fsynced and renamed), and rethrows the first
+  // error of the commit queue, naming its chunk. Call it before the run counts as done.
+  void flush();
 
   bool raw() const { return raw_; }
   ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
@@ -57,6 +65,9 @@ class ZarrChunkSink final : public ChunkSink {
   std::atomic<std::uint64_t> done_{0}, bytes_{0};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  // Raw chunks of a store that fsyncs. Declared last: its destructor runs the commits still queued,
+  // which count their chunks in the members above.
+  std::optional<WorkQueue> commits_;
 };
 
 }  // namespace tilestream::pipeline

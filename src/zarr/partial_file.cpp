@@ -39,6 +39,11 @@ void PartialFile::write_at(std::uint64_t offset, std::span<const std::byte> byte
   }
 }
 
+void PartialFile::sync() const {
+  if (fd_ < 0) throw IoError(concat("cannot fsync ", path_, ": already closed"));
+  if (::fsync(fd_) != 0) throw IoError(concat("cannot fsync ", path_, ": ", system_message(errno)));
+}
+
 void PartialFile::close() {
   const int fd = fd_;
   fd_ = -1;

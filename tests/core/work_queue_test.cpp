@@ -82,5 +82,49 @@ TEST(WorkQueue, AFailingTaskStopsItsBatchAndReachesItsCaller) {
   EXPECT_EQ(next.load(), 2) << "the queue goes on with the next batch";
 }
 
+TEST(WorkQueue, PostedTasksRunWhileTheCallerGoesOn) {
+  WorkQueue queue(2);
+  std::atomic<bool> release{false};
+  std::atomic<int> done{0};
+  queue.post([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!release.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    ++done;
+  });
+  for (int i = 0; i < 20; ++i) queue.post([&] { ++done; });
+  EXPECT_LT(done.load(), 21) << "post returned only after its tasks ran";
+  release = true;
+  queue.wait_posted();
+  EXPECT_EQ(done.load(), 21);
+  queue.wait_posted();  // nothing posted: returns at once
+}
+
+TEST(WorkQueue, APostedFailureReachesWaitPostedOnceAndSkipsTheRest) {
+  WorkQueue queue(1);  // tasks start in order
+  std::atomic<int> after{0};
+  queue.post([] { throw std::runtime_error("commit 0 failed"); });
+  queue.post([] { throw std::runtime_error("commit 1 failed"); });
+  for (int i = 0; i < 5; ++i) queue.post([&] { ++after; });
+  try {
+    queue.wait_posted();
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "commit 0 failed");
+  }
+  EXPECT_EQ(after.load(), 0) << "posted tasks after the failure are skipped";
+  queue.post([&] { ++after; });
+  queue.wait_posted();  // the error was forgotten
+  EXPECT_EQ(after.load(), 1);
+}
+
+TEST(WorkQueue, TheDestructorRunsWhatIsStillPosted) {
+  std::atomic<int> done{0};
+  {
+    WorkQueue queue(1);
+    for (int i = 0; i < 50; ++i) queue.post([&] { ++done; });
+  }
+  EXPECT_EQ(done.load(), 50);
+}
+
 }  // namespace
 }  // namespace tilestream

@@ -3,7 +3,7 @@
 // from several threads), padding edge chunks with zeros, and its files equal what the array writer's
 // encoder stores for the padded block; the encoded path is read back through the array reader; a
 // chunk that cannot be written, or whose bands miss rows, is an error naming its key and leaves no
-// file.
+// file. Chunks stored with fsync are the same.
 #include "pipeline/zarr_chunk_sink.hpp"
 
 #include <gtest/gtest.h>
@@ -129,13 +129,15 @@ TEST(ZarrChunkSink, BandsEqualWholeChunks) {
       const std::string whole_root = temp_path("whole.zarr"), bands_root = temp_path("bands.zarr");
       std::filesystem::remove_all(whole_root);
       std::filesystem::remove_all(bands_root);
-      zarr::FileStore whole_store(whole_root), bands_store(bands_root);
+      // Bands of 3 rows go to a store that fsyncs each chunk file before its rename.
+      zarr::FileStore whole_store(whole_root), bands_store(bands_root, zarr::FileStore::Options{.fsync = band == 3});
       const zarr::ArrayWriter whole_writer(whole_store, "", spec_for(o, 3, codec));
       const zarr::ArrayWriter bands_writer(bands_store, "", spec_for(o, 3, codec));
       ZarrChunkSink whole(whole_store, whole_writer, o.plan, 2, 0, {});
       ZarrChunkSink bands(bands_store, bands_writer, o.plan, 2, 250, {});
       write_all_chunks(o, whole);
       write_all_chunks_in_bands(o, bands, band);
+      bands.flush();
       EXPECT_EQ(bands.snapshot().chunks_done, 12u) << what;
       EXPECT_EQ(bands.snapshot().bytes_written, whole.snapshot().bytes_written) << what;
       for (const ChunkTask& task : o.plan.tasks) {
@@ -227,6 +229,40 @@ TEST(ZarrChunkSink, AFailedChunkNamesItsKeyAndLeavesNoFile) {
   EXPECT_EQ(sink.snapshot().chunks_done, 0u);
   EXPECT_FALSE(store.exists("c/0/1/0"));
   std::filesystem::remove_all(root);
+}
+
+// A chunk whose rename fails (its folder removed while it was written): without fsync finish() says so;
+// with fsync the commit runs on the queue and flush() says so. Either way the key is named, the chunk
+// is not counted and other chunks are stored.
+TEST(ZarrChunkSink, AFailedCommitNamesItsKeyWithAndWithoutFsync) {
+  const Output o = make_output();
+  for (const bool fsync : {false, true}) {
+    const std::string root = temp_path(fsync ? "commit-fsync.zarr" : "commit.zarr");
+    std::filesystem::remove_all(root);
+    zarr::FileStore store(root, zarr::FileStore::Options{.fsync = fsync});
+    const zarr::ArrayWriter writer(store, "", spec_for(o, 3, "none"));
+    ZarrChunkSink sink(store, writer, o.plan, 2, 0, {});
+    const ChunkTask& task = o.plan.tasks[5];  // chunk c/1/1/0
+    const auto rows = sink.begin_rows(task);
+    rows->write_rows({o.at(task.out.y, task.out.x), o.row_bytes(), task.out});
+    std::filesystem::remove_all(root + "/c/1/1");
+    const std::string want = "writing chunk c/1/1/0 of " + root;
+    try {
+      rows->finish();
+      sink.flush();
+      ADD_FAILURE() << "fsync " << fsync << ": committed a chunk whose folder is gone";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("cannot rename"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(sink.snapshot().chunks_done, 0u) << "fsync " << fsync;
+    const ChunkTask& other = o.plan.tasks[0];
+    sink.write(other, {o.at(other.out.y, other.out.x), o.row_bytes(), other.out});
+    sink.flush();  // the error was reported once
+    EXPECT_EQ(sink.snapshot().chunks_done, 1u) << "fsync " << fsync;
+    EXPECT_TRUE(store.exists("c/0/0/0")) << "fsync " << fsync;
+    std::filesystem::remove_all(root);
+  }
 }
 
 }  // namespace

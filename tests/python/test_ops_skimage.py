@@ -174,10 +174,11 @@ def test_op_matches_skimage_and_tiled_equals_global(cli, sources, tmp_path, sour
     assert same_bits(whole, tiled), f'{case} on {source}: tiled output differs from global output'
 
 
-def test_zarr_v2_gzip_and_a_small_memory_budget(cli, sources, tmp_path):
+def test_zarr_v2_gzip_a_small_memory_budget_and_fsync(cli, sources, tmp_path):
     path, level, pixels = sources('synthetic')
     got, report = process(cli, path, level, ['gaussian:sigma=1.5'], tmp_path / 'v2.zarr', '--zarr-version', 2,
-                          '--codec', 'gzip:5', '--chunk', 128, '--memory', '1M', '--threads', 8)
+                          '--codec', 'gzip:5', '--chunk', 128, '--memory', '1M', '--threads', 8, '--fsync')
+    assert report['fsync'] is True
     meta = json.loads((tmp_path / 'v2.zarr' / '.zarray').read_text())
     assert meta['chunks'] == [128, 128, 3] and meta['compressor']['id'] == 'gzip' and meta['dtype'] == '|u1'
     assert report['bytes_in_flight'] <= 1 << 20 and 1 <= report['workers'] < 8

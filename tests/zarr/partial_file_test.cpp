@@ -62,7 +62,15 @@ TEST(PartialFile, ErrorsNameThePath) {
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot create " + path), std::string::npos) << e.what();
   }
+  first.write_at(0, std::vector<std::byte>(4, std::byte{1}));
+  first.sync();  // an open file syncs
   first.close();
+  try {
+    first.sync();
+    ADD_FAILURE() << "synced a closed file";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot fsync " + path), std::string::npos) << e.what();
+  }
   try {
     first.write_at(0, std::vector<std::byte>(3));
     ADD_FAILURE() << "wrote to a closed file";

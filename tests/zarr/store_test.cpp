@@ -63,6 +63,24 @@ TEST(FileStore, FsyncOptionWritesTheSameBytes) {
   EXPECT_EQ(*store.get("x/y"), data);
 }
 
+TEST(FileStore, SyncDirectoriesReachesNestedFoldersAndNamesAMissingRoot) {
+  TempDir dir;
+  FileStore store(dir.path() + "/s.zarr", FileStore::Options{.fsync = true});
+  EXPECT_TRUE(store.fsync());
+  store.put("c/0/1", as_bytes("chunk"));
+  store.put("zarr.json", as_bytes("{}"));
+  store.sync_directories();
+  EXPECT_EQ(as_string(*store.get("c/0/1")), "chunk");
+  fs::remove_all(store.name());
+  try {
+    store.sync_directories();
+    FAIL() << "a missing root was synced";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(store.name()), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(FileStore(dir.path() + "/t.zarr").fsync());
+}
+
 TEST(FileStore, RejectsKeysThatLeaveTheRoot) {
   TempDir dir;
   FileStore store(dir.path());

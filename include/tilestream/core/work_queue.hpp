@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,6 +28,12 @@ class WorkQueue {
   // once each has finished or been skipped. After a task of this batch throws, the batch's tasks not
   // yet started are skipped and the first exception is rethrown here; other batches go on. Thread-safe.
   void run_all(std::vector<std::function<void()>> tasks);
+  // Queues `task` and returns at once: posted tasks form one open batch. wait_posted() returns once
+  // every task posted so far has finished or been skipped (after a posted task throws, the posted
+  // tasks not yet started are skipped) and rethrows the first exception, which it then forgets.
+  // Thread-safe. The destructor runs what is still queued before it joins.
+  void post(std::function<void()> task);
+  void wait_posted();
 
  private:
   struct Batch;
@@ -40,6 +47,7 @@ class WorkQueue {
   std::condition_variable ready_;
   std::deque<Item> items_;
   bool stopping_ = false;
+  std::unique_ptr<Batch> posted_;
   std::vector<std::jthread> threads_;
 };
 

@@ -29,6 +29,7 @@ struct ProcessOptions {
   int zarr_version = 3;                           // 2 or 3
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
   bool overwrite = false;                         // clear a non-empty output first
+  bool fsync = false;                             // fsync each chunk file before its rename (durable output)
 };
 
 struct ProcessProgress {

@@ -22,6 +22,8 @@ class PartialFile {
   // pwrite of all of `bytes` at `offset`; thread-safe (no shared cursor). IoError (ENOSPC, EIO...)
   // names the path, the offset and the byte count.
   void write_at(std::uint64_t offset, std::span<const std::byte> bytes) const;
+  // fsync of what was written (before close() and the rename, for durability); IoError names the path.
+  void sync() const;
   // Closes the descriptor, checking close()'s result (NFS reports write errors there).
   void close();
   // Marks the file as renamed into place: the destructor then leaves it alone.

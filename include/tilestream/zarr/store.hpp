@@ -41,11 +41,16 @@ class FileStore final : public Store {
   bool exists(const std::string& key) const override;
   void erase(const std::string& key) override;
   const std::string& name() const override { return root_; }
+  // Whether values are fsynced before their rename; writers of their own files (commit_file) do the same.
+  bool fsync() const { return options_.fsync; }
 
   // True when the root does not exist or is an empty directory.
   bool is_empty() const;
   // Removes every file and folder under the root (for --overwrite); keeps the root itself.
   void clear();
+  // fsync of the root and every directory under it, so that renames into them are durable too.
+  // IoError names the directory that cannot be opened or synced.
+  void sync_directories() const;
   // Removes leftover "*.partial" files of interrupted writes (for --resume); returns how many.
   std::size_t remove_partial_files();
 
