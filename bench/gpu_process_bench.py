@@ -22,7 +22,9 @@ Directly (python3, no venv; the slide is `tilestream synth WORK/seed.tif --seed-
 What is measured, in the order of the issue's priorities (what no longer fits --deadline becomes
 rows saying "skipped: time budget", so a command never runs into the device's limit):
   1. acceptance (--phase acceptance or all): sobel, chunk 2048, posix, global and tiled, with the
-     read-only and write-only times measured just before in the same command;
+     read-only and write-only times measured just before in the same command; then the same with
+     durable output (`--fsync`: every chunk file fsynced before its rename, and the write-only bound
+     `convert --fsync`, its write and fsync seconds);
   2. median and gaussian at every chunk shape, posix, global and tiled, then their baselines;
   3. gds reads: every op and chunk shape, global and tiled (the acceptance configuration first);
   4. the rest: sobel (other chunks), absorbance, grayscale and downsample2x with posix reads, then
@@ -33,9 +35,12 @@ command goes on where the first one's budget ended.
 
 Figures: tilestream's `total_seconds` (slide opened to every chunk stored; process start and CUDA
 context outside it), one process per run, the two modes of a configuration alternating run by run.
-No fsync anywhere: outputs end in the page cache; after each run the output is removed and `sync`
-run (untimed), so its dirty pages are dropped rather than written and every run starts with a clean
-page cache apart from the slide, which stays cached (warm; read once at the start).
+No fsync but in the durable acceptance rows: outputs end in the page cache; after each run the output
+is removed and `sync` run (untimed), so its dirty pages are dropped rather than written and every run
+starts with a clean page cache apart from the slide, which stays cached (warm; read once at the start).
+In the page cache, reading and writing are both memory copies on the same 16 cores, so a run that
+reads and writes costs about their sum; with --fsync the writes wait for the disk, which is the
+I/O bound the acceptance line is about.
 `process --io` picks how tiles are read; chunks are stored by the pipeline's Zarr sink (pwrite from
 pinned host memory) in every io mode, so each row's write-only bound is `convert --io posix`.
 """
@@ -135,6 +140,7 @@ BASELINE_READ_S = 2.5        # tifffile, warm (use case 1: 2.39 s)
 PAGEABLE_BPS = 5e9           # cupy.asarray / cupy.asnumpy of pageable host memory
 DEVICE_OP_S = 0.5            # a cucim op on level 0, both calls of the first run
 BASELINE_WRITE_BPS = 1.1e9   # zarr-python, no fsync (use case 2: 0.9-1.3 GB/s float32, 0.3-1.2 uint8)
+DISK_WRITE_BPS = 1.0e9       # chunk files fsynced (the device machine's disk: 1.1-1.5 GB/s)
 
 
 # --- pure helpers (tested on the CPU by bench/testing/test_process_bench.py) ---
@@ -196,6 +202,7 @@ class Step:
     op: str
     chunks: tuple
     io: str
+    fsync: bool = False  # tilestream: durable output (--fsync), its own write-only bound
 
 
 def plan_steps(phase, ops, chunks, ios):
@@ -206,6 +213,7 @@ def plan_steps(phase, ops, chunks, ios):
     if phase in ("acceptance", "all"):
         op, chunk, io = ACCEPTANCE
         steps.append(Step(1, "tilestream", op, (chunk,), io))
+        steps.append(Step(1, "tilestream", op, (chunk,), io, fsync=True))
     if phase in ("ops", "all"):
         first = [op for op in PRIORITY_OPS if op in ops]
         rest = [op for op in OPS if op in ops and op not in PRIORITY_OPS]
@@ -225,7 +233,7 @@ def plan_steps(phase, ops, chunks, ios):
             steps += [Step(4, "baseline", op, chunks, "posix") for op in order]
     unique, seen = [], set()
     for step in steps:
-        key = (step.kind, step.op, step.chunks, step.io)
+        key = (step.kind, step.op, step.chunks, step.io, step.fsync)
         if key not in seen:
             seen.add(key)
             unique.append(step)
@@ -234,7 +242,7 @@ def plan_steps(phase, ops, chunks, ios):
 
 def measured_keys(paths):
     """Configurations that the CSV files of earlier commands hold without error:
-    ('tilestream', op, mode, chunk, io) and ('baseline', op, chunk)."""
+    ('tilestream', op, mode, chunk, io, fsync) and ('baseline', op, chunk)."""
     import csv
     done = set()
     for path in paths:
@@ -244,14 +252,14 @@ def measured_keys(paths):
                     continue
                 chunk = int(row["chunk"])
                 if row["tool"] == "tilestream":
-                    done.add(("tilestream", row["op"], row["mode"], chunk, row["io"]))
+                    done.add(("tilestream", row["op"], row["mode"], chunk, row["io"], row.get("fsync") in ("1", "True")))
                 elif row["tool"] == "baseline":
                     done.add(("baseline", row["op"], chunk))
     return done
 
 
-def estimate_process_run(out_bytes):
-    return PROCESS_START_S + READ_S + out_bytes / PAGE_CACHE_WRITE_BPS + CLEAN_S
+def estimate_process_run(out_bytes, fsync=False):
+    return PROCESS_START_S + READ_S + out_bytes / (DISK_WRITE_BPS if fsync else PAGE_CACHE_WRITE_BPS) + CLEAN_S
 
 
 def estimate_baseline_run(in_bytes, out_bytes, chunks):
@@ -424,17 +432,17 @@ def repeat_modes(ctx, runs, jobs, label):
     return {key: (results[key], errors[key]) for key in jobs}
 
 
-def bound_fields(variant, io, dtype, level, chunk=""):
+def bound_fields(variant, io, dtype, level, chunk="", fsync=False):
     return {"use_case": "bound", "tool": "tilestream", "variant": variant, "level": level, "dtype": dtype,
-            "chunk": chunk, "threads": THREADS, "io": io, "cache": "warm", "fsync": 0}
+            "chunk": chunk, "threads": THREADS, "io": io, "cache": "warm", "fsync": int(fsync)}
 
 
 def read_bound_name(io):
     return f"read-only {io}"
 
 
-def write_bound_name(dtype, chunk, level):
-    return f"write-only {dtype} c{chunk} level {level}"
+def write_bound_name(dtype, chunk, level, fsync=False):
+    return f"write-only {dtype} c{chunk} level {level}" + (" fsync" if fsync else "")
 
 
 def read_bound(ctx, sink, io, priority):
@@ -467,26 +475,27 @@ def read_bound(ctx, sink, io, priority):
     return variant
 
 
-def write_bound(ctx, sink, dtype, chunk, level, priority):
+def write_bound(ctx, sink, dtype, chunk, level, priority, fsync=False):
     """`tilestream convert --device cuda --io posix` of one level as `dtype`, `write_seconds` (device
-    array to every chunk file, no fsync); once per dtype, chunk and level and command. Returns the
-    row's variant."""
-    key = ("write", dtype, chunk, level)
+    array to every chunk file, no fsync), or with `fsync` write_seconds + fsync_seconds of
+    `convert --fsync` (every file and folder fsynced in a pass after the writes); once per dtype,
+    chunk, level, fsync and command. Returns the row's variant."""
+    key = ("write", dtype, chunk, level, fsync)
     if key in ctx.bounds:
         return ctx.bounds[key]
-    variant = ctx.bounds[key] = write_bound_name(dtype, chunk, level)
+    variant = ctx.bounds[key] = write_bound_name(dtype, chunk, level, fsync)
     store = ctx.work / "bound.zarr"
     command = [ctx.bin, "convert", ctx.slide, store, "--device", "cuda", "--io", "posix", "--threads", THREADS,
                "--levels", level, "--codec", "none", "--dtype", dtype, "--chunk", chunk, "--zarr-version", 3,
-               "--layout", "yxc", "--overwrite", "--json"]
-    fields = bound_fields(variant, "posix", dtype, level, chunk)
+               "--layout", "yxc", "--overwrite", "--json"] + (["--fsync"] if fsync else [])
+    fields = bound_fields(variant, "posix", dtype, level, chunk, fsync)
     h, w, c = ctx.shape()
     nbytes = -(-h // 2 ** level) * -(-w // 2 ** level) * c * np.dtype(dtype).itemsize
     if ctx.dry:
         dry_row(ctx, sink, fields, command)
-        ctx.plan(ctx.runs * estimate_process_run(nbytes), priority, variant)
+        ctx.plan(ctx.runs * estimate_process_run(nbytes, fsync), priority, variant)
         return variant
-    if skipped(ctx, sink, fields, need=15):
+    if skipped(ctx, sink, fields, need=15 + (estimate_process_run(nbytes, True) if fsync else 0)):
         return variant
     outputs = []
 
@@ -496,7 +505,7 @@ def write_bound(ctx, sink, dtype, chunk, level, priority):
         finally:
             remove_store(store)
         outputs.append(result)
-        return float(result["write_seconds"])
+        return float(result["write_seconds"]) + (float(result.get("fsync_seconds") or 0) if fsync else 0.0)
 
     remove_store(store)
     seconds, error = repeat(ctx, ctx.runs, once, variant)
@@ -507,9 +516,12 @@ def write_bound(ctx, sink, dtype, chunk, level, priority):
         def part(name):
             return fmt(median([float(o.get(name) or 0) for o in outputs]))
 
+        figure = ("write + fsync (the figure: write and fsync seconds summed per run), fsync "
+                  f"{part('fsync_seconds')} s" if fsync else "(the figure)")
         detail = (f"io_detail: {outputs[-1].get('io_detail', '')}; medians: read {part('read_seconds')} s, cast "
-                  f"{part('cast_seconds')} s, write {part('write_seconds')} s (the figure), total "
-                  f"{part('total_seconds')} s; no --fsync, the store removed and sync run after each run (untimed)")
+                  f"{part('cast_seconds')} s, write {part('write_seconds')} s {figure}, total "
+                  f"{part('total_seconds')} s; {'--fsync' if fsync else 'no --fsync'}, the store removed and sync run "
+                  "after each run (untimed)")
     emit(sink, fields, seconds, nbytes, error=error, detail=detail, command=command, ctx=ctx)
     return variant
 
@@ -531,11 +543,12 @@ def process_detail(outputs, walls):
 def tilestream_step(ctx, sink, step):
     """`tilestream process` of one op, chunk and io, global and tiled alternating, one process per
     run; the bounds of the same command measured first (once per command)."""
-    op, chunk, io = step.op, step.chunks[0], step.io
+    op, chunk, io, fsync = step.op, step.chunks[0], step.io, step.fsync
     case = OPS[op]
-    modes = [m for m in MODES if ("tilestream", op, m, chunk, io) not in ctx.done]
+    label = f"{op} c{chunk} {io}" + (" fsync" if fsync else "")
+    modes = [m for m in MODES if ("tilestream", op, m, chunk, io, fsync) not in ctx.done]
     if not modes:
-        log(f"-- {op} c{chunk} {io}: both modes measured in the --resume CSV, not run again")
+        log(f"-- {label}: both modes measured in the --resume CSV, not run again")
         return
     store = ctx.work / "process.zarr"
     out_bytes = case.output_bytes(ctx.shape())
@@ -543,31 +556,32 @@ def tilestream_step(ctx, sink, step):
     def command(mode):
         return [ctx.bin, "process", ctx.slide, store, "--op", case.spec, "--mode", mode, "--chunk", chunk,
                 "--device", "cuda", "--io", io, "--threads", THREADS, "--zarr-version", 3, "--codec", "none",
-                "--overwrite", "--json"]
+                "--overwrite", "--json"] + (["--fsync"] if fsync else [])
 
-    log(f"-- priority {step.priority}: {op} c{chunk} {io}, {' and '.join(modes)}")
-    bound_rows = f"{read_bound_name(io)}; {write_bound_name(case.dtype, chunk, case.bound_level)}"
-    rows = {mode: {"use_case": "process", "tool": "tilestream", "variant": f"{op} {mode} c{chunk} {io}", "op": op,
+    log(f"-- priority {step.priority}: {label}, {' and '.join(modes)}")
+    bound_rows = f"{read_bound_name(io)}; {write_bound_name(case.dtype, chunk, case.bound_level, fsync)}"
+    rows = {mode: {"use_case": "process", "tool": "tilestream",
+                   "variant": f"{op} {mode} c{chunk} {io}" + (" fsync" if fsync else ""), "op": op,
                    "mode": mode, "level": 0, "dtype": case.dtype, "chunk": chunk, "threads": THREADS, "io": io,
-                   "cache": "warm", "fsync": 0, "bound_rows": bound_rows} for mode in modes}
-    need = len(modes) * estimate_process_run(out_bytes) + 5  # one round of runs
+                   "cache": "warm", "fsync": int(fsync), "bound_rows": bound_rows} for mode in modes}
+    need = len(modes) * estimate_process_run(out_bytes, fsync) + 5  # one round of runs
     if not ctx.dry and skipped(ctx, sink, *rows.values(), need=need):
         return
     # The bounds of this command, measured just before the first row that needs them.
     read_bound(ctx, sink, io, step.priority)
-    write_bound(ctx, sink, case.dtype, chunk, case.bound_level, step.priority)
+    write_bound(ctx, sink, case.dtype, chunk, case.bound_level, step.priority, fsync)
     if not ctx.dry and skipped(ctx, sink, *rows.values(), need=need):  # what the bounds left
         return
     if ctx.dry:
         for mode in modes:
             dry_row(ctx, sink, rows[mode], command(mode))
-        ctx.plan(len(modes) * ctx.runs * estimate_process_run(out_bytes), step.priority, f"{op} c{chunk} {io}")
+        ctx.plan(len(modes) * ctx.runs * estimate_process_run(out_bytes, fsync), step.priority, label)
         return
     if io in ctx.broken_io:  # one failing process per mode and configuration would tell no more
         for fields in rows.values():
             sink.write({**fields, "error": f"not run: `tilestream read --io {io}` failed in this command "
                                           f"({ctx.broken_io[io]})"})
-        log(f"= {op} c{chunk} {io}: not run, read-only {io} failed")
+        log(f"= {label}: not run, read-only {io} failed")
         return
     outputs = {mode: [] for mode in modes}
     walls = {mode: [] for mode in modes}
@@ -579,7 +593,7 @@ def tilestream_step(ctx, sink, step):
             result = run_json(command(mode), ctx.budget.timeout(ctx.timeout))
             walls[mode].append(time.perf_counter() - started)
             if i == 0:
-                checks[mode] = ctx.window_check(op, store, f"tilestream {mode} {io} c{chunk}")
+                checks[mode] = ctx.window_check(op, store, f"tilestream {mode} {io} c{chunk}" + (" fsync" if fsync else ""))
         finally:
             remove_store(store)
         outputs[mode].append(result)
@@ -587,7 +601,7 @@ def tilestream_step(ctx, sink, step):
 
     remove_store(store)
     measured = repeat_modes(ctx, ctx.runs, {mode: (lambda i, m=mode: once(m, i)) for mode in modes},
-                            f"{op} c{chunk} {io}")
+                            label)
     for mode in modes:
         seconds, error = measured[mode]
         fields = dict(rows[mode])
@@ -763,10 +777,11 @@ def main(argv=None):
         + f"; Python {platform.python_version()}"
     meta["driver_command"] = "python3 " + normalize_command(
         [Path(__file__).resolve().relative_to(ROOT), *(sys.argv[1:] if argv is None else argv)], ctx)
-    meta["page_cache"] = ("warm: the slide read once at the start; no fsync in any figure; after each run the output "
-                          "removed and sync run (untimed)")
+    meta["page_cache"] = ("warm: the slide read once at the start; no fsync but in the rows marked fsync (durable "
+                          "output); after each run the output removed and sync run (untimed)")
     meta["cufile"] = os.environ.get("IO_BENCH_CUFILE", "not recorded (run through bench/device/process_bench.sh)")
     meta["memory_setting"] = os.environ.get("TILESTREAM_MEMORY", "TILESTREAM_MEMORY unset (tiled default 1G)")
+    meta["band_setting"] = os.environ.get("TILESTREAM_BAND_BYTES", "TILESTREAM_BAND_BYTES unset (default 1M)")
     if args.resume:
         meta["resumed_from"] = ", ".join(Path(p).name for p in args.resume)
     if not ctx.dry:

@@ -24,7 +24,7 @@ MODE_ORDER = {"global": 0, "tiled": 1}
 IO_ORDER = {"posix": 0, "gds": 1}
 VARYING_FLAGS = ("--op", "--mode", "--chunk", "--io", "--dtype", "--levels", "--repeat")
 META_ORDER = ("date", "started_utc", "device", "driver", "commit", "host", "work_filesystem", "disk", "slide",
-              "cufile", "versions", "baseline_ops", "memory_setting", "page_cache", "runs", "phase", "resumed_from",
+              "cufile", "versions", "baseline_ops", "memory_setting", "band_setting", "page_cache", "runs", "phase", "resumed_from",
               "driver_command", "dry_run")
 ACCEPTANCE = ("sobel", 2048)
 PEAK_SHARE = 0.10   # tiled peak device memory at most this share of global's
@@ -50,12 +50,21 @@ def load_rows(paths):
     return meta, rows
 
 
+def durable(row):
+    """Whether the row's output was fsynced (its fsync column)."""
+    return str(row.get("fsync") or "0").strip() in ("1", "True", "true")
+
+
+def io_label(row):
+    return row["io"] + (" fsync" if durable(row) else "")
+
+
 def process_key(row):
-    return (row["tool"], row["op"], row["mode"], row["chunk"], row["io"])
+    return (row["tool"], row["op"], row["mode"], row["chunk"], row["io"], durable(row))
 
 
 def best_process_rows(rows):
-    """One row per configuration (tool, op, mode, chunk, io): the one without error and with the
+    """One row per configuration (tool, op, mode, chunk, io, fsync): the one without error and with the
     most runs, the earliest on ties; a row of errors only where no command measured it."""
     best = {}
     for row in rows:
@@ -115,14 +124,14 @@ def bound_text(bound):
     return f"{bound['ratio']:.2f}x of {bound['bound']:.3f} s ({bound['which']}{scaled})"
 
 
-def acceptance(chosen, rows, io):
-    """The three checks of the issue on the sobel, chunk 2048 rows read with `io`: a list of
-    (check, numbers, verdict), verdict PASS, FAIL or NOT MEASURED."""
+def acceptance(chosen, rows, io, fsync=False):
+    """The three checks of the issue on the sobel, chunk 2048 rows read with `io` (with durable
+    output where `fsync`): a list of (check, numbers, verdict), verdict PASS, FAIL or NOT MEASURED."""
     op, chunk = ACCEPTANCE
 
     def pick(mode):
         return next((r for r in chosen if r["tool"] == "tilestream" and r["op"] == op and r["chunk"] == chunk
-                     and r["mode"] == mode and r["io"] == io and r["median_seconds"]), None)
+                     and r["mode"] == mode and r["io"] == io and durable(r) == fsync and r["median_seconds"]), None)
 
     g, t = pick("global"), pick("tiled")
     checks = []
@@ -179,7 +188,7 @@ def process_table(chosen, rows):
             ratio = 1.0
         bound = io_bound(row, rows) if row["tool"] == "tilestream" else None
         check = row["checksum_or_check"] + (f" (PARTIAL: {row['error']})" if row["error"] else "")
-        lines.append(f"| {row['op']} | {row['chunk']} | {row['mode']} | {row['tool']} | {row['io']} | "
+        lines.append(f"| {row['op']} | {row['chunk']} | {row['mode']} | {row['tool']} | {io_label(row)} | "
                      f"{f3(row['median_seconds'])} | {f2(ratio, 'x')} | {bound_text(bound)} | "
                      f"{mb(row['peak_device_mb'])} | {mb(row['peak_rss_mb'])} | {runs_text(row)} | {cell(check)} |")
     return lines
@@ -190,7 +199,7 @@ def bound_table(rows, sources):
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         if row["use_case"] == "bound" and row["median_seconds"]:
-            lines.append(f"| {sources[row['source']]} | {row['variant']} | {row['io']} | {row['dtype']} | "
+            lines.append(f"| {sources[row['source']]} | {row['variant']} | {io_label(row)} | {row['dtype']} | "
                          f"{row['chunk'] or ''} | {row['level']} | {f3(row['median_seconds'])} | {f2(row['gb_per_s'])} | "
                          f"{runs_text(row)} | {cell(row['detail'])} |")
     return lines
@@ -203,6 +212,7 @@ def time_chart(chosen, rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    chosen = [r for r in chosen if not durable(r)]  # the chart is the page-cache round trip
     ops = [op for op in OP_ORDER if any(r["op"] == op for r in chosen)] or ["sobel"]
     chunks = sorted({r["chunk"] for r in chosen if r["chunk"]}) or [ACCEPTANCE[1]]
     columns = min(3, len(ops))
@@ -288,8 +298,9 @@ def report(paths, out_dir, dated_charts=False):
             md.append(f"- {key.replace('_', ' ')}: {cell(meta[key])}")
     md += [f"- commands merged: {', '.join(f'{n}: {Path(s).name}' for s, n in sources.items())}" if sources else
            "- no rows",
-           "- every figure is the median of the runs listed (page cache warm: the slide is read once first; no fsync: "
-           "outputs end in the page cache and are removed, with `sync`, after each run, untimed); tilestream: "
+           "- every figure is the median of the runs listed (page cache warm: the slide is read once first; no fsync "
+           "but in the rows marked fsync: outputs end in the page cache and are removed, with `sync`, after each run, "
+           "untimed); tilestream: "
            "`process ... --json` total_seconds (slide opened to every chunk stored; process start and CUDA context "
            "outside), one process per run, global and tiled alternating; baseline: tifffile read + cupy.asarray + "
            "the cucim op + cupy.asnumpy + zarr-python create_array and write, in one Python process after cupy and "
@@ -305,11 +316,15 @@ def report(paths, out_dir, dated_charts=False):
            "the process's", ""]
 
     md += [f"## Acceptance: seed-shaped slide, {ACCEPTANCE[0]}, chunk {ACCEPTANCE[1]}", ""]
-    for io in ("posix", "gds"):
-        checks = acceptance(chosen, rows, io)
-        if io == "gds" and all(v == "NOT MEASURED" for _, _, v in checks):
+    titles = {("posix", False): "Reads with `--io posix`, output into the page cache (no fsync):",
+              ("posix", True): "Reads with `--io posix`, durable output (`--fsync`: every chunk file fsynced before its "
+                               "rename; write-only = `convert --fsync` write + fsync seconds):",
+              ("gds", False): "Reads with `--io gds`, output into the page cache (also measured):"}
+    for (io, fsync), title in titles.items():
+        checks = acceptance(chosen, rows, io, fsync)
+        if (io, fsync) != ("posix", False) and all(v == "NOT MEASURED" for _, _, v in checks):
             continue
-        md += [f"Reads with `--io {io}`" + (" (the acceptance row set):" if io == "posix" else " (also measured):"), "",
+        md += [title, "",
                "| check | numbers | verdict |", "| --- | --- | --- |"]
         md += [f"| {cell(name)} | {cell(numbers)} | **{verdict}** |" if verdict else
                f"| {cell(name)} | {cell(numbers)} |  |" for name, numbers, verdict in checks]

@@ -165,6 +165,8 @@ def process(args):
                               dtype=data.dtype, compressors=None, filters=None, fill_value=0, zarr_format=3,
                               overwrite=True, dimension_names=("y", "x", "c"), config={"write_empty_chunks": True})
     array[...] = data
+    if args.fsync:
+        fsync_tree(args.output)
     seconds = time.perf_counter() - start
     chunk_bytes = args.chunk * args.chunk * data.shape[2] * data.dtype.itemsize
     chunks = -(-data.shape[0] // args.chunk) * -(-data.shape[1] // args.chunk)
@@ -173,7 +175,7 @@ def process(args):
            "device": "cuda:0", "level": 0, "chunk": args.chunk, "threads": args.threads,
            "workers": 4 if args.mode == "tiled" else args.threads,
            "memory_budget": (1 << 30) if args.mode == "tiled" else 0, "task_bytes": 3 * chunk_bytes,
-           "bytes_in_flight": 12 * chunk_bytes, "zarr_version": 3, "codec": "none",
+           "bytes_in_flight": 12 * chunk_bytes, "zarr_version": 3, "codec": "none", "fsync": args.fsync,
            "source": {"shape": list(source.shape), "dtype": str(source.dtype)},
            "result": {"shape": list(data.shape), "dtype": str(data.dtype)}, "chunks": chunks,
            "bytes_written": chunks * chunk_bytes, "input_mb": source.nbytes / 1e6, "output_mb": data.nbytes / 1e6,
@@ -228,6 +230,7 @@ def main():
     p.add_argument("--zarr-version", type=int, choices=(3,), required=True)
     p.add_argument("--codec", choices=("none",), required=True)
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--fsync", action="store_true")
     p.add_argument("--json", action="store_true", required=True)
     p.set_defaults(run=process)
     args = parser.parse_args()

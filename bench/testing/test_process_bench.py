@@ -73,13 +73,14 @@ def test_read_windows(tmp_path):
 
 
 def keys(steps):
-    return [(s.priority, s.kind, s.op, s.chunks, s.io) for s in steps]
+    return [(s.priority, s.kind, s.op, s.chunks, s.io) + (("fsync",) if s.fsync else ()) for s in steps]
 
 
 def test_plan_follows_the_issue_priorities():
     steps = bench.plan_steps("all", list(bench.OPS), [512, 1024, 2048, 4096], ["posix", "gds"])
-    assert len(steps) == 1 + (8 + 2) + 24 + (15 + 4)
-    assert keys(steps)[0] == (1, "tilestream", "sobel", (2048,), "posix")
+    assert len(steps) == 2 + (8 + 2) + 24 + (15 + 4)
+    assert keys(steps)[:2] == [(1, "tilestream", "sobel", (2048,), "posix"),
+                               (1, "tilestream", "sobel", (2048,), "posix", "fsync")]
     assert [s.priority for s in steps] == sorted(s.priority for s in steps)
     p2 = [k for k in keys(steps) if k[0] == 2]
     assert p2[:4] == [(2, "tilestream", "median", (c,), "posix") for c in (512, 1024, 2048, 4096)]
@@ -95,7 +96,8 @@ def test_plan_follows_the_issue_priorities():
 
 
 def test_plan_of_each_phase_and_filter():
-    assert keys(bench.plan_steps("acceptance", ["median"], [512], ["gds"])) == [(1, "tilestream", "sobel", (2048,), "posix")]
+    assert keys(bench.plan_steps("acceptance", ["median"], [512], ["gds"])) == [
+        (1, "tilestream", "sobel", (2048,), "posix"), (1, "tilestream", "sobel", (2048,), "posix", "fsync")]
     ops = bench.plan_steps("ops", list(bench.OPS), [2048], ["posix", "gds"])
     assert (4, "tilestream", "sobel", (2048,), "posix") in keys(ops) and all(s.priority > 1 for s in ops)
     gds = bench.plan_steps("ops", ["median", "grayscale"], [512, 4096], ["gds"])
@@ -123,9 +125,13 @@ def test_measured_keys(tmp_path):
          "error": "skipped: time budget (3 s left)"},
         {"use_case": "process", "tool": "baseline", "op": "median", "mode": "global", "chunk": 512, "io": "posix",
          "median_seconds": 3.0},
+        {"use_case": "process", "tool": "tilestream", "op": "sobel", "mode": "tiled", "chunk": 2048, "io": "posix",
+         "fsync": 1, "median_seconds": 5.5},
         {"use_case": "bound", "tool": "tilestream", "variant": "read-only posix", "median_seconds": 0.04},
     ], meta=[("date", "2026-12-01")])
-    assert bench.measured_keys([path]) == {("tilestream", "sobel", "tiled", 2048, "posix"), ("baseline", "median", 512)}
+    assert bench.measured_keys([path]) == {("tilestream", "sobel", "tiled", 2048, "posix", False),
+                                           ("tilestream", "sobel", "tiled", 2048, "posix", True),
+                                           ("baseline", "median", 512)}
 
 
 def test_arguments(tmp_path):
@@ -256,24 +262,31 @@ def test_driver_rows(full_run):
     rows, meta = rows_of(out / "process.csv")
     assert meta["phase"] == "all" and meta["baseline_ops"] == "cucim fake-cpu" and "cucim fake-cpu" in meta["versions"]
     assert "warm" in meta["page_cache"] and meta["driver_command"].startswith("python3 bench/gpu_process_bench.py")
-    process = {(r["tool"], r["op"], r["mode"], r["chunk"], r["io"]): r for r in rows if r["use_case"] == "process"}
-    measured = [("tilestream", "sobel", m, "2048", "posix") for m in ("global", "tiled")]
-    measured += [("tilestream", op, m, "256", "posix") for op in ("median", "downsample2x") for m in ("global", "tiled")]
-    measured += [("baseline", op, "global", "256", "posix") for op in ("median", "downsample2x")]
+    process = {(r["tool"], r["op"], r["mode"], r["chunk"], r["io"], r["fsync"]): r for r in rows
+               if r["use_case"] == "process"}
+    measured = [("tilestream", "sobel", m, "2048", "posix", f) for m in ("global", "tiled") for f in ("0", "1")]
+    measured += [("tilestream", op, m, "256", "posix", "0") for op in ("median", "downsample2x")
+                 for m in ("global", "tiled")]
+    measured += [("baseline", op, "global", "256", "posix", "0") for op in ("median", "downsample2x")]
     for key in measured:
         row = process[key]
         assert row["error"] == "" and len(row["runs_seconds"].split(";")) == 2, row
         assert ("windows equal to" in row["checksum_or_check"] or row["checksum_or_check"].startswith("reference")), row
         assert "$WORK/seed.tif" in row["command"] or row["tool"] == "baseline"
         assert str(out) not in row["command"] and str(out.parent) not in row["detail"]
-    sobel_global, sobel_tiled = (process[("tilestream", "sobel", m, "2048", "posix")] for m in ("global", "tiled"))
+    sobel_global, sobel_tiled = (process[("tilestream", "sobel", m, "2048", "posix", "0")] for m in ("global", "tiled"))
     assert float(sobel_tiled["peak_device_mb"]) == pytest.approx(float(sobel_global["peak_device_mb"]) / 20, rel=1e-3)
     assert int(sobel_global["bytes"]) == 700 * 900 * 3 * 4 and sobel_global["dtype"] == "float32"
     assert sobel_tiled["bound_rows"] == "read-only posix; write-only float32 c2048 level 0"
-    assert process[("tilestream", "downsample2x", "tiled", "256", "posix")]["bound_rows"] == \
+    assert "--fsync" not in sobel_tiled["command"]
+    durable = process[("tilestream", "sobel", "tiled", "2048", "posix", "1")]
+    assert durable["variant"] == "sobel tiled c2048 posix fsync" and durable["command"].endswith("--json --fsync")
+    assert durable["bound_rows"] == "read-only posix; write-only float32 c2048 level 0 fsync"
+    assert durable["checksum_or_check"].startswith("3 windows equal to")
+    assert process[("tilestream", "downsample2x", "tiled", "256", "posix", "0")]["bound_rows"] == \
         "read-only posix; write-only uint8 c256 level 1"
     assert "workers 4" in sobel_tiled["detail"] and "wall per run" in sobel_tiled["detail"]
-    baseline = process[("baseline", "median", "global", "256", "posix")]
+    baseline = process[("baseline", "median", "global", "256", "posix", "0")]
     assert baseline["checksum_or_check"].startswith("3 windows equal to tilestream global posix c256")
     assert baseline["detail"].startswith("cucim fake-cpu: cucim.skimage.filters.median")
     # gds: the read-only row fails, so its process rows are recorded as not run
@@ -282,10 +295,14 @@ def test_driver_rows(full_run):
     assert len([r for r in gds if r["use_case"] == "process"]) == 2 * 2
     assert all(r["error"].startswith("not run: `tilestream read --io gds` failed") for r in gds if r["use_case"] == "process")
     bounds = sorted(r["variant"] for r in rows if r["use_case"] == "bound" and not r["error"])
-    assert bounds == ["read-only posix", "write-only float32 c2048 level 0", "write-only uint8 c256 level 0",
-                      "write-only uint8 c256 level 1"]
+    assert bounds == ["read-only posix", "write-only float32 c2048 level 0", "write-only float32 c2048 level 0 fsync",
+                      "write-only uint8 c256 level 0", "write-only uint8 c256 level 1"]
+    fsync_bound = next(r for r in rows if r["variant"] == "write-only float32 c2048 level 0 fsync")
+    assert fsync_bound["fsync"] == "1" and fsync_bound["command"].endswith("--json --fsync")
+    assert "write + fsync (the figure" in fsync_bound["detail"]
     # the two modes alternate run by run
-    order = [line.split("posix ")[1].split(":")[0] for line in log.splitlines() if "sobel c2048 posix" in line and " run " in line]
+    order = [line.split("posix ")[1].split(":")[0] for line in log.splitlines()
+             if "sobel c2048 posix " in line and " run " in line and "fsync" not in line]
     assert order == ["global run 1/2", "tiled run 1/2", "global run 2/2", "tiled run 2/2"]
     assert sorted(p.name for p in (out.parent / "work").iterdir()) == ["seed.tif"]  # every store removed
     assert [p.name.split("_")[0] for p in (out / "results").iterdir()] == ["process"]
@@ -323,13 +340,13 @@ def test_driver_dry_run_prints_the_plan(tmp_path):
                              str(time.time() + 300)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     log = result.stdout
-    assert "54 steps" in log and "<- past the budget" in log and "plan: " in log and "priority 4:" in log
+    assert "55 steps" in log and "<- past the budget" in log and "plan: " in log and "priority 4:" in log
     assert ("would run: build/gpu/tilestream process $WORK/seed.tif $WORK/process.zarr --op sobel --mode global "
             "--chunk 2048 --device cuda --io posix --threads 16 --zarr-version 3 --codec none --overwrite --json") in log
     rows, meta = rows_of(tmp_path / "o" / "process.csv")
     assert meta["dry_run"].startswith("yes") and all(r["error"] == "dry run: not measured" for r in rows)
-    # 48 tilestream steps of 2 modes, 6 baselines of 4 chunk shapes
-    assert len([r for r in rows if r["use_case"] == "process"]) == 48 * 2 + 6 * 4
+    # 49 tilestream steps of 2 modes (the acceptance configuration also with fsync), 6 baselines of 4 chunk shapes
+    assert len([r for r in rows if r["use_case"] == "process"]) == 49 * 2 + 6 * 4
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["process.csv"]
 
 
@@ -458,7 +475,8 @@ def test_entry_script_full_path_on_fakes(fakes, tmp_path):
     log = (tmp_path / "out" / "process_bench.log").read_text()
     assert "== slide written" in log and "== libcufile:" in log and "no build" in log
     md = next((tmp_path / "out").glob("process_2*.md")).read_text()
-    assert md.count("**PASS**") + md.count("**FAIL**") == 3
+    assert md.count("**PASS**") + md.count("**FAIL**") == 6  # page cache and durable (fsync)
+    assert "durable output (`--fsync`" in md
     first = tmp_path / "first.csv"
     first.write_bytes((tmp_path / "out" / "process.csv").read_bytes())
     results = sorted(p.name for p in (tmp_path / "results").iterdir())
@@ -471,4 +489,4 @@ def test_entry_script_full_path_on_fakes(fakes, tmp_path):
     rows, _ = rows_of(tmp_path / "out2" / "process.csv")
     assert [r for r in rows if r["use_case"] == "process"] == []  # everything measured in the first command
     md = next((tmp_path / "out2").glob("process_2*.md")).read_text()
-    assert "commands merged: 1: process.csv, 2: first.csv" in md and md.count("**PASS**") + md.count("**FAIL**") == 3
+    assert "commands merged: 1: process.csv, 2: first.csv" in md and md.count("**PASS**") + md.count("**FAIL**") == 6
