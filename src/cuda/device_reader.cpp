@@ -134,12 +134,20 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, const tiff::ImageIn
                                   DeviceImage& out, DeviceReadReport& report) {
   const std::size_t tile_bytes = g.tile_bytes();
   if (tile_bytes > capacity) size_slots(tile_bytes);  // tiles larger than a task: one tile per task
+  // Only the rows of each tile that the region covers are read (a halo wants one row of the tiles
+  // above and below it): the placement reads no other rows of a slot.
   std::vector<std::uint64_t> offsets(slots.size());
+  std::vector<slide::TilePart> parts(slots.size());
+  const std::size_t tile_row_bytes = std::size_t{g.tile_width} * g.pixel_bytes();
   for (std::size_t i = 0; i < slots.size(); ++i) {
     offsets[i] = image.tile_offsets[image.tile_number(slots[i].column, slots[i].row)];
+    const std::uint64_t top = std::uint64_t{slots[i].row} * g.tile_height;
+    const std::uint64_t first = std::max(g.region_y, top) - top;
+    const std::uint64_t end = std::min(g.region_y + g.region_height, top + g.tile_height) - top;
+    parts[i] = {static_cast<std::size_t>(first) * tile_row_bytes, static_cast<std::size_t>(end) * tile_row_bytes};
   }
   const slide::TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
-  const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits);
+  const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits, parts);
   const std::unique_ptr<TileTransfer> transfer = make_tile_transfer(mode, slide.source(), slide.path());
 
   Event allocated;

@@ -9,12 +9,12 @@ namespace tilestream::cuda {
 namespace {
 
 // Copies each back-to-back run of the task from `base` (where the task's first byte landed in pinned
-// memory) to its place in the device tile buffer.
+// memory) to its place in the device tile buffer (a part of a tile to where it lies in its slot).
 void copy_runs(const slide::TileReadTask& task, std::size_t tile_bytes, const std::byte* base, TransferSlot& slot,
                const Stream& stream) {
   for (const slide::TileRun& run : task.runs) {
-    copy_to_device(slot.tiles, {base + (run.file_offset - task.offset), run.count * tile_bytes}, stream,
-                   run.first * tile_bytes);
+    copy_to_device(slot.tiles, {base + (run.file_offset - task.offset), run.bytes}, stream,
+                   run.first * tile_bytes + run.skip);
   }
 }
 
@@ -61,8 +61,8 @@ class GdsTransfer final : public TileTransfer {
     // have finished (the caller waited for slot.done), and the next ones are queued after this returns.
     (void)stream;
     for (const slide::TileRun& run : task.runs) {
-      const std::size_t bytes = run.count * tile_bytes;
-      const std::size_t got = file_.read(slot.tiles.data(), bytes, run.file_offset, run.first * tile_bytes);
+      const std::size_t bytes = run.bytes;
+      const std::size_t got = file_.read(slot.tiles.data(), bytes, run.file_offset, run.first * tile_bytes + run.skip);
       check<IoError>(got == bytes, file_.path(), ": cuFile read of ", bytes, " bytes at offset ", run.file_offset,
                      " returned ", got, " bytes (the file ends early)");
     }
