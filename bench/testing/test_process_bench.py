@@ -392,6 +392,7 @@ def test_report_acceptance_checks_on_a_fabricated_csv(tmp_path):
     # 1.2 x max(0.05, 0.4) = 0.48 >= 0.45
     assert ("| tiled time <= 1.2 x max(read-only, write-only) of the same command | tiled 0.450 s vs 1.2 x "
             "max(read-only 0.050 s, write-only 0.400 s) = 0.480 s (1.12x the bound) | **PASS** |") in md
+    assert "| tiled 0.450 s vs read-only + write-only = 0.450 s (1.00x the sum) |  |" in md
     # the table: x baseline 12 / 0.45; grayscale's write-only scaled by 2e9 / 6e9
     assert ("| sobel | 2048 | tiled | tilestream | posix | 0.450 | 26.67x | 1.12x of 0.400 s (write) | 900 | 1,200 |"
             in md)
