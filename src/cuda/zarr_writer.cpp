@@ -33,18 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
-std::string system_message(int code) { return std::generic_category().message(code); }
-
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw IoError(concat("cannot open ", path, " to fsync it: ", system_message(errno)));
-  const int status = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (status != 0) throw IoError(concat("cannot fsync ", path, ": ", system_message(error)));
-}
-
 // One writing thread: its stream, the device block it cuts into, pinned pieces (raw posix) or a
 // pinned block (encoded path), and the cuFile registration of the device block (gds). The stream is
 // declared first so that the device block, which frees on it, goes before it; the registration is
@@ -222,10 +210,10 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
         }
       }
     }
-    parallel_for(files.size(), resolve_threads(options.threads), [&](std::size_t i) { fsync_path(files[i], false); });
+    parallel_for(files.size(), resolve_threads(options.threads), [&](std::size_t i) { zarr::fsync_path(files[i], false); });
     // Folders deepest first, so a new folder's entry in its parent is synced after its contents.
     std::vector<std::string> ordered(folders.rbegin(), folders.rend());
-    for (const std::string& folder : ordered) fsync_path(folder, true);
+    for (const std::string& folder : ordered) zarr::fsync_path(folder, true);
     report.fsync_seconds = seconds_since(fsync_start);
   }
   return report;

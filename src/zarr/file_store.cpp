@@ -172,17 +172,18 @@ void FileStore::erase(const std::string& key) {
     throw IoError(concat("cannot remove ", path, ": ", system_message(errno)));
 }
 
+void fsync_path(const std::string& path, bool directory) {
+  const int raw = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (raw < 0) throw IoError(concat("cannot open ", path, " to fsync it: ", system_message(errno)));
+  FileDescriptor fd(raw);
+  if (::fsync(fd.get()) != 0) throw IoError(concat("cannot fsync ", path, ": ", system_message(errno)));
+}
+
 void FileStore::sync_directories() const {
-  const auto sync = [](const std::string& path) {
-    const int raw = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (raw < 0) throw IoError(concat("cannot open the directory ", path, " to fsync it: ", system_message(errno)));
-    FileDescriptor fd(raw);
-    if (::fsync(fd.get()) != 0) throw IoError(concat("cannot fsync the directory ", path, ": ", system_message(errno)));
-  };
-  sync(root_);
+  fsync_path(root_, true);
   std::error_code error;
   for (fs::recursive_directory_iterator it(root_, error), end; !error && it != end; it.increment(error))
-    if (it->is_directory()) sync(it->path().string());
+    if (it->is_directory()) fsync_path(it->path().string(), true);
   if (error) throw IoError(concat("cannot list ", root_, " to fsync its directories: ", error.message()));
 }
 

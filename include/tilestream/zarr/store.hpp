@@ -69,6 +69,10 @@ class FileStore final : public Store {
   Options options_;
 };
 
+// fsync of the file or directory at `path` (for writers that sync files after the fact); IoError names
+// the path.
+void fsync_path(const std::string& path, bool directory);
+
 // Values in memory (tests).
 class MemoryStore final : public Store {
  public:
