@@ -4,7 +4,8 @@
 # to the build folder. Ninja when installed, else make. Exits with ctest's status.
 #   bench/device/gpu_tests.sh            (BUILD_DIR=build/gpu JOBS=$(nproc) by default)
 # GPU_TESTS_REGEX runs only the GPU tests whose names match (ctest -R), GPU_TESTS_JOBS of them at once
-# (default 1: each test has the device to itself).
+# (default 1: each test has the device to itself). GPU_TESTS_BUILD_ONLY=1 builds and runs nothing
+# (bench/device/sanitizer_run.sh runs the binary itself).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/device/prepare.sh
@@ -28,6 +29,7 @@ run() {
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DTILESTREAM_CUDA=ON -DTILESTREAM_TESTS=ON \
     -DTILESTREAM_BENCH=OFF
   cmake --build "$build" -j "$jobs" --target tilestream_gpu_tests tilestream_tests tilestream
+  [ "${GPU_TESTS_BUILD_ONLY:-0}" = 1 ] && return 0
   echo "== GPU tests"
   (cd "$build" && ctest -L gpu --output-on-failure -j "${GPU_TESTS_JOBS:-1}" ${GPU_TESTS_REGEX:+-R "$GPU_TESTS_REGEX"})
 }
