@@ -247,7 +247,9 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--ome", flags->ome, "OME-Zarr (NGFF 0.4 on v2, 0.5 on v3) with a full 2x pyramid");
   cmd->add_option("--levels", flags->levels, "all or level numbers like 0,2 (default all)");
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
-  cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
+  cmd->add_flag("--overwrite", flags->overwrite,
+                "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
+                "anything else is refused, nothing removed)");
   cmd->add_flag("--resume", flags->resume, "Finish an interrupted conversion: keep blocks already written");
   cmd->add_flag("--fsync", flags->fsync, "fsync every file written (CPU: before its rename; --device cuda: in a pass at the end, timed apart)");
   cmd->add_option("--separator", flags->separator, "Chunk key separator, . or / (default /)");

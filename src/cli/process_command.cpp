@@ -183,7 +183,9 @@ void add_process_command(CLI::App& app) {
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");
   cmd->add_option("--codec", flags->codec,
                   "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
-  cmd->add_flag("--overwrite", flags->overwrite, "Replace a non-empty output");
+  cmd->add_flag("--overwrite", flags->overwrite,
+                "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
+                "anything else is refused, nothing removed)");
   cmd->add_flag("--fsync", flags->fsync, "fsync every chunk file before its rename (durable output; timed)");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
   cmd->callback([flags] { run(*flags); });

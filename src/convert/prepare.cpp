@@ -8,6 +8,7 @@
 #include "tilestream/core/cast.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/zarr/ome.hpp"
+#include "tilestream/zarr/store_ownership.hpp"
 
 namespace tilestream::convert {
 namespace {
@@ -54,6 +55,17 @@ void check_resumable(const zarr::Store& store, const std::vector<DatasetPlan>& p
       throw UsageError(concat("--resume: the group attributes of ", store.name(),
                               " differ from this conversion's (stored: ", existing.dump(),
                               "; this conversion: ", group_attributes.dump(), ")"));
+  }
+}
+
+// The inventory of the store at `root`, refused (UsageError prefixed with `flag`) unless all of it is ours.
+zarr::StoreInventory owned_store(const std::string& root, std::span<const zarr::StoreArray> arrays, const char* flag) {
+  try {
+    zarr::StoreInventory inventory = zarr::StoreInventory::of(root, arrays);
+    inventory.require_owned();
+    return inventory;
+  } catch (const UsageError& e) {
+    rethrow_with_context(e, flag);
   }
 }
 
@@ -109,16 +121,21 @@ PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOp
 }
 
 void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options) {
+  zarr::check_output_location(store.name());
   if (store.is_empty()) return;
-  if (options.overwrite) {
-    store.clear();
-  } else if (options.resume) {
-    store.remove_partial_files();
-    check_resumable(store, prepared.plan, prepared.specs, options.zarr_version, prepared.group_attributes);
-  } else {
+  if (!options.overwrite && !options.resume)
     throw UsageError(concat(store.name(),
                             " is not empty: pass --overwrite to replace it or --resume to finish an "
                             "interrupted conversion with the same options"));
+  // Only a store of ours is replaced or resumed; the check comes before any change.
+  std::vector<zarr::StoreArray> arrays;
+  for (std::size_t i = 0; i < prepared.plan.size(); ++i) arrays.push_back({prepared.plan[i].path, prepared.specs[i]});
+  const zarr::StoreInventory inventory = owned_store(store.name(), arrays, options.overwrite ? "--overwrite" : "--resume");
+  if (options.overwrite) {
+    inventory.remove_owned();
+  } else {
+    check_resumable(store, prepared.plan, prepared.specs, options.zarr_version, prepared.group_attributes);
+    inventory.remove_partial_files();
   }
 }
 

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "tilestream/core/error.hpp"
 
@@ -15,6 +17,18 @@ namespace tilestream::io {
 namespace {
 
 std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// "<path>.<16 hex digits>.partial", a name no other writer picks: an existing file of that name (or a
+// link there) is never truncated or written through, as it could be anyone's.
+std::string partial_name(const std::string& path) {
+  static std::atomic<std::uint64_t> counter{0};
+  static const std::uint64_t seed = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  const std::uint64_t bits = seed ^ (static_cast<std::uint64_t>(::getpid()) << 40) ^
+                             ((counter.fetch_add(1) + 1) * 0x9E3779B97F4A7C15ULL);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return path + "." + text + ".partial";
+}
 
 }  // namespace
 
@@ -60,8 +74,8 @@ void MemorySource::read_exact(std::uint64_t offset, std::span<std::byte> dst) co
   if (!dst.empty()) std::memcpy(dst.data(), bytes_.data() + offset, dst.size());
 }
 
-WriteFile::WriteFile(std::string path) : path_(std::move(path)), partial_path_(path_ + ".partial") {
-  fd_ = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+WriteFile::WriteFile(std::string path) : path_(std::move(path)), partial_path_(partial_name(path_)) {
+  fd_ = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   check<IoError>(fd_ >= 0, system_error(partial_path_ + ": cannot create"));
 }
 

@@ -9,6 +9,7 @@
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/zarr/store.hpp"
+#include "tilestream/zarr/store_ownership.hpp"
 
 namespace tilestream::pipeline {
 
@@ -80,14 +81,22 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   }
   result.workers = workers;
 
+  const zarr::StoreArray array{
+      "", output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string())};
   zarr::FileStore store(output, zarr::FileStore::Options{.fsync = options.fsync});
+  zarr::check_output_location(store.name());
   if (!store.is_empty()) {
     check<UsageError>(options.overwrite, store.name(), " is not empty: pass --overwrite to replace it");
-    store.clear();
+    // Only a store of ours is replaced; the check comes before any change.
+    try {
+      const zarr::StoreInventory inventory = zarr::StoreInventory::of(store.name(), std::span(&array, 1));
+      inventory.require_owned();
+      inventory.remove_owned();
+    } catch (const UsageError& e) {
+      rethrow_with_context(e, "--overwrite");
+    }
   }
-  const zarr::ArrayWriter writer(
-      store, "",
-      output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string()));
+  const zarr::ArrayWriter writer(store, "", array.spec);
   ZarrChunkSink sink(store, writer, plan, threads, 0, on_progress);
   const Job job{slide, options.level, chain, plan, threads, workers};
   if (options.mode == Mode::global) {

@@ -194,29 +194,4 @@ bool FileStore::is_empty() const {
   return fs::directory_iterator(root_) == fs::directory_iterator();
 }
 
-void FileStore::clear() {
-  std::error_code error;
-  if (!fs::exists(root_, error)) return;
-  for (const fs::directory_entry& entry : fs::directory_iterator(root_)) {
-    fs::remove_all(entry.path(), error);
-    check<IoError>(!error, "cannot remove ", entry.path().string(), ": ", error.message());
-  }
-}
-
-std::size_t FileStore::remove_partial_files() {
-  std::error_code error;
-  if (!fs::exists(root_, error)) return 0;
-  std::vector<fs::path> partial;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root_)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.size() > 8 && name.ends_with(".partial"))
-      partial.push_back(entry.path());
-  }
-  for (const fs::path& path : partial) {
-    fs::remove(path, error);
-    check<IoError>(!error, "cannot remove ", path.string(), ": ", error.message());
-  }
-  return partial.size();
-}
-
 }  // namespace tilestream::zarr

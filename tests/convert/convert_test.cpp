@@ -184,7 +184,7 @@ TEST(Convert, ResumeEqualsOneRunByteForByte) {
         fs::remove(fs::path(two) / key);
       else if (key.find("zarr.json") == std::string::npos && index++ % 3 == 0) {
         fs::remove(fs::path(two) / key);
-        std::ofstream(fs::path(two) / (key + ".x1y2.partial")) << "half";
+        std::ofstream(fs::path(two) / (key + ".0123456789abcdef.partial")) << "half";  // our leftovers' form
         ++dropped;
       }
     }
@@ -206,7 +206,7 @@ TEST(Convert, ResumeEqualsOneRunByteForByte) {
   }
 }
 
-TEST(Convert, ResumeWithOtherOptionsIsRefusedOverwriteClears) {
+TEST(Convert, ResumeWithOtherOptionsIsRefusedOverwriteReplacesOnlyOurStore) {
   const slide::Slide slide = slide::Slide::open(synthetic_slide(600, 400));
   const std::string out = temp_path("out.zarr");
   fs::remove_all(out);
@@ -224,12 +224,21 @@ TEST(Convert, ResumeWithOtherOptionsIsRefusedOverwriteClears) {
   }
   other.zarr_version = 2;
   EXPECT_THROW(convert_slide(slide, out, other), UsageError);
+  // Overwrite replaces a store of ours, never a stray file: it refuses, and changes nothing.
   std::ofstream(fs::path(out) / "stray.txt") << "x";
   other = options;
   other.overwrite = true;
   other.chunk = 256;
+  try {
+    convert_slide(slide, out, other);
+    FAIL() << "overwrite of a store holding a stray file was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("stray.txt"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::exists(fs::path(out) / "stray.txt"));
+  EXPECT_EQ(zarr::ArrayReader(zarr::FileStore(out), "0").spec().chunk_shape, (std::vector<std::uint64_t>{128, 128, 3}));
+  fs::remove(fs::path(out) / "stray.txt");
   convert_slide(slide, out, other);
-  EXPECT_FALSE(fs::exists(fs::path(out) / "stray.txt"));
   const zarr::FileStore store(out);
   EXPECT_EQ(zarr::ArrayReader(store, "0").spec().chunk_shape, (std::vector<std::uint64_t>{256, 256, 3}));
 }

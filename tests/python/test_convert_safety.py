@@ -1,7 +1,10 @@
 # Safety of `tilestream convert` against real failures of the real process: killed mid-run (SIGKILL,
 # SIGTERM, SIGINT) and then resumed, disk full (a 2 MiB tmpfs) and a file size limit (RLIMIT_FSIZE);
 # and peak memory that does not grow with the slide. Every chunk file found in a store must decode
-# to the right pixels: a present key always means a complete, correct value.
+# to the right pixels: a present key always means a complete, correct value. The signals' default
+# actions are restored in each child, so the tests pass however pytest was started (a background job
+# ignores SIGINT); one case ignores SIGINT in the parent to prove it.
+import contextlib
 import gzip
 import json
 import os
@@ -90,12 +93,38 @@ def reference_store(cli, kill_slide, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=['KILL', 'TERM', 'INT'])
-def test_killed_then_resumed_equals_one_run(cli, kill_slide, reference_store, tmp_path, sig):
+def default_signal_actions():
+    """Runs in the child before exec: SIGINT and SIGTERM back to their default action and unblocked.
+    A shell starts a background job with SIGINT ignored, and an ignored signal stays ignored across
+    fork and exec, so without this the interrupt tests would depend on how pytest was started."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def ignored_in_parent(ignore: bool):
+    """SIGINT and SIGTERM ignored in this process for the block, as in a background job."""
+    if not ignore:
+        yield
+        return
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, action in saved.items():
+            signal.signal(sig, action)
+
+
+@pytest.mark.parametrize('sig, parent_ignores', [(signal.SIGKILL, False), (signal.SIGTERM, False),
+                                                 (signal.SIGINT, False), (signal.SIGINT, True)],
+                         ids=['KILL', 'TERM', 'INT', 'INT-parent-ignores-it'])
+def test_killed_then_resumed_equals_one_run(cli, kill_slide, reference_store, tmp_path, sig, parent_ignores):
     slide, level0 = kill_slide
     out = tmp_path / 'out.zarr'
-    proc = subprocess.Popen(convert_cmd(cli, slide, out, *KILL_ARGS), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    with ignored_in_parent(parent_ignores):
+        proc = subprocess.Popen(convert_cmd(cli, slide, out, *KILL_ARGS), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, preexec_fn=default_signal_actions)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if sum(1 for _ in chunk_files(out)) >= 20 if (out / '0' / 'zarr.json').exists() else False:

@@ -1,5 +1,5 @@
-// Stores: FileStore's atomic puts (no file and no .partial left by a failed put), reads,
-// clearing and leftover cleanup; MemoryStore's basics; concurrent puts into one tree.
+// Stores: FileStore's atomic puts (no file and no .partial left by a failed put), reads; MemoryStore's
+// basics; concurrent puts into one tree. Replacing and cleaning a store: store_ownership_test.cpp.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "tilestream/zarr/store.hpp"
@@ -132,23 +131,6 @@ TEST(FileStore, FileSizeLimitFailsWithEFBIGAndCleansUp) {
   EXPECT_FALSE(fs::exists(dir.path() + "/big/0"));
   EXPECT_FALSE(any_partial(dir.path()));
   EXPECT_EQ(count_files(dir.path()), 1u);
-}
-
-TEST(FileStore, RemovePartialFilesAndClear) {
-  TempDir dir;
-  FileStore store(dir.path() + "/s");
-  EXPECT_EQ(store.remove_partial_files(), 0u);  // root does not exist yet
-  store.put("a/0.0", as_bytes("x"));
-  store.put("b/c/1", as_bytes("y"));
-  std::ofstream(dir.path() + "/s/a/0.1.0123456789abcdef.partial") << "half";
-  std::ofstream(dir.path() + "/s/b/c/2.fedcba9876543210.partial") << "half";
-  std::ofstream(dir.path() + "/s/b/partial") << "not a leftover";
-  EXPECT_EQ(store.remove_partial_files(), 2u);
-  EXPECT_FALSE(any_partial(store.name()));
-  EXPECT_EQ(count_files(store.name()), 3u);
-  store.clear();
-  EXPECT_TRUE(fs::is_directory(store.name()));
-  EXPECT_TRUE(store.is_empty());
 }
 
 TEST(FileStore, ConcurrentPutsIntoOneTree) {

@@ -27,7 +27,7 @@ struct ConvertOptions {
   // downsampling of dataset k-1) down to the first dataset that fits in one chunk.
   std::vector<std::size_t> levels;
   unsigned threads = 0;    // 0: default
-  bool overwrite = false;  // clear a non-empty output first
+  bool overwrite = false;  // replace a non-empty output, if it is a store of ours (store_ownership.hpp)
   bool resume = false;     // keep blocks already written, write the rest
   bool fsync = false;
   char separator = '/';  // v2 dimension_separator
@@ -60,8 +60,9 @@ inline Layout effective_layout(const ConvertOptions& options) {
 void validate_options(const ConvertOptions& options);
 
 // Converts `slide` into the store at `output` (a directory). Throws UsageError when the output
-// is not empty and neither overwrite nor resume is set, IoError on write failures (the message
-// names the key), and whatever reading the slide throws.
+// is not empty and neither overwrite nor resume is set, when it holds anything but a store of ours
+// (overwrite, resume), when it is a file, /, $HOME or the current directory (see prepare_store),
+// IoError on write failures (the message names the key), and whatever reading the slide throws.
 ConvertResult convert_slide(const slide::Slide& slide, const std::string& output,
                             const ConvertOptions& options,
                             const std::function<void(const Progress&)>& on_progress = {});

@@ -28,8 +28,10 @@ struct PreparedConversion {
 // whose samples or dtype differ from level 0's, unsupported levels and dtype conversions.
 PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOptions& options);
 
-// Makes `store` ready: an empty store is used as is; a non-empty one is cleared (overwrite), checked
-// for the same metadata (resume; leftover partial files removed) or refused with a UsageError.
+// Makes `store` ready: an empty store is used as is; a non-empty one is replaced (overwrite), checked
+// for the same metadata (resume; leftover partial files removed) or refused with a UsageError. Only a
+// store of ours is replaced or resumed (zarr/store_ownership.hpp): a directory holding anything else,
+// a file, /, $HOME or the current directory is refused before anything is removed.
 void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options);
 
 }  // namespace tilestream::convert

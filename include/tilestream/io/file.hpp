@@ -52,8 +52,9 @@ class MemorySource final : public ByteSource {
   std::string name_;
 };
 
-// A file written sequentially or positionally. Written under `path + ".partial"` and renamed to
-// `path` by commit(), so that an interrupted write never leaves a file that looks complete.
+// A file written sequentially or positionally. Written under a new "<path>.<16 hex digits>.partial"
+// (created exclusively: no existing file or link is written through) and renamed to `path` by
+// commit(), so that an interrupted write never leaves a file that looks complete.
 class WriteFile {
  public:
   explicit WriteFile(std::string path);

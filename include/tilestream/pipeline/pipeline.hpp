@@ -28,7 +28,7 @@ struct ProcessOptions {
   unsigned threads = 0;                           // 0: settings' default
   int zarr_version = 3;                           // 2 or 3
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
-  bool overwrite = false;                         // clear a non-empty output first
+  bool overwrite = false;                         // replace a non-empty output that is a store of ours
   bool fsync = false;                             // fsync each chunk file before its rename (durable output)
 };
 
@@ -56,8 +56,10 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
 
 // Runs `chain` on level options.level of `slide` and writes the result as a Zarr array at the root of
 // the directory `output`. Throws UsageError for bad options (chunk 0, a level that does not exist, a
-// non-empty output without overwrite, a memory budget below one chunk's tiles, an input the chain
-// does not take), and whatever reading, processing or writing throws, with the chunk named.
+// non-empty output without overwrite, or with it one holding anything but a store of ours
+// (zarr/store_ownership.hpp), an output that is a file, /, $HOME or the current directory, a memory
+// budget below one chunk's tiles, an input the chain does not take), and whatever reading, processing
+// or writing throws, with the chunk named.
 // on_progress is called from worker threads, one call at a time, at most every 200 ms, and once at
 // the end.
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,

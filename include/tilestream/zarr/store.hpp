@@ -44,20 +44,17 @@ class FileStore final : public Store {
   // Whether values are fsynced before their rename; writers of their own files (commit_file) do the same.
   bool fsync() const { return options_.fsync; }
 
-  // True when the root does not exist or is an empty directory.
+  // True when the root does not exist or is an empty directory. Replacing or cleaning a store is
+  // StoreInventory's job (store_ownership.hpp): it removes only what is ours.
   bool is_empty() const;
-  // Removes every file and folder under the root (for --overwrite); keeps the root itself.
-  void clear();
   // fsync of the root and every directory under it, so that renames into them are durable too.
   // IoError names the directory that cannot be opened or synced.
   void sync_directories() const;
-  // Removes leftover "*.partial" files of interrupted writes (for --resume); returns how many.
-  std::size_t remove_partial_files();
 
   // For writers that fill a key's file themselves (streamed from device memory, or with cuFile):
   // a new unique "<file>.<random>.partial" path next to the key's file, its directories created, and
   // commit_file(), which renames it into place. A partial file never committed is a leftover that
-  // remove_partial_files() (--resume) deletes.
+  // StoreInventory::remove_partial_files() (before resuming) deletes.
   std::string partial_file_for(const std::string& key);
   void commit_file(const std::string& partial, const std::string& key);
   // The file that holds `key`'s value (to fsync it, for instance).
