@@ -295,7 +295,7 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
   add(257, field::long_, {height});
   add(258, field::short_, std::vector<std::uint64_t>(o.samples, bits));
   add(259, field::short_, {o.compression});
-  add(262, field::short_, {ycbcr ? 6u : o.samples >= 3 ? 2u : 1u});
+  add(262, field::short_, {o.photometric != 0xffff ? o.photometric : ycbcr ? 6u : o.samples >= 3 ? 2u : 1u});
   if (!o.description.empty() && subfile_type == 0) {
     std::vector<std::byte> text(o.description.size() + 1, std::byte{0});
     std::memcpy(text.data(), o.description.data(), o.description.size());
@@ -315,6 +315,7 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
   encode.jpeg_ycbcr = ycbcr;
   if (jpeg) ifd.tags.push_back({347, field::undefined, {}, codec::make_jpeg_tables(o.samples, encode)});
   if (ycbcr) add(530, field::short_, {2, 2});
+  for (const TagValue& t : o.extra_tags) ifd.tags.push_back(t);
 
   // Tiles (padded with zeros past the image) or strips (the last one short).
   const std::uint32_t chunk_w = o.tiled ? o.tile : width;
