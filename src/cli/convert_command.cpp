@@ -44,6 +44,7 @@ struct ConvertFlags {
   std::string dtype;
   std::string device = "cpu";
   std::string io;
+  bool stored_samples = false;
   bool json = false;
 };
 
@@ -108,7 +109,7 @@ void draw_bar(const convert::Progress& p, double seconds) {
 
 #if TILESTREAM_WITH_CUDA
 void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& options, int device) {
-  const slide::Slide slide = slide::Slide::open(flags.input);
+  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
   cuda::DeviceConvertOptions device_options;
   device_options.device = device;
@@ -189,7 +190,7 @@ void run(const ConvertFlags& flags) {
   }
   check<UsageError>(flags.io.empty() || flags.io == "posix" || flags.io == "auto",
                     "--io ", flags.io, " moves data to or from device memory: it needs --device cuda");
-  const slide::Slide slide = slide::Slide::open(flags.input);
+  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const convert::Progress&)> progress;
@@ -258,6 +259,8 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--device", flags->device,
                   "cpu (default) or cuda[:N]: read each level into GPU memory and write the Zarr blocks from there");
   cmd->add_option("--io", flags->io, "With --device cuda: auto, posix, direct (reads) or gds (cuFile)");
+  cmd->add_flag("--stored-samples", flags->stored_samples,
+                "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
   cmd->callback([flags] { run(*flags); });
 }

@@ -21,6 +21,9 @@ nlohmann::ordered_json image_json(const tiff::ImageInfo& im) {
           {"tile_height", im.tile_height},
           {"samples", im.samples},
           {"dtype", to_string(im.dtype)},
+          {"stored_samples", im.stored_samples},
+          {"stored_dtype", to_string(im.stored_dtype)},
+          {"pixels", im.conversion.name},
           {"bits_per_sample", im.bits_per_sample},
           {"compression", im.compression},
           {"compression_name", codec::compression_name(im.compression)},
@@ -36,21 +39,26 @@ nlohmann::ordered_json image_json(const tiff::ImageInfo& im) {
 std::string describe(const tiff::ImageInfo& im) {
   std::string text = concat(im.width, " x ", im.height, ", ", im.tiled ? "tiles " : "strips ",
                             im.tile_width, " x ", im.tile_height, ", ", im.samples, " x ",
-                            to_string(im.dtype), ", ", codec::compression_name(im.compression),
+                            to_string(im.dtype),
+                            im.conversion.identity() ? std::string()
+                                                     : concat(" (", im.conversion.name, " from ", im.stored_samples,
+                                                              " x ", to_string(im.stored_dtype), ")"),
+                            ", ", codec::compression_name(im.compression),
                             im.predictor == 2 ? " + predictor" : "", ", ", im.ifd_label);
   if (!im.unsupported_reason.empty()) text += "  [cannot read: " + im.unsupported_reason + "]";
   return text;
 }
 
-void print_info(const std::string& path, bool json) {
-  const slide::Slide slide = slide::Slide::open(path);
+void print_info(const std::string& path, bool json, bool stored_samples) {
+  const slide::Slide slide = slide::Slide::open(path, {.stored_samples = stored_samples});
   const tiff::SlideIndex& index = slide.index();
   if (json) {
     nlohmann::ordered_json doc{{"path", index.path},
                                {"vendor", index.vendor},
                                {"file_size", index.file_size},
                                {"big_tiff", index.big_tiff},
-                               {"byte_order", index.big_endian ? "big-endian" : "little-endian"}};
+                               {"byte_order", index.big_endian ? "big-endian" : "little-endian"},
+                               {"stored_samples", index.stored_samples}};
     doc["levels"] = nlohmann::ordered_json::array();
     for (std::size_t k = 0; k < index.levels.size(); ++k) {
       auto level = image_json(index.levels[k].image);
@@ -70,11 +78,12 @@ void print_info(const std::string& path, bool json) {
     std::cout << doc.dump(2) << "\n";
     return;
   }
-  std::cout << index.path << ": " << index.vendor << ", " << (index.big_tiff ? "BigTIFF" : "TIFF") << ", "
+  std::cout << index.path << ": " << index.vendor << (index.stored_samples ? " (stored samples)" : "") << ", " << (index.big_tiff ? "BigTIFF" : "TIFF") << ", "
             << (index.big_endian ? "big-endian" : "little-endian") << ", " << index.file_size << " bytes\n";
   std::cout << "levels:\n";
   for (std::size_t k = 0; k < index.levels.size(); ++k) {
-    std::printf("  %zu: downsample %-8g %s\n", k, index.levels[k].downsample,
+    std::printf("  %zu: downsample %-18s %s\n", k,
+                index.properties.at(concat("openslide.level[", k, "].downsample")).c_str(),
                 describe(index.levels[k].image).c_str());
   }
   std::cout << "associated images:" << (index.associated.empty() ? " none\n" : "\n");
@@ -94,9 +103,11 @@ void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Describe a slide: levels, associated images, properties");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto stored = std::make_shared<bool>(false);
   cmd->add_option("FILE", *path, "Slide file (TIFF, BigTIFF, SVS, NDPI)")->required();
   cmd->add_flag("--json", *json, "Machine-readable output");
-  cmd->callback([path, json] { print_info(*path, *json); });
+  cmd->add_flag("--stored-samples", *stored, "Describe the images as read with --stored-samples (no photometric conversion)");
+  cmd->callback([path, json, stored] { print_info(*path, *json, *stored); });
 }
 
 }  // namespace tilestream::cli

@@ -43,6 +43,7 @@ struct ProcessFlags {
   std::string io;
   bool overwrite = false;
   bool fsync = false;
+  bool stored_samples = false;
   bool json = false;
 };
 
@@ -87,7 +88,7 @@ void run(const ProcessFlags& flags) {
 #endif
   }
 
-  const slide::Slide slide = slide::Slide::open(flags.input);
+  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const pipeline::ProcessProgress&)> progress;
@@ -187,6 +188,8 @@ void add_process_command(CLI::App& app) {
                 "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
                 "anything else is refused, nothing removed)");
   cmd->add_flag("--fsync", flags->fsync, "fsync every chunk file before its rename (durable output; timed)");
+  cmd->add_flag("--stored-samples", flags->stored_samples,
+                "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
   cmd->callback([flags] { run(*flags); });
 }

@@ -37,6 +37,7 @@ struct ReadArgs {
   std::string io;
   unsigned repeat = 1;
   bool json = false;
+  bool stored_samples = false;
   std::string output;
 };
 
@@ -105,7 +106,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
 #if TILESTREAM_WITH_CUDA
 void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   check<UsageError>(args.associated.empty(), "--device cuda reads levels and regions, not associated images");
-  const slide::Slide slide = slide::Slide::open(args.path);
+  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples});
   const std::size_t level = static_cast<std::size_t>(args.level);
   const tiff::Level& lv = slide.level(level);
   std::array<std::uint64_t, 4> r{0, 0, lv.image.width, lv.image.height};
@@ -173,7 +174,7 @@ void run_read(const ReadArgs& args) {
   }
   check<UsageError>(args.io.empty() || args.io == "posix" || args.io == "auto",
                     "--io ", args.io, " reads into device memory: it needs --device cuda (the CPU path reads with posix)");
-  const slide::Slide slide = slide::Slide::open(args.path);
+  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples});
   const slide::ReadOptions options{resolve_threads(args.threads)};
   ReadResult result;
   result.threads = options.threads;
@@ -221,6 +222,8 @@ void add_read_command(CLI::App& app) {
                   "direct (O_DIRECT) or gds (cuFile); default TILESTREAM_IO or auto");
   cmd->add_option("--repeat", args->repeat, "Read this many times with one reader and report each run")
       ->check(CLI::Range(1u, 1000u));
+  cmd->add_flag("--stored-samples", args->stored_samples,
+                "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", args->json, "Also print the figures as one JSON object on stdout");
   cmd->add_option("-o,--output", args->output, "Output file, .npy or .png (required with --device cpu unless --json; "
                   "with cuda, the pixels are copied back and saved)");

@@ -86,7 +86,10 @@ constexpr std::size_t band_target_bytes = 64u << 20;
 
 bool raw_tiles_possible(const tiff::ImageInfo& image) {
   const std::size_t sample = bytes_per_sample(image.dtype);
-  return image.unsupported_reason.empty() && image.tiled && image.compression == codec::compression::none &&
+  // A photometric conversion (palette, MinIsWhite, CMYK) runs where the CPU decodes: such tiles take
+  // the decode path, so that device and CPU reads give the same bytes.
+  return image.unsupported_reason.empty() && image.conversion.identity() && image.tiled &&
+         image.compression == codec::compression::none &&
          image.predictor == 1 && image.planes() == 1 && image.photometric != codec::photometric::ycbcr &&
          image.bits_per_sample == 8 * sample &&
          (sample == 1 || image.big_endian == (std::endian::native == std::endian::big));

@@ -1,10 +1,12 @@
 // read_image_region: finds the tiles a rectangle touches, reads and decodes them on a pool of
-// threads, and copies each tile's overlap with the rectangle into the output image.
+// threads, and copies each tile's overlap with the rectangle into the output image, through the
+// image's photometric conversion (codec/photometric.hpp) where it has one.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "tilestream/codec/codec.hpp"
+#include "tilestream/codec/photometric.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
@@ -36,7 +38,7 @@ codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   layout.width = image.tile_width;
   layout.rows = image.stored_rows(ty);
   layout.samples = image.samples_per_chunk();
-  layout.dtype = storage_type(image.dtype);
+  layout.dtype = storage_type(image.stored_dtype);
   layout.predictor = image.predictor;
   layout.photometric = image.photometric;
   layout.big_endian = image.big_endian;
@@ -71,30 +73,58 @@ void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, cons
   }
 }
 
-// Copies the part of the decoded tile that overlaps `rect` into `out`.
+// The part of tile (tx, ty) that overlaps `rect`, in image coordinates; empty when x0 >= x1 or y0 >= y1.
+struct Overlap {
+  std::uint64_t tile_x, tile_y, x0, x1, y0, y1;
+  bool empty() const { return x0 >= x1 || y0 >= y1; }
+};
+
+Overlap overlap_of(const tiff::ImageInfo& image, const codec::TileLayout& layout, std::uint32_t tx,
+                   std::uint32_t ty, const Rect& rect) {
+  Overlap o;
+  o.tile_x = std::uint64_t{tx} * image.tile_width;
+  o.tile_y = std::uint64_t{ty} * image.tile_height;
+  o.x0 = std::max(rect.x, o.tile_x);
+  o.x1 = std::min({rect.x + rect.width, o.tile_x + image.tile_width, image.width});
+  o.y0 = std::max(rect.y, o.tile_y);
+  o.y1 = std::min({rect.y + rect.height, o.tile_y + layout.rows, image.height});
+  return o;
+}
+
+// Copies the part of the decoded tile that overlaps `rect` into `out` (images without a conversion).
 void place_tile(const tiff::ImageInfo& image, const codec::TileLayout& layout, std::uint32_t tx,
                 std::uint32_t ty, std::uint32_t plane, const std::vector<std::byte>& decoded,
                 const Rect& rect, const Target& out) {
-  const std::uint64_t tile_x = std::uint64_t{tx} * image.tile_width;
-  const std::uint64_t tile_y = std::uint64_t{ty} * image.tile_height;
-  const std::uint64_t x0 = std::max(rect.x, tile_x);
-  const std::uint64_t x1 = std::min({rect.x + rect.width, tile_x + image.tile_width, image.width});
-  const std::uint64_t y0 = std::max(rect.y, tile_y);
-  const std::uint64_t y1 = std::min({rect.y + rect.height, tile_y + layout.rows, image.height});
-  if (x0 >= x1 || y0 >= y1) return;
+  const Overlap o = overlap_of(image, layout, tx, ty, rect);
+  if (o.empty()) return;
   const std::size_t sample = bytes_per_sample(image.dtype);
   const std::size_t tile_pixel = layout.samples * sample;
   const std::size_t tile_row = std::size_t{layout.width} * tile_pixel;
-  for (std::uint64_t y = y0; y < y1; ++y) {
-    const std::byte* src = decoded.data() + (y - tile_y) * tile_row + (x0 - tile_x) * tile_pixel;
-    std::byte* dst = out.row(y - rect.y) + (x0 - rect.x) * out.pixel_bytes;
+  for (std::uint64_t y = o.y0; y < o.y1; ++y) {
+    const std::byte* src = decoded.data() + (y - o.tile_y) * tile_row + (o.x0 - o.tile_x) * tile_pixel;
+    std::byte* dst = out.row(y - rect.y) + (o.x0 - rect.x) * out.pixel_bytes;
     if (image.planes() == 1) {
-      std::memcpy(dst, src, (x1 - x0) * tile_pixel);
+      std::memcpy(dst, src, (o.x1 - o.x0) * tile_pixel);
     } else {  // one plane of a planar image: scatter its sample into every pixel
       dst += plane * sample;
-      for (std::uint64_t x = x0; x < x1; ++x, src += sample, dst += out.pixel_bytes)
+      for (std::uint64_t x = o.x0; x < o.x1; ++x, src += sample, dst += out.pixel_bytes)
         std::memcpy(dst, src, sample);
     }
+  }
+}
+
+// Converts the part of the decoded (stored) tile that overlaps `rect` into pixels in `out`. Images
+// with a conversion have one plane: the planar layouts the table takes hold a single sample.
+void convert_tile(const tiff::ImageInfo& image, const codec::TileLayout& layout, std::uint32_t tx,
+                  std::uint32_t ty, const std::vector<std::byte>& decoded, const Rect& rect, const Target& out) {
+  const Overlap o = overlap_of(image, layout, tx, ty, rect);
+  if (o.empty()) return;
+  const std::size_t stored_pixel = image.conversion.stored_pixel_bytes();
+  const std::size_t tile_row = std::size_t{layout.width} * stored_pixel;
+  for (std::uint64_t y = o.y0; y < o.y1; ++y) {
+    codec::convert_pixels(image.conversion,
+                          decoded.data() + (y - o.tile_y) * tile_row + (o.x0 - o.tile_x) * stored_pixel,
+                          out.row(y - rect.y) + (o.x0 - rect.x) * out.pixel_bytes, o.x1 - o.x0);
   }
 }
 
@@ -118,6 +148,8 @@ void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo&
     throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
   }
   check_region(source.name(), place, image, x, y, width, height);
+  check<UnsupportedError>(image.conversion.identity() || image.planes() == 1, source.name(), ": ", place, " (",
+                          image.ifd_label, "): ", image.conversion.name, " of separate planes is not supported");
   const Target out{destination, row_stride, std::size_t{image.samples} * bytes_per_sample(image.dtype)};
   check<UsageError>(destination != nullptr && row_stride >= width * out.pixel_bytes, source.name(), ": ", place,
                     ": rows of ", width * out.pixel_bytes, " bytes do not fit a row stride of ", row_stride);
@@ -140,6 +172,13 @@ void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo&
     const std::uint64_t tile_x = std::uint64_t{tx} * image.tile_width;
     const std::uint64_t tile_y = std::uint64_t{ty} * image.tile_height;
     const codec::TileLayout layout = layout_of(image, ty);
+    if (!image.conversion.identity()) {
+      mine.decoded.resize(layout.decoded_bytes());
+      decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
+                 layout.decoded_bytes() / layout.rows);
+      convert_tile(image, layout, tx, ty, mine.decoded, rect, out);
+      return;
+    }
     const bool inside = image.planes() == 1 && tile_x >= x && tile_x + layout.width <= x + width &&
                         tile_y >= y && tile_y + layout.rows <= y + height;
     if (inside) {  // the common case: decode straight into the output, no copy

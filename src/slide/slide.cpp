@@ -6,12 +6,14 @@
 
 namespace tilestream::slide {
 
-Slide Slide::open(const std::string& path) {
-  return open(std::make_shared<io::ReadFile>(path));
+Slide Slide::open(const std::string& path, const OpenOptions& options) {
+  return open(std::make_shared<io::ReadFile>(path), options);
 }
 
-Slide Slide::open(std::shared_ptr<const io::ByteSource> source) {
-  auto index = std::make_shared<const tiff::SlideIndex>(tiff::parse_slide_index(*source));
+Slide Slide::open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options) {
+  tiff::PixelOptions pixels;
+  pixels.stored_samples = options.stored_samples;
+  auto index = std::make_shared<const tiff::SlideIndex>(tiff::parse_slide_index(*source, {}, pixels));
   return Slide(std::move(source), std::move(index));
 }
 

@@ -46,6 +46,7 @@ class IfdReader {
   const Header& header() const { return header_; }
   const std::string& file() const { return source_.name(); }
   std::uint64_t file_size() const { return source_.size(); }
+  const io::ByteSource& source() const { return source_; }
 
   // Reads the IFD at `offset` (entries only; values stay in the file until asked for).
   Ifd read_ifd(std::uint64_t offset, std::string label) const;

@@ -22,8 +22,22 @@ std::uint64_t required_uint(const IfdReader& r, const Ifd& ifd, std::uint16_t t)
   return *v;
 }
 
+// The stored sample type. SampleFormat may hold one value per sample: they must agree, as libtiff,
+// OpenSlide and tifffile require (a file mixing integer and float samples is refused, not read as
+// the first sample's type).
 DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint64_t bits) {
-  const std::uint64_t format = r.uint(ifd, tag::sample_format).value_or(1);
+  std::uint64_t format = 1;
+  if (const Entry* e = ifd.find(tag::sample_format)) {
+    const auto all = r.uints(ifd, *e);
+    require(!all.empty(), r, ifd, "SampleFormat has no values");
+    format = all.front();
+    if (std::any_of(all.begin(), all.end(), [&](std::uint64_t f) { return f != format; })) {
+      std::string values;
+      for (const auto f : all) values += concat(values.empty() ? "" : ", ", f);
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": samples with different SampleFormat (", values,
+                                    ") are not supported"));
+    }
+  }
   if (format != 1 && format != 2) {
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": SampleFormat ", format,
                                   format == 3 ? " (floating point)" : "",
@@ -37,10 +51,33 @@ DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint64_t bits) {
   return bits == 8 ? DType::uint8 : DType::uint16;
 }
 
+// How the stored samples become pixels: the photometric table's plan, or the samples as stored.
+codec::PixelConversion pixel_conversion(const IfdReader& r, const Ifd& ifd, const ImageInfo& im,
+                                        const PixelOptions& options) {
+  codec::StoredPixels stored;
+  stored.photometric = im.photometric;
+  stored.compression = im.compression;
+  stored.samples = im.stored_samples;
+  stored.dtype = im.stored_dtype;
+  stored.planar_config = im.planar_config;
+  if (options.stored_samples) return codec::as_stored(stored);
+  stored.ink_set = static_cast<std::uint16_t>(r.uint(ifd, tag::ink_set).value_or(1));
+  std::vector<std::uint64_t> color_map;
+  if (const Entry* e = ifd.find(tag::color_map); e != nullptr && im.photometric == codec::photometric::palette) {
+    color_map = r.uints(ifd, *e);
+  }
+  stored.color_map = color_map;
+  try {
+    return codec::plan_conversion(stored);
+  } catch (const UnsupportedError& e) {
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": ", e.what()));
+  }
+}
+
 }  // namespace
 
 ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd_number,
-                           const ParseLimits& limits) {
+                           const ParseLimits& limits, const PixelOptions& pixels) {
   ImageInfo im;
   im.ifd_number = ifd_number;
   im.ifd_offset = ifd.offset;
@@ -53,8 +90,8 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
           r, ifd, "image size ", im.width, " x ", im.height, " is absurd (more than ",
           limits.max_image_pixels, " pixels)");
 
-  im.samples = static_cast<std::uint32_t>(r.uint(ifd, tag::samples_per_pixel).value_or(1));
-  require(im.samples >= 1 && im.samples <= 16, r, ifd, "SamplesPerPixel ", im.samples,
+  im.stored_samples = static_cast<std::uint32_t>(r.uint(ifd, tag::samples_per_pixel).value_or(1));
+  require(im.stored_samples >= 1 && im.stored_samples <= 16, r, ifd, "SamplesPerPixel ", im.stored_samples,
           " is out of range (1 to 16)");
   std::uint64_t bits = 1;
   if (const Entry* e = ifd.find(tag::bits_per_sample)) {
@@ -69,7 +106,7 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
   im.bits_per_sample = static_cast<std::uint16_t>(std::min<std::uint64_t>(bits, 65535));
   im.compression = static_cast<std::uint16_t>(r.uint(ifd, tag::compression).value_or(1));
   im.photometric = static_cast<std::uint16_t>(
-      r.uint(ifd, tag::photometric).value_or(im.samples >= 3 ? codec::photometric::rgb : 1));
+      r.uint(ifd, tag::photometric).value_or(im.stored_samples >= 3 ? codec::photometric::rgb : 1));
   im.predictor = static_cast<std::uint16_t>(r.uint(ifd, tag::predictor).value_or(1));
   im.planar_config = static_cast<std::uint16_t>(r.uint(ifd, tag::planar_config).value_or(1));
   require(im.planar_config == 1 || im.planar_config == 2, r, ifd, "PlanarConfiguration ",
@@ -139,7 +176,7 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
   // Readability: decided here, reported when someone reads the image, so that one odd image
   // (a 1-bit label, a JPEG 2000 macro) does not keep the rest of the slide from opening.
   try {
-    im.dtype = sample_type(r, ifd, bits);  // the unclamped value, for the message
+    im.stored_dtype = sample_type(r, ifd, bits);  // the unclamped value, for the message
     if (!codec::is_supported(im.compression)) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": compression ",
                                     codec::compression_name(im.compression), " (", im.compression,
@@ -150,12 +187,19 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
       throw UnsupportedError(concat(r.file(), ": ", ifd.label,
                                     ": subsampled YCbCr outside JPEG is not supported"));
     }
-    if (im.compression == codec::compression::jpeg && im.planar_config == 2 && im.samples > 1) {
+    if (im.compression == codec::compression::jpeg && im.planar_config == 2 && im.stored_samples > 1) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": JPEG with separate planes is not supported"));
     }
+    im.conversion = pixel_conversion(r, ifd, im, pixels);
   } catch (const UnsupportedError& e) {
     im.unsupported_reason = e.what();
+    codec::StoredPixels stored;
+    stored.samples = im.stored_samples;
+    stored.dtype = im.stored_dtype;
+    im.conversion = codec::as_stored(stored);  // what `info` shows for an image nobody can read
   }
+  im.samples = im.conversion.samples;
+  im.dtype = im.conversion.dtype;
   return im;
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 using detail::Ifd;
 
-void walk_ifds(detail::Walk& walk, const ParseLimits& limits) {
+void walk_ifds(detail::Walk& walk, const ParseLimits& limits, const PixelOptions& pixels) {
   const detail::IfdReader& reader = walk.reader;
   std::unordered_set<std::uint64_t> seen;
   auto add = [&](std::uint64_t offset, std::string label, int parent) {
@@ -23,7 +23,7 @@ void walk_ifds(detail::Walk& walk, const ParseLimits& limits) {
                        " was already read: the IFD chain loops");
     Ifd ifd = reader.read_ifd(offset, std::move(label));
     const auto number = static_cast<std::uint32_t>(walk.ifds.size());
-    walk.images.push_back(detail::build_image_info(reader, ifd, number, limits));
+    walk.images.push_back(detail::build_image_info(reader, ifd, number, limits, pixels));
     walk.ifds.push_back(std::move(ifd));
     walk.parent.push_back(parent);
     return walk.ifds.size() - 1;
@@ -43,16 +43,17 @@ void walk_ifds(detail::Walk& walk, const ParseLimits& limits) {
 
 }  // namespace
 
-SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& limits) {
+SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& limits, const PixelOptions& pixels) {
   detail::IfdReader reader(source, limits);
   detail::Walk walk{reader, {}, {}, {}};
-  walk_ifds(walk, limits);
+  walk_ifds(walk, limits, pixels);
 
   SlideIndex index;
   index.path = source.name();
   index.file_size = source.size();
   index.big_tiff = reader.header().big_tiff;
   index.big_endian = reader.header().big_endian;
+  index.stored_samples = pixels.stored_samples;
   static constexpr std::array formats = {&detail::aperio_format, &detail::hamamatsu_format,
                                          &detail::generic_format};
   for (const detail::VendorFormat* format : formats) {
@@ -65,16 +66,7 @@ SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& li
   }
   check<FormatError>(!index.levels.empty(), source.name(), ": no image in the file can serve as level 0");
   index.images = std::move(walk.images);
-  index.properties["openslide.level-count"] = std::to_string(index.levels.size());
-  for (std::size_t k = 0; k < index.levels.size(); ++k) {
-    const ImageInfo& im = index.levels[k].image;
-    const std::string prefix = concat("openslide.level[", k, "].");
-    index.properties[prefix + "width"] = std::to_string(im.width);
-    index.properties[prefix + "height"] = std::to_string(im.height);
-    index.properties[prefix + "tile-width"] = std::to_string(im.tile_width);
-    index.properties[prefix + "tile-height"] = std::to_string(im.tile_height);
-    index.properties[prefix + "downsample"] = concat(index.levels[k].downsample);
-  }
+  detail::add_layout_properties(index);
   return index;
 }
 

@@ -37,6 +37,19 @@ const char* known_tag_name(std::uint16_t t) {
     case tag::ndpi_format_flag: return "NDPI FormatFlag";
     case tag::ndpi_source_lens: return "NDPI SourceLens";
     case tag::ndpi_z_offset: return "NDPI ZOffset";
+    case tag::document_name: return "DocumentName";
+    case tag::x_position: return "XPosition";
+    case tag::y_position: return "YPosition";
+    case tag::artist: return "Artist";
+    case tag::host_computer: return "HostComputer";
+    case tag::color_map: return "ColorMap";
+    case tag::ink_set: return "InkSet";
+    case tag::copyright: return "Copyright";
+    case tag::icc_profile: return "InterColorProfile";
+    case tag::ndpi_x_offset: return "NDPI XOffsetFromSlideCentre";
+    case tag::ndpi_y_offset: return "NDPI YOffsetFromSlideCentre";
+    case tag::ndpi_reference: return "NDPI Reference";
+    case tag::ndpi_property_map: return "NDPI PropertyMap";
     default: return nullptr;
   }
 }

@@ -295,10 +295,12 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
   add(257, field::long_, {height});
   add(258, field::short_, std::vector<std::uint64_t>(o.samples, bits));
   add(259, field::short_, {o.compression});
-  add(262, field::short_, {ycbcr ? 6u : o.samples >= 3 ? 2u : 1u});
+  add(262, field::short_, {o.photometric != 0xffff ? o.photometric : ycbcr ? 6u : o.samples >= 3 ? 2u : 1u});
   if (!o.description.empty() && subfile_type == 0) {
-    std::vector<std::byte> text(o.description.size() + 1, std::byte{0});
-    std::memcpy(text.data(), o.description.data(), o.description.size());
+    // Byte by byte: GCC 12 at -O3 warns (-Wstringop-overflow) on a memcpy of the string here.
+    std::vector<std::byte> text;
+    for (const char c : o.description) text.push_back(static_cast<std::byte>(c));
+    text.push_back(std::byte{0});
     ifd.tags.push_back({270, field::ascii, {}, text});
   }
   add(277, field::short_, {o.samples});
@@ -315,6 +317,7 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
   encode.jpeg_ycbcr = ycbcr;
   if (jpeg) ifd.tags.push_back({347, field::undefined, {}, codec::make_jpeg_tables(o.samples, encode)});
   if (ycbcr) add(530, field::short_, {2, 2});
+  for (const TagValue& t : o.extra_tags) ifd.tags.push_back(t);
 
   // Tiles (padded with zeros past the image) or strips (the last one short).
   const std::uint32_t chunk_w = o.tiled ? o.tile : width;

@@ -93,6 +93,8 @@ struct BaseOptions {
   std::uint32_t levels = 1;
   bool sub_ifd = false;
   std::string description;
+  std::uint16_t photometric = 0xffff;  // PhotometricInterpretation to write; 0xffff: RGB, YCbCr or MinIsBlack as fits
+  std::vector<TagValue> extra_tags;    // added to every image (ColorMap, InkSet, SampleFormat...)
 };
 
 struct BaseFile {

@@ -67,8 +67,15 @@ TEST(AperioIndex, ParsesDescriptionIntoProperties) {
   EXPECT_EQ(index.properties.at("aperio.MPP"), "0.4990");
   EXPECT_EQ(index.properties.at("aperio.AppMag"), "20");
   EXPECT_EQ(index.properties.at("aperio.ScanScope ID"), "CPAPERIOCS");
-  EXPECT_EQ(index.properties.at("openslide.mpp-x"), "0.4990");
+  // OpenSlide's values (openslide-python 1.4.7, OpenSlide 4.0.1): numbers re-printed, not copied.
+  EXPECT_EQ(index.properties.at("openslide.mpp-x"), "0.499");
   EXPECT_EQ(index.properties.at("openslide.objective-power"), "20");
+  EXPECT_EQ(index.properties.at("openslide.quickhash-1"),
+            "6335ea0e6cc54c2cba64bb265d3c713a50cd84484924e3a9c109558c13521d5c");
+  EXPECT_EQ(index.properties.at("openslide.comment"), index.properties.at("tiff.ImageDescription"));
+  EXPECT_EQ(index.properties.at("openslide.associated.macro.width"), "1280");
+  EXPECT_EQ(index.properties.at("openslide.associated.label.height"), "463");
+  EXPECT_EQ(index.properties.at("tiff.ResolutionUnit"), "inch");
   const ImageInfo& level0 = index.levels[0].image;
   EXPECT_TRUE(level0.tiled);
   EXPECT_EQ(level0.tile_width, 240u);
@@ -89,6 +96,14 @@ TEST(GenericIndex, DownsamplesAverageBothAxes) {
   EXPECT_DOUBLE_EQ(index.levels[0].downsample, 1.0);
   EXPECT_DOUBLE_EQ(index.levels[1].downsample, (2220.0 / 1110 + 2967.0 / 1483) / 2);
   EXPECT_DOUBLE_EQ(index.levels[4].downsample, (2220.0 / 138 + 2967.0 / 185) / 2);
+  // Printed as OpenSlide prints them ("%.17g"), and the rest of OpenSlide's properties with them.
+  EXPECT_EQ(index.properties.at("openslide.level[2].downsample"), "4.0020242914979756");
+  EXPECT_EQ(index.properties.at("openslide.level[4].downsample"), "16.062397179788483");
+  EXPECT_EQ(index.properties.at("openslide.mpp-x"), "0.49900000204667971");
+  EXPECT_EQ(index.properties.at("tiff.XResolution"), "20040.080078125");
+  EXPECT_EQ(index.properties.at("tiff.ResolutionUnit"), "centimeter");
+  EXPECT_EQ(index.properties.at("openslide.quickhash-1"),
+            "385b56857803f5255267a05273bb7fb59b82b440186c6247d7e1aa9d2fbf0595");
   for (const Level& level : index.levels) EXPECT_EQ(level.image.predictor, 2);
 }
 
@@ -96,7 +111,11 @@ TEST(HamamatsuIndex, ReadsVendorTags) {
   TILESTREAM_REQUIRE_TESTDATA(path, "hamamatsu/test3-DAPI-2-387.ndpi");
   const SlideIndex index = index_of(path);
   EXPECT_EQ(index.properties.at("openslide.objective-power"), "40");
-  EXPECT_NEAR(std::stod(index.properties.at("openslide.mpp-x")), 0.228, 0.001);
+  EXPECT_EQ(index.properties.at("openslide.mpp-x"), "0.2281750559028887");
+  EXPECT_EQ(index.properties.at("hamamatsu.YOffsetFromSlideCentre"), "-96063");
+  EXPECT_EQ(index.properties.at("hamamatsu.Product"), "C9600-12");  // from the NDPI property map
+  EXPECT_EQ(index.properties.at("openslide.quickhash-1"),
+            "bccad61f3385cdba0dc7f6fcb45cd81b3041ae2439b745901b2f08b648cdcd26");
   EXPECT_EQ(index.associated[1].image.samples, 1u);
 }
 

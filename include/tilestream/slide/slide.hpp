@@ -13,6 +13,13 @@
 
 namespace tilestream::slide {
 
+// Choices fixed when a slide is opened.
+struct OpenOptions {
+  // Read the samples as the file stores them (palette indices, MinIsWhite grey, CMYK...) instead of
+  // the pixels the photometric conversion makes of them (codec/photometric.hpp).
+  bool stored_samples = false;
+};
+
 struct ReadOptions {
   unsigned threads = 0;  // 0: the default from settings (TILESTREAM_THREADS, else hardware concurrency)
 };
@@ -20,9 +27,9 @@ struct ReadOptions {
 class Slide {
  public:
   // Opens and indexes the file. Throws IoError / FormatError / UnsupportedError naming the file.
-  static Slide open(const std::string& path);
+  static Slide open(const std::string& path, const OpenOptions& options = {});
   // Wraps any byte source (memory, for fuzzing and tests).
-  static Slide open(std::shared_ptr<const io::ByteSource> source);
+  static Slide open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options = {});
 
   const tiff::SlideIndex& index() const { return *index_; }
   const std::string& path() const { return index_->path; }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tilestream/codec/photometric.hpp"
 #include "tilestream/core/dtype.hpp"
 #include "tilestream/io/file.hpp"
 
@@ -25,9 +26,16 @@ struct ImageInfo {
   bool tiled = false;
   std::uint32_t tile_width = 0;   // strips: the image width
   std::uint32_t tile_height = 0;  // strips: RowsPerStrip, clamped to the height
+  // The pixels a read returns: the stored samples after `conversion` (a palette image's are 3 x uint8).
   std::uint32_t samples = 1;
-  std::uint16_t bits_per_sample = 8;
   DType dtype = DType::uint8;
+  // What the file stores: SamplesPerPixel, BitsPerSample and SampleFormat; decoders work on these.
+  std::uint32_t stored_samples = 1;
+  std::uint16_t bits_per_sample = 8;
+  DType stored_dtype = DType::uint8;
+  // How decoded stored samples become the pixels (the photometric table of codec/photometric.hpp);
+  // the identity when the index was built with stored samples asked for.
+  codec::PixelConversion conversion;
   std::uint16_t compression = 1;
   std::uint16_t photometric = 1;
   std::uint16_t predictor = 1;
@@ -45,8 +53,8 @@ struct ImageInfo {
 
   std::uint32_t tiles_across() const { return static_cast<std::uint32_t>((width + tile_width - 1) / tile_width); }
   std::uint32_t tiles_down() const { return static_cast<std::uint32_t>((height + tile_height - 1) / tile_height); }
-  std::uint32_t planes() const { return planar_config == 2 ? samples : 1; }
-  std::uint32_t samples_per_chunk() const { return planar_config == 2 ? 1 : samples; }
+  std::uint32_t planes() const { return planar_config == 2 ? stored_samples : 1; }
+  std::uint32_t samples_per_chunk() const { return planar_config == 2 ? 1 : stored_samples; }
   std::size_t tile_number(std::uint32_t tx, std::uint32_t ty, std::uint32_t plane = 0) const {
     return (static_cast<std::size_t>(plane) * tiles_down() + ty) * tiles_across() + tx;
   }
@@ -75,6 +83,14 @@ struct SlideIndex {
   std::vector<Level> levels;             // largest first
   std::vector<AssociatedImage> associated;
   std::map<std::string, std::string> properties;  // "tiff.ImageDescription", "aperio.MPP", "openslide.mpp-x"...
+  bool stored_samples = false;  // built with PixelOptions::stored_samples: no photometric conversion
+};
+
+// What reads return, fixed when the index is built.
+struct PixelOptions {
+  // Pixels are the stored samples (palette indices, inverted grey, CMYK...), not converted through
+  // the photometric table; every photometric is then readable.
+  bool stored_samples = false;
 };
 
 // Caps that keep a hostile file from making us allocate or loop without bound.
@@ -89,6 +105,7 @@ struct ParseLimits {
 
 // Parses the file behind `source`. Throws FormatError naming the IFD, tag and offset on
 // inconsistent files, UnsupportedError for valid files we do not read.
-SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& limits = {});
+SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& limits = {},
+                             const PixelOptions& pixels = {});
 
 }  // namespace tilestream::tiff
