@@ -14,6 +14,7 @@
 #include "cli/device_flag.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/image_io/image_file.hpp"
@@ -116,6 +117,14 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
     r = parse_region(args.region);
     result.what = concat("level ", args.level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]);
   }
+  // The pixels come back to the host for the checksum and -o: refused before the device read when the
+  // host cannot hold them.
+  check_host_memory({.file = slide.path(),
+                     .place = args.region.empty() ? concat("level ", args.level) : result.what,
+                     .what = concat("copying ", r[3], " x ", r[2], " x ", lv.image.samples, " ",
+                                    to_string(lv.image.dtype), " back from the device"),
+                     .bytes = image_bytes(r[3], r[2], lv.image.samples, lv.image.dtype),
+                     .ways_out = {WayOut::region}});
   // The CUDA context is made before the reader: a one-off start-up that belongs to neither figure.
   (void)cuda::describe_device(device);
   cuda::DeviceReaderOptions options;

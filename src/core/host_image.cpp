@@ -1,12 +1,11 @@
-// Allocation of host images with overflow and size checks.
+// Allocation of host images with overflow and available-memory checks.
 #include "tilestream/core/host_image.hpp"
-
-#include <unistd.h>
 
 #include <limits>
 #include <new>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 
 namespace tilestream {
 
@@ -19,18 +18,20 @@ HostImage::HostImage(std::uint64_t height, std::uint64_t width, std::uint32_t sa
                     "image of ", height, " x ", width, " x ", samples, " ", to_string(dtype),
                     " exceeds 4 TiB");
   const std::uint64_t total = height * width * pixel;
-  // Refuse what the machine cannot hold before asking the allocator: overcommit (or a sanitizer)
+  // Refuse what this process cannot have before asking the allocator: overcommit (or a sanitizer)
   // would otherwise turn a huge but valid request into an abort or an OOM kill instead of an error.
-  const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
-                               static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
-  check<UsageError>(memory == 0 || total <= memory, "a ", height, " x ", width, " x ", samples, " ",
-                    to_string(dtype), " image needs ", total, " bytes, more than this machine's memory (",
-                    memory, " bytes); read a region instead");
+  // Callers that know the file check first, with its name (slide/region_reader.cpp); this is the
+  // guard of every other image sized by the input.
+  check_host_memory({.file = "",
+                     .place = "",
+                     .what = concat("a ", height, " x ", width, " x ", samples, " ", to_string(dtype), " image"),
+                     .bytes = total,
+                     .ways_out = {}});
   try {
     data_.reset(new std::byte[total == 0 ? 1 : total]);
   } catch (const std::bad_alloc&) {
-    throw UsageError(concat("cannot allocate ", total, " bytes for a ", height, " x ", width, " x ",
-                            samples, " ", to_string(dtype), " image"));
+    throw ResourceError(concat("cannot allocate ", byte_count_text(total), " for a ", height, " x ", width,
+                               " x ", samples, " ", to_string(dtype), " image"));
   }
 }
 

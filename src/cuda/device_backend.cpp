@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
+#include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/cuda/ops.hpp"
 
 namespace tilestream::cuda {
@@ -236,6 +238,21 @@ class CudaBackend final : public DeviceBackend {
                          " s, workers released in ", seconds_since(release), " s");
     peak_ = peak.bytes();
   }
+
+  // Global mode on the device: the level and the chain's output, and at most two of the chain's
+  // whole-image intermediates at a time (run_chain frees each once the next op has read it).
+  std::uint64_t global_bytes(const pipeline::ChunkPlan& plan, const ops::Chain& chain) const override {
+    const std::vector<ops::ImageShape> shapes = chain.shapes(plan.input);
+    const auto bytes = [&](std::size_t i) {
+      return image_bytes(shapes[i].height, shapes[i].width, shapes[i].samples, shapes[i].dtype);
+    };
+    const auto add = [](std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; };
+    std::uint64_t intermediates = 0;  // shapes[1 .. size - 2]
+    for (std::size_t i = 1; i + 1 < shapes.size(); ++i)
+      intermediates = std::max(intermediates, i + 2 < shapes.size() ? add(bytes(i), bytes(i + 1)) : bytes(i));
+    return add(add(bytes(0), bytes(shapes.size() - 1)), intermediates);
+  }
+  MemoryAvailable memory_available() const override { return available_device_memory(options_.device); }
 
   // One task in flight: its source box on the device (the largest), the chain's intermediates for one
   // band and the device band, two pinned bands, and the reader's two slots of device and pinned

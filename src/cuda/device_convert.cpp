@@ -3,12 +3,14 @@
 #include "tilestream/cuda/device_convert.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include "tilestream/convert/prepare.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
+#include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/cuda/zarr_writer.hpp"
 #include "tilestream/zarr/array.hpp"
 
@@ -39,6 +41,24 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
   reader_options.io = wanted;
   DeviceReader reader(reader_options);
   out.setup_seconds = reader.setup_seconds();
+
+  // Each dataset's level is held whole on the device (with its cast copy, when the dtype changes):
+  // checked before the store is touched.
+  for (const convert::DatasetPlan& d : prepared.plan) {
+    const tiff::ImageInfo& image = slide.level(*d.slide_level).image;
+    const std::uint64_t level_bytes = image_bytes(image.height, image.width, image.samples, image.dtype);
+    const std::uint64_t cast_bytes =
+        image.dtype == prepared.dtype ? 0 : image_bytes(image.height, image.width, image.samples, prepared.dtype);
+    check_device_memory({.file = slide.path(),
+                         .place = concat("level ", *d.slide_level),
+                         .what = concat("converting ", image.height, " x ", image.width, " x ", image.samples, " ",
+                                        to_string(image.dtype), " on the device (the whole level",
+                                        cast_bytes > 0 ? concat(" and its ", to_string(prepared.dtype), " copy") : "",
+                                        ")"),
+                         .bytes = level_bytes > UINT64_MAX - cast_bytes ? UINT64_MAX : level_bytes + cast_bytes,
+                         .ways_out = {WayOut::cpu_device}},
+                        reader.device());
+  }
 
   zarr::FileStore store(output);  // fsync is the writer's separate pass, not per put
   convert::prepare_store(store, prepared, options);

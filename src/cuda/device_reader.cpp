@@ -12,12 +12,14 @@
 #include "tile_transfer.hpp"
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/cuda/cufile.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/cuda/place_tiles.hpp"
 #include "tilestream/slide/tile_read_plan.hpp"
 
@@ -202,6 +204,15 @@ void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t lev
   const std::uint64_t rows_wanted = std::max<std::uint64_t>(1, band_target_bytes / std::max<std::size_t>(row_bytes, 1));
   const std::uint64_t band_rows = std::max<std::uint64_t>(grid, rows_wanted / grid * grid);
   const std::size_t band_bytes = static_cast<std::size_t>(std::min(band_rows, height)) * row_bytes;
+  if (bands[0].size() < band_bytes || bands[1].size() < band_bytes) {
+    // Sized by the level's width: a very wide level makes bands of many megabytes.
+    check_host_memory({.file = slide.path(),
+                       .place = place,
+                       .what = concat("two pinned bands of ", std::min(band_rows, height), " rows of ", row_bytes,
+                                      " bytes (the CPU decode path's staging)"),
+                       .bytes = 2 * std::uint64_t{band_bytes},
+                       .ways_out = {WayOut::region}});
+  }
   for (PinnedBuffer& band : bands) {
     if (band.size() < band_bytes) band = PinnedBuffer(band_bytes);
   }
@@ -286,6 +297,15 @@ DeviceImage DeviceReader::read_region(const slide::Slide& slide, std::size_t lev
     slots = slide::region_tile_slots(g);
     raw = tiles_complete(image, slots, g.tile_bytes());
   }
+  const bool whole = x == 0 && y == 0 && width == image.width && height == image.height;
+  check_device_memory({.file = slide.path(),
+                       .place = whole ? concat("level ", level)
+                                      : concat("level ", level, " region ", x, ",", y, " ", width, "x", height),
+                       .what = concat("reading ", height, " x ", width, " x ", image.samples, " ",
+                                      to_string(image.dtype), whole ? " (the whole level)" : "", " to the device"),
+                       .bytes = image_bytes(height, width, image.samples, image.dtype),
+                       .ways_out = {WayOut::region}},
+                      m.device);
   DeviceImage out(height, width, image.samples, image.dtype, m.main);
   if (raw) {
     mine.path = raw_tiles_path;

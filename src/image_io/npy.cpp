@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/image_io/image_file.hpp"
 #include "tilestream/io/file.hpp"
 
@@ -73,9 +74,13 @@ HostImage load_npy(const std::string& path) {
                      path, ": .npy shape is not 2-D or 3-D: ", header);
   const std::uint64_t h = std::stoull(m[1]), w = std::stoull(m[2]);
   const std::uint32_t s = m[3].matched ? static_cast<std::uint32_t>(std::stoul(m[3])) : 1;
+  // The file's size bounds what its header may ask for: checked before allocating.
+  const std::uint64_t bytes = image_bytes(h, w, s, dtype);
+  check<FormatError>(file.size() - 10 - header_len == bytes, path, ": .npy holds ", file.size() - 10 - header_len,
+                     " data bytes, shape needs ", bytes);
+  check_host_memory({.file = path, .place = "", .what = concat("loading ", h, " x ", w, " x ", s, " ", to_string(dtype)),
+                     .bytes = bytes, .ways_out = {}});
   HostImage image(h, w, s, dtype);
-  check<FormatError>(file.size() - 10 - header_len == image.size_bytes(), path, ": .npy holds ",
-                     file.size() - 10 - header_len, " data bytes, shape needs ", image.size_bytes());
   file.read_exact(10 + header_len, std::span(image.data(), image.size_bytes()));
   return image;
 }

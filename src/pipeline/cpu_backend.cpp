@@ -2,6 +2,7 @@
 // rows on a thread pool (each band reads its input box from the whole previous image); tiled mode
 // runs whole chunks (read, chain, hand over) on `workers` threads, each holding one chunk at a time.
 #include <algorithm>
+#include <cstdint>
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/host_image.hpp"
@@ -67,6 +68,17 @@ class CpuBackend final : public Backend {
 };
 
 }  // namespace
+
+std::uint64_t Backend::global_bytes(const ChunkPlan& plan, const ops::Chain& chain) const {
+  const std::vector<ops::ImageShape> shapes = chain.shapes(plan.input);
+  const auto bytes = [](const ops::ImageShape& s) { return image_bytes(s.height, s.width, s.samples, s.dtype); };
+  std::uint64_t most = bytes(shapes[0]);
+  for (std::size_t i = 0; i + 1 < shapes.size(); ++i) {
+    const std::uint64_t in = bytes(shapes[i]), out = bytes(shapes[i + 1]);
+    most = std::max(most, in > UINT64_MAX - out ? UINT64_MAX : in + out);
+  }
+  return most;
+}
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
 

@@ -7,6 +7,7 @@
 
 #include "pipeline/zarr_chunk_sink.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/zarr/store.hpp"
 #include "tilestream/zarr/store_ownership.hpp"
@@ -67,6 +68,18 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   result.backend = backend.name();
   const unsigned threads = resolve_threads(options.threads);
   unsigned workers = threads;
+  // Checked against the memory available now, before the output is touched: the OOM killer ends a run
+  // that outgrows it without a word.
+  const MemoryAvailable available = backend.memory_available();
+  const std::string place = concat("level ", options.level);
+  if (options.mode == Mode::global) {
+    check_memory({.file = slide.path(),
+                  .place = place,
+                  .what = concat("global mode on ", backend.name(), " (the whole level, and each op's whole input and output)"),
+                  .bytes = backend.global_bytes(plan, chain),
+                  .ways_out = {WayOut::tiled_mode, WayOut::memory_budget}},
+                 available);
+  }
   if (options.mode == Mode::tiled) {
     result.task_bytes = backend.tiled_task_bytes(
         plan, chain, static_cast<std::size_t>(image.tile_width) * image.tile_height * input.pixel_bytes());
@@ -75,8 +88,17 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
                       plan.chunk_width, "x", plan.chunk_height, " chunk's tiles in flight (",
                       result.task_bytes, " bytes with its halo and intermediates on ", backend.name(),
                       "): raise --memory or lower --chunk");
-    workers = static_cast<unsigned>(std::min<std::size_t>(
-        {threads, memory / result.task_bytes, std::max<std::size_t>(1, plan.tasks.size())}));
+    check_memory({.file = slide.path(),
+                  .place = place,
+                  .what = concat("tiled mode on ", backend.name(), ": one ", plan.chunk_width, "x", plan.chunk_height,
+                                 " chunk in flight"),
+                  .bytes = result.task_bytes,
+                  .ways_out = {WayOut::smaller_chunk}},
+                 available);
+    // The budget, as far as the memory available now holds it.
+    workers = static_cast<unsigned>(std::min<std::uint64_t>(
+        {threads, memory / result.task_bytes, available.bytes / result.task_bytes,
+         std::max<std::size_t>(1, plan.tasks.size())}));
     result.bytes_in_flight = workers * result.task_bytes;
   }
   result.workers = workers;

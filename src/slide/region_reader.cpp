@@ -8,6 +8,7 @@
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/codec/photometric.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -162,6 +163,15 @@ void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo&
   const std::size_t count = across * (ty1 - ty0 + 1) * image.planes();
 
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(resolve_threads(threads), count));
+  // Each worker may hold one decoded tile (or strip) and its stored bytes, whose sizes the file sets.
+  const std::uint64_t tile_bytes = std::uint64_t{image.tile_width} * image.tile_height *
+                                   image.samples_per_chunk() * bytes_per_sample(image.dtype);
+  check_host_memory({.file = source.name(),
+                     .place = place,
+                     .what = concat("decoding on ", workers, " threads, each with a ", image.tile_width, " x ",
+                                    image.tile_height, " ", image.tiled ? "tile" : "strip", " and its stored bytes"),
+                     .bytes = 2 * workers * tile_bytes,
+                     .ways_out = {}});
   std::vector<Scratch> scratch(workers);
   parallel_for_workers(count, workers, [&](std::size_t i, unsigned worker) {
     const auto plane = static_cast<std::uint32_t>(i / (count / image.planes()));
@@ -200,6 +210,13 @@ HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo&
     throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
   }
   check_region(source.name(), place, image, x, y, width, height);
+  const bool whole = x == 0 && y == 0 && width == image.width && height == image.height;
+  check_host_memory({.file = source.name(),
+                     .place = whole ? place : concat(place, " region ", x, ",", y, " ", width, "x", height),
+                     .what = concat("reading ", height, " x ", width, " x ", image.samples, " ",
+                                    to_string(image.dtype), whole ? " (the whole image)" : ""),
+                     .bytes = image_bytes(height, width, image.samples, image.dtype),
+                     .ways_out = {WayOut::region}});
   HostImage out(height, width, image.samples, image.dtype);
   read_image_region_into(source, image, place, x, y, width, height, threads, out.data(), out.row_bytes());
   return out;

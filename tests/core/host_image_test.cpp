@@ -17,14 +17,7 @@ TEST(HostImage, SizesFollowShapeAndType) {
   EXPECT_EQ(image.row(2) - image.row(0), 80);
 }
 
-TEST(HostImage, MoreThanTheMachineHoldsIsAUsageError) {
-  try {
-    const HostImage image(std::uint64_t{1} << 20, std::uint64_t{1} << 20, 3, DType::uint8);  // 3 TiB
-    FAIL() << "allocated " << image.size_bytes() << " bytes";
-  } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("more than this machine's memory"), std::string::npos) << e.what();
-  }
-}
+// More than is available: tests/core/memory_budget_test.cpp.
 
 TEST(HostImage, OverflowingShapesAreUsageErrors) {
   EXPECT_THROW(HostImage(UINT64_MAX / 2, 4, 3, DType::uint8), UsageError);

@@ -6,10 +6,11 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tilestream {
 
-enum class ErrorKind { format, codec, unsupported, io, cuda, usage };
+enum class ErrorKind { format, codec, unsupported, io, cuda, usage, resource };
 
 const char* to_string(ErrorKind kind);
 
@@ -45,6 +46,29 @@ struct CudaError : Error {
 // Bad arguments from the caller (API or command line).
 struct UsageError : Error {
   explicit UsageError(const std::string& m) : Error(ErrorKind::usage, m) {}
+};
+
+// What a caller can change when memory runs short, named as the library's options; the message words
+// them so, and a front end (the CLI) maps them to its own flags.
+enum class WayOut {
+  region,         // read a region (Slide::read_region) rather than the whole level
+  tiled_mode,     // pipeline Mode::tiled: chunks streamed, memory bounded by the budget
+  memory_budget,  // ProcessOptions::memory: the bytes tiled mode holds at once
+  smaller_chunk,  // ProcessOptions::chunk / ConvertOptions::chunk
+  cpu_device,     // run on the CPU (which streams) rather than on the device
+};
+// The library's words for a way out: "read a region", "tiled mode", ...
+const char* to_string(WayOut way);
+
+// Not enough memory (host, or a device's) for what was asked, found before allocating it: the message
+// names the file, the place, the bytes needed and available, the limit that bound them and the ways out.
+struct ResourceError : Error {
+  explicit ResourceError(const std::string& m, std::vector<WayOut> ways_out = {})
+      : Error(ErrorKind::resource, m), ways_out_(std::move(ways_out)) {}
+  const std::vector<WayOut>& ways_out() const noexcept { return ways_out_; }
+
+ private:
+  std::vector<WayOut> ways_out_;
 };
 
 // Builds a message from any streamable pieces: concat("tile ", 3, " of ", 10).

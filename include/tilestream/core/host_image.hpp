@@ -14,7 +14,7 @@ class HostImage {
  public:
   HostImage() = default;
   // Allocates without zero-filling: callers overwrite every byte. Throws UsageError when the size
-  // overflows or exceeds what the machine could hold.
+  // overflows, ResourceError when it exceeds the host memory available now (core/memory_budget.hpp).
   HostImage(std::uint64_t height, std::uint64_t width, std::uint32_t samples, DType dtype);
 
   std::uint64_t height() const { return height_; }

@@ -39,7 +39,8 @@ struct DeviceConvertResult {
 };
 
 // UsageError for options the GPU path does not take (datasets built by downsampling) besides
-// everything convert_slide refuses; CudaError when the device is out of memory, naming the sizes.
+// everything convert_slide refuses; ResourceError before the store is touched when a level (with its
+// cast copy) exceeds the device memory available; CudaError when an allocation fails all the same.
 DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std::string& output,
                                             const convert::ConvertOptions& options,
                                             const DeviceConvertOptions& device_options,

@@ -64,8 +64,9 @@ class DeviceReader {
 
   // The rectangle [x, x+width) x [y, y+height) of `level` as a (height, width, samples) device image.
   // Same errors as Slide::read_region (UsageError for regions outside the level, IoError naming file,
-  // offset and length), plus CudaError. The image frees on the device's legacy default stream, so it
-  // outlives the reader. One read at a time: a reader is not shared between threads.
+  // offset and length), ResourceError (before allocating) when the image exceeds the device memory
+  // available (cuda/memory_budget.hpp), plus CudaError. The image frees on the device's legacy default
+  // stream, so it outlives the reader. One read at a time: a reader is not shared between threads.
   DeviceImage read_region(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
                           std::uint64_t width, std::uint64_t height, DeviceReadReport* report = nullptr);
   DeviceImage read_level(const slide::Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/plan.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -69,6 +70,13 @@ class Backend {
     (void)chain;
     return plan.max_task_bytes + plan.chunk_bytes() + tile_bytes;
   }
+  // Global mode: the most bytes of images run_global holds at once (in memory_available()'s kind of
+  // memory), checked before anything is read or written. This default is the CPU backend's: the
+  // level, then op by op the whole image in and the whole image out. Saturates instead of overflowing.
+  virtual std::uint64_t global_bytes(const ChunkPlan& plan, const ops::Chain& chain) const;
+  // The memory its images and tiles live in, available now: this default is host memory
+  // (core/memory_budget.hpp); a device backend reports its device's.
+  virtual MemoryAvailable memory_available() const { return available_host_memory(); }
 };
 
 // Ops on the CPU (Op::run_cpu), levels read with Slide::read_region.

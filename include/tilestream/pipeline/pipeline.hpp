@@ -25,6 +25,7 @@ struct ProcessOptions {
   std::size_t level = 0;
   std::uint64_t chunk = 512;                      // output chunk side (y and x); channels whole
   std::size_t memory = 0;                         // tiled: bytes of tiles in flight; 0: settings' default
+                                                  // (held to what the backend's memory has available)
   unsigned threads = 0;                           // 0: settings' default
   int zarr_version = 3;                           // 2 or 3
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
@@ -58,8 +59,10 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
 // the directory `output`. Throws UsageError for bad options (chunk 0, a level that does not exist, a
 // non-empty output without overwrite, or with it one holding anything but a store of ours
 // (zarr/store_ownership.hpp), an output that is a file, /, $HOME or the current directory, a memory
-// budget below one chunk's tiles, an input the chain does not take), and whatever reading, processing
-// or writing throws, with the chunk named.
+// budget below one chunk's tiles, an input the chain does not take), ResourceError before touching the
+// output when global mode's images (or one tiled chunk in flight) exceed the memory the backend has
+// available (Backend::memory_available), and whatever reading, processing or writing throws, with the
+// chunk named.
 // on_progress is called from worker threads, one call at a time, at most every 200 ms, and once at
 // the end.
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
