@@ -154,12 +154,15 @@ std::optional<std::vector<std::byte>> FileStore::get(const std::string& key) con
     const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError(concat("cannot read ", path, ": ", system_message(errno)));
+      throw IoError(concat("cannot read ", path, ": ", bytes.size() - done, " bytes at offset ", done, ": ",
+                           system_message(errno)));
     }
-    if (n == 0) break;  // shrank while reading: keep what is there
-    done += static_cast<std::size_t>(n);
+    // Values are replaced by renames, never cut in place: a file that ends early was truncated by
+    // someone else, and a part of a value must not pass for the value.
+    check<IoError>(n > 0, "cannot read ", path, ": the file ended at offset ", done, " of the ", bytes.size(),
+                   " bytes it had when opened (truncated while read?)");
+    done += static_cast<std::size_t>(n);  // a short read: read the rest
   }
-  bytes.resize(done);
   return bytes;
 }
 

@@ -182,7 +182,8 @@ def test_chunk_write_error(cli, shim, slide, references, tmp_path, name, error):
 
 
 @pytest.mark.parametrize('error', ['short'])
-@pytest.mark.parametrize('name', ['convert-v3', 'convert-gzip', 'process-tiled'])
+@pytest.mark.parametrize('name', ['convert-v2', 'convert-v3', 'convert-sharded', 'convert-gzip', 'process-tiled',
+                                  'process-global'])
 def test_short_writes_are_completed(cli, shim, slide, references, tmp_path, name, error):
     out = tmp_path / 'out.zarr'
     r = run(cli, store_args(name, slide, out), fault_env(shim, out.name, 'write', error))
@@ -225,6 +226,51 @@ def test_fsync_error(cli, shim, slide, references, tmp_path, name):
     assert str(out) in r.stderr and CHUNK_KEY.search(r.stderr), 'the message does not name the chunk file'
     assert_no_wrong_chunk(out, references[name])
     assert_resume_completes(cli, args, out, references[name])
+
+
+@pytest.mark.parametrize('suffix', ['.npy', '.png'])
+@pytest.mark.parametrize('error', ['EIO', 'ENOSPC'])
+def test_image_write_error(cli, shim, slide, tmp_path, suffix, error):
+    out = tmp_path / f'out{suffix}'
+    r = run(cli, ['read', slide, '--level', '1', '-o', out], fault_env(shim, out.name, 'write', error, after=1))
+    print(r.stderr.strip())
+    assert r.returncode == 1, r.stderr
+    assert ERRNO_TEXT[error] in r.stderr and str(out) in r.stderr and 'at offset' in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == [], 'a failed write left a file'
+
+
+def test_store_read_error_while_downsampling(cli, shim, slide, tmp_path):
+    """--ome builds the levels the slide lacks from the stored level above: a failing read of a
+    stored chunk is an error naming it, and --resume completes the store."""
+    args = ['convert', slide, None, '--ome', '--chunk', '128', '--codec', 'none', '--threads', '2']
+    clean = tmp_path / 'clean.zarr'
+    cli.check(*[a if a is not None else clean for a in args])
+    reference = store_files(clean)
+    out = tmp_path / 'out.zarr'
+    args = [a if a is not None else out for a in args]
+    # Level 3 (128 x 128) is the first the slide lacks (it has 1024, 512 and 256): built from level 2.
+    r = run(cli, args, fault_env(shim, f'{out.name}/2/c/', 'read', 'EIO'))
+    print(r.stderr.strip())
+    assert r.returncode == 1, r.stderr
+    assert 'Input/output error' in r.stderr and re.search(rf'{out}/2/c/0/\d+/\d+', r.stderr), r.stderr
+    assert 'offset' in r.stderr, r.stderr
+    assert_no_wrong_chunk(out, reference)
+    assert_resume_completes(cli, args, out, reference)
+
+
+@pytest.mark.parametrize('options, message', [
+    (['--op', 'gaussian:sigma=1.5', '--chunk', '128'], 'other options'),
+    (['--op', 'sobel', '--chunk', CHUNK], 'other options'),
+    (['--op', 'gaussian:sigma=1.5', '--chunk', CHUNK, '--zarr-version', '2'], 'has no .zarray'),
+    (['--op', 'gaussian:sigma=1.5', '--chunk', CHUNK, '--overwrite'], 'contradict'),
+], ids=['chunk', 'op', 'zarr-version', 'overwrite'])
+def test_process_resume_refuses_another_run(cli, slide, tmp_path, options, message):
+    out = tmp_path / 'out.zarr'
+    cli.check('process', slide, out, '--op', 'gaussian:sigma=1.5', '--chunk', CHUNK)
+    before = store_files(out)
+    r = run(cli, ['process', slide, out, *options, '--resume'])
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert store_files(out) == before
 
 
 # --- a real full disk --------------------------------------------------------------------------
