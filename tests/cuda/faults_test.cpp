@@ -143,7 +143,19 @@ std::vector<std::string> store_args(const StoreCase& c, const std::string& out) 
   return args;
 }
 
-class GpuFaultStore : public CudaTestWithParam<std::size_t> {
+// The fault tests' fixture: a device and the shim (not built in sanitizer builds) or a skip.
+template <class Param>
+class FaultTest : public CudaTestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    CudaTestWithParam<Param>::SetUp();
+    if (this->IsSkipped()) return;
+    if (std::string(TILESTREAM_FAULT_SHIM_PATH).empty())
+      GTEST_SKIP() << "no fault shim in this build (sanitizer builds have none)";
+  }
+};
+
+class GpuFaultStore : public FaultTest<std::size_t> {
  protected:
   const StoreCase& c() const { return store_cases()[GetParam()]; }
   void TearDown() override {
@@ -204,7 +216,7 @@ INSTANTIATE_TEST_SUITE_P(Paths, GpuFaultStore, ::testing::Range<std::size_t>(0, 
                          });
 
 // `read --device cuda` with the posix and the O_DIRECT transfers.
-class GpuFaultRead : public CudaTestWithParam<const char*> {
+class GpuFaultRead : public FaultTest<const char*> {
  protected:
   void TearDown() override {
     for (const std::string& p : {out_, clean_}) fs::remove(p);
