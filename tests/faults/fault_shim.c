@@ -13,7 +13,8 @@
 //                            read: the descriptor's position); default any
 //   TILESTREAM_FAULT_AFTER   let this many matching calls through first; default 0
 //   TILESTREAM_FAULT_TIMES   fault at most this many calls; default every one after AFTER
-//   TILESTREAM_FAULT_ERROR   EIO, ENOSPC, EDQUOT, EFBIG, EINTR: fail with that errno;
+//   TILESTREAM_FAULT_ERROR   EIO, ENOSPC, EDQUOT, EFBIG, EINTR: fail with that errno (EINTR with
+//                            TIMES: callers retry it);
 //                            short: do the call on half the bytes (at least 1) and return that;
 //                            pause: create the file TILESTREAM_FAULT_PAUSED, wait until the file
 //                            TILESTREAM_FAULT_RESUME exists, then do the call (a test's hook to act,
