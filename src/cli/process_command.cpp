@@ -42,6 +42,7 @@ struct ProcessFlags {
   std::string codec = "zstd";
   std::string io;
   bool overwrite = false;
+  bool resume = false;
   bool fsync = false;
   bool stored_samples = false;
   bool json = false;
@@ -63,6 +64,7 @@ void run(const ProcessFlags& flags) {
   options.zarr_version = flags.zarr_version;
   options.compressors = zarr::parse_codec_option(flags.codec);
   options.overwrite = flags.overwrite;
+  options.resume = flags.resume;
   options.fsync = flags.fsync;
   const int device = parse_device_flag(flags.device);
   if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
@@ -115,14 +117,15 @@ void run(const ProcessFlags& flags) {
 #endif
   std::fprintf(
       stderr,
-      "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks, %.1f MB in %.2f s "
+      "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks (%llu skipped), %.1f MB in "
+      "%.2f s "
       "(%.1f MB/s), peak device memory %.0f MB, peak RSS %.0f MB\n",
       chain.spec().c_str(), r.backend.c_str(), pipeline::to_string(options.mode), r.workers,
       options.mode == pipeline::Mode::tiled ? "workers" : "threads",
       static_cast<unsigned long long>(r.input.width), static_cast<unsigned long long>(r.input.height),
       static_cast<unsigned long long>(r.output.width), static_cast<unsigned long long>(r.output.height),
       r.output.samples, to_string(r.output.dtype), static_cast<unsigned long long>(r.progress.chunks_done),
-      in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
+      static_cast<unsigned long long>(r.chunks_skipped), in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
   std::fprintf(stderr, "io: %s\n", io_detail.c_str());
   if (!flags.json) return;
   nlohmann::json j;
@@ -147,6 +150,8 @@ void run(const ProcessFlags& flags) {
   j["source"] = shape_json(r.input);
   j["result"] = shape_json(r.output);
   j["chunks"] = r.progress.chunks_done;
+  j["chunks_skipped"] = r.chunks_skipped;
+  j["resume"] = options.resume;
   j["bytes_written"] = r.progress.bytes_written;
   j["input_mb"] = in_mb;
   j["output_mb"] = out_mb;
@@ -187,6 +192,8 @@ void add_process_command(CLI::App& app) {
   cmd->add_flag("--overwrite", flags->overwrite,
                 "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
                 "anything else is refused, nothing removed)");
+  cmd->add_flag("--resume", flags->resume,
+                "Finish an interrupted run with the same options: keep the chunks already written");
   cmd->add_flag("--fsync", flags->fsync, "fsync every chunk file before its rename (durable output; timed)");
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");

@@ -128,15 +128,16 @@ struct DeviceReader::Impl {
     });
   }
 
-  void read_raw(const slide::Slide& slide, const tiff::ImageInfo& image, const slide::PlaceGeometry& g,
+  void read_raw(const slide::Slide& slide, std::size_t level, const slide::PlaceGeometry& g,
                 std::span<const slide::TileSlot> slots, DeviceImage& out, DeviceReadReport& report);
   void read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
                     std::uint64_t width, std::uint64_t height, DeviceImage& out, DeviceReadReport& report);
 };
 
-void DeviceReader::Impl::read_raw(const slide::Slide& slide, const tiff::ImageInfo& image,
-                                  const slide::PlaceGeometry& g, std::span<const slide::TileSlot> slots,
-                                  DeviceImage& out, DeviceReadReport& report) {
+void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, const slide::PlaceGeometry& g,
+                                  std::span<const slide::TileSlot> slots, DeviceImage& out,
+                                  DeviceReadReport& report) {
+  const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t tile_bytes = g.tile_bytes();
   if (tile_bytes > capacity) size_slots(tile_bytes);  // tiles larger than a task: one tile per task
   // Only the rows of each tile that the region covers are read (a halo wants one row of the tiles
@@ -174,8 +175,11 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, const tiff::ImageIn
       try {
         transfer->transfer(task, tile_bytes, slot, lane.stream);
       } catch (const Error& e) {
-        rethrow_with_context(e, concat(slide.path(), ": ", image.ifd_label, ", tiles at offsets ", task.offset,
-                                       " to ", task.offset + task.length, " (", task.slots.size(), " tiles)"));
+        const slide::TileSlot& first = task.slots.front();
+        rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
+                                       task.offset, " to ", task.offset + task.length, " (", task.slots.size(),
+                                       " tiles from tile ", image.tile_number(first.column, first.row), ", column ",
+                                       first.column, ", row ", first.row, ")"));
       }
       place_tiles(slot.tiles, task.slots, g, out, lane.stream);
       slot.done.record(lane.stream);
@@ -311,7 +315,7 @@ DeviceImage DeviceReader::read_region(const slide::Slide& slide, std::size_t lev
     mine.path = raw_tiles_path;
     mine.io = m.mode;
     mine.io_detail = m.detail;
-    m.read_raw(slide, image, g, slots, out, mine);
+    m.read_raw(slide, level, g, slots, out, mine);
   } else {
     mine.path = cpu_decode_path;
     mine.io = io::IoMode::posix;

@@ -12,6 +12,7 @@
 #include <limits>
 #include <utility>
 
+#include "io/end_of_file.hpp"
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::io {
@@ -120,14 +121,23 @@ std::span<const std::byte> DirectReadFile::read_covering(std::uint64_t offset, s
     check<IoError>(got >= 0, system_error(concat(path_, ": O_DIRECT pread of ", cover.length - done,
                                                  " bytes at offset ", cover.offset + done, " (for ", length,
                                                  " bytes at offset ", offset, ")")));
-    if (got == 0) break;
-    done += static_cast<std::size_t>(got);
-    // A short read that stops off the alignment reached the end of the file; O_DIRECT could not
-    // resume from an unaligned offset anyway.
-    if (done % alignment_ != 0) break;
+    if (got == 0) throw IoError(end_of_file_message(fd_, path_, size_, cover.offset + done, length, offset));
+    const std::size_t reached = done + static_cast<std::size_t>(got);
+    if (reached >= needed) break;
+    // Short of the request: O_DIRECT goes on only from an aligned offset, so the bytes past the last
+    // aligned one are read again. A read that does not get past an alignment step makes no progress:
+    // at the end of the file that is a truncation, elsewhere a file system that cannot serve the read.
+    const std::size_t resume_at = reached / alignment_ * alignment_;
+    if (resume_at <= done) {
+      struct stat st {};
+      if (::fstat(fd_, &st) == 0 && static_cast<std::uint64_t>(st.st_size) <= cover.offset + reached)
+        throw IoError(end_of_file_message(fd_, path_, size_, cover.offset + reached, length, offset));
+      throw IoError(concat(path_, ": O_DIRECT pread at offset ", cover.offset + done, " returned ", got,
+                           " bytes, less than the ", alignment_, "-byte alignment, before the end of the file (for ",
+                           length, " bytes at offset ", offset, "); use --io posix"));
+    }
+    done = resume_at;
   }
-  check<IoError>(done >= needed, path_, ": file ended at offset ", cover.offset + done, " while reading ",
-                 length, " bytes at offset ", offset, " (was it truncated while open?)");
   return buffer.subspan(static_cast<std::size_t>(offset - cover.offset), length);
 }
 

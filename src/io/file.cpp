@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 
+#include "io/end_of_file.hpp"
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::io {
@@ -60,9 +61,13 @@ void ReadFile::read_exact(std::uint64_t offset, std::span<std::byte> dst) const 
     const ssize_t got = ::pread(fd_, dst.data() + done, dst.size() - done,
                                 static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    check<IoError>(got >= 0, system_error(concat(path_, ": pread of ", dst.size(), " bytes at offset ", offset)));
-    check<IoError>(got > 0, path_, ": file ended at offset ", offset + done, " while reading ",
-                   dst.size(), " bytes at offset ", offset, " (was it truncated while open?)");
+    check<IoError>(got >= 0, system_error(concat(path_, ": pread of ", dst.size() - done, " bytes at offset ",
+                                                 offset + done,
+                                                 done > 0 ? concat(" (the rest of ", dst.size(), " bytes at offset ",
+                                                                   offset, ")")
+                                                          : std::string())));
+    if (got == 0) throw IoError(end_of_file_message(fd_, path_, size_, offset + done, dst.size(), offset));
+    // A short read (a signal, a network or FUSE file system) is not the end: read the rest.
     done += static_cast<std::size_t>(got);
   }
 }
@@ -92,8 +97,10 @@ void WriteFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes)
     const ssize_t put = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
                                  static_cast<off_t>(offset + done));
     if (put < 0 && errno == EINTR) continue;
-    check<IoError>(put > 0, system_error(concat(partial_path_, ": write of ", bytes.size(),
-                                                " bytes at offset ", offset + done)));
+    check<IoError>(put > 0, put < 0 ? system_error(concat(partial_path_, ": write of ", bytes.size() - done,
+                                                          " bytes at offset ", offset + done))
+                                    : concat(partial_path_, ": write of ", bytes.size() - done,
+                                             " bytes at offset ", offset + done, " wrote nothing"));
     done += static_cast<std::size_t>(put);
   }
   if (offset + bytes.size() > size_) size_ = offset + bytes.size();
@@ -102,7 +109,7 @@ void WriteFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes)
 void WriteFile::append(std::span<const std::byte> bytes) { write_at(size_, bytes); }
 
 void WriteFile::commit() {
-  check<IoError>(::fsync(fd_) == 0, system_error(partial_path_ + ": fsync"));
+  check<IoError>(::fsync(fd_) == 0, system_error(concat(partial_path_, ": fsync of ", size_, " bytes")));
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) {

@@ -2,8 +2,10 @@
 // array, and lets the backend produce the chunks, which the sink (zarr_chunk_sink.hpp) stores.
 #include "tilestream/pipeline/pipeline.hpp"
 
+#include <array>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "pipeline/zarr_chunk_sink.hpp"
 #include "tilestream/core/error.hpp"
@@ -40,6 +42,60 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
   spec.validate();
   return spec;
 }
+
+namespace {
+
+// Makes `store` ready for `spec`: an empty store is used as is; a non-empty one is cleared (overwrite),
+// or (resume) rid of partial files and checked to hold the array this run writes, or refused.
+void prepare_output(zarr::FileStore& store, const zarr::StoreArray& array, const ProcessOptions& options) {
+  check<UsageError>(!(options.overwrite && options.resume),
+                    "--overwrite and --resume contradict each other: pick one");
+  zarr::check_output_location(store.name());
+  if (store.is_empty()) return;
+  check<UsageError>(options.overwrite || options.resume, store.name(),
+                    " is not empty: pass --overwrite to replace it or --resume to finish an interrupted run "
+                    "with the same options");
+  // Only a store of ours is replaced or resumed; the check comes before any change.
+  const char* flag = options.overwrite ? "--overwrite" : "--resume";
+  std::optional<zarr::StoreInventory> inventory;
+  try {
+    inventory = zarr::StoreInventory::of(store.name(), std::span(&array, 1));
+    inventory->require_owned();
+  } catch (const UsageError& e) {
+    rethrow_with_context(e, flag);
+  }
+  if (options.overwrite) {
+    inventory->remove_owned();
+    return;
+  }
+  const zarr::ArraySpec& spec = array.spec;
+  const auto stored_json = [&](const std::string& key) -> std::optional<nlohmann::json> {
+    const auto bytes = store.get(key);
+    if (!bytes) return std::nullopt;
+    const auto* text = reinterpret_cast<const char*>(bytes->data());
+    nlohmann::json doc = nlohmann::json::parse(text, text + bytes->size(), nullptr, false);
+    check<UsageError>(!doc.is_discarded(), "--resume: ", store.name(), "/", key, " is not valid JSON");
+    return doc;
+  };
+  const std::string key = spec.zarr_format == 2 ? ".zarray" : "zarr.json";
+  const auto existing = stored_json(key);
+  check<UsageError>(existing.has_value(), "--resume: ", store.name(), " has no ", key,
+                    ": it is not an array written by process with --zarr-version ", spec.zarr_format,
+                    "; use the original options or --overwrite");
+  const nlohmann::json wanted = zarr::array_metadata(spec);
+  check<UsageError>(*existing == wanted, "--resume: ", store.name(), "/", key,
+                    " was written with other options or from another slide (stored: ", existing->dump(),
+                    "; this run: ", wanted.dump(), "); rerun with the original options or --overwrite");
+  if (spec.zarr_format == 2) {
+    const auto attributes = stored_json(".zattrs");
+    check<UsageError>(attributes == spec.attributes, "--resume: ", store.name(),
+                      "/.zattrs differs from this run's (stored: ", attributes ? attributes->dump() : "none",
+                      "; this run: ", spec.attributes.dump(), ")");
+  }
+  inventory->remove_partial_files();
+}
+
+}  // namespace
 
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
                             const ProcessOptions& options, const Backend& backend,
@@ -106,22 +162,20 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   const zarr::StoreArray array{
       "", output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string())};
   zarr::FileStore store(output, zarr::FileStore::Options{.fsync = options.fsync});
-  zarr::check_output_location(store.name());
-  if (!store.is_empty()) {
-    check<UsageError>(options.overwrite, store.name(), " is not empty: pass --overwrite to replace it");
-    // Only a store of ours is replaced; the check comes before any change.
-    try {
-      const zarr::StoreInventory inventory = zarr::StoreInventory::of(store.name(), std::span(&array, 1));
-      inventory.require_owned();
-      inventory.remove_owned();
-    } catch (const UsageError& e) {
-      rethrow_with_context(e, "--overwrite");
-    }
-  }
+  prepare_output(store, array, options);
   const zarr::ArrayWriter writer(store, "", array.spec);
+  if (options.resume) {
+    // Chunks in the store are whole (written under partial names and renamed): keep them.
+    std::erase_if(plan.tasks, [&](const ChunkTask& task) {
+      return store.exists(writer.key(std::array<std::uint64_t, 3>{task.row, task.col, 0}));
+    });
+    result.chunks_skipped = plan.grid_rows * plan.grid_cols - plan.tasks.size();
+  }
   ZarrChunkSink sink(store, writer, plan, threads, 0, on_progress);
   const Job job{slide, options.level, chain, plan, threads, workers};
-  if (options.mode == Mode::global) {
+  if (plan.tasks.empty()) {
+    result.bytes_in_flight = 0;
+  } else if (options.mode == Mode::global) {
     result.bytes_in_flight = backend.run_global(job, sink);
   } else {
     backend.run_tiled(job, sink);

@@ -76,10 +76,12 @@ void write_all(int fd, std::span<const std::byte> bytes, const std::string& path
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError(concat("cannot write ", path, ": ", system_message(errno)));
+      throw IoError(concat("cannot write ", path, ": ", bytes.size() - done, " bytes at offset ", done, ": ",
+                           system_message(errno)));
     }
-    check<IoError>(n > 0, "cannot write ", path, ": write returned 0");
-    done += static_cast<std::size_t>(n);
+    check<IoError>(n > 0, "cannot write ", path, ": ", bytes.size() - done, " bytes at offset ", done,
+                   ": write returned 0");
+    done += static_cast<std::size_t>(n);  // a short write: write the rest
   }
 }
 
@@ -124,7 +126,7 @@ void FileStore::put(const std::string& key, std::span<const std::byte> bytes) {
   try {
     write_all(fd.get(), bytes, target);
     if (options_.fsync && ::fsync(fd.get()) != 0)
-      throw IoError(concat("cannot fsync ", target, ": ", system_message(errno)));
+      throw IoError(concat("cannot fsync ", target, " (", bytes.size(), " bytes): ", system_message(errno)));
     if (const int error = fd.close_checked(); error != 0)
       throw IoError(concat("cannot close ", target, ": ", system_message(error)));
     if (::rename(partial.c_str(), target.c_str()) != 0)
@@ -152,12 +154,15 @@ std::optional<std::vector<std::byte>> FileStore::get(const std::string& key) con
     const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError(concat("cannot read ", path, ": ", system_message(errno)));
+      throw IoError(concat("cannot read ", path, ": ", bytes.size() - done, " bytes at offset ", done, ": ",
+                           system_message(errno)));
     }
-    if (n == 0) break;  // shrank while reading: keep what is there
-    done += static_cast<std::size_t>(n);
+    // Values are replaced by renames, never cut in place: a file that ends early was truncated by
+    // someone else, and a part of a value must not pass for the value.
+    check<IoError>(n > 0, "cannot read ", path, ": the file ended at offset ", done, " of the ", bytes.size(),
+                   " bytes it had when opened (truncated while read?)");
+    done += static_cast<std::size_t>(n);  // a short read: read the rest
   }
-  bytes.resize(done);
   return bytes;
 }
 

@@ -232,6 +232,33 @@ TEST(DirectRead, RangesPastTheEndAreIoErrorsNamingFileAndOffset) {
   }
 }
 
+// A file truncated by someone else after it was opened: the read says that it shrank, from and to
+// how many bytes, and names the file and the offset (the in-process twin of tests/python/test_faults.py).
+TEST(DirectRead, FileTruncatedWhileOpenSaysItShrank) {
+  OPEN_DIRECT_OR_SKIP(t, "shrinks.bin", file_size);
+  const DirectReadFile& file = *t.file;
+  const AlignedBuffer buffer(file_size + 2 * file.alignment(), file.alignment());
+  const std::uint64_t cut = 2 * file.alignment() + 10;
+  std::filesystem::resize_file(t.path, cut);
+  for (const std::uint64_t offset : {cut + 5, cut - 5, std::uint64_t{2 * file.alignment()}}) {
+    SCOPED_TRACE(::testing::Message() << "100 bytes at offset " << offset);
+    try {
+      file.read_covering(offset, 100, buffer.bytes());
+      ADD_FAILURE() << "no error";
+    } catch (const IoError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(t.path), std::string::npos) << message;
+      EXPECT_NE(message.find("at offset " + std::to_string(offset)), std::string::npos) << message;
+      EXPECT_NE(message.find("shrank from " + std::to_string(file_size) + " to " + std::to_string(cut)),
+                std::string::npos)
+          << message;
+    }
+  }
+  // Bytes before the cut still read right.
+  const auto bytes = file.read_covering(1, 100, buffer.bytes());
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), t.bytes.begin() + 1));
+}
+
 TEST(DirectRead, MissingFileIsAnIoErrorNamingIt) {
   const std::string path = testing::temp_path("does_not_exist.bin");
   try {

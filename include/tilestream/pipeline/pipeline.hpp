@@ -30,6 +30,7 @@ struct ProcessOptions {
   int zarr_version = 3;                           // 2 or 3
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
   bool overwrite = false;                         // replace a non-empty output that is a store of ours
+  bool resume = false;                            // keep the chunks already written, compute the rest
   bool fsync = false;                             // fsync each chunk file before its rename (durable output)
 };
 
@@ -43,6 +44,7 @@ struct ProcessResult {
   ProcessProgress progress;
   ops::ImageShape input, output;
   std::string backend;
+  std::uint64_t chunks_skipped = 0;  // resume: chunks already in the store, kept as they are
   unsigned workers = 0;             // chunks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one chunk in flight holds at most
   std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
@@ -57,12 +59,15 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
 
 // Runs `chain` on level options.level of `slide` and writes the result as a Zarr array at the root of
 // the directory `output`. Throws UsageError for bad options (chunk 0, a level that does not exist, a
-// non-empty output without overwrite, or with it one holding anything but a store of ours
-// (zarr/store_ownership.hpp), an output that is a file, /, $HOME or the current directory, a memory
-// budget below one chunk's tiles, an input the chain does not take), ResourceError before touching the
-// output when global mode's images (or one tiled chunk in flight) exceed the memory the backend has
-// available (Backend::memory_available), and whatever reading, processing or writing throws, with the
-// chunk named.
+// non-empty output without overwrite or resume, overwrite with resume, resume into an array whose
+// stored metadata differs from this run's, with overwrite or resume an output holding anything but a
+// store of ours (zarr/store_ownership.hpp), an output that is a file, /, $HOME or the current
+// directory, a memory budget below one chunk's tiles, an input the chain does not take), ResourceError
+// before touching the output when global mode's images (or one tiled chunk in flight) exceed the
+// memory the backend has available (Backend::memory_available), and whatever reading, processing or
+// writing throws, with the chunk named. With resume, leftover partial files of ours are removed and
+// only the chunks missing from the store are computed; every chunk is a pure function of the slide and
+// the options, so the store ends equal to one uninterrupted run's.
 // on_progress is called from worker threads, one call at a time, at most every 200 ms, and once at
 // the end.
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
