@@ -52,7 +52,11 @@ struct BlockEncoder::Pipeline {
     std::vector<std::byte> bytes;
     std::span<const std::byte> current = stored;
     for (std::size_t i = codecs.size(); i-- > 0;) {
-      bytes = codecs[i]->decode(spec.compressors[i], current);
+      // The last step gives the chunk itself; the ones before give what a codec made of it, which
+      // no writer makes much larger than the chunk (compressors add a few bytes to data they
+      // cannot compress; crc32c adds 4).
+      const std::size_t limit = i == 0 ? chunk_bytes : chunk_bytes + chunk_bytes / 4 + 4096;
+      bytes = codecs[i]->decode(spec.compressors[i], current, limit);
       current = bytes;
     }
     check<CodecError>(current.size() == chunk_bytes, "decoded chunk has ", current.size(),
@@ -204,7 +208,7 @@ std::vector<std::byte> BlockEncoder::decode_block(std::span<const std::byte> sto
   std::vector<std::byte> index(index_stored.begin(), index_stored.end());
   if (spec_.shard_index_crc32c) {
     try {
-      index = crc32c_codec().decode(crc32c_spec(), index);
+      index = crc32c_codec().decode(crc32c_spec(), index, index.size());
     } catch (const Error& e) {
       rethrow_with_context(e, "shard index");
     }
