@@ -4,7 +4,7 @@
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 
 step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 
@@ -30,7 +30,7 @@ scripts/build.sh sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$(nproc)" --label-exclude gpu
 
-step "fuzzing (${fuzz_seconds} s per target)"
+step "fuzzing (${fuzz_seconds} s per target, after replaying the seeds and kept findings)"
 scripts/build.sh fuzz
 scripts/run-fuzzers.sh "$fuzz_seconds"
 
