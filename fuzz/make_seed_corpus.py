@@ -124,8 +124,9 @@ seed("jpeg-gray-tables-into", JPEG, 16, 16, INTO, abbreviated, flags2=TABLES_INP
 # as stored when it is small, a JPEG cut after its first restart intervals (NDPI stores a level as one
 # JPEG), or else a 16 x 16 crop re-encoded with the image's own compression and predictor. Images
 # whose first chunk cannot be made small are left out. Each seed is a few KiB to 24 KiB.
-import hashlib
+import io
 import struct
+import sys
 
 TESTDATA = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
@@ -260,13 +261,12 @@ def write_tiff(bo, big, ifds):
     return bytes(out)
 
 
-def cut_down(path, max_ifds=6):
-    data = path.read_bytes()
+def cut_down(data, max_ifds=6):
     bo, big, ifds = parse_tiff(data)
     long_type = 16 if big else 4
     pack_one = lambda typ, v: struct.pack(bo + {3: "H", 4: "I", 16: "Q"}[typ], v)
     kept = []
-    with tifffile.TiffFile(path) as tif:
+    with tifffile.TiffFile(io.BytesIO(data)) as tif:
         for number, entries in enumerate(ifds[:max_ifds]):
             tiled = 322 in entries
             offsets_tag, counts_tag = (324, 325) if tiled else (273, 279)
@@ -306,15 +306,46 @@ def cut_down(path, max_ifds=6):
     return write_tiff(bo, big, kept)
 
 
+CUT_DOWN = {  # shared slide -> IFDs kept
+    "aperio/CMU-1-Small-Region.svs": 6, "hamamatsu/test3-DAPI-2-387.ndpi": 6, "ome/4D-series.ome.tiff": 2,
+    "derived/cmu1-bigendian-zip-pred-128.tif": 1, "derived/cmu1-crop-strips-lzw.tif": 1,
+    "derived/cmu1-crop-tiled-raw.tif": 1, "derived/cmu1-pyramid-deflate-pred.tif": 2,
+    "derived/cmu1-pyramid-jpeg-bigtiff.tif": 3, "derived/cmu1-pyramid-lzw.tif": 2,
+}
+
+
+def mutation_seeds():
+    """The rows of tests/data/mutations.tsv applied to their slides, then cut down. A row whose
+    mutation does not survive the cut in place gives no seed: it was in tile data, the IFD chain
+    (which the cut rebuilds) or past the first IFD (the only one kept, so that these seeds stay a few
+    KiB each), it made the cut drop the IFD, or the result cannot be cut down."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "python"))
+    from test_mutations import apply_edits, load_table  # noqa: E402 (the table's own reader)
+
+    plain, written = {}, set()
+    for row in load_table():
+        if row.base not in CUT_DOWN:
+            continue
+        base = (TESTDATA / row.base).read_bytes()
+        if row.base not in plain:
+            plain[row.base] = cut_down(base, 1)
+        try:
+            out = cut_down(bytes(apply_edits(bytearray(base), row.edits)), 1)
+            same_ifds = len(parse_tiff(out)[2]) == len(parse_tiff(plain[row.base])[2])
+        except Exception:  # noqa: BLE001 (a hostile file may break the cutter in any way)
+            continue
+        if out != plain[row.base] and same_ifds and out not in written:
+            written.add(out)
+            (slide_dir / f"mut-{row.name}").write_bytes(out)
+            print(f"mut-{row.name}: {len(out)} bytes")
+
+
 if TESTDATA.is_dir():
-    for relative, max_ifds in (("aperio/CMU-1-Small-Region.svs", 6), ("hamamatsu/test3-DAPI-2-387.ndpi", 6),
-                               ("ome/4D-series.ome.tiff", 2), ("derived/cmu1-bigendian-zip-pred-128.tif", 1),
-                               ("derived/cmu1-crop-strips-lzw.tif", 1), ("derived/cmu1-crop-tiled-raw.tif", 1),
-                               ("derived/cmu1-pyramid-deflate-pred.tif", 2), ("derived/cmu1-pyramid-jpeg-bigtiff.tif", 3),
-                               ("derived/cmu1-pyramid-lzw.tif", 2)):
-        out = cut_down(TESTDATA / relative, max_ifds)
+    for relative, max_ifds in CUT_DOWN.items():
+        out = cut_down((TESTDATA / relative).read_bytes(), max_ifds)
         name = "cut-" + pathlib.Path(relative).name
         (slide_dir / name).write_bytes(out)
         print(f"{name}: {len(out)} bytes from {relative}")
+    mutation_seeds()
 else:
     print(f"{TESTDATA} not found: the cut-down slide seeds are not rewritten")
