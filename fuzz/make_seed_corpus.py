@@ -17,6 +17,8 @@ slide_dir = root / "fuzz_slide"
 decoder_dir = root / "fuzz_decoders"
 slide_dir.mkdir(parents=True, exist_ok=True)
 decoder_dir.mkdir(parents=True, exist_ok=True)
+for stale in decoder_dir.iterdir():  # the header format may have changed: start afresh
+    stale.unlink()
 
 rng = np.random.default_rng(7)
 yy, xx = np.mgrid[0:40, 0:48]
@@ -64,28 +66,286 @@ ndpi_tags = [(65420, 4, 1, 1, True), (65421, 11, 1, 20.0, True)]
 write("ndpi-like.ndpi", gray, tile=tile, extratags=ndpi_tags, resolution=(20000, 20000),
       resolutionunit="CENTIMETER")
 
-# Decoder seeds: header bytes [compression index, width-1, rows-1, flags] + tile bytes.
-# Compression indices follow `compressions` in fuzz_decoders.cpp.
-NONE, LZW, JPEG, ADOBE_DEFLATE, DEFLATE, PACKBITS = 0, 1, 2, 3, 4, 5
+# Decoder seeds: header [compression index, width-1, rows-1, flags, flags2, tables length (2 bytes)] + payload
+# (see fuzz/fuzz_decoders.cpp). Compression indices follow `compressions` there.
+NONE, LZW, JPEG, ADOBE_DEFLATE, PACKBITS, DEFLATE = 0, 4, 6, 7, 8, 9
+U8, U16, I8, I16 = 0, 4, 8, 12          # byte 3, bits 2-3
+BIG_ENDIAN, YCBCR, INTO = 32, 64, 128   # byte 3
+PRED2 = 1                               # byte 4, bits 0-1
+TABLES_MADE, TABLES_INPUT = 4, 8        # byte 4, bits 2-3
 
 
-def seed(name, index, width, rows, flags, payload):
-    data = bytes([index, width - 1, rows - 1, flags]) + payload
+def seed(name, index, width, rows, flags, payload, flags2=0, tables=b""):
+    data = bytes([index, width - 1, rows - 1, flags, flags2]) + len(tables).to_bytes(2, "little") + tables + payload
     (decoder_dir / name).write_bytes(data)
+
+
+def split_jpeg(stream):
+    """(tables, abbreviated image): DQT/DHT segments moved into a SOI..EOI tables stream."""
+    tables, image, i = bytearray(b"\xff\xd8"), bytearray(b"\xff\xd8"), 2
+    while i < len(stream):
+        marker = stream[i + 1]
+        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
+            image += stream[i:]
+            break
+        length = int.from_bytes(stream[i + 2:i + 4], "big")
+        (tables if marker in (0xDB, 0xC4) else image).extend(stream[i:i + 2 + length])
+        i += 2 + length
+    return bytes(tables + b"\xff\xd9"), bytes(image)
 
 
 t8 = gray[:16, :16].copy()
 t_rgb = rgb[:16, :16].copy()
 t16 = gray16[:16, :16].copy()
 seed("none-rgb", NONE, 16, 16, 2, t_rgb.tobytes())
-seed("none-u16-be", NONE, 16, 16, 4 | 32, t16.astype(">u2").tobytes())
+seed("none-u16-be", NONE, 16, 16, U16 | BIG_ENDIAN, t16.astype(">u2").tobytes())
+seed("none-i16-into", NONE, 16, 16, I16 | INTO, t16.astype("<i2").tobytes())
 seed("lzw-gray", LZW, 16, 16, 0, imagecodecs.lzw_encode(t8.tobytes()))
-seed("lzw-u16-pred2", LZW, 16, 16, 4 | 8,
-     imagecodecs.lzw_encode(imagecodecs.delta_encode(t16, axis=-1).tobytes()))
-seed("deflate-rgb", DEFLATE, 16, 16, 2, imagecodecs.zlib_encode(t_rgb.tobytes()))
-seed("adobe-deflate-pred2", ADOBE_DEFLATE, 16, 16, 8,
-     imagecodecs.zlib_encode(imagecodecs.delta_encode(t8, axis=-1).tobytes()))
+seed("lzw-u16-pred2", LZW, 16, 16, U16, imagecodecs.lzw_encode(imagecodecs.delta_encode(t16, axis=-1).tobytes()),
+     flags2=PRED2)
+seed("deflate-rgb-into", DEFLATE, 16, 16, 2 | INTO, imagecodecs.zlib_encode(t_rgb.tobytes()))
+seed("adobe-deflate-pred2", ADOBE_DEFLATE, 16, 16, I8,
+     imagecodecs.zlib_encode(imagecodecs.delta_encode(t8, axis=-1).tobytes()), flags2=PRED2)
 seed("packbits-gray", PACKBITS, 16, 16, 0, imagecodecs.packbits_encode(t8.tobytes()))
 seed("jpeg-gray", JPEG, 16, 16, 0, imagecodecs.jpeg8_encode(t8, level=80))
 seed("jpeg-rgb", JPEG, 16, 16, 2, imagecodecs.jpeg8_encode(t_rgb, level=80, colorspace="rgb", outcolorspace="rgb"))
-seed("jpeg-ycbcr", JPEG, 16, 16, 2 | 64, imagecodecs.jpeg8_encode(t_rgb, level=80))
+seed("jpeg-ycbcr-into", JPEG, 16, 16, 2 | YCBCR | INTO, imagecodecs.jpeg8_encode(t_rgb, level=80))
+tables, abbreviated = split_jpeg(imagecodecs.jpeg8_encode(t_rgb, level=75))
+seed("jpeg-ycbcr-tables", JPEG, 16, 16, 2 | YCBCR, abbreviated, flags2=TABLES_INPUT, tables=tables)
+tables, abbreviated = split_jpeg(imagecodecs.jpeg8_encode(t8, level=75))
+seed("jpeg-gray-tables-into", JPEG, 16, 16, INTO, abbreviated, flags2=TABLES_INPUT, tables=tables)
+
+
+# ---- Cut-down real slides -------------------------------------------------------------------------
+# The shared slides (../shared/testdata, 1-13 MB) are too large for seeds: a fuzzer mutates bytes
+# uniformly, so almost every mutation would land in tile data. A cut-down file keeps what makes each
+# slide worth fuzzing -- byte order, classic or BigTIFF, every tag of its first IFDs (vendor tags,
+# descriptions, JPEGTables, predictor, photometric) -- but one chunk per image: the first tile or strip
+# as stored when it is small, a JPEG cut after its first restart intervals (NDPI stores a level as one
+# JPEG), or else a 16 x 16 crop re-encoded with the image's own compression and predictor. Images
+# whose first chunk cannot be made small are left out. Each seed is a few KiB to 24 KiB.
+import io
+import struct
+import sys
+
+TESTDATA = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+MAX_CHUNK = 20_000
+
+
+def parse_tiff(data):
+    """(byte order, bigtiff, [IFD entries {tag: (type, count, value bytes)}]) of the main IFD chain."""
+    bo = "<" if data[:2] == b"II" else ">"
+    big = struct.unpack(bo + "H", data[2:4])[0] == 43
+    offset = struct.unpack(bo + "Q", data[8:16])[0] if big else struct.unpack(bo + "I", data[4:8])[0]
+    ifds = []
+    while offset and len(ifds) < 64:
+        if big:
+            n = struct.unpack(bo + "Q", data[offset:offset + 8])[0]
+            pos, entry_size, inline = offset + 8, 20, 8
+        else:
+            n = struct.unpack(bo + "H", data[offset:offset + 2])[0]
+            pos, entry_size, inline = offset + 2, 12, 4
+        entries = {}
+        for i in range(n):
+            e = data[pos + i * entry_size:pos + (i + 1) * entry_size]
+            tag, typ = struct.unpack(bo + "HH", e[:4])
+            count = struct.unpack(bo + ("Q" if big else "I"), e[4:4 + inline])[0]
+            size = TYPE_SIZES.get(typ, 1) * count
+            field = e[4 + inline:]
+            if size <= inline:
+                value = field[:size]
+            else:
+                at = struct.unpack(bo + ("Q" if big else "I"), field)[0]
+                value = data[at:at + size]
+            entries[tag] = (typ, count, value)
+        ifds.append(entries)
+        end = pos + n * entry_size
+        offset = struct.unpack(bo + ("Q" if big else "I"), data[end:end + inline])[0]
+    return bo, big, ifds
+
+
+def uints(bo, entry):
+    typ, count, value = entry
+    fmt = {1: "B", 3: "H", 4: "I", 16: "Q", 13: "I", 18: "Q"}[typ]
+    return list(struct.unpack(bo + fmt * count, value))
+
+
+def cut_jpeg(stream, keep_rows):
+    """A baseline JPEG with restart markers cut after its first `keep_rows` MCU rows; None if impossible."""
+    i, height_at, mcu_h, width, interval = 2, None, 8, 0, 0
+    while i + 4 <= len(stream) and stream[i] == 0xFF:
+        marker = stream[i + 1]
+        length = int.from_bytes(stream[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1):
+            height_at = i + 5
+            width = int.from_bytes(stream[i + 7:i + 9], "big")
+            comps = stream[i + 9]
+            mcu_w = 8 * max(stream[i + 11 + 3 * c] >> 4 for c in range(comps))
+            mcu_h = 8 * max(stream[i + 11 + 3 * c] & 15 for c in range(comps))
+        elif marker == 0xDD:
+            interval = int.from_bytes(stream[i + 4:i + 6], "big")
+        elif marker == 0xDA:
+            break
+        i += 2 + length
+    if height_at is None or interval == 0:
+        return None, 0
+    mcus_per_row = -(-width // mcu_w)
+    if (keep_rows * mcus_per_row) % interval:
+        return None, 0
+    wanted = keep_rows * mcus_per_row // interval  # restart markers to pass
+    seen, j = 0, i
+    while seen < wanted:
+        j = stream.find(b"\xff", j + 1)
+        if j < 0:
+            return None, 0
+        if 0xD0 <= stream[j + 1] <= 0xD7:
+            seen += 1
+    out = bytearray(stream[:j] + b"\xff\xd9")
+    out[height_at:height_at + 2] = (keep_rows * mcu_h).to_bytes(2, "big")
+    return bytes(out), keep_rows * mcu_h
+
+
+def encode_crop(page, compression, predictor, bo):
+    """A 16 x 16 crop of the page re-encoded as its own compression and predictor would store it."""
+    crop = np.ascontiguousarray(page.asarray()[:16, :16])
+    crop = crop.astype(crop.dtype.newbyteorder(bo))
+    if predictor == 2:
+        crop = imagecodecs.delta_encode(crop, axis=1)
+    raw = crop.tobytes()
+    if compression == 1:
+        return raw
+    if compression == 5:
+        return imagecodecs.lzw_encode(raw)
+    if compression in (8, 32946):
+        return imagecodecs.zlib_encode(raw)
+    if compression == 32773:
+        return imagecodecs.packbits_encode(raw)
+    return None
+
+
+def write_tiff(bo, big, ifds):
+    """A TIFF of these IFDs: entries sorted, values out of line after each IFD, chunks at the end.
+    NDPI keeps the high 32 bits of its offsets apart (tifffile reads them): there the header offset and
+    each next-IFD offset are followed by 4 zero bytes, and each IFD by 4 zero bytes per entry."""
+    inline = 8 if big else 4
+    ndpi = any(65420 in entries for entries, _ in ifds)
+    offset_fmt = bo + ("Q" if big else "I")
+    out = bytearray((b"II" if bo == "<" else b"MM") + struct.pack(bo + "H", 43 if big else 42))
+    out += struct.pack(bo + "HHQ", 8, 0, 16) if big else struct.pack(bo + "I", 16 if ndpi else 8)
+    if ndpi:
+        out += bytes(8)
+    for k, (entries, chunk) in enumerate(ifds):
+        start = len(out)
+        n = len(entries)
+        table = (8 if big else 2) + n * (20 if big else 12) + inline + (4 + 4 * n if ndpi else 0)
+        extra = bytearray()
+        body = bytearray(struct.pack(bo + ("Q" if big else "H"), n))
+        chunk_at = None
+        for tag in sorted(entries):
+            typ, count, value = entries[tag]
+            body += struct.pack(bo + "HH", tag, typ) + struct.pack(offset_fmt, count)
+            if tag in (273, 324):  # Strip/TileOffsets: patched below
+                chunk_at = start + len(body)
+            if len(value) <= inline:
+                body += value.ljust(inline, b"\0")
+            else:
+                body += struct.pack(offset_fmt, start + table + len(extra))
+                extra += value + (b"\0" if len(value) % 2 else b"")
+        data_at = start + table + len(extra)
+        chunk = chunk + (b"\0" if len(chunk) % 2 else b"")  # the next IFD on a word boundary
+        body += struct.pack(offset_fmt, data_at + len(chunk) if k + 1 < len(ifds) else 0)
+        body += bytes(4 + 4 * n if ndpi else 0)
+        out += body + extra + chunk
+        out[chunk_at:chunk_at + inline] = struct.pack(offset_fmt, data_at)
+    return bytes(out)
+
+
+def cut_down(data, max_ifds=6):
+    bo, big, ifds = parse_tiff(data)
+    long_type = 16 if big else 4
+    pack_one = lambda typ, v: struct.pack(bo + {3: "H", 4: "I", 16: "Q"}[typ], v)
+    kept = []
+    with tifffile.TiffFile(io.BytesIO(data)) as tif:
+        for number, entries in enumerate(ifds[:max_ifds]):
+            tiled = 322 in entries
+            offsets_tag, counts_tag = (324, 325) if tiled else (273, 279)
+            if offsets_tag not in entries or 330 in entries:
+                continue
+            width, height = uints(bo, entries[256])[0], uints(bo, entries[257])[0]
+            off, cnt = uints(bo, entries[offsets_tag])[0], uints(bo, entries[counts_tag])[0]
+            chunk = data[off:off + cnt]
+            compression = uints(bo, entries[259])[0] if 259 in entries else 1
+            predictor = uints(bo, entries[317])[0] if 317 in entries else 1
+            if tiled:
+                cw, ch = uints(bo, entries[322])[0], uints(bo, entries[323])[0]
+            else:
+                cw = width
+                ch = min(height, uints(bo, entries[278])[0] if 278 in entries else height)
+            if len(chunk) > MAX_CHUNK and compression == 7 and not tiled:
+                chunk, ch = cut_jpeg(chunk, 2)
+            elif len(chunk) > MAX_CHUNK:
+                chunk = encode_crop(tif.pages[number], compression, predictor, bo)
+                cw = ch = 16
+                width, height = 16, 16
+            if chunk is None or len(chunk) > MAX_CHUNK:
+                continue
+            entries = dict(entries)
+            new_w, new_h = min(width, cw), min(height, ch)
+            for tag, value in ((256, new_w), (257, new_h)):
+                typ = entries[tag][0]
+                entries[tag] = (typ, 1, pack_one(typ, value))
+            if tiled:
+                entries[322] = (3, 1, pack_one(3, cw))
+                entries[323] = (3, 1, pack_one(3, ch))
+            elif 278 in entries:
+                entries[278] = (entries[278][0], 1, pack_one(entries[278][0], ch))
+            entries[offsets_tag] = (long_type, 1, pack_one(long_type, 0))
+            entries[counts_tag] = (long_type, 1, pack_one(long_type, len(chunk)))
+            kept.append((entries, chunk))
+    return write_tiff(bo, big, kept)
+
+
+CUT_DOWN = {  # shared slide -> IFDs kept
+    "aperio/CMU-1-Small-Region.svs": 6, "hamamatsu/test3-DAPI-2-387.ndpi": 6, "ome/4D-series.ome.tiff": 2,
+    "derived/cmu1-bigendian-zip-pred-128.tif": 1, "derived/cmu1-crop-strips-lzw.tif": 1,
+    "derived/cmu1-crop-tiled-raw.tif": 1, "derived/cmu1-pyramid-deflate-pred.tif": 2,
+    "derived/cmu1-pyramid-jpeg-bigtiff.tif": 3, "derived/cmu1-pyramid-lzw.tif": 2,
+}
+
+
+def mutation_seeds():
+    """The rows of tests/data/mutations.tsv applied to their slides, then cut down. A row whose
+    mutation does not survive the cut in place gives no seed: it was in tile data, the IFD chain
+    (which the cut rebuilds) or past the first IFD (the only one kept, so that these seeds stay a few
+    KiB each), it made the cut drop the IFD, or the result cannot be cut down."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "python"))
+    from test_mutations import apply_edits, load_table  # noqa: E402 (the table's own reader)
+
+    plain, written = {}, set()
+    for row in load_table():
+        if row.base not in CUT_DOWN:
+            continue
+        base = (TESTDATA / row.base).read_bytes()
+        if row.base not in plain:
+            plain[row.base] = cut_down(base, 1)
+        try:
+            out = cut_down(bytes(apply_edits(bytearray(base), row.edits)), 1)
+            same_ifds = len(parse_tiff(out)[2]) == len(parse_tiff(plain[row.base])[2])
+        except Exception:  # noqa: BLE001 (a hostile file may break the cutter in any way)
+            continue
+        if out != plain[row.base] and same_ifds and out not in written:
+            written.add(out)
+            (slide_dir / f"mut-{row.name}").write_bytes(out)
+            print(f"mut-{row.name}: {len(out)} bytes")
+
+
+if TESTDATA.is_dir():
+    for relative, max_ifds in CUT_DOWN.items():
+        out = cut_down((TESTDATA / relative).read_bytes(), max_ifds)
+        name = "cut-" + pathlib.Path(relative).name
+        (slide_dir / name).write_bytes(out)
+        print(f"{name}: {len(out)} bytes from {relative}")
+    mutation_seeds()
+else:
+    print(f"{TESTDATA} not found: the cut-down slide seeds are not rewritten")

@@ -3,6 +3,8 @@
 #   release   optimised, warnings as errors, CUDA when nvcc is found
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer, no CUDA
 #   fuzz      clang libFuzzer targets (with ASan + UBSan), no CUDA
+#   tsan      ThreadSanitizer (gcc, -O1 with debug info), no CUDA: scripts/test.sh runs the
+#             multithreaded tests with it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
@@ -14,7 +16,9 @@ case "$flavour" in
   fuzz)     args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_C_COMPILER=clang
                   -DCMAKE_CXX_COMPILER=clang++ -DTILESTREAM_FUZZ=ON -DTILESTREAM_TESTS=OFF
                   -DTILESTREAM_CUDA=OFF) ;;
-  *) echo "usage: $0 [release|sanitize|fuzz]" >&2; exit 2 ;;
+  tsan)     args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DTILESTREAM_TSAN=ON
+                  -DTILESTREAM_CUDA=OFF -DTILESTREAM_WERROR=ON -DTILESTREAM_BENCH=OFF) ;;
+  *) echo "usage: $0 [release|sanitize|fuzz|tsan]" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
 cmake --build "build/$flavour" -j "$jobs"

@@ -4,7 +4,7 @@
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 
 step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 
@@ -30,7 +30,16 @@ scripts/build.sh sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$(nproc)" --label-exclude gpu
 
-step "fuzzing (${fuzz_seconds} s per target)"
+step "ThreadSanitizer build and the multithreaded tests"
+scripts/build.sh tsan
+# The C++ tests whose code runs on several threads (work queue, parallel loops, the conversion and
+# process pipelines, chunk sinks, stores, range reads, threaded slide reads and writes, and the CLI
+# runs they spawn, which use the TSan build's binary). scripts/tsan.supp lists third-party code only.
+tsan_tests='(^|/)(WorkQueue|ParallelFor|Convert|ConvertCase|ConvertRealSlide|ProcessMode|ProcessSlide|TiledEqualsGlobal|ZarrChunkSink|FileStore|MemoryStore|PartialFile|RangeRead|DirectRead|RegionsOfRealSlides|Slide|TiffWriter|WriteSyntheticSlide|SynthCommand|BlockSource)[./]'
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
+  ctest --test-dir build/tsan --output-on-failure -j "$(nproc)" --label-exclude gpu -R "$tsan_tests"
+
+step "fuzzing (${fuzz_seconds} s per target, after replaying the seeds and kept findings)"
 scripts/build.sh fuzz
 scripts/run-fuzzers.sh "$fuzz_seconds"
 

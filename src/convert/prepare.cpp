@@ -89,6 +89,10 @@ nlohmann::json group_attributes(const slide::Slide& slide, const std::vector<Dat
 
 }  // namespace
 
+void check_resume_metadata(const zarr::Store& store, const PreparedConversion& prepared, int zarr_format) {
+  check_resumable(store, prepared.plan, prepared.specs, zarr_format, prepared.group_attributes);
+}
+
 PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOptions& options) {
   validate_options(options);
   check<UsageError>(slide.level_count() > 0, slide.path(), ": no pyramid levels to convert");

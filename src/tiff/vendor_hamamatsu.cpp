@@ -1,6 +1,8 @@
 // Hamamatsu NDPI: a TIFF whose IFDs carry vendor tags; SourceLens > 0 marks pyramid levels (at
 // focal plane ZOffset 0), -1 the macro image and -2 the map. Properties as OpenSlide's NDPI format
 // gives them: hamamatsu.* from the first IFD's vendor tags and its "key=value" property map.
+#include <algorithm>
+
 #include "tilestream/core/error.hpp"
 #include "tiff/tags.hpp"
 #include "tiff/walk.hpp"
@@ -67,10 +69,13 @@ void classify_hamamatsu(const Walk& walk, SlideIndex& index) {
     if (lens > 0 && z == 0) {
       if (levels.empty() || walk.images[i].width < walk.images[narrowest].width) narrowest = i;
       levels.push_back(walk.images[i]);
-    } else if (lens == -1) {
-      index.associated.push_back({"macro", walk.images[i]});
-    } else if (lens == -2) {
-      index.associated.push_back({"map", walk.images[i]});
+    } else if (lens == -1 || lens == -2) {
+      // One image per name: a second IFD claiming to be the macro (or map) is ignored, so that
+      // `--associated macro` always means the first one.
+      const char* name = lens == -1 ? "macro" : "map";
+      const bool seen = std::any_of(index.associated.begin(), index.associated.end(),
+                                    [&](const auto& a) { return a.name == name; });
+      if (!seen) index.associated.push_back({name, walk.images[i]});
     }
   }
   if (levels.empty()) levels.push_back(walk.images.front());

@@ -42,6 +42,16 @@ void ArraySpec::validate() const {
                         " is not a multiple of chunk shape ", dims(chunk_shape));
     }
   }
+  // Sizes in bytes must stay far from 64-bit overflow (element counts, shard indexes, offsets).
+  constexpr std::uint64_t max_block_bytes = std::uint64_t{1} << 48;
+  for (const std::vector<std::uint64_t>* block : {&chunk_shape, &shard_shape}) {
+    std::uint64_t bytes = bytes_per_sample(dtype);
+    for (const std::uint64_t side : *block) {
+      check<UsageError>(side <= max_block_bytes / bytes, block == &chunk_shape ? "chunk" : "shard", " shape ",
+                        dims(*block), " of ", bytes_per_sample(dtype), "-byte samples is too large (over 2^48 bytes)");
+      bytes *= side;
+    }
+  }
   check<UsageError>(separator == '.' || separator == '/', "chunk key separator must be '.' or '/', not '",
                     separator, "'");
   if (zarr_format == 2) {

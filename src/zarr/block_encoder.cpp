@@ -24,7 +24,6 @@ struct BlockEncoder::Pipeline {
   std::vector<std::uint64_t> inner_grid;  // shard_shape / chunk_shape
   std::uint64_t inner_count = 0;
   std::size_t index_bytes = 0;
-  std::vector<std::byte> fill_chunk;  // one inner chunk of fill_value
 
   // Works on the caller's bytes until a step must produce new ones (no copy of an untransposed
   // chunk before compressing it on little-endian hosts).
@@ -52,7 +51,11 @@ struct BlockEncoder::Pipeline {
     std::vector<std::byte> bytes;
     std::span<const std::byte> current = stored;
     for (std::size_t i = codecs.size(); i-- > 0;) {
-      bytes = codecs[i]->decode(spec.compressors[i], current);
+      // The last step gives the chunk itself; the ones before give what a codec made of it, which
+      // no writer makes much larger than the chunk (compressors add a few bytes to data they
+      // cannot compress; crc32c adds 4).
+      const std::size_t limit = i == 0 ? chunk_bytes : chunk_bytes + chunk_bytes / 4 + 4096;
+      bytes = codecs[i]->decode(spec.compressors[i], current, limit);
       current = bytes;
     }
     check<CodecError>(current.size() == chunk_bytes, "decoded chunk has ", current.size(),
@@ -143,8 +146,6 @@ BlockEncoder::BlockEncoder(ArraySpec spec) : spec_(std::move(spec)) {
       p->inner_grid.push_back(spec_.shard_shape[d] / spec_.chunk_shape[d]);
     p->inner_count = element_count(p->inner_grid);
     p->index_bytes = static_cast<std::size_t>(16 * p->inner_count) + (spec_.shard_index_crc32c ? 4 : 0);
-    p->fill_chunk.resize(p->chunk_bytes);
-    fill_with(p->fill_chunk, spec_.dtype, spec_.fill_value);
   }
   pipeline_ = std::move(p);
 }
@@ -204,19 +205,26 @@ std::vector<std::byte> BlockEncoder::decode_block(std::span<const std::byte> sto
   std::vector<std::byte> index(index_stored.begin(), index_stored.end());
   if (spec_.shard_index_crc32c) {
     try {
-      index = crc32c_codec().decode(crc32c_spec(), index);
+      index = crc32c_codec().decode(crc32c_spec(), index, index.size());
     } catch (const Error& e) {
       rethrow_with_context(e, "shard index");
     }
   }
   std::vector<std::byte> shard(block_bytes());
   const std::vector<std::uint64_t> zero(spec_.shape.size(), 0);
+  // One inner chunk of fill_value, made when the first empty entry needs it: metadata alone (an
+  // encoder, a reader) never allocates a chunk.
+  std::vector<std::byte> fill_chunk;
   for (std::uint64_t i = 0; i < p.inner_count; ++i) {
     const std::uint64_t offset = get_u64_le(index.data() + 16 * i);
     const std::uint64_t nbytes = get_u64_le(index.data() + 16 * i + 8);
     const std::vector<std::uint64_t> origin = inner_origin(i, p.inner_grid, spec_.chunk_shape);
     if (offset == empty_entry && nbytes == empty_entry) {
-      copy_box(p.fill_chunk.data(), spec_.chunk_shape, zero, shard.data(), spec_.shard_shape, origin,
+      if (fill_chunk.empty()) {
+        fill_chunk.resize(p.chunk_bytes);
+        fill_with(fill_chunk, spec_.dtype, spec_.fill_value);
+      }
+      copy_box(fill_chunk.data(), spec_.chunk_shape, zero, shard.data(), spec_.shard_shape, origin,
                spec_.chunk_shape, p.elsize);
       continue;
     }

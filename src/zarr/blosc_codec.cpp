@@ -33,11 +33,13 @@ std::vector<std::byte> encode(const CompressorSpec& spec, std::size_t typesize,
   return out;
 }
 
-std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes) {
+std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes, std::size_t max_size) {
   std::size_t nbytes = 0;
   check<CodecError>(bytes.size() >= BLOSC_MIN_HEADER_LENGTH &&
                         blosc_cbuffer_validate(bytes.data(), bytes.size(), &nbytes) == 0,
                     "corrupt blosc data (", bytes.size(), " bytes, invalid header)");
+  check<CodecError>(nbytes <= max_size, "corrupt blosc data: the header claims ", nbytes,
+                    " decoded bytes, more than the ", max_size, " expected");
   std::vector<std::byte> out(nbytes);
   const int n = blosc_decompress_ctx(bytes.data(), out.data(), out.size(), 1);
   check<CodecError>(n >= 0 && static_cast<std::size_t>(n) == nbytes,

@@ -15,6 +15,8 @@ namespace tilestream::zarr {
 
 // One codec as plain data. encode/decode are pure and thread-safe; decode throws CodecError
 // (without the key: callers add it). `typesize` is the array's bytes per sample (blosc shuffles by it).
+// decode never produces (nor allocates for) more than `max_size` bytes: a stream that claims or
+// inflates to more is corrupt, so a small hostile chunk cannot make a reader allocate gigabytes.
 struct CompressorCodec {
   std::string_view name;  // v2 "id" and v3 "name"
   bool in_v2 = false;
@@ -25,7 +27,8 @@ struct CompressorCodec {
   int max_level = 0;
   std::vector<std::byte> (*encode)(const CompressorSpec& spec, std::size_t typesize,
                                    std::span<const std::byte> bytes) = nullptr;
-  std::vector<std::byte> (*decode)(const CompressorSpec& spec, std::span<const std::byte> bytes) = nullptr;
+  std::vector<std::byte> (*decode)(const CompressorSpec& spec, std::span<const std::byte> bytes,
+                                   std::size_t max_size) = nullptr;
   // v2: the whole {"id": ...} object. Null when !in_v2.
   nlohmann::json (*to_v2)(const CompressorSpec& spec) = nullptr;
   // v3: the "configuration" object, or null for a codec without one (crc32c).

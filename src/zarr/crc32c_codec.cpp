@@ -16,8 +16,10 @@ std::vector<std::byte> encode(const CompressorSpec&, std::size_t, std::span<cons
   return out;
 }
 
-std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes) {
+std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes, std::size_t max_size) {
   check<CodecError>(bytes.size() >= 4, "crc32c: ", bytes.size(), " bytes cannot hold a checksum");
+  check<CodecError>(bytes.size() - 4 <= max_size, "crc32c: ", bytes.size() - 4, " bytes of data, more than the ",
+                    max_size, " expected");
   const std::span<const std::byte> data = bytes.first(bytes.size() - 4);
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i) stored |= static_cast<std::uint32_t>(bytes[data.size() + i]) << (8 * i);

@@ -33,7 +33,7 @@ std::vector<std::byte> deflate_bytes(std::span<const std::byte> bytes, int level
   return out;
 }
 
-std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, const char* what) {
+std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, std::size_t max_size, const char* what) {
   check<CodecError>(bytes.size() <= UINT_MAX, what, ": chunk of ", bytes.size(),
                     " bytes exceeds zlib's 4 GiB limit");
   z_stream stream{};
@@ -41,17 +41,21 @@ std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, const cha
   check<CodecError>(status == Z_OK, what, ": inflateInit2 failed: ", zError(status));
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(bytes.data()));
   stream.avail_in = static_cast<uInt>(bytes.size());
-  std::vector<std::byte> out(std::max<std::size_t>(bytes.size() * 4, 4096));
+  // One byte past the limit is room enough to see a stream that goes beyond it.
+  const std::size_t capacity = max_size + 1;
+  std::vector<std::byte> out(std::min(std::max<std::size_t>(bytes.size() * 4, 4096), capacity));
   for (;;) {
     stream.next_out = reinterpret_cast<Bytef*>(out.data() + stream.total_out);
     stream.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - stream.total_out, UINT_MAX));
     status = inflate(&stream, Z_NO_FLUSH);
-    if (status == Z_STREAM_END) break;
-    if (status == Z_OK && stream.avail_out == 0) {
-      out.resize(out.size() * 2);
+    if (status == Z_STREAM_END && stream.total_out <= max_size) break;
+    if (status == Z_OK && stream.avail_out == 0 && out.size() < capacity) {
+      out.resize(std::min(out.size() * 2, capacity));
       continue;
     }
-    const std::string message = stream.msg != nullptr                       ? stream.msg
+    const std::string message = stream.total_out > max_size ? concat("decodes to more than the ", max_size,
+                                                                     " bytes expected")
+                                : stream.msg != nullptr                     ? stream.msg
                                 : (status == Z_OK || status == Z_BUF_ERROR) ? "truncated stream"
                                                                             : zError(status);
     inflateEnd(&stream);
@@ -79,7 +83,8 @@ const CompressorCodec& gzip_codec() {
           [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
             return deflate_bytes(b, effective_level(gzip_codec(), s), gzip_window_bits, "gzip");
           },
-      .decode = [](const CompressorSpec&, std::span<const std::byte> b) { return inflate_bytes(b, "gzip"); },
+      .decode = [](const CompressorSpec&, std::span<const std::byte> b,
+                   std::size_t max_size) { return inflate_bytes(b, max_size, "gzip"); },
       .to_v2 = [](const CompressorSpec& s) { return level_only("gzip", effective_level(gzip_codec(), s)); },
       .to_v3 = [](const CompressorSpec& s, std::size_t) -> nlohmann::json {
         return {{"level", effective_level(gzip_codec(), s)}};
@@ -111,7 +116,8 @@ const CompressorCodec& zlib_codec() {
           [](const CompressorSpec& s, std::size_t, std::span<const std::byte> b) {
             return deflate_bytes(b, effective_level(zlib_codec(), s), zlib_window_bits, "zlib");
           },
-      .decode = [](const CompressorSpec&, std::span<const std::byte> b) { return inflate_bytes(b, "zlib"); },
+      .decode = [](const CompressorSpec&, std::span<const std::byte> b,
+                   std::size_t max_size) { return inflate_bytes(b, max_size, "zlib"); },
       .to_v2 = [](const CompressorSpec& s) { return level_only("zlib", effective_level(zlib_codec(), s)); },
       .to_v3 = nullptr,
       .from_v2 =

@@ -37,12 +37,14 @@ std::vector<std::byte> encode(const CompressorSpec& spec, std::size_t, std::span
   return out;
 }
 
-std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes) {
+std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> bytes, std::size_t max_size) {
   const unsigned long long size = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
   check<CodecError>(size != ZSTD_CONTENTSIZE_ERROR, "corrupt zstd data (not a zstd frame, ", bytes.size(),
                     " bytes)");
+  check<CodecError>(size == ZSTD_CONTENTSIZE_UNKNOWN || size <= max_size, "corrupt zstd data: the frame claims ",
+                    size, " decoded bytes, more than the ", max_size, " expected");
   ZSTD_DCtx* context = decompression_context();
-  if (size != ZSTD_CONTENTSIZE_UNKNOWN && size <= (1ULL << 34)) {
+  if (size != ZSTD_CONTENTSIZE_UNKNOWN) {
     std::vector<std::byte> out(static_cast<std::size_t>(size));
     const std::size_t n = ZSTD_decompressDCtx(context, out.data(), out.size(), bytes.data(), bytes.size());
     check<CodecError>(!ZSTD_isError(n), "corrupt zstd data: ", ZSTD_getErrorName(n));
@@ -56,7 +58,10 @@ std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> 
   std::size_t remaining = 1;
   while (in.pos < in.size || remaining != 0) {
     const std::size_t done = out.size();
-    out.resize(done + std::max<std::size_t>(ZSTD_DStreamOutSize(), done));
+    check<CodecError>(done < max_size + 1, "corrupt zstd data: decodes to more than the ", max_size,
+                      " bytes expected");
+    // One byte past the limit is room enough to see a stream that goes beyond it.
+    out.resize(std::min(done + std::max<std::size_t>(ZSTD_DStreamOutSize(), done), max_size + 1));
     ZSTD_outBuffer o{out.data() + done, out.size() - done, 0};
     remaining = ZSTD_decompressStream(context, &o, &in);
     check<CodecError>(!ZSTD_isError(remaining), "corrupt zstd data: ", ZSTD_getErrorName(remaining));

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "tilestream/zarr/array.hpp"
+#include "zarr/compressor.hpp"
 #include "zarr/zarr_test_support.hpp"
 
 namespace tilestream::zarr::test {
@@ -19,6 +20,12 @@ struct Corruption {
   ErrorKind kind;
   std::vector<std::string> message;
 };
+
+// A stream of `codec` that decodes to 1 MiB of zeros, where the chunk holds 128 bytes.
+std::vector<std::byte> bomb(const char* codec) {
+  const std::vector<std::byte> zeros(std::size_t{1} << 20);
+  return find_compressor(codec)->encode(named_compressor(codec), 2, zeros);
+}
 
 ArraySpec spec_for(const Corruption& c) {
   ArraySpec s;
@@ -89,6 +96,42 @@ const std::vector<Corruption>& corruptions() {
        [](auto& b) { b[68] ^= std::byte{0xFF}; },
        ErrorKind::codec,
        {"arr/c/1/0", "inner chunk 0 of the shard", "zstd"}},
+      // A few bytes must not make a reader allocate what the stream claims or inflates to.
+      {"zstd_claims_more",
+       false,
+       true,
+       "zstd",
+       [](auto& b) { b = bomb("zstd"); },
+       ErrorKind::codec,
+       {"arr/c/1/0", "the frame claims 1048576 decoded bytes, more than the 128 expected"}},
+      {"gzip_inflates_to_more",
+       false,
+       true,
+       "gzip",
+       [](auto& b) { b = bomb("gzip"); },
+       ErrorKind::codec,
+       {"arr/c/1/0", "gzip", "decodes to more than the 128 bytes expected"}},
+      {"shard_inner_gzip_inflates_to_more",
+       true,
+       true,
+       "gzip",
+       [](auto& b) {
+         // Inner chunk 0 replaced by the bomb: the index (at the end) points at the new bytes.
+         const std::size_t index_bytes = 68;
+         const std::vector<std::byte> index(b.end() - index_bytes, b.end());
+         const std::vector<std::byte> stream = bomb("gzip");
+         b = stream;
+         b.insert(b.end(), index.begin(), index.end());
+         std::vector<std::byte> entries(index.begin(), index.end() - 4);
+         for (int i = 0; i < 8; ++i) {
+           entries[i] = std::byte{0};
+           entries[8 + i] = static_cast<std::byte>((stream.size() >> (8 * i)) & 0xFF);
+         }
+         const std::vector<std::byte> sealed = crc32c_codec().encode(crc32c_spec(), 1, entries);
+         std::copy(sealed.begin(), sealed.end(), b.end() - index_bytes);
+       },
+       ErrorKind::codec,
+       {"arr/c/1/0", "inner chunk 0 of the shard", "decodes to more than the 128 bytes expected"}},
   };
   return cases;
 }

@@ -220,6 +220,16 @@ const BadMetadata bad_metadata[] = {
     {"v3_wrong_json_type", 3,
      R"({"zarr_format":3,"node_type":"array","shape":[10],"data_type":"uint8","chunk_grid":{"name":"regular","configuration":{"chunk_shape":[5]}},"chunk_key_encoding":{"name":"default","configuration":{"separator":7}},"fill_value":0,"codecs":[{"name":"bytes"}]})",
      ErrorKind::format, "zarr.json"},
+    // Found by fuzz_zarr_metadata: 2^32 x 2^32 elements overflowed the 64-bit chunk size to 0.
+    {"v3_chunk_bytes_overflow", 3,
+     R"({"zarr_format":3,"node_type":"array","shape":[10,10],"data_type":"uint8","chunk_grid":{"name":"regular","configuration":{"chunk_shape":[4294967296,4294967296]}},"chunk_key_encoding":{"name":"default"},"fill_value":0,"codecs":[{"name":"bytes"}]})",
+     ErrorKind::format, "chunk shape [4294967296, 4294967296] of 1-byte samples is too large"},
+    {"v2_chunk_bytes_overflow", 2,
+     R"({"zarr_format":2,"shape":[4],"chunks":[9223372036854775807],"dtype":"<u2","compressor":null,"fill_value":0,"order":"C","filters":null})",
+     ErrorKind::format, "too large (over 2^48 bytes)"},
+    {"v3_shard_bytes_overflow", 3,
+     R"({"zarr_format":3,"node_type":"array","shape":[10,10],"data_type":"uint16","chunk_grid":{"name":"regular","configuration":{"chunk_shape":[4294967296,4294967296]}},"chunk_key_encoding":{"name":"default"},"fill_value":0,"codecs":[{"name":"sharding_indexed","configuration":{"chunk_shape":[1,1],"codecs":[{"name":"bytes"}]}}]})",
+     ErrorKind::format, "shard shape [4294967296, 4294967296] of 2-byte samples is too large"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Zarr, ZarrMetadataErrors, ::testing::ValuesIn(bad_metadata),

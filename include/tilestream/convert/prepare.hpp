@@ -34,4 +34,10 @@ PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOp
 // a file, /, $HOME or the current directory is refused before anything is removed.
 void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options);
 
+// The metadata check of --resume (what prepare_store runs on a non-empty store after removing partial
+// files): throws UsageError when `store` holds the other Zarr version, array metadata that differs
+// from `prepared.specs`, invalid JSON, or other group attributes; FormatError for a group document
+// that is not an object. Any store, so that tests and the fuzz target can feed it bytes from memory.
+void check_resume_metadata(const zarr::Store& store, const PreparedConversion& prepared, int zarr_format);
+
 }  // namespace tilestream::convert

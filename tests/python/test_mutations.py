@@ -1,0 +1,105 @@
+# Mutated real slides, as data (OpenSlide style): each row of tests/data/mutations.tsv names a shared
+# slide (checked by its sha256 first), a binary patch, a tilestream command and the exact outcome:
+# "ok" (exit 0), or exit 1 with one error line that names the patched file and matches the row's
+# regular expression (the place: IFD, tag, level, tile, byte offset). The slides themselves are never
+# copied into the project; a row whose slide is absent skips with a message.
+#
+# Columns (tab-separated; '#' starts a comment line):
+#   name     the test id, also the patched file's name (with the base's suffix)
+#   base     slide path relative to ../shared/testdata
+#   sha256   of the base slide
+#   edits    ';'-separated: OFFSET:HEX (overwrite bytes at decimal OFFSET), truncate:LENGTH
+#   command  info | read [OPTIONS...]   (read writes to a temporary .npy)
+#   expect   ok (exit 0), ok:REGEX (exit 0 and REGEX found in stdout), or a Python regular
+#            expression searched in the error line
+import functools
+import hashlib
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT, TESTDATA
+
+TABLE = REPO_ROOT / 'tests' / 'data' / 'mutations.tsv'
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    base: str
+    sha256: str
+    edits: str
+    command: str
+    expect: str
+
+
+def load_table(path: Path = TABLE) -> list[Mutation]:
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith('#'):
+            continue
+        fields = line.split('\t')
+        assert len(fields) == 6, f'{path.name}:{number}: want 6 tab-separated fields, got {len(fields)}'
+        rows.append(Mutation(*fields))
+    names = [row.name for row in rows]
+    assert len(names) == len(set(names)), f'{path.name}: duplicate names'
+    return rows
+
+
+def apply_edits(data: bytearray, edits: str) -> bytearray:
+    for edit in edits.split(';'):
+        where, _, what = edit.strip().partition(':')
+        if where == 'truncate':
+            assert int(what) < len(data), f'truncate:{what} does not shorten a file of {len(data)} bytes'
+            del data[int(what):]
+            continue
+        offset, patch = int(where), bytes.fromhex(what)
+        assert offset + len(patch) <= len(data), f'edit {edit} runs past the end ({len(data)} bytes)'
+        assert data[offset:offset + len(patch)] != patch, f'edit {edit} changes nothing'
+        data[offset:offset + len(patch)] = patch
+    return data
+
+
+@functools.cache
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+ROWS = load_table()
+
+
+def test_table_is_well_formed():
+    for row in ROWS:
+        assert re.fullmatch(r'[0-9a-f]{64}', row.sha256), row.name
+        assert row.command.split()[0] in ('info', 'read'), row.name
+        re.compile(row.expect.removeprefix('ok:'))
+        for edit in row.edits.split(';'):
+            assert re.fullmatch(r'\s*(truncate:\d+|\d+:([0-9a-f]{2})+)\s*', edit), f'{row.name}: bad edit {edit!r}'
+
+
+@pytest.mark.parametrize('row', ROWS, ids=[row.name for row in ROWS])
+def test_mutation(row, cli, tmp_path):
+    base = TESTDATA / row.base
+    if not base.is_file():
+        pytest.skip(f'shared slide {row.base} not found under {TESTDATA.resolve()}')
+    assert sha256_of(base) == row.sha256, f'{row.base} is not the slide the table was written for'
+    path = tmp_path / (row.name + ''.join(Path(row.base).suffixes))
+    path.write_bytes(apply_edits(bytearray(base.read_bytes()), row.edits))
+    verb, *options = shlex.split(row.command)
+    args = [verb, path, *options]
+    if verb == 'read':
+        args += ['-o', tmp_path / 'out.npy']
+    result = cli.run(*args)
+    if row.expect == 'ok' or row.expect.startswith('ok:'):
+        assert result.returncode == 0, f'exit {result.returncode}: {result.stderr}'
+        wanted = row.expect.removeprefix('ok').removeprefix(':')
+        assert re.search(wanted, result.stdout), f'{wanted!r} not found in: {result.stdout}'
+        return
+    assert result.returncode == 1, f'exit {result.returncode}, want 1: {result.stderr}'
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('tilestream: '), f'want one error line: {result.stderr!r}'
+    assert str(path) in lines[0], f'the message does not name the file: {lines[0]}'
+    assert re.search(row.expect, lines[0]), f'{row.expect!r} not found in: {lines[0]}'
