@@ -25,7 +25,7 @@ constexpr std::uint64_t region_side = 48;
 
 std::uint64_t decoded_tile_bytes(const ImageInfo& image) {
   return std::uint64_t{image.tile_width} * image.tile_height * image.samples_per_chunk() *
-         tilestream::bytes_per_sample(image.dtype);
+         tilestream::bytes_per_sample(image.stored_dtype);
 }
 
 void read_quietly(const tilestream::io::ByteSource& source, const ImageInfo& image, const std::string& place,
