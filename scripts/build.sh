@@ -5,9 +5,12 @@
 #   fuzz      clang libFuzzer targets (with ASan + UBSan), no CUDA
 #   tsan      ThreadSanitizer (gcc, -O1 with debug info), no CUDA: scripts/test.sh runs the
 #             multithreaded tests with it
+# Further arguments name the targets to build (default: all), e.g. scripts/build.sh fuzz fuzz_slide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
+[[ $# -gt 0 ]] && shift
+targets=("$@")
 jobs=${JOBS:-$(nproc)}
 case "$flavour" in
   release)  args=(-DCMAKE_BUILD_TYPE=Release -DTILESTREAM_WERROR=ON) ;;
@@ -21,4 +24,4 @@ case "$flavour" in
   *) echo "usage: $0 [release|sanitize|fuzz|tsan]" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
-cmake --build "build/$flavour" -j "$jobs"
+cmake --build "build/$flavour" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}
