@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of tilestream into build/<flavour>:
 #   release   optimised, warnings as errors, CUDA when nvcc is found
-#   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer, no CUDA
-#   fuzz      clang libFuzzer targets (with ASan + UBSan), no CUDA
+#   sanitize  clang, AddressSanitizer + UndefinedBehaviorSanitizer, no CUDA: the tests and the libFuzzer
+#             targets in one tree, so that they share one instrumented library (the library also
+#             carries libFuzzer's coverage hooks, which the tests ignore)
+#   fuzz      another name for sanitize (build/sanitize); scripts/run-fuzzers.sh runs its fuzz targets
 #   tsan      ThreadSanitizer (gcc, -O1 with debug info), no CUDA: scripts/test.sh runs the
 #             multithreaded tests with it
 # Further arguments name the targets to build (default: all), e.g. scripts/build.sh fuzz fuzz_slide.
@@ -14,11 +16,11 @@ targets=("$@")
 jobs=${JOBS:-$(nproc)}
 case "$flavour" in
   release)  args=(-DCMAKE_BUILD_TYPE=Release -DTILESTREAM_WERROR=ON) ;;
-  sanitize) args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DTILESTREAM_SANITIZE=ON
-                  -DTILESTREAM_CUDA=OFF -DTILESTREAM_WERROR=ON) ;;
-  fuzz)     args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_C_COMPILER=clang
-                  -DCMAKE_CXX_COMPILER=clang++ -DTILESTREAM_FUZZ=ON -DTILESTREAM_TESTS=OFF
-                  -DTILESTREAM_CUDA=OFF) ;;
+  sanitize|fuzz)
+            flavour=sanitize
+            args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_C_COMPILER=clang
+                  -DCMAKE_CXX_COMPILER=clang++ -DTILESTREAM_FUZZ=ON -DTILESTREAM_CUDA=OFF
+                  -DTILESTREAM_WERROR=ON) ;;
   tsan)     args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DTILESTREAM_TSAN=ON
                   -DTILESTREAM_CUDA=OFF -DTILESTREAM_WERROR=ON -DTILESTREAM_BENCH=OFF) ;;
   *) echo "usage: $0 [release|sanitize|fuzz|tsan]" >&2; exit 2 ;;

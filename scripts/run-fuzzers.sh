@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets of build/fuzz (scripts/build.sh fuzz).
+# Runs the libFuzzer targets of build/sanitize (scripts/build.sh fuzz, another name for sanitize).
 #   usage: scripts/run-fuzzers.sh [SECONDS] [TARGET...]
 #     SECONDS  wall-clock seconds of fuzzing per target (default 60)
 #     TARGET   any of: fuzz_slide fuzz_decoders fuzz_zarr_chunks fuzz_zarr_metadata (default: all)
@@ -7,7 +7,7 @@
 #     FUZZ_JOBS=N      N parallel workers per target (libFuzzer -fork=N, which also keeps going after
 #                      a crash so that one run collects every finding); CPU-seconds = SECONDS x N.
 #                      Default 1 (a single process that stops at its first finding).
-#     FUZZ_BUILD_DIR   default build/fuzz
+#     FUZZ_BUILD_DIR   default build/sanitize
 #     FUZZ_CORPUS_DIR  the working corpus, one folder per target (default $FUZZ_BUILD_DIR/corpus); it
 #                      grows across runs and is never committed
 #   One CPU-hour per target on a 16-core machine:  FUZZ_JOBS=16 scripts/run-fuzzers.sh 225
@@ -30,7 +30,7 @@ fi
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 jobs=${FUZZ_JOBS:-1}
-build=${FUZZ_BUILD_DIR:-build/fuzz}
+build=${FUZZ_BUILD_DIR:-build/sanitize}
 corpus_root=${FUZZ_CORPUS_DIR:-$build/corpus}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzzers: FUZZ_JOBS must be a positive integer" >&2; exit 2; }
 

@@ -25,7 +25,7 @@ TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q tests/pyth
 step "benchmark harness checks (its parsing, report and driver, on CPU stand-ins)"
 .venv/bin/python -m pytest -q bench/testing
 
-step "sanitizer build and tests (ASan + UBSan)"
+step "sanitizer build (clang, ASan + UBSan; the fuzz targets are built in it too) and tests"
 scripts/build.sh sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$(nproc)" --label-exclude gpu
@@ -40,15 +40,12 @@ TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/
   ctest --test-dir build/tsan --output-on-failure -j "$(nproc)" --label-exclude gpu -R "$tsan_tests"
 
 step "fuzzing (${fuzz_seconds} s per target, after replaying the seeds and kept findings)"
-# Only the fuzz targets (the library comes with them; the CLI is not needed), two targets at a time on
-# the two cores CI has.
-fuzz_targets=(fuzz_slide fuzz_decoders fuzz_zarr_chunks fuzz_zarr_metadata)
-scripts/build.sh fuzz "${fuzz_targets[@]}"
-scripts/run-fuzzers.sh "$fuzz_seconds" fuzz_slide fuzz_zarr_metadata >build/fuzz/run-1.log 2>&1 & first=$!
+# The fuzz targets of the sanitizer build, two targets at a time on the two cores CI has.
+scripts/run-fuzzers.sh "$fuzz_seconds" fuzz_slide fuzz_zarr_metadata >build/sanitize/fuzz-run-1.log 2>&1 & first=$!
 fuzz_status=0
 scripts/run-fuzzers.sh "$fuzz_seconds" fuzz_decoders fuzz_zarr_chunks || fuzz_status=1
 wait "$first" || fuzz_status=1
-cat build/fuzz/run-1.log
+cat build/sanitize/fuzz-run-1.log
 [[ $fuzz_status -eq 0 ]]
 
 step "all tests passed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine (16 cores, no clang): the long fuzzing run of the four libFuzzer targets, all at
 # once, with fuzz binaries built elsewhere (scripts/build.sh fuzz) and carried in .device-fuzz/:
-#   .device-fuzz/fuzz-bin.tar.xz   fuzz/fuzz_* of build/fuzz (tar -C build/fuzz)
+#   .device-fuzz/fuzz-bin.tar.xz   fuzz/fuzz_* of build/sanitize (tar -C build/sanitize), unpacked
+#                                  here into build/fuzz
 #   .device-fuzz/libjpeg.so.62     the libjpeg they link (the machine has libjpeg.so.8 only)
 #   .device-fuzz/corpus.tar.xz     optional: a working corpus to start from (corpus/<target>/)
 # and libblosc/libsnappy from .device-deps/ (../shared/device/fetch-debs.sh).
@@ -26,7 +27,7 @@ export LD_LIBRARY_PATH="$PWD/.device-fuzz:$PWD/.device-deps/usr/lib/x86_64-linux
 pids=()
 targets=(fuzz_slide fuzz_decoders fuzz_zarr_chunks fuzz_zarr_metadata)
 for target in "${targets[@]}"; do
-  FUZZ_JOBS=$jobs scripts/run-fuzzers.sh "$seconds" "$target" >"build/fuzz/$target.run.log" 2>&1 &
+  FUZZ_BUILD_DIR=build/fuzz FUZZ_JOBS=$jobs scripts/run-fuzzers.sh "$seconds" "$target" >"build/fuzz/$target.run.log" 2>&1 &
   pids+=($!)
 done
 failed=0
