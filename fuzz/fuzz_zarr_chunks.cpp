@@ -28,8 +28,7 @@ using tilestream::zarr::CompressorSpec;
 CompressorSpec codec(const char* name, const char* blosc_cname = "", int blosc_shuffle = 1) {
   CompressorSpec c;
   c.name = name;
-  c.blosc_cname = blosc_cname;
-  c.blosc_shuffle = blosc_shuffle;
+  if (c.name == "blosc") c.settings = {{"cname", *blosc_cname ? blosc_cname : "lz4"}, {"shuffle", blosc_shuffle}};
   return c;
 }
 

@@ -18,6 +18,7 @@
 #include "tilestream/core/settings.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
+#include "tilestream/zarr/array.hpp"
 #if TILESTREAM_WITH_CUDA
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/device_convert.hpp"
@@ -243,7 +244,7 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--shard", flags->shard,
                   "Shard side in pixels, a multiple of --chunk (v3 only; default none)");
   cmd->add_option("--codec", flags->codec,
-                  "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
+                  zarr::codec_option_syntax() + " (default zstd)");
   cmd->add_option("--layout", flags->layout, "yxc or cyx (default yxc; --ome implies cyx)");
   cmd->add_flag("--ome", flags->ome, "OME-Zarr (NGFF 0.4 on v2, 0.5 on v3) with a full 2x pyramid");
   cmd->add_option("--levels", flags->levels, "all or level numbers like 0,2 (default all)");

@@ -188,7 +188,7 @@ void add_process_command(CLI::App& app) {
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");
   cmd->add_option("--codec", flags->codec,
-                  "none|zstd[:level]|gzip[:level]|blosc[:cname[:level]] (default zstd)");
+                  zarr::codec_option_syntax() + " (default zstd)");
   cmd->add_flag("--overwrite", flags->overwrite,
                 "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
                 "anything else is refused, nothing removed)");

@@ -1,4 +1,4 @@
-// Registry of Zarr compressors, their v2/v3 JSON forms, and the CLI's --codec option.
+// The table of Zarr compressors, their v2/v3 JSON forms, and the CLI's --codec option.
 #include "zarr/compressor.hpp"
 
 #include <algorithm>
@@ -7,6 +7,14 @@
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::zarr {
+
+// The codecs, one file each (src/zarr/<name>_codec.cpp); a new codec is registered here, once.
+const CompressorCodec& zstd_codec();
+const CompressorCodec& gzip_codec();
+const CompressorCodec& zlib_codec();
+#if TILESTREAM_WITH_BLOSC
+const CompressorCodec& blosc_codec();
+#endif
 
 std::span<const CompressorCodec* const> compressor_codecs() {
   static const std::array codecs {
@@ -81,11 +89,26 @@ CompressorSpec compressor_from_v3_json(const nlohmann::json& object) {
 }
 
 namespace {
-constexpr const char* codec_option_forms =
-    "valid forms: none, zstd, zstd:LEVEL (0-22), gzip, gzip:LEVEL (0-9), zlib:LEVEL (0-9, Zarr v2 only), "
-    "blosc, blosc:CNAME, blosc:CNAME:LEVEL (CNAME lz4, lz4hc, zstd, zlib, blosclz; LEVEL 0-9)";
 
-int parse_level(const std::string& text, const std::string& option, const CompressorCodec& codec) {
+std::string valid_forms() {
+  std::string forms = "valid forms: none";
+  for (const CompressorCodec* codec : compressor_codecs())
+    if (codec->parse_option) forms += concat(", ", codec->option_forms);
+#if !TILESTREAM_WITH_BLOSC
+  forms += " (blosc: not in this build)";
+#endif
+  return forms;
+}
+
+}  // namespace
+
+void require_option(bool ok, const std::string& option, const std::string& problem) {
+  if (!ok)
+    throw UsageError(concat("invalid codec option '", option, "'", problem.empty() ? "" : ": ", problem, "; ",
+                            valid_forms()));
+}
+
+int parse_option_level(const CompressorCodec& codec, const std::string& text, const std::string& option) {
   std::size_t used = 0;
   int level = -1;
   try {
@@ -93,14 +116,11 @@ int parse_level(const std::string& text, const std::string& option, const Compre
   } catch (const std::exception&) {
     used = 0;
   }
-  check<UsageError>(used == text.size() && !text.empty(), "invalid codec option '", option, "': level '",
-                    text, "' is not a number; ", codec_option_forms);
-  check<UsageError>(level >= codec.min_level && level <= codec.max_level, "invalid codec option '", option,
-                    "': ", codec.name, " level must be ", codec.min_level, "..", codec.max_level, "; ",
-                    codec_option_forms);
+  require_option(used == text.size() && !text.empty(), option, concat("level '", text, "' is not a number"));
+  require_option(level >= codec.min_level && level <= codec.max_level, option,
+                 concat(codec.name, " level must be ", codec.min_level, "..", codec.max_level));
   return level;
 }
-}  // namespace
 
 std::vector<CompressorSpec> parse_codec_option(const std::string& text) {
   if (text == "none") return {};
@@ -111,29 +131,19 @@ std::vector<CompressorSpec> parse_codec_option(const std::string& text) {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  const std::string& name = parts[0];
-  CompressorSpec spec;
-  spec.name = name;
-  if (name == "zstd" || name == "gzip" || name == "zlib") {
-    check<UsageError>(parts.size() <= 2, "invalid codec option '", text, "'; ", codec_option_forms);
-    if (parts.size() == 2) spec.level = parse_level(parts[1], text, *find_compressor(name));
-    return {spec};
-  }
-  if (name == "blosc") {
-#if TILESTREAM_WITH_BLOSC
-    check<UsageError>(parts.size() <= 3, "invalid codec option '", text, "'; ", codec_option_forms);
-    spec.blosc_cname = parts.size() >= 2 ? parts[1] : "lz4";
-    static constexpr std::array<std::string_view, 5> cnames{"lz4", "lz4hc", "zstd", "zlib", "blosclz"};
-    check<UsageError>(std::find(cnames.begin(), cnames.end(), spec.blosc_cname) != cnames.end(),
-                      "invalid codec option '", text, "': unknown blosc compressor '", spec.blosc_cname,
-                      "'; ", codec_option_forms);
-    if (parts.size() == 3) spec.level = parse_level(parts[2], text, *find_compressor(name));
-    return {spec};
-#else
-    throw UsageError("blosc support was not built (libblosc not found at build time)");
+#if !TILESTREAM_WITH_BLOSC
+  check<UsageError>(parts[0] != "blosc", "blosc support was not built (libblosc not found at build time)");
 #endif
-  }
-  throw UsageError(concat("invalid codec option '", text, "'; ", codec_option_forms));
+  const CompressorCodec* codec = find_compressor(parts[0]);
+  require_option(codec != nullptr && codec->parse_option != nullptr, text);
+  return {codec->parse_option(std::span(parts).subspan(1), text)};
+}
+
+std::string codec_option_syntax() {
+  std::string syntax = "none";
+  for (const CompressorCodec* codec : compressor_codecs())
+    if (codec->parse_option) syntax += concat("|", codec->option_syntax);
+  return syntax;
 }
 
 }  // namespace tilestream::zarr

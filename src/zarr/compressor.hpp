@@ -1,6 +1,8 @@
-// The registry of Zarr bytes-to-bytes codecs ("compressors"): how each one encodes and decodes
-// bytes, and how it is written in v2 ("compressor": {"id": ...}) and v3 ({"name", "configuration"})
-// metadata. Adding a codec is one file defining a CompressorCodec and one line in compressor.cpp.
+// The table of Zarr bytes-to-bytes codecs ("compressors"): how each one encodes and decodes bytes,
+// how it parses its CLI parameters (--codec NAME:...), and how it is written in and read from v2
+// ("compressor": {"id": ...}) and v3 ({"name", "configuration"}) metadata. Adding a codec is one file
+// defining its CompressorCodec (src/zarr/<name>_codec.cpp) and one registration in the table in
+// compressor.cpp; nothing else names a codec.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +38,13 @@ struct CompressorCodec {
   // Inverses; throw FormatError on a malformed document.
   CompressorSpec (*from_v2)(const nlohmann::json& object) = nullptr;
   CompressorSpec (*from_v3)(const nlohmann::json& configuration) = nullptr;
+  // The CLI: `option_syntax` ("zstd[:LEVEL]") and `option_forms` ("zstd, zstd:LEVEL (0-22)") for help
+  // and errors; parse_option builds the spec from the parameters after "NAME:" (none for "NAME"),
+  // throwing UsageError with `option` (the whole text) in the message. Null for a codec that --codec
+  // does not offer (crc32c: the sharding index's checksum).
+  std::string_view option_syntax;
+  std::string_view option_forms;
+  CompressorSpec (*parse_option)(std::span<const std::string> parameters, const std::string& option) = nullptr;
 };
 
 // The registered codecs (blosc only when built with it).
@@ -52,14 +61,8 @@ nlohmann::json compressor_to_v3_json(const CompressorSpec& spec, std::size_t typ
 CompressorSpec compressor_from_v2_json(const nlohmann::json& object);
 CompressorSpec compressor_from_v3_json(const nlohmann::json& object);
 
-// The codecs, one file each.
-const CompressorCodec& zstd_codec();
-const CompressorCodec& gzip_codec();
-const CompressorCodec& zlib_codec();
+// crc32c, which the sharding codec also uses for its index (block_encoder.cpp).
 const CompressorCodec& crc32c_codec();
-#if TILESTREAM_WITH_BLOSC
-const CompressorCodec& blosc_codec();
-#endif
 
 // A spec naming `name` with default settings.
 inline CompressorSpec named_compressor(std::string name) {
@@ -72,5 +75,18 @@ inline CompressorSpec crc32c_spec() { return named_compressor("crc32c"); }
 // Small helpers for codec files: a JSON member as int / string, FormatError when it has the wrong type.
 int json_int(const nlohmann::json& object, const char* member, int fallback);
 std::string json_string(const nlohmann::json& object, const char* member, const std::string& fallback);
+// A spec of `codec` with the level parsed from `text` (the codec's min_level..max_level), UsageError
+// naming `option` and the valid forms otherwise.
+int parse_option_level(const CompressorCodec& codec, const std::string& text, const std::string& option);
+// UsageError "invalid codec option '<option>'[: <problem>]; valid forms: ..." unless `ok`.
+void require_option(bool ok, const std::string& option, const std::string& problem = {});
+// parse_option of a codec whose only parameter is an optional level (zstd, gzip, zlib).
+template <const CompressorCodec& (*codec)()>
+CompressorSpec parse_level_option(std::span<const std::string> parameters, const std::string& option) {
+  require_option(parameters.size() <= 1, option);
+  CompressorSpec spec = named_compressor(std::string(codec().name));
+  if (parameters.size() == 1) spec.level = parse_option_level(codec(), parameters[0], option);
+  return spec;
+}
 
 }  // namespace tilestream::zarr

@@ -46,6 +46,10 @@ const CompressorCodec& crc32c_codec() {
       .to_v3 = [](const CompressorSpec&, std::size_t) { return nlohmann::json(); },
       .from_v2 = nullptr,
       .from_v3 = [](const nlohmann::json&) { return crc32c_spec(); },
+      // Not offered by --codec: the checksum comes with sharding (its index) or from metadata read.
+      .option_syntax = {},
+      .option_forms = {},
+      .parse_option = nullptr,
   };
   return codec;
 }

@@ -68,6 +68,12 @@ std::vector<std::byte> inflate_bytes(std::span<const std::byte> bytes, std::size
 
 nlohmann::json level_only(std::string_view id, int level) { return {{"id", id}, {"level", level}}; }
 
+CompressorSpec with_level(const char* name, int level) {
+  CompressorSpec spec = named_compressor(name);
+  spec.level = level;
+  return spec;
+}
+
 }  // namespace
 
 const CompressorCodec& gzip_codec() {
@@ -89,16 +95,11 @@ const CompressorCodec& gzip_codec() {
       .to_v3 = [](const CompressorSpec& s, std::size_t) -> nlohmann::json {
         return {{"level", effective_level(gzip_codec(), s)}};
       },
-      .from_v2 =
-          [](const nlohmann::json& j) {
-            return CompressorSpec{
-                .name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-          },
-      .from_v3 =
-          [](const nlohmann::json& j) {
-            return CompressorSpec{
-                .name = "gzip", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-          },
+      .from_v2 = [](const nlohmann::json& j) { return with_level("gzip", json_int(j, "level", 6)); },
+      .from_v3 = [](const nlohmann::json& j) { return with_level("gzip", json_int(j, "level", 6)); },
+      .option_syntax = "gzip[:LEVEL]",
+      .option_forms = "gzip, gzip:LEVEL (0-9)",
+      .parse_option = parse_level_option<gzip_codec>,
   };
   return codec;
 }
@@ -120,12 +121,11 @@ const CompressorCodec& zlib_codec() {
                    std::size_t max_size) { return inflate_bytes(b, max_size, "zlib"); },
       .to_v2 = [](const CompressorSpec& s) { return level_only("zlib", effective_level(zlib_codec(), s)); },
       .to_v3 = nullptr,
-      .from_v2 =
-          [](const nlohmann::json& j) {
-            return CompressorSpec{
-                .name = "zlib", .level = json_int(j, "level", 6), .blosc_cname = {}, .blosc_shuffle = 1};
-          },
+      .from_v2 = [](const nlohmann::json& j) { return with_level("zlib", json_int(j, "level", 6)); },
       .from_v3 = nullptr,
+      .option_syntax = "zlib[:LEVEL]",
+      .option_forms = "zlib, zlib:LEVEL (0-9, Zarr v2 only)",
+      .parse_option = parse_level_option<zlib_codec>,
   };
   return codec;
 }

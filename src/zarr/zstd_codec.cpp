@@ -9,6 +9,9 @@
 #include "zarr/compressor.hpp"
 
 namespace tilestream::zarr {
+
+const CompressorCodec& zstd_codec();  // below; registered in compressor.cpp
+
 namespace {
 
 struct ContextDeleter {
@@ -72,6 +75,13 @@ std::vector<std::byte> decode(const CompressorSpec&, std::span<const std::byte> 
   return out;
 }
 
+// v2 and v3 spell the level alike.
+CompressorSpec from_json(const nlohmann::json& j) {
+  CompressorSpec spec = named_compressor("zstd");
+  spec.level = std::max(-1, json_int(j, "level", 3));
+  return spec;
+}
+
 }  // namespace
 
 const CompressorCodec& zstd_codec() {
@@ -91,20 +101,11 @@ const CompressorCodec& zstd_codec() {
       .to_v3 = [](const CompressorSpec& s, std::size_t) -> nlohmann::json {
         return {{"level", effective_level(zstd_codec(), s)}, {"checksum", false}};
       },
-      .from_v2 =
-          [](const nlohmann::json& j) {
-            return CompressorSpec{.name = "zstd",
-                                  .level = std::max(-1, json_int(j, "level", 3)),
-                                  .blosc_cname = {},
-                                  .blosc_shuffle = 1};
-          },
-      .from_v3 =
-          [](const nlohmann::json& j) {
-            return CompressorSpec{.name = "zstd",
-                                  .level = std::max(-1, json_int(j, "level", 3)),
-                                  .blosc_cname = {},
-                                  .blosc_shuffle = 1};
-          },
+      .from_v2 = from_json,
+      .from_v3 = from_json,
+      .option_syntax = "zstd[:LEVEL]",
+      .option_forms = "zstd, zstd:LEVEL (0-22)",
+      .parse_option = parse_level_option<zstd_codec>,
   };
   return codec;
 }

@@ -41,11 +41,11 @@ TEST(ParseCodecOption, AcceptsTheDocumentedForms) {
   EXPECT_EQ(parse_codec_option("zlib:1")[0].name, "zlib");
 #if TILESTREAM_WITH_BLOSC
   c = parse_codec_option("blosc");
-  EXPECT_EQ(c[0].blosc_cname, "lz4");
+  EXPECT_EQ(c[0].settings, nlohmann::json::parse(R"({"cname":"lz4","shuffle":1})"));
   c = parse_codec_option("blosc:zstd:7");
-  EXPECT_EQ(c[0].blosc_cname, "zstd");
+  EXPECT_EQ(c[0].settings["cname"], "zstd");
   EXPECT_EQ(c[0].level, 7);
-  EXPECT_EQ(parse_codec_option("blosc:lz4hc")[0].blosc_cname, "lz4hc");
+  EXPECT_EQ(parse_codec_option("blosc:lz4hc")[0].settings["cname"], "lz4hc");
 #else
   expect_error<UsageError>([] { parse_codec_option("blosc"); }, {"blosc support was not built"});
 #endif
@@ -53,7 +53,8 @@ TEST(ParseCodecOption, AcceptsTheDocumentedForms) {
 
 TEST(ParseCodecOption, RejectsEverythingElse) {
   for (const char* bad :
-       {"", "lzma", "zstd:", "zstd:x", "zstd:23", "gzip:10", "gzip:-1", "zstd:3:4", "ZSTD", "none:1"})
+       {"", "lzma", "zstd:", "zstd:x", "zstd:23", "gzip:10", "gzip:-1", "zstd:3:4", "ZSTD", "none:1", "crc32c",
+        "zlib:1:2", "blosc:lz4:5:1"})
     expect_error<UsageError>([&] { parse_codec_option(bad); }, {"valid forms"});
 #if TILESTREAM_WITH_BLOSC
   expect_error<UsageError>([] { parse_codec_option("blosc:snappy"); }, {"unknown blosc compressor 'snappy'"});
@@ -72,7 +73,7 @@ TEST(CompressorJson, V2AndV3RoundTrip) {
     for (const CompressorSpec& back : {v2, v3}) {
       EXPECT_EQ(back.name, spec.name) << option;
       EXPECT_EQ(back.level, spec.level) << option;
-      EXPECT_EQ(back.blosc_cname, spec.blosc_cname) << option;
+      EXPECT_EQ(back.settings, spec.settings) << option;
     }
   }
   EXPECT_EQ(compressor_to_v2_json(parse_codec_option("zlib:4")[0]),
@@ -122,6 +123,56 @@ INSTANTIATE_TEST_SUITE_P(Zarr, CodecRoundTrip, ::testing::Values("zstd", "gzip",
 #else
 INSTANTIATE_TEST_SUITE_P(Zarr, CodecRoundTrip, ::testing::Values("zstd", "gzip", "zlib", "crc32c"));
 #endif
+
+// Every entry of the codec table is whole: its CLI form parses (bare and with a level where it has
+// one) to a spec of that codec, its help text is in --codec's syntax and the valid forms, the spec
+// encodes and decodes bytes, and it reads back from the metadata of every Zarr version it is offered in.
+TEST(CodecTable, EveryEntryHasItsParserHelpAndJson) {
+  const std::string syntax = codec_option_syntax();
+  std::size_t offered = 0;
+  for (const CompressorCodec* codec : compressor_codecs()) {
+    const std::string name(codec->name);
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(codec->encode && codec->decode);
+    ASSERT_TRUE(codec->in_v2 || codec->in_v3);
+    EXPECT_EQ(codec->in_v2, codec->to_v2 != nullptr && codec->from_v2 != nullptr);
+    EXPECT_EQ(codec->in_v3, codec->to_v3 != nullptr && codec->from_v3 != nullptr);
+    EXPECT_EQ(find_compressor(name), codec);
+    if (codec->parse_option == nullptr) {
+      EXPECT_TRUE(codec->option_syntax.empty() && codec->option_forms.empty());
+      expect_error<UsageError>([&] { parse_codec_option(name); }, {"valid forms"});
+      continue;
+    }
+    ++offered;
+    EXPECT_NE(syntax.find(std::string(codec->option_syntax)), std::string::npos) << syntax;
+    EXPECT_EQ(std::string(codec->option_syntax).rfind(name, 0), 0u) << codec->option_syntax;
+    EXPECT_EQ(std::string(codec->option_forms).rfind(name, 0), 0u) << codec->option_forms;
+    std::vector<std::string> forms = {name};
+    if (codec->has_level && name != "blosc") forms.push_back(concat(name, ":", codec->max_level));
+    if (name == "blosc") forms.push_back(concat(name, ":zstd:", codec->max_level));
+    for (const std::string& form : forms) {
+      SCOPED_TRACE(form);
+      const std::vector<CompressorSpec> specs = parse_codec_option(form);
+      ASSERT_EQ(specs.size(), 1u);
+      EXPECT_EQ(specs[0].name, name);
+      if (form != name) EXPECT_EQ(effective_level(*codec, specs[0]), codec->max_level);
+      const std::vector<std::byte> data = test_array(DType::uint16, 3000);
+      EXPECT_EQ(codec->decode(specs[0], codec->encode(specs[0], 2, data), data.size()), data);
+      std::vector<CompressorSpec> back;
+      if (codec->in_v2) back.push_back(compressor_from_v2_json(compressor_to_v2_json(specs[0])));
+      if (codec->in_v3) back.push_back(compressor_from_v3_json(compressor_to_v3_json(specs[0], 2)));
+      for (const CompressorSpec& b : back) {
+        EXPECT_EQ(b.name, name);
+        EXPECT_EQ(effective_level(*codec, b), effective_level(*codec, specs[0]));
+        EXPECT_EQ(b.settings, specs[0].settings);
+      }
+    }
+    // Too many parameters: refused, the valid forms listing this codec's.
+    expect_error<UsageError>([&] { parse_codec_option(name + ":1:1:1"); },
+                             {"valid forms", std::string(codec->option_forms)});
+  }
+  EXPECT_GE(offered, 3u);  // zstd, gzip, zlib (+ blosc where built)
+}
 
 TEST(Crc32cCodec, AppendsLittleEndianChecksum) {
   const std::vector<std::byte> out = crc32c_codec().encode(crc32c_spec(), 1, as_bytes("123456789"));

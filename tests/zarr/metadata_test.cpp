@@ -112,7 +112,7 @@ TEST(ZarrMetadata, V3BloscCarriesTypesizeAndShuffleName) {
   ArraySpec s = v3_spec();
   s.dtype = DType::float32;
   s.compressors = parse_codec_option("blosc:lz4:5");
-  s.compressors[0].blosc_shuffle = 2;
+  s.compressors[0].settings["shuffle"] = 2;
   EXPECT_EQ(array_metadata(s)["codecs"][1],
             json::parse(R"({"name":"blosc","configuration":{"cname":"lz4","clevel":5,"shuffle":"bitshuffle",
               "typesize":4,"blocksize":0}})"));

@@ -19,8 +19,7 @@ CompressorSpec codec(const char* name, int level = -1, const char* cname = "", i
   CompressorSpec c;
   c.name = name;
   c.level = level;
-  c.blosc_cname = cname;
-  c.blosc_shuffle = shuffle;
+  if (c.name == "blosc") c.settings = {{"cname", *cname ? cname : "lz4"}, {"shuffle", shuffle}};
   return c;
 }
 

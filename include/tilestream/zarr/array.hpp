@@ -19,15 +19,19 @@ namespace tilestream::zarr {
 // One compression (or checksum) step. v2 stores at most one of these as "compressor"; v3 stores
 // them as bytes-to-bytes codecs after "bytes" (and, when sharded, inside the sharding codec).
 struct CompressorSpec {
-  std::string name;         // "zstd", "gzip", "zlib" (v2 only), "blosc", "crc32c" (v3 only)
-  int level = -1;           // codec default when < 0
-  std::string blosc_cname;  // blosc: "lz4", "zstd", "blosclz", "lz4hc", "zlib" (default "lz4")
-  int blosc_shuffle = 1;    // blosc: 0 none, 1 byte shuffle, 2 bit shuffle
+  std::string name;  // the codec's: "zstd", "gzip", "zlib" (v2 only), "blosc", "crc32c" (v3 only)
+  int level = -1;    // codec default when < 0 (codecs without levels ignore it)
+  // Settings of this codec alone, under its own keys (blosc: "cname" and "shuffle"); the codec reads
+  // and writes them, nothing else does.
+  nlohmann::json settings = nlohmann::json::object();
 };
 
-// Parses the CLI form: "none", "zstd", "zstd:5", "gzip:6", "blosc", "blosc:zstd:5".
-// Returns an empty vector for "none". Throws UsageError on anything else.
+// Parses the CLI form "NAME[:PARAMETER...]" ("none", "zstd", "zstd:5", "gzip:6", "blosc:zstd:5"): the
+// codec named parses its own parameters. Returns an empty vector for "none". Throws UsageError listing
+// the valid forms on anything else.
 std::vector<CompressorSpec> parse_codec_option(const std::string& text);
+// The CLI forms of --codec, from the codec table: "none|zstd[:LEVEL]|gzip[:LEVEL]|...".
+std::string codec_option_syntax();
 
 enum class ChunkKeyEncoding { default_encoding, v2_encoding };
 
