@@ -24,6 +24,7 @@
 #endif
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/settings.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 
@@ -110,7 +111,7 @@ std::string compat_reason() {
 }
 
 Library load_library() {
-  if (const char* file = std::getenv("TILESTREAM_CUFILE_LIBRARY"); file != nullptr && *file != '\0') {
+  if (const std::string& file = default_settings().cufile_library; !file.empty()) {
     try {
       return Library(file);
     } catch (const UnsupportedError& e) {
@@ -357,8 +358,7 @@ Library::Library(std::string file) : file_(std::move(file)) {
 }
 
 const DriverInfo& driver() {
-  const char* file = std::getenv("TILESTREAM_CUFILE_LIBRARY");
-  if (file != nullptr && *file != '\0') {
+  if (const std::string& file = default_settings().cufile_library; !file.empty()) {
     throw UnsupportedError(concat(built_without_header(), " (TILESTREAM_CUFILE_LIBRARY=", file, " not loaded)"));
   }
   throw UnsupportedError(built_without_header());

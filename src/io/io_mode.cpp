@@ -1,9 +1,9 @@
 // Names of the io modes, for flags, settings and reports.
 #include "tilestream/io/io_mode.hpp"
 
-#include <cstdlib>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/settings.hpp"
 
 namespace tilestream::io {
 
@@ -27,8 +27,8 @@ const char* to_string(IoMode mode) {
 
 IoMode default_io_mode() {
   static const IoMode mode = [] {
-    const char* value = std::getenv("TILESTREAM_IO");
-    if (value == nullptr || *value == '\0') return IoMode::automatic;
+    const std::string& value = default_settings().io;
+    if (value.empty()) return IoMode::automatic;
     try {
       return parse_io_mode(value);
     } catch (const UsageError& e) {

@@ -1,4 +1,5 @@
-// Process-wide defaults, read once from the environment; explicit arguments override them.
+// Process-wide defaults, read once from the environment; explicit arguments override them. Every
+// TILESTREAM_* variable is read here and nowhere else.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,11 @@ struct Settings {
   // device machine 1 MiB ran sobel chunk 2048 faster than 2 or 4 MiB, global and tiled
   // (bench/results/process_2026-11-26_runs.md).
   std::size_t band_bytes;
+  // The io mode of reads into and writes from device memory when a run names none: TILESTREAM_IO as
+  // written ("" when unset); io::default_io_mode() parses it through the io mode table.
+  std::string io;
+  // The cuFile library to dlopen instead of libcufile.so.0: TILESTREAM_CUFILE_LIBRARY ("" when unset).
+  std::string cufile_library;
 };
 
 const Settings& default_settings();
