@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
@@ -114,7 +115,7 @@ void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& opt
   (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
   cuda::DeviceConvertOptions device_options;
   device_options.device = device;
-  if (!flags.io.empty()) device_options.io = io::parse_io_mode(flags.io);
+  device_options.io = parse_io_flag(flags.io, device);
   const auto on_dataset = [](const cuda::DatasetTiming& t) {
     const double gb = static_cast<double>(t.array_bytes) / 1e9;
     std::fprintf(stderr,
@@ -180,7 +181,7 @@ void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& opt
 void run(const ConvertFlags& flags) {
   const convert::ConvertOptions options = to_options(flags);
   const int device = parse_device_flag(flags.device);
-  if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
+  (void)parse_io_flag(flags.io, device);  // checked on every path
   if (device >= 0) {
 #if TILESTREAM_WITH_CUDA
     run_on_device(flags, options, device);
@@ -189,8 +190,6 @@ void run(const ConvertFlags& flags) {
     throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
 #endif
   }
-  check<UsageError>(flags.io.empty() || flags.io == "posix" || flags.io == "auto",
-                    "--io ", flags.io, " moves data to or from device memory: it needs --device cuda");
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
@@ -259,7 +258,7 @@ void add_convert_command(CLI::App& app) {
                   "Stored sample type: the slide's (default) or float32 (values kept, no scaling)");
   cmd->add_option("--device", flags->device,
                   "cpu (default) or cuda[:N]: read each level into GPU memory and write the Zarr blocks from there");
-  cmd->add_option("--io", flags->io, "With --device cuda: auto, posix, direct (reads) or gds (cuFile)");
+  add_io_option(*cmd, flags->io, "how tiles are read and blocks written");
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

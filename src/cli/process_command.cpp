@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/timing.hpp"
@@ -67,21 +68,19 @@ void run(const ProcessFlags& flags) {
   options.resume = flags.resume;
   options.fsync = flags.fsync;
   const int device = parse_device_flag(flags.device);
-  if (!flags.io.empty()) (void)io::parse_io_mode(flags.io);
+  [[maybe_unused]] const std::optional<io::IoMode> io_mode = parse_io_flag(flags.io, device);  // checked on every path
   std::unique_ptr<pipeline::Backend> backend;
 #if TILESTREAM_WITH_CUDA
   const cuda::DeviceBackend* device_backend = nullptr;
 #endif
   if (device < 0) {
-    check<UsageError>(flags.io.empty() || flags.io == "posix" || flags.io == "auto", "--io ", flags.io,
-                      " reads into device memory: it needs --device cuda");
     backend = pipeline::make_cpu_backend();
   } else {
 #if TILESTREAM_WITH_CUDA
     (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside the figures
     cuda::DeviceBackendOptions backend_options;
     backend_options.device = device;
-    if (!flags.io.empty()) backend_options.io = io::parse_io_mode(flags.io);
+    backend_options.io = io_mode;
     auto made = cuda::make_device_backend(backend_options);
     device_backend = made.get();
     backend = std::move(made);
@@ -183,7 +182,7 @@ void add_process_command(CLI::App& app) {
                   "Tiled mode: bytes of tiles in flight at most, like 512M, 2G or 1048576 "
                   "(default TILESTREAM_MEMORY, else 1G)");
   cmd->add_option("--device", flags->device, "cpu (default) or cuda[:N]: read, process and copy out on the GPU");
-  cmd->add_option("--io", flags->io, "With --device cuda: how raw tiles are read (auto, posix, direct, gds)");
+  add_io_option(*cmd, flags->io, "how raw tiles are read");
   cmd->add_option("--level", flags->level, "Slide level to process (default 0)");
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");

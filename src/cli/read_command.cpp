@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "cli/io_flag.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
@@ -130,7 +131,7 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   cuda::DeviceReaderOptions options;
   options.threads = threads;
   options.device = device;
-  if (!args.io.empty()) options.io = io::parse_io_mode(args.io);
+  options.io = parse_io_flag(args.io, device);
   cuda::DeviceReader reader(options);
   result.device = concat("cuda:", device);
   result.threads = reader.threads();
@@ -172,7 +173,7 @@ void run_read(const ReadArgs& args) {
   // The CPU path exists to produce a file or a figure; a device read may just be timed and checksummed.
   check<UsageError>(device >= 0 || !args.output.empty() || args.json,
                     "--output is required (unless --device cuda or --json)");
-  if (!args.io.empty()) (void)io::parse_io_mode(args.io);  // a bad value is a usage error on every path
+  (void)parse_io_flag(args.io, device);  // checked on every path
   if (device >= 0) {
 #if TILESTREAM_WITH_CUDA
     run_read_device(args, device, resolve_threads(args.threads));
@@ -181,8 +182,6 @@ void run_read(const ReadArgs& args) {
     throw UsageError("--device " + args.device + ": this tilestream was built without CUDA");
 #endif
   }
-  check<UsageError>(args.io.empty() || args.io == "posix" || args.io == "auto",
-                    "--io ", args.io, " reads into device memory: it needs --device cuda (the CPU path reads with posix)");
   const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples});
   const slide::ReadOptions options{resolve_threads(args.threads)};
   ReadResult result;
@@ -226,9 +225,7 @@ void add_read_command(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Reading and decoding threads (default: TILESTREAM_THREADS or all cores)")
       ->check(CLI::Range(1u, 4096u));
   cmd->add_option("--device", args->device, "Where the pixels land: cpu (default), cuda or cuda:N");
-  cmd->add_option("--io", args->io,
-                  "How raw tiles reach the GPU: auto (gds where GPUDirect Storage really runs, else posix), posix, "
-                  "direct (O_DIRECT) or gds (cuFile); default TILESTREAM_IO or auto");
+  add_io_option(*cmd, args->io, "how raw tiles reach the GPU");
   cmd->add_option("--repeat", args->repeat, "Read this many times with one reader and report each run")
       ->check(CLI::Range(1u, 1000u));
   cmd->add_flag("--stored-samples", args->stored_samples,

@@ -1,28 +1,46 @@
-// Names of the io modes, for flags, settings and reports.
+// The io mode table, and names and defaults read from it.
 #include "tilestream/io/io_mode.hpp"
 
+#include <array>
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
 
 namespace tilestream::io {
+namespace {
 
-IoMode parse_io_mode(std::string_view text) {
-  if (text == "auto") return IoMode::automatic;
-  if (text == "posix") return IoMode::posix;
-  if (text == "direct") return IoMode::direct;
-  if (text == "gds") return IoMode::gds;
-  throw UsageError(concat("io mode must be auto, posix, direct or gds, not '", text, "'"));
+constexpr std::array<IoModeInfo, 4> table{{
+    {IoMode::automatic, "auto", "gds where GPUDirect Storage really runs, else posix", true, true, true},
+    {IoMode::posix, "posix", "pread/pwrite through pinned buffers", true, true, true},
+    {IoMode::direct, "direct", "O_DIRECT reads into aligned pinned buffers; reads only", true, false, false},
+    {IoMode::gds, "gds", "cuFile to and from device memory", true, true, false},
+}};
+
+}  // namespace
+
+std::span<const IoModeInfo> io_modes() { return table; }
+
+const IoModeInfo& info(IoMode mode) {
+  for (const IoModeInfo& entry : table)
+    if (entry.mode == mode) return entry;
+  throw UsageError(concat("io mode ", static_cast<int>(mode), " is not in the io mode table"));
 }
 
-const char* to_string(IoMode mode) {
-  switch (mode) {
-    case IoMode::automatic: return "auto";
-    case IoMode::posix: return "posix";
-    case IoMode::direct: return "direct";
-    case IoMode::gds: return "gds";
+IoMode parse_io_mode(std::string_view text) {
+  std::string names;  // "auto, posix, direct or gds"
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].name == text) return table[i].mode;
+    names += concat(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ", table[i].name);
   }
-  return "?";
+  throw UsageError(concat("io mode must be ", names, ", not '", text, "'"));
+}
+
+const char* to_string(IoMode mode) { return info(mode).name.data(); }
+
+std::string describe_io_modes() {
+  std::string text;
+  for (const IoModeInfo& entry : table) text += concat(text.empty() ? "" : ", ", entry.name, " (", entry.summary, ")");
+  return text;
 }
 
 IoMode default_io_mode() {

@@ -1,7 +1,10 @@
-// How bytes travel between storage and the GPU: the io backends a reader or writer can be asked for.
-// The choice is always visible: every report names the mode that actually ran and why.
+// How bytes travel between storage and the GPU: the io modes a reader or writer can be asked for, as
+// one table. The choice is always visible: every report names the mode that actually ran and why.
+// Adding an io mode is one entry in io_modes() (src/io/io_mode.cpp) plus its transfer code; parsing,
+// names, --io's help and its checks come from the table.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,11 +17,27 @@ enum class IoMode {
   gds,        // cuFile straight to or from device memory (compatibility mode where nvidia-fs is missing)
 };
 
-// "auto", "posix", "direct", "gds"; UsageError naming the accepted values otherwise.
+struct IoModeInfo {
+  IoMode mode;
+  std::string_view name;     // as --io and TILESTREAM_IO spell it
+  std::string_view summary;  // for --help
+  bool reads;                // moves file bytes into device memory
+  bool writes;               // moves device bytes into files
+  bool host_too;             // also what a CPU run does (asking for it without a device is no mistake)
+};
+
+// The table, in the order --help lists it.
+std::span<const IoModeInfo> io_modes();
+const IoModeInfo& info(IoMode mode);
+
+// A name of the table; UsageError naming the accepted values otherwise.
 IoMode parse_io_mode(std::string_view text);
 const char* to_string(IoMode mode);
+// "auto (gds where ...), posix (...), ...": the table as --help text.
+std::string describe_io_modes();
 
-// The process default: TILESTREAM_IO when set (read once; UsageError when it is not a mode), else auto.
+// The process default: TILESTREAM_IO when set (core/settings.hpp; UsageError when it is not a mode),
+// else auto.
 IoMode default_io_mode();
 
 }  // namespace tilestream::io
