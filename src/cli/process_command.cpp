@@ -70,9 +70,6 @@ void run(const ProcessFlags& flags) {
   const int device = parse_device_flag(flags.device);
   [[maybe_unused]] const std::optional<io::IoMode> io_mode = parse_io_flag(flags.io, device);  // checked on every path
   std::unique_ptr<pipeline::Backend> backend;
-#if TILESTREAM_WITH_CUDA
-  const cuda::DeviceBackend* device_backend = nullptr;
-#endif
   if (device < 0) {
     backend = pipeline::make_cpu_backend();
   } else {
@@ -81,9 +78,7 @@ void run(const ProcessFlags& flags) {
     cuda::DeviceBackendOptions backend_options;
     backend_options.device = device;
     backend_options.io = io_mode;
-    auto made = cuda::make_device_backend(backend_options);
-    device_backend = made.get();
-    backend = std::move(made);
+    backend = cuda::make_device_backend(backend_options);
 #else
     throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
 #endif
@@ -106,14 +101,7 @@ void run(const ProcessFlags& flags) {
   const double in_mb = static_cast<double>(r.input.size_bytes()) / 1e6;
   const double out_mb = static_cast<double>(r.output.size_bytes()) / 1e6;
   const double rss = peak_rss_mb();
-  double device_mb = 0;
-  std::string io_detail = "posix: pread and decode on CPU threads";
-#if TILESTREAM_WITH_CUDA
-  if (device_backend != nullptr) {
-    device_mb = static_cast<double>(device_backend->last_peak_device_bytes()) / 1e6;
-    io_detail = device_backend->last_io_detail();
-  }
-#endif
+  const double device_mb = static_cast<double>(r.run.peak_device_bytes) / 1e6;
   std::fprintf(
       stderr,
       "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks (%llu skipped), %.1f MB in "
@@ -125,7 +113,8 @@ void run(const ProcessFlags& flags) {
       static_cast<unsigned long long>(r.output.width), static_cast<unsigned long long>(r.output.height),
       r.output.samples, to_string(r.output.dtype), static_cast<unsigned long long>(r.progress.chunks_done),
       static_cast<unsigned long long>(r.chunks_skipped), in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
-  std::fprintf(stderr, "io: %s\n", io_detail.c_str());
+  std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
+               r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
   if (!flags.json) return;
   nlohmann::json j;
   j["command"] = "process";
@@ -158,7 +147,9 @@ void run(const ProcessFlags& flags) {
   j["input_mb_per_s"] = r.seconds > 0 ? in_mb / r.seconds : 0.0;
   j["peak_rss_mb"] = rss;
   j["peak_device_mb"] = device_mb;
-  j["io_detail"] = io_detail;
+  j["io"] = r.run.io;
+  j["io_detail"] = r.run.io_detail;
+  j["busy_seconds"] = {{"read", r.run.read_seconds}, {"compute", r.run.compute_seconds}, {"write", r.run.write_seconds}};
   std::printf("%s\n", j.dump().c_str());
 }
 

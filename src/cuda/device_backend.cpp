@@ -120,7 +120,7 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
-class CudaBackend final : public DeviceBackend {
+class CudaBackend final : public pipeline::Backend {
  public:
   explicit CudaBackend(const DeviceBackendOptions& options) : options_(options) {
     const int devices = device_count();
@@ -130,21 +130,24 @@ class CudaBackend final : public DeviceBackend {
   }
 
   std::string name() const override { return concat("cuda:", options_.device); }
-  std::size_t last_peak_device_bytes() const override { return peak_; }
-  std::string last_io_detail() const override { return io_detail_; }
 
-  std::size_t run_global(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
+  pipeline::BackendReport run_global(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
     DeviceReader reader(reader_options(job.threads));
     const PoolPeak peak(options_.device);
+    pipeline::BackendReport out;
     DeviceReadReport report;
     const DeviceImage source = reader.read_level(job.slide, job.level, &report);
-    io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail);
+    out.read_seconds = report.seconds;
+    out.io = io::to_string(report.io);
+    out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail);
+    const auto compute_start = std::chrono::steady_clock::now();
     const Stream stream;
     const ops::ImageShape& out_shape = job.plan.output;
     DeviceImage result(out_shape.height, out_shape.width, out_shape.samples, out_shape.dtype, stream);
     run_chain(job.chain, whole_view(source), job.plan.input, whole_view(result), stream);
     stream.synchronize();
+    out.compute_seconds = seconds_since(compute_start);
 
     // Chunks out: one stream and two pinned bands per thread, each set up on its own thread so that
     // the threads pin their memory in parallel.
@@ -160,26 +163,31 @@ class CudaBackend final : public DeviceBackend {
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
     const ConstDeviceTileView all = whole_view(std::as_const(result));
+    BusySeconds write;
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
       if (!pool[w]) {
         pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel);
         setup.ready(seconds_since(start));
       }
-      stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; }, pool[w]->bands,
-                   pool[w]->stream, sink);
+      write.time([&] {
+        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; },
+                     pool[w]->bands, pool[w]->stream, sink);
+      });
     });
     const double last_done = seconds_since(start);
     const auto release = std::chrono::steady_clock::now();
     pool.clear();
-    io_detail_ += concat("; ", threads, " writing threads (stream and pinned bands each), the last ready ",
-                         setup.seconds(), " s after the chain, all chunks stored after ", last_done,
-                         " s, released in ", seconds_since(release), " s");
-    peak_ = peak.bytes();  // a high-water mark: the chain's moment is in it
-    return peak_;
+    out.io_detail += concat("; ", threads, " writing threads (stream and pinned bands each), the last ready ",
+                            setup.seconds(), " s after the chain, all chunks stored after ", last_done,
+                            " s, released in ", seconds_since(release), " s");
+    out.write_seconds = write.seconds();
+    out.peak_device_bytes = peak.bytes();  // a high-water mark: the chain's moment is in it
+    out.bytes_held = out.peak_device_bytes;
+    return out;
   }
 
-  void run_tiled(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
+  pipeline::BackendReport run_tiled(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
     const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, job.plan.tasks.size()));
     const ops::ImageShape& out_shape = job.plan.output;
@@ -199,6 +207,8 @@ class CudaBackend final : public DeviceBackend {
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
     std::mutex detail_mutex;
+    pipeline::BackendReport out;
+    BusySeconds read, write;
     parallel_for_workers(job.plan.tasks.size(), workers, [&](std::size_t n, unsigned w) {
       const pipeline::ChunkTask& task = job.plan.tasks[n];
       try {
@@ -210,21 +220,26 @@ class CudaBackend final : public DeviceBackend {
         }
         Worker& mine = *pool[w];
         DeviceReadReport report;
-        const DeviceImage source = mine.reader.read_region(job.slide, job.level, task.in.x, task.in.y,
-                                                           task.in.width, task.in.height, &report);
+        const DeviceImage source = read.time([&] {
+          return mine.reader.read_region(job.slide, job.level, task.in.x, task.in.y, task.in.width, task.in.height,
+                                         &report);
+        });
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
-        stream_chunk(task, pixel, rows_per_band, [&](const ops::Box& box) {
-              const ops::Box need = job.chain.input_box(box, job.plan.input);
-              const ConstDeviceTileView band_in{
-                  in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
-                  in.row_stride, need};
-              const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
-              run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
-              return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
-            }, mine.bands, mine.stream, sink);
+        write.time([&] {
+          stream_chunk(task, pixel, rows_per_band, [&](const ops::Box& box) {
+                const ops::Box need = job.chain.input_box(box, job.plan.input);
+                const ConstDeviceTileView band_in{
+                    in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
+                    in.row_stride, need};
+                const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
+                run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
+                return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
+              }, mine.bands, mine.stream, sink);
+        });
         if (n == 0) {
           const std::lock_guard lock(detail_mutex);
-          io_detail_ = concat(io::to_string(report.io), ": ", report.io_detail);
+          out.io = io::to_string(report.io);
+          out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail) + out.io_detail;
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
@@ -233,10 +248,13 @@ class CudaBackend final : public DeviceBackend {
     const double last_done = seconds_since(start);
     const auto release = std::chrono::steady_clock::now();
     pool.clear();
-    io_detail_ += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the last"
-                         " ready ", setup.seconds(), " s after the start, all chunks stored after ", last_done,
-                         " s, workers released in ", seconds_since(release), " s");
-    peak_ = peak.bytes();
+    out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the"
+                            " last ready ", setup.seconds(), " s after the start, all chunks stored after ", last_done,
+                            " s, workers released in ", seconds_since(release), " s");
+    out.read_seconds = read.seconds();
+    out.write_seconds = write.seconds();  // the chain runs band by band inside stream_chunk: counted here
+    out.peak_device_bytes = peak.bytes();
+    return out;
   }
 
   // Global mode on the device: the level and the chain's output, and at most two of the chain's
@@ -284,14 +302,11 @@ class CudaBackend final : public DeviceBackend {
   }
 
   DeviceBackendOptions options_;
-  // What the last run measured (a backend runs one job at a time).
-  mutable std::size_t peak_ = 0;
-  mutable std::string io_detail_;
 };
 
 }  // namespace
 
-std::unique_ptr<DeviceBackend> make_device_backend(const DeviceBackendOptions& options) {
+std::unique_ptr<pipeline::Backend> make_device_backend(const DeviceBackendOptions& options) {
   return std::make_unique<CudaBackend>(options);
 }
 

@@ -7,6 +7,7 @@
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/core/parallel.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/pipeline/backend.hpp"
 
 namespace tilestream::pipeline {
@@ -20,9 +21,10 @@ class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "cpu"; }
 
-  std::size_t run_global(const Job& job, ChunkSink& sink) const override {
+  BackendReport run_global(const Job& job, ChunkSink& sink) const override {
+    BusySeconds read, compute, write;
     const std::vector<ops::ImageShape> shapes = job.chain.shapes(job.plan.input);
-    HostImage current = job.slide.read_level(job.level, {job.threads});
+    HostImage current = read.time([&] { return job.slide.read_level(job.level, {job.threads}); });
     std::size_t most = current.size_bytes();
     for (std::size_t i = 0; i < job.chain.size(); ++i) {
       const ops::Op& op = job.chain.op(i);
@@ -37,33 +39,52 @@ class CpuBackend final : public Backend {
         const std::uint64_t y = b * band;
         const ops::Box box{y, 0, std::min(band, out_shape.height - y), out_shape.width};
         const ops::Box need = op.input_box(box, in_shape);
-        op.run_cpu(view_of(current, need), in_shape, {next.row(y), next.row_bytes(), box});
+        compute.time([&] { op.run_cpu(view_of(current, need), in_shape, {next.row(y), next.row_bytes(), box}); });
       });
       current = std::move(next);
     }
     parallel_for(job.plan.tasks.size(), job.threads, [&](std::size_t t) {
       const ChunkTask& task = job.plan.tasks[t];
-      sink.write(task, view_of(current, task.out));
+      write.time([&] { sink.write(task, view_of(current, task.out)); });
     });
-    return most;
+    return report(job, read, compute, write, most);
   }
 
-  void run_tiled(const Job& job, ChunkSink& sink) const override {
+  BackendReport run_tiled(const Job& job, ChunkSink& sink) const override {
+    BusySeconds read, compute, write;
     const ops::ImageShape& out_shape = job.plan.output;
     parallel_for(job.plan.tasks.size(), job.workers, [&](std::size_t t) {
       const ChunkTask& task = job.plan.tasks[t];
       try {
         // Decoded on this worker's thread: parallelism is across chunks.
-        const HostImage source =
-            job.slide.read_region(job.level, task.in.x, task.in.y, task.in.width, task.in.height, {1});
+        const HostImage source = read.time([&] {
+          return job.slide.read_region(job.level, task.in.x, task.in.y, task.in.width, task.in.height, {1});
+        });
         HostImage result(task.out.height, task.out.width, out_shape.samples, out_shape.dtype);
-        job.chain.run_cpu({source.data(), source.row_bytes(), task.in}, job.plan.input,
-                          {result.data(), result.row_bytes(), task.out});
-        sink.write(task, {result.data(), result.row_bytes(), task.out});
+        compute.time([&] {
+          job.chain.run_cpu({source.data(), source.row_bytes(), task.in}, job.plan.input,
+                            {result.data(), result.row_bytes(), task.out});
+        });
+        write.time([&] { sink.write(task, {result.data(), result.row_bytes(), task.out}); });
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ")"));
       }
     });
+    return report(job, read, compute, write, 0);
+  }
+
+ private:
+  static BackendReport report(const Job& job, const BusySeconds& read, const BusySeconds& compute,
+                              const BusySeconds& write, std::size_t bytes_held) {
+    BackendReport r;
+    r.io = "posix";
+    r.io_detail = concat("posix: pread and decode on CPU threads (", job.workers, " chunk workers, ", job.threads,
+                         " threads)");
+    r.bytes_held = bytes_held;
+    r.read_seconds = read.seconds();
+    r.compute_seconds = compute.seconds();
+    r.write_seconds = write.seconds();
+    return r;
   }
 };
 

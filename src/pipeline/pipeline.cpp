@@ -175,10 +175,12 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
   const Job job{slide, options.level, chain, plan, threads, workers};
   if (plan.tasks.empty()) {
     result.bytes_in_flight = 0;
+    result.run.io_detail = "nothing read: every chunk was already in the store";
   } else if (options.mode == Mode::global) {
-    result.bytes_in_flight = backend.run_global(job, sink);
+    result.run = backend.run_global(job, sink);
+    result.bytes_in_flight = result.run.bytes_held;
   } else {
-    backend.run_tiled(job, sink);
+    result.run = backend.run_tiled(job, sink);
   }
   sink.flush();
   if (options.fsync) store.sync_directories();  // the chunk files' renames

@@ -54,7 +54,7 @@ void expect_same_store(const std::string& expected, const std::string& actual, c
 std::pair<std::size_t, std::size_t> expect_tiled_equals_global_equals_cpu(const slide::Slide& slide,
                                                                           const ops::Chain& chain,
                                                                           pipeline::ProcessOptions options,
-                                                                          const DeviceBackend& gpu,
+                                                                          const pipeline::Backend& gpu,
                                                                           const std::string& what) {
   const auto cpu = pipeline::make_cpu_backend();
   const std::string reference = disk_path("cpu.zarr"), global = disk_path("global.zarr"),
@@ -62,14 +62,16 @@ std::pair<std::size_t, std::size_t> expect_tiled_equals_global_equals_cpu(const 
   options.overwrite = true;
   options.mode = pipeline::Mode::global;
   (void)pipeline::process_slide(slide, reference, chain, options, *cpu);
-  (void)pipeline::process_slide(slide, global, chain, options, gpu);
-  const std::size_t global_peak = gpu.last_peak_device_bytes();
-  EXPECT_FALSE(gpu.last_io_detail().empty()) << what;
+  const pipeline::ProcessResult g = pipeline::process_slide(slide, global, chain, options, gpu);
+  const std::size_t global_peak = g.run.peak_device_bytes;
+  EXPECT_FALSE(g.run.io_detail.empty()) << what;
+  EXPECT_GT(g.run.read_seconds, 0) << what;
   options.mode = pipeline::Mode::tiled;
   options.memory = std::size_t{64} << 20;
   const pipeline::ProcessResult r = pipeline::process_slide(slide, tiled, chain, options, gpu);
   EXPECT_GT(r.progress.chunks_done, 1u) << what;
-  const std::size_t tiled_peak = gpu.last_peak_device_bytes();
+  const std::size_t tiled_peak = r.run.peak_device_bytes;
+  EXPECT_EQ(r.run.io, g.run.io) << what;
   expect_same_store(global, tiled, what + ": device tiled vs device global");
   expect_same_store(reference, global, what + ": device global vs CPU global");
   for (const std::string& store : {reference, global, tiled}) fs::remove_all(store);
@@ -187,12 +189,12 @@ TEST_F(DevicePipelineMemory, TiledHoldsAFractionOfGlobal) {
   options.overwrite = true;
   options.compressors = {};
   options.mode = pipeline::Mode::global;
-  (void)pipeline::process_slide(slide, disk_path("global.zarr"), chain, options, *gpu);
-  const std::size_t global_peak = gpu->last_peak_device_bytes();
+  const std::size_t global_peak =
+      pipeline::process_slide(slide, disk_path("global.zarr"), chain, options, *gpu).run.peak_device_bytes;
   options.mode = pipeline::Mode::tiled;
   options.memory = std::size_t{32} << 20;
   const pipeline::ProcessResult tiled = pipeline::process_slide(slide, disk_path("tiled.zarr"), chain, options, *gpu);
-  const std::size_t tiled_peak = gpu->last_peak_device_bytes();
+  const std::size_t tiled_peak = tiled.run.peak_device_bytes;
   // The budget holds on the device: what the workers allocated (readers, bands, source tiles and the
   // chain's intermediates) stays within the bytes in flight that the budget allowed.
   EXPECT_LE(tiled.bytes_in_flight, options.memory);

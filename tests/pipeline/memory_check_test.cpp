@@ -24,8 +24,8 @@ class SmallMemoryBackend final : public Backend {
  public:
   explicit SmallMemoryBackend(std::uint64_t available) : cpu_(make_cpu_backend()), available_(available) {}
   std::string name() const override { return "small"; }
-  std::size_t run_global(const Job& job, ChunkSink& sink) const override { return cpu_->run_global(job, sink); }
-  void run_tiled(const Job& job, ChunkSink& sink) const override { cpu_->run_tiled(job, sink); }
+  BackendReport run_global(const Job& job, ChunkSink& sink) const override { return cpu_->run_global(job, sink); }
+  BackendReport run_tiled(const Job& job, ChunkSink& sink) const override { return cpu_->run_tiled(job, sink); }
   MemoryAvailable memory_available() const override { return {available_, "host memory", "the test's limit"}; }
 
  private:

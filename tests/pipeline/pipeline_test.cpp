@@ -118,7 +118,17 @@ TEST_F(ProcessSlide, GlobalAndTiledEqualTheWholeImageChain) {
           if (mode == Mode::tiled) {
             EXPECT_EQ(r.workers, threads) << what;
             EXPECT_EQ(r.bytes_in_flight, r.workers * r.task_bytes) << what;
+          } else {
+            EXPECT_EQ(r.bytes_in_flight, r.run.bytes_held) << what;
+            EXPECT_GE(r.run.bytes_held, r.input.size_bytes()) << what;
           }
+          // The typed report: what ran, and busy time in every stage of a run that read, computed and wrote.
+          EXPECT_EQ(r.run.io, "posix") << what;
+          EXPECT_NE(r.run.io_detail.find("CPU threads"), std::string::npos) << r.run.io_detail;
+          EXPECT_EQ(r.run.peak_device_bytes, 0u) << what;
+          EXPECT_GT(r.run.read_seconds, 0) << what;
+          EXPECT_GT(r.run.compute_seconds, 0) << what;
+          EXPECT_GT(r.run.write_seconds, 0) << what;
 
           const zarr::FileStore store(out);
           const zarr::ArrayReader reader(store, "");

@@ -27,16 +27,9 @@ struct DeviceBackendOptions {
   std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: the settings' band size
 };
 
-class DeviceBackend : public pipeline::Backend {
- public:
-  // The most device memory a run_global or run_tiled call held at once (the device's stream-ordered
-  // pool high-water mark over the call, which every allocation of tilestream goes through), and the
-  // io mode its reads ran.
-  virtual std::size_t last_peak_device_bytes() const = 0;
-  virtual std::string last_io_detail() const = 0;
-};
-
-// UsageError when the device does not exist.
-std::unique_ptr<DeviceBackend> make_device_backend(const DeviceBackendOptions& options);
+// UsageError when the device does not exist. Its reports (pipeline::BackendReport) give the io mode its
+// reads ran and peak_device_bytes: the most device memory the run held at once (the high-water mark of
+// the device's stream-ordered pool over the run, which every allocation of tilestream goes through).
+std::unique_ptr<pipeline::Backend> make_device_backend(const DeviceBackendOptions& options);
 
 }  // namespace tilestream::cuda

@@ -42,6 +42,22 @@ class ChunkSink {
   virtual std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) = 0;
 };
 
+// What one run of a backend measured: returned by run_global and run_tiled, read by process_slide and
+// the front ends (nothing is left in the backend to be read back later).
+struct BackendReport {
+  std::string io = "posix";           // the io mode the level's reads ran
+  std::string io_detail;              // why that mode, and how the run went
+  std::size_t peak_device_bytes = 0;  // device backends: the device memory held at most during the run
+  std::size_t bytes_held = 0;         // global mode: the most bytes of images held at once
+  // Busy seconds per stage summed over the threads that did it (in tiled mode the stages of different
+  // chunks overlap, so the sum can exceed the run's wall time). Where a backend interleaves the chain
+  // with copying a chunk out band by band (the device backend in tiled mode), the chain's time is
+  // counted in write_seconds and compute_seconds stays 0.
+  double read_seconds = 0;
+  double compute_seconds = 0;
+  double write_seconds = 0;
+};
+
 // What a backend runs: the chain on one slide level, chunk by chunk as planned.
 struct Job {
   const slide::Slide& slide;
@@ -57,11 +73,11 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;  // "cpu"
   // Global mode: reads the whole level, applies each op to the whole image in turn, then hands every
-  // planned chunk of the result to `sink`. Returns the most bytes of images it held at once.
-  virtual std::size_t run_global(const Job& job, ChunkSink& sink) const = 0;
+  // planned chunk of the result to `sink`. The report's bytes_held is the most bytes of images it held.
+  virtual BackendReport run_global(const Job& job, ChunkSink& sink) const = 0;
   // Tiled mode: for each planned task, reads task.in from the level, runs the chain and hands the
   // result to `sink`, with at most job.workers tasks in flight.
-  virtual void run_tiled(const Job& job, ChunkSink& sink) const = 0;
+  virtual BackendReport run_tiled(const Job& job, ChunkSink& sink) const = 0;
   // Tiled mode: the most bytes one task in flight holds (the memory budget divided by it sets
   // job.workers), for a level whose stored tiles hold `tile_bytes` decoded. This default is the CPU
   // backend's: the task's source tiles, the chain's intermediates and its output chunk

@@ -48,6 +48,7 @@ struct ProcessResult {
   unsigned workers = 0;             // chunks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one chunk in flight holds at most
   std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
+  BackendReport run;                // what the backend measured (io mode, device peak, stage seconds)
   double seconds = 0;
 };
 
