@@ -1,8 +1,8 @@
 // Image operations: one documented semantic per op (formula, dtypes, border mode, rounding), a CPU
 // implementation (src/ops/<op>.cpp) and a CUDA twin beside it (src/ops/<op>.cu, run through
-// ops/device.hpp) written against this header. Each op states the
-// input area an output area needs (its halo), so tiled processing reads tiles grown by the halo and
-// gives bit for bit the output of processing the whole image at once.
+// ops/device.hpp) written against this header. Each op states the input area an output area needs
+// (its halo), so tiled processing reads tiles grown by the halo and gives bit for bit the output of
+// processing the whole image at once.
 //
 // Semantics frozen for the CUDA twins.
 //
@@ -18,7 +18,8 @@
 //   (src/ops is compiled with -ffp-contract=off; a CUDA twin must use __dmul_rn / __dadd_rn (or
 //   __fmul_rn / __fadd_rn) or -fmad=false where it wants bit equality with the CPU).
 //
-// The ops (spec syntax in make_op; reference = what the Python tests compare with)
+// The ops (spec syntax in make_op; reference = what the Python tests compare with). Their table,
+// and how to add one, is src/ops/op_table.hpp.
 //
 // absorbance          uint8, any samples -> float32, same samples; halo 0.
 //   out = float32(-ln(max(I, 1) / 255)), the float32 nearest to the double
