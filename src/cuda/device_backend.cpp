@@ -21,10 +21,14 @@
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
-#include "tilestream/cuda/ops.hpp"
+#include "tilestream/ops/device.hpp"
 
 namespace tilestream::cuda {
 namespace {
+
+using ops::ConstDeviceTileView;
+using ops::DeviceTileView;
+using ops::whole_view;
 
 // The high-water mark of the device's default stream-ordered memory pool, reset at construction:
 // DeviceBuffer and DeviceImage allocate from it, so it is the device memory a run held at most.

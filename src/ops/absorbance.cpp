@@ -1,13 +1,13 @@
 // absorbance: uint8 -> float32 optical density through absorbance_lut() (see op.hpp).
 #include "ops/pixels.hpp"
-#include "ops/registry.hpp"
+#include "ops/op_table.hpp"
 
 namespace tilestream::ops::detail {
 namespace {
 
 class Absorbance final : public Op {
  public:
-  Absorbance() : Op(OpKind::absorbance, "absorbance") {}
+  Absorbance() : Op("absorbance") {}
   std::uint32_t halo() const override { return 0; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.dtype == DType::uint8, concat("needs uint8 samples, not ", to_string(in.dtype)));

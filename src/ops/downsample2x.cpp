@@ -1,14 +1,14 @@
 // downsample2x: 2x2 area mean, the very code that builds `convert --ome` pyramid levels.
 #include "convert/downsample.hpp"
 #include "ops/pixels.hpp"
-#include "ops/registry.hpp"
+#include "ops/op_table.hpp"
 
 namespace tilestream::ops::detail {
 namespace {
 
 class Downsample2x final : public Op {
  public:
-  Downsample2x() : Op(OpKind::downsample2x, "downsample2x") {}
+  Downsample2x() : Op("downsample2x") {}
   std::uint32_t halo() const override { return 0; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.height > 0 && in.width > 0 && in.samples > 0, "empty input image");

@@ -1,6 +1,6 @@
 // grayscale: RGB -> float32 luminance, skimage.color.rgb2gray's weights and arithmetic (see op.hpp).
 #include "ops/pixels.hpp"
-#include "ops/registry.hpp"
+#include "ops/op_table.hpp"
 
 namespace tilestream::ops::detail {
 namespace {
@@ -21,7 +21,7 @@ float luminance(const std::byte* rgb) {
 
 class Grayscale final : public Op {
  public:
-  Grayscale() : Op(OpKind::grayscale, "grayscale") {}
+  Grayscale() : Op("grayscale") {}
   std::uint32_t halo() const override { return 0; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.samples == 3, concat("needs 3 samples (RGB), not ", in.samples));

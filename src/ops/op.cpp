@@ -9,23 +9,7 @@
 
 namespace tilestream::ops {
 
-const char* to_string(OpKind kind) {
-  switch (kind) {
-    case OpKind::absorbance:
-      return "absorbance";
-    case OpKind::sobel:
-      return "sobel";
-    case OpKind::gaussian:
-      return "gaussian";
-    case OpKind::median:
-      return "median";
-    case OpKind::grayscale:
-      return "grayscale";
-    case OpKind::downsample2x:
-      return "downsample2x";
-  }
-  return "?";
-}
+std::string_view Op::name() const { return std::string_view(spec_).substr(0, spec_.find(':')); }
 
 void Op::require(bool ok, const std::string& message) const { check<UsageError>(ok, spec_, ": ", message); }
 

@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "ops/pixels.hpp"
-#include "ops/registry.hpp"
+#include "ops/op_table.hpp"
 
 namespace tilestream::ops::detail {
 namespace {
@@ -18,7 +18,7 @@ double sample_value(const std::byte* p) {
 
 class Sobel final : public Op {
  public:
-  Sobel() : Op(OpKind::sobel, "sobel") {}
+  Sobel() : Op("sobel") {}
   std::uint32_t halo() const override { return 1; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.dtype == DType::uint8 || in.dtype == DType::uint16 || in.dtype == DType::float32,

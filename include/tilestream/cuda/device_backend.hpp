@@ -1,5 +1,5 @@
 // The pipeline's GPU backend (pipeline/backend.hpp): levels and tiles read into device memory with a
-// DeviceReader, ops run by their CUDA twins (cuda/ops.hpp), and each chunk streamed out in bands of
+// DeviceReader, ops run by their CUDA twins (ops/device.hpp), and each chunk streamed out in bands of
 // rows (the settings' band size, at least one row): a band is copied into one of its worker's two pinned bands while the other
 // is handed to the sink (ChunkRows), which stores it on the worker's thread. No pinned or device
 // buffer of a whole chunk is ever made.
@@ -9,7 +9,7 @@
 //    and pinned bands: read the chunk's source box (halo included), then band by band run the chain
 //    into the device band, copy it out and hand it over.
 // Device tiled output equals device global output bit for bit, and both equal the CPU backend's
-// (cuda/ops.hpp states the one float32 median exception).
+// (ops/device.hpp states the one float32 median exception).
 #pragma once
 
 #include <cstddef>

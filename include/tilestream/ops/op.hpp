@@ -1,7 +1,8 @@
 // Image operations: one documented semantic per op (formula, dtypes, border mode, rounding), a CPU
-// implementation here and a CUDA twin in src/cuda/ written against this header. Each op states the
-// input area an output area needs (its halo), so tiled processing reads tiles grown by the halo and
-// gives bit for bit the output of processing the whole image at once.
+// implementation (src/ops/<op>.cpp) and a CUDA twin beside it (src/ops/<op>.cu, run through
+// ops/device.hpp) written against this header. Each op states the input area an output area needs
+// (its halo), so tiled processing reads tiles grown by the halo and gives bit for bit the output of
+// processing the whole image at once.
 //
 // Semantics frozen for the CUDA twins.
 //
@@ -17,7 +18,8 @@
 //   (src/ops is compiled with -ffp-contract=off; a CUDA twin must use __dmul_rn / __dadd_rn (or
 //   __fmul_rn / __fadd_rn) or -fmad=false where it wants bit equality with the CPU).
 //
-// The ops (spec syntax in make_op; reference = what the Python tests compare with)
+// The ops (spec syntax in make_op; reference = what the Python tests compare with). Their table,
+// and how to add one, is src/ops/op_table.hpp.
 //
 // absorbance          uint8, any samples -> float32, same samples; halo 0.
 //   out = float32(-ln(max(I, 1) / 255)), the float32 nearest to the double
@@ -78,14 +80,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tilestream/core/dtype.hpp"
 
 namespace tilestream::ops {
-
-enum class OpKind { absorbance, sobel, gaussian, median, grayscale, downsample2x };
-const char* to_string(OpKind kind);
 
 // The size and sample type of a whole image (an op's input or output).
 struct ImageShape {
@@ -124,11 +124,11 @@ class Op {
   Op(const Op&) = delete;
   Op& operator=(const Op&) = delete;
 
-  OpKind kind() const { return kind_; }
   // Canonical spec, parseable by make_op: "sobel", "gaussian:sigma=2.5", "median:size=5".
   const std::string& spec() const { return spec_; }
-  double sigma() const { return sigma_; }       // gaussian; 0 for the others
-  std::uint32_t size() const { return size_; }  // median; 0 for the others
+  // The op's name, the spec up to its parameters: "gaussian". It names the op's entry in the table
+  // of ops (its factory, help text and CUDA twin).
+  std::string_view name() const;
 
   // Input pixels needed on each side of an output pixel (in input pixels).
   virtual std::uint32_t halo() const = 0;
@@ -142,16 +142,12 @@ class Op {
   virtual void run_cpu(const ConstTileView& in, const ImageShape& in_shape, const TileView& out) const = 0;
 
  protected:
-  Op(OpKind kind, std::string spec, double sigma = 0, std::uint32_t size = 0)
-      : kind_(kind), spec_(std::move(spec)), sigma_(sigma), size_(size) {}
+  explicit Op(std::string spec) : spec_(std::move(spec)) {}
   // Throws UsageError "<spec>: <message>" unless `ok`.
   void require(bool ok, const std::string& message) const;
 
  private:
-  OpKind kind_;
   std::string spec_;
-  double sigma_;
-  std::uint32_t size_;
 };
 
 // Parses one op: "absorbance", "sobel", "gaussian:sigma=S", "median[:size=K]", "grayscale",

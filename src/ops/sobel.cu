@@ -1,12 +1,14 @@
-// The sobel kernel: one thread per output sample reading its 3x3 neighbourhood (clamped to the whole
+// sobel's CUDA twin: one thread per output sample reading its 3x3 neighbourhood (clamped to the whole
 // image), with the CPU's sums in the CPU's order and rounding. CPU twin: src/ops/sobel.cpp.
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/ops_device.cuh"
+#include "ops/device_kernels.cuh"
+#include "ops/op_table.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/stream.hpp"
 
-namespace tilestream::cuda::detail {
+namespace tilestream::ops::device {
 namespace {
 
 // T: double for integer samples, float for float32 (the precision of gy, gx and the magnitude).
@@ -56,12 +58,12 @@ __global__ void sobel_kernel(TilePair t) {
 
 }  // namespace
 
-void launch_sobel(const TilePair& t, DType dtype, const Stream& stream) {
+void launch_sobel(const Op& /*op*/, const TilePair& t, DType dtype, const cuda::Stream& stream) {
   visit_filter_dtype(dtype, "sobel", [&](auto sample) {
     using S = decltype(sample);
     sobel_kernel<S><<<op_grid(t.out_height, t.out_width * t.samples), op_threads_per_block, 0, stream.get()>>>(t);
-    check_launch("sobel_kernel");
+    cuda::check_launch("sobel_kernel");
   });
 }
 
-}  // namespace tilestream::cuda::detail
+}  // namespace tilestream::ops::device

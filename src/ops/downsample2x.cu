@@ -1,14 +1,16 @@
-// The downsample2x kernel: one thread per output sample, the mean of the 2x2 block it covers (the
+// downsample2x's CUDA twin: one thread per output sample, the mean of the 2x2 block it covers (the
 // samples that exist at odd edges), with the CPU's integer rounding and float summation order. CPU
 // twin: src/convert/downsample.cpp (through src/ops/downsample2x.cpp).
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/ops_device.cuh"
+#include "ops/device_kernels.cuh"
+#include "ops/op_table.hpp"
 #include "ops/pixels.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/stream.hpp"
 
-namespace tilestream::cuda::detail {
+namespace tilestream::ops::device {
 namespace {
 
 // Integers: floor((2 sum + count) / (2 count)) (half up, floor division for negative sums) from the
@@ -48,13 +50,13 @@ __global__ void downsample2x_kernel(TilePair t) {
 
 }  // namespace
 
-void launch_downsample2x(const TilePair& t, DType dtype, const Stream& stream) {
-  ops::detail::visit_dtype(dtype, [&](auto sample) {
+void launch_downsample2x(const Op& /*op*/, const TilePair& t, DType dtype, const cuda::Stream& stream) {
+  detail::visit_dtype(dtype, [&](auto sample) {
     using S = decltype(sample);
     downsample2x_kernel<S>
         <<<op_grid(t.out_height, t.out_width * t.samples), op_threads_per_block, 0, stream.get()>>>(t);
-    check_launch("downsample2x_kernel");
+    cuda::check_launch("downsample2x_kernel");
   });
 }
 
-}  // namespace tilestream::cuda::detail
+}  // namespace tilestream::ops::device

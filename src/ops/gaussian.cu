@@ -1,4 +1,4 @@
-// The gaussian kernels: a y pass from the input tile into a band of the output's rows and the input
+// gaussian's CUDA twin: a y pass from the input tile into a band of the output's rows and the input
 // tile's columns (in T: double for integer samples, float for float32, as the CPU stores it), then an
 // x pass from the band into the output, one thread per sample each, with scipy's symmetric
 // correlate1d sum in the CPU's order and rounding. CPU twin: src/ops/gaussian.cpp.
@@ -8,16 +8,18 @@
 #include <type_traits>
 #include <vector>
 
-#include "cuda/ops_device.cuh"
+#include "ops/device_kernels.cuh"
+#include "ops/gaussian.hpp"
+#include "ops/op_table.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
-#include "tilestream/ops/op.hpp"
+#include "tilestream/cuda/stream.hpp"
 
-namespace tilestream::cuda::detail {
+namespace tilestream::ops::device {
 namespace {
 
-// sigma <= 100 gives a radius of at most 400 (ops::gaussian_radius).
+// sigma <= 100 gives a radius of at most 400 (gaussian_radius).
 constexpr std::uint32_t max_radius = 400;
 
 // The weights w[0..radius], passed by value (3.2 KiB at most, within the 4 KiB of kernel parameters)
@@ -88,8 +90,10 @@ __global__ void gaussian_x_kernel(TilePair t, Weights weights, const T* band) {
 
 }  // namespace
 
-void launch_gaussian(const TilePair& t, DType dtype, double sigma, const Stream& stream) {
-  const std::vector<double> w = ops::gaussian_weights(sigma);
+void launch_gaussian(const Op& op, const TilePair& t, DType dtype, const cuda::Stream& stream) {
+  const detail::Gaussian& gaussian = detail::op_as<detail::Gaussian>(op);
+  const std::vector<double>& w = gaussian.weights();
+  const double sigma = gaussian.sigma();
   check<UsageError>(!w.empty() && w.size() <= max_radius + 1, "gaussian: sigma ", sigma, " gives radius ",
                     w.size() - 1, ", more than the ", max_radius, " the CUDA kernels take");
   Weights weights{};
@@ -100,17 +104,17 @@ void launch_gaussian(const TilePair& t, DType dtype, double sigma, const Stream&
     using S = decltype(sample);
     using T = std::conditional_t<std::is_floating_point_v<S>, float, double>;
     const std::uint64_t band_row = t.in_width * t.samples;
-    DeviceBuffer band(t.out_height * band_row * sizeof(T), stream);
+    cuda::DeviceBuffer band(t.out_height * band_row * sizeof(T), stream);
     auto* band_data = reinterpret_cast<T*>(band.data());
     gaussian_y_kernel<S, T><<<op_grid(t.out_height, band_row), op_threads_per_block, shared_bytes, stream.get()>>>(
         t, weights, band_data);
-    check_launch("gaussian_y_kernel");
+    cuda::check_launch("gaussian_y_kernel");
     gaussian_x_kernel<S, T>
         <<<op_grid(t.out_height, t.out_width * t.samples), op_threads_per_block, shared_bytes, stream.get()>>>(
             t, weights, band_data);
-    check_launch("gaussian_x_kernel");
+    cuda::check_launch("gaussian_x_kernel");
     // `band` is freed stream-ordered, after the x pass.
   });
 }
 
-}  // namespace tilestream::cuda::detail
+}  // namespace tilestream::ops::device

@@ -1,5 +1,6 @@
-// make_op: parses "name[:key=value[,key=value...]]" and builds the op through the table below.
-#include "ops/registry.hpp"
+// The table of ops (TILESTREAM_OPS in op_table.hpp made into entries), and make_op, which parses
+// "name[:key=value[,key=value...]]" and builds the op through its entry's factory.
+#include "ops/op_table.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -10,33 +11,36 @@ namespace tilestream::ops {
 namespace detail {
 namespace {
 
-struct OpEntry {
-  const char* name;
-  const char* syntax;
-  const char* summary;
-  std::unique_ptr<Op> (*make)(const OpParams&);
-};
-
-constexpr OpEntry op_table[] = {
-    {"absorbance", "absorbance", "uint8 -> float32 optical density -ln(max(I,1)/255) per sample",
-     make_absorbance},
-    {"sobel", "sobel", "edge magnitude per channel, float32 (skimage.filters.sobel)", make_sobel},
-    {"gaussian", "gaussian:sigma=S",
-     "Gaussian blur per channel, truncate 4, border nearest (skimage.filters.gaussian)", make_gaussian},
-    {"median", "median:size=K", "median of a KxK square per channel, K odd (default 3), border nearest",
-     make_median},
-    {"grayscale", "grayscale",
-     "RGB -> float32 luminance 0.2125 R + 0.7154 G + 0.0721 B (skimage.color.rgb2gray)", make_grayscale},
-    {"downsample2x", "downsample2x", "2x2 area mean, ceil(h/2) x ceil(w/2)", make_downsample2x},
-};
+#if TILESTREAM_WITH_CUDA
+#define TILESTREAM_OP_LAUNCHER(name) device::launch_##name
+#else
+#define TILESTREAM_OP_LAUNCHER(name) nullptr
+#endif
+#define TILESTREAM_OP_ENTRY(name, syntax, summary) \
+  OpEntry{#name, syntax, summary, make_##name, TILESTREAM_OP_LAUNCHER(name)},
+constexpr OpEntry entries[] = {TILESTREAM_OPS(TILESTREAM_OP_ENTRY)};
+#undef TILESTREAM_OP_ENTRY
+#undef TILESTREAM_OP_LAUNCHER
 
 std::string syntax_list() {
   std::string list;
-  for (const OpEntry& e : op_table) list += (list.empty() ? "" : ", ") + std::string(e.syntax);
+  for (const OpEntry& e : entries) list += (list.empty() ? "" : ", ") + std::string(e.syntax);
   return list;
 }
 
 }  // namespace
+
+std::span<const OpEntry> op_table() { return entries; }
+
+const OpEntry* find_op(std::string_view name) {
+  for (const OpEntry& e : entries)
+    if (name == e.name) return &e;
+  return nullptr;
+}
+
+void throw_op_mismatch(const Op& op) {
+  throw UsageError(concat(op.spec(), ": not the table's op '", op.name(), "' (an op of another class)"));
+}
 
 const std::string* OpParams::find(const char* name) const {
   for (const auto& [key, value] : values_)
@@ -86,9 +90,7 @@ std::string format_number(double value) {
 std::unique_ptr<Op> make_op(std::string_view spec) {
   const std::size_t colon = spec.find(':');
   const std::string name(spec.substr(0, colon));
-  const detail::OpEntry* entry = nullptr;
-  for (const detail::OpEntry& e : detail::op_table)
-    if (name == e.name) entry = &e;
+  const detail::OpEntry* entry = detail::find_op(name);
   check<UsageError>(entry != nullptr, "unknown op '", spec, "' (ops: ", detail::syntax_list(), ")");
   std::vector<std::pair<std::string, std::string>> values;
   if (colon != std::string_view::npos) {
@@ -113,7 +115,7 @@ std::unique_ptr<Op> make_op(std::string_view spec) {
 
 std::string describe_ops() {
   std::string text;
-  for (const detail::OpEntry& e : detail::op_table) text += concat("  ", e.syntax, ": ", e.summary, "\n");
+  for (const detail::OpEntry& e : detail::op_table()) text += concat("  ", e.syntax, ": ", e.summary, "\n");
   return text;
 }
 

@@ -1,7 +1,7 @@
-// Internal to the CUDA ops: device helpers every op kernel uses (typed sample access, skimage's
-// img_as_float, the 'nearest' border clamp, the launch shape). Arithmetic that must match the CPU
-// ops is written with explicitly rounded intrinsics (__dmul_rn, __dadd_rn, ...), which nvcc never
-// fuses into FMAs; the ops .cu files are also compiled with -fmad=false (CMakeLists.txt).
+// Device helpers every op kernel (src/ops/<op>.cu) uses: typed sample access, skimage's img_as_float,
+// the 'nearest' border clamp, the launch shape. Arithmetic that must match the CPU ops is written
+// with explicitly rounded intrinsics (__dmul_rn, __dadd_rn, ...), which nvcc never fuses into FMAs;
+// the ops' .cu files are also compiled with -fmad=false (CMakeLists.txt).
 #pragma once
 
 #include <algorithm>
@@ -10,10 +10,11 @@
 #include <limits>
 #include <type_traits>
 
-#include "cuda/ops_launch.hpp"
+#include "ops/device_tiles.hpp"
+#include "tilestream/core/dtype.hpp"
 #include "tilestream/core/error.hpp"
 
-namespace tilestream::cuda::detail {
+namespace tilestream::ops::device {
 
 inline constexpr unsigned op_threads_per_block = 128;
 inline constexpr std::uint64_t max_grid_x = 1u << 20;  // grid-stride loops cover the rest
@@ -51,7 +52,7 @@ __device__ void store_sample(std::byte* row, std::uint64_t index, S value) {
 template <class S>
 inline constexpr double sample_max = static_cast<double>(std::numeric_limits<S>::max());
 
-// skimage's img_as_float of an unsigned integer sample, as ops::detail::unit_float: I * (1.0 / M),
+// skimage's img_as_float of an unsigned integer sample, as detail::unit_float (src/ops/pixels.hpp): I * (1.0 / M),
 // the reciprocal rounded once (at compile time) and the product rounded to double.
 template <class S>
 inline constexpr double sample_unit = 1.0 / sample_max<S>;
@@ -94,4 +95,4 @@ void visit_filter_dtype(DType dtype, const char* op, F&& f) {
   throw UsageError(concat(op, ": no CUDA kernel for ", to_string(dtype), " samples"));
 }
 
-}  // namespace tilestream::cuda::detail
+}  // namespace tilestream::ops::device

@@ -1,4 +1,4 @@
-// The median kernel: one thread per output sample, selecting the sample of rank K*K/2 of its K x K
+// median's CUDA twin: one thread per output sample, selecting the sample of rank K*K/2 of its K x K
 // window (clamped to the whole image) by a radix select on order-preserving unsigned keys, one bit
 // at a time from the top: no sorting, no per-thread array for large K, exact for every dtype. Small
 // windows (K = 3, 5, 7) gather their keys into registers once; larger ones read the window again per
@@ -7,11 +7,14 @@
 #include <cstring>
 #include <type_traits>
 
-#include "cuda/ops_device.cuh"
+#include "ops/device_kernels.cuh"
+#include "ops/median.hpp"
+#include "ops/op_table.hpp"
 #include "ops/pixels.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "tilestream/cuda/stream.hpp"
 
-namespace tilestream::cuda::detail {
+namespace tilestream::ops::device {
 namespace {
 
 // The unsigned key of a sample and back: key order is the samples' order (float32: -NaN < -inf < ...
@@ -111,16 +114,17 @@ __global__ void median_kernel(TilePair t, std::uint32_t k) {
 }
 
 template <class S, int Size>
-void launch(const TilePair& t, std::uint32_t size, const Stream& stream) {
+void launch(const TilePair& t, std::uint32_t size, const cuda::Stream& stream) {
   median_kernel<S, Size><<<op_grid(t.out_height, t.out_width * t.samples), op_threads_per_block, 0, stream.get()>>>(
       t, size);
-  check_launch("median_kernel");
+  cuda::check_launch("median_kernel");
 }
 
 }  // namespace
 
-void launch_median(const TilePair& t, DType dtype, std::uint32_t size, const Stream& stream) {
-  ops::detail::visit_dtype(dtype, [&](auto sample) {
+void launch_median(const Op& op, const TilePair& t, DType dtype, const cuda::Stream& stream) {
+  const std::uint32_t size = detail::op_as<detail::Median>(op).size();
+  detail::visit_dtype(dtype, [&](auto sample) {
     using S = decltype(sample);
     switch (size) {
       case 3: launch<S, 3>(t, size, stream); break;
@@ -131,4 +135,4 @@ void launch_median(const TilePair& t, DType dtype, std::uint32_t size, const Str
   });
 }
 
-}  // namespace tilestream::cuda::detail
+}  // namespace tilestream::ops::device
