@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "convert/downsample.hpp"
+#include "tilestream/ops/op.hpp"
 #include "tilestream/convert/plan.hpp"
 #include "tilestream/core/cast.hpp"
 #include "tilestream/core/error.hpp"
@@ -54,21 +54,24 @@ void planar_to_interleaved(const std::byte* planar, std::uint64_t pixels, std::u
 
 class DownsampledSource final : public RegionSource {
  public:
-  DownsampledSource(const zarr::ArrayReader& previous, Layout layout) : previous_(previous), layout_(layout) {
+  DownsampledSource(const zarr::ArrayReader& previous, Layout layout)
+      : previous_(previous), layout_(layout), op_(ops::make_op("downsample2x")) {
     const auto& shape = previous_.spec().shape;
     const AxisOrder axes = axis_order(layout_);
     prev_h_ = shape[axes.y];
     prev_w_ = shape[axes.x];
     samples_ = static_cast<std::uint32_t>(shape[axes.c]);
+    out_ = op_->output_shape(in_shape());
   }
-  std::uint64_t width() const override { return downsampled_size(prev_w_); }
-  std::uint64_t height() const override { return downsampled_size(prev_h_); }
+  std::uint64_t width() const override { return out_.width; }
+  std::uint64_t height() const override { return out_.height; }
   std::uint32_t samples() const override { return samples_; }
   DType dtype() const override { return previous_.spec().dtype; }
   void read(std::uint64_t x, std::uint64_t y, std::uint64_t w, std::uint64_t h,
             std::span<std::byte> out) const override {
-    const std::uint64_t sx = 2 * x, sy = 2 * y;
-    const std::uint64_t sw = std::min(2 * w, prev_w_ - sx), sh = std::min(2 * h, prev_h_ - sy);
+    const ops::Box box{y, x, h, w};
+    const ops::Box need = op_->input_box(box, in_shape());
+    const std::uint64_t sx = need.x, sy = need.y, sw = need.width, sh = need.height;
     std::vector<std::uint64_t> origin(3, 0), extent(3, samples_);
     const AxisOrder axes = axis_order(layout_);
     origin[axes.y] = sy;
@@ -81,14 +84,23 @@ class DownsampledSource final : public RegionSource {
       planar_to_interleaved(region.data(), sh * sw, samples_, bytes_per_sample(dtype()), interleaved.data());
       region.swap(interleaved);
     }
-    downsample_2x(region, sh, sw, samples_, dtype(), out);
+    const std::size_t pixel = samples_ * bytes_per_sample(dtype());
+    check<UsageError>(out.size() == w * h * pixel, "downsampled source: ", out.size(), " bytes for a ", w, "x", h,
+                      " rectangle");
+    // The downsample2x op is the one implementation of the 2x mean; its views carry the rectangles'
+    // places in the images, so that edge pixels average only the pixels that exist.
+    op_->run_cpu({region.data(), sw * pixel, need}, in_shape(), {out.data(), w * pixel, box});
   }
 
  private:
+  ops::ImageShape in_shape() const { return {prev_h_, prev_w_, samples_, previous_.spec().dtype}; }
+
   const zarr::ArrayReader& previous_;
   Layout layout_;
+  std::unique_ptr<ops::Op> op_;
   std::uint64_t prev_w_ = 0, prev_h_ = 0;
   std::uint32_t samples_ = 0;
+  ops::ImageShape out_;
 };
 
 class MemorySource final : public RegionSource {

@@ -35,7 +35,7 @@ std::unique_ptr<RegionSource> slide_level_source(const slide::Slide& slide, std:
 // has that dtype. UsageError for conversions that are not exact.
 std::unique_ptr<RegionSource> cast_source(std::unique_ptr<RegionSource> source, DType dtype);
 
-// The 2x area downsampling (downsample_2x) of an array already in the store, written with
+// The 2x area mean (the downsample2x op) of an array already in the store, written with
 // `layout`; a rectangle of the result reads the 2x rectangle of `previous` (clipped to it).
 std::unique_ptr<RegionSource> downsampled_source(const zarr::ArrayReader& previous, Layout layout);
 

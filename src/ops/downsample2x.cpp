@@ -1,10 +1,71 @@
-// downsample2x: 2x2 area mean, the very code that builds `convert --ome` pyramid levels.
-#include "convert/downsample.hpp"
-#include "ops/pixels.hpp"
+// downsample2x: the 2x2 area mean (partial blocks at odd edges), one template for all sample types. The
+// one implementation of the rule: `convert` builds the pyramid levels a slide does not store with this op.
+#include <cstring>
+#include <type_traits>
+
 #include "ops/op_table.hpp"
+#include "ops/pixels.hpp"
 
 namespace tilestream::ops::detail {
 namespace {
+
+// Mean of `count` values whose sum is `sum`, rounded half up for integers.
+template <class T, class Sum>
+T mean(Sum sum, Sum count) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(sum / count);
+  } else {
+    // floor((2 sum + count) / (2 count)), with floor division for negative sums.
+    const Sum num = 2 * sum + count;
+    const Sum den = 2 * count;
+    Sum q = num / den;
+    if (num % den != 0 && num < 0) --q;
+    return static_cast<T>(q);
+  }
+}
+
+template <class T>
+void downsample_typed(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
+                      std::uint32_t samples, std::byte* dst, std::size_t dst_stride) {
+  using Sum = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
+  const std::uint64_t out_h = (height + 1) / 2, out_w = (width + 1) / 2;
+  const std::size_t pixel = sizeof(T) * samples;
+  for (std::uint64_t oy = 0; oy < out_h; ++oy) {
+    const std::uint64_t y0 = 2 * oy;
+    const std::uint64_t rows = y0 + 1 < height ? 2 : 1;
+    for (std::uint64_t ox = 0; ox < out_w; ++ox) {
+      const std::uint64_t x0 = 2 * ox;
+      const std::uint64_t cols = x0 + 1 < width ? 2 : 1;
+      for (std::uint32_t s = 0; s < samples; ++s) {
+        Sum sum = 0;
+        for (std::uint64_t dy = 0; dy < rows; ++dy)
+          for (std::uint64_t dx = 0; dx < cols; ++dx)
+            sum += static_cast<Sum>(load<T>(src + (y0 + dy) * src_stride + (x0 + dx) * pixel + s * sizeof(T)));
+        const T value = mean<T, Sum>(sum, static_cast<Sum>(rows * cols));
+        std::memcpy(dst + oy * dst_stride + ox * pixel + s * sizeof(T), &value, sizeof(T));
+      }
+    }
+  }
+}
+
+// Source rows `src_stride` bytes apart, destination rows `dst_stride` bytes apart; the output is
+// ceil(height / 2) x ceil(width / 2).
+void downsample_rows(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
+                        std::uint32_t samples, DType dtype, std::byte* dst, std::size_t dst_stride) {
+  switch (dtype) {
+    case DType::uint8:
+      return downsample_typed<std::uint8_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::uint16:
+      return downsample_typed<std::uint16_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::int8:
+      return downsample_typed<std::int8_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::int16:
+      return downsample_typed<std::int16_t>(src, src_stride, height, width, samples, dst, dst_stride);
+    case DType::float32:
+      return downsample_typed<float>(src, src_stride, height, width, samples, dst, dst_stride);
+  }
+}
+
 
 class Downsample2x final : public Op {
  public:
@@ -12,7 +73,7 @@ class Downsample2x final : public Op {
   std::uint32_t halo() const override { return 0; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.height > 0 && in.width > 0 && in.samples > 0, "empty input image");
-    return {convert::downsampled_size(in.height), convert::downsampled_size(in.width), in.samples, in.dtype};
+    return {(in.height + 1) / 2, (in.width + 1) / 2, in.samples, in.dtype};
   }
   Box input_box(const Box& out, const ImageShape& in) const override {
     const std::uint64_t y = std::min(2 * out.y, in.height), x = std::min(2 * out.x, in.width);
@@ -20,8 +81,8 @@ class Downsample2x final : public Op {
   }
   void run_cpu(const ConstTileView& in, const ImageShape& in_shape, const TileView& out) const override {
     check_tiles(*this, in, in_shape, out);
-    convert::downsample_2x_rows(in.data, in.row_stride, in.box.height, in.box.width, in_shape.samples,
-                                in_shape.dtype, out.data, out.row_stride);
+    downsample_rows(in.data, in.row_stride, in.box.height, in.box.width, in_shape.samples, in_shape.dtype,
+                    out.data, out.row_stride);
   }
 };
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <map>
 
-#include "convert/downsample.hpp"
+#include "support/downsample2x.hpp"
 #include "tilestream/convert/plan.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
@@ -127,8 +127,7 @@ TEST_P(ConvertCase, ArraysReadBackAsTheSlidePixels) {
     if (d.slide_level) {
       expect_same_pixels(got, slide.read_level(*d.slide_level), "level " + std::to_string(*d.slide_level));
     } else {
-      std::vector<std::byte> want(got.size());
-      downsample_2x(previous, prev_h, prev_w, 3, DType::uint8, want);
+      const std::vector<std::byte> want = testing::downsample2x_of(previous, prev_h, prev_w, 3, DType::uint8);
       ASSERT_TRUE(got == want) << "built dataset differs from 2x downsampling of the one before";
     }
     previous = got;

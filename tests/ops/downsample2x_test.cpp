@@ -1,21 +1,22 @@
-// 2x area downsampling on small known arrays: even and odd sizes, rounding half up, signed and
-// float samples, several channels.
+// The downsample2x op's 2x area mean on small known arrays: even and odd sizes, rounding half up,
+// signed and float samples, several channels.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
-#include "convert/downsample.hpp"
+#include "support/downsample2x.hpp"
 #include "tilestream/core/error.hpp"
 
-namespace tilestream::convert {
+namespace tilestream::ops {
 namespace {
 
 template <class T>
 std::vector<T> run(const std::vector<T>& src, std::uint64_t h, std::uint64_t w, std::uint32_t samples,
                    DType dtype) {
-  std::vector<T> dst(downsampled_size(h) * downsampled_size(w) * samples);
-  downsample_2x(std::as_bytes(std::span(src)), h, w, samples, dtype, std::as_writable_bytes(std::span(dst)));
+  const std::vector<std::byte> bytes = testing::downsample2x_of(std::as_bytes(std::span(src)), h, w, samples, dtype);
+  std::vector<T> dst(bytes.size() / sizeof(T));
+  std::memcpy(dst.data(), bytes.data(), bytes.size());
   return dst;
 }
 
@@ -65,10 +66,9 @@ TEST(Downsample, OnePixelAndOneRow) {
             (std::vector<std::uint8_t>{2, 4, 5}));
 }
 
-TEST(Downsample, WrongBufferSizesAreRefused) {
-  std::vector<std::byte> src(12), dst(4);
-  EXPECT_THROW(downsample_2x(src, 2, 2, 3, DType::uint8, dst), UsageError);
+TEST(Downsample, EmptyImagesAreRefused) {
+  EXPECT_THROW((void)make_op("downsample2x")->output_shape({0, 4, 3, DType::uint8}), UsageError);
 }
 
 }  // namespace
-}  // namespace tilestream::convert
+}  // namespace tilestream::ops
