@@ -110,20 +110,50 @@ std::unique_ptr<ValueWriter> FileStore::begin(const std::string& key, std::uint6
 
 void FileStore::sync_folders_of(const std::string& file) {
   const fs::path folder = fs::path(file).parent_path();
-  sync_folder(folder.string());  // the rename
+  sync_folder_covering(folder.string());  // the rename
   // Every folder from the value's up to the root may be new: its entry in its parent, once.
   for (fs::path f = folder; f.string().size() >= root_.size(); f = f.parent_path()) {
     {
-      std::lock_guard lock(synced_mutex_);
-      if (synced_folders_.contains(f.string())) continue;
+      std::lock_guard lock(sync_mutex_);
+      if (entries_synced_.contains(f.string())) continue;
     }
     const fs::path parent = f.parent_path();
-    sync_folder(parent.empty() ? std::string(".") : parent.string());
+    sync_folder_covering(parent.empty() ? std::string(".") : parent.string());
     {
-      std::lock_guard lock(synced_mutex_);
-      synced_folders_.insert(f.string());
+      std::lock_guard lock(sync_mutex_);
+      entries_synced_.insert(f.string());
     }
     if (parent.empty() || parent == f) break;
+  }
+}
+
+// Group commit: a change is durable once an fsync of its folder that began after it has ended, so
+// threads whose changes came before a sync under way wait for the next one, which one of them runs for
+// all. A failed sync throws in the thread that ran it; its waiters try again themselves.
+void FileStore::sync_folder_covering(const std::string& folder) {
+  std::unique_lock lock(sync_mutex_);
+  FolderSync& state = folder_syncs_[folder];  // std::map: the reference outlives other insertions
+  const std::uint64_t change = ++state.changes;
+  while (state.covered < change) {
+    if (state.syncing) {
+      folder_synced_.wait(lock);
+      continue;
+    }
+    state.syncing = true;
+    const std::uint64_t covers = state.changes;  // every change counted so far happened before this sync
+    lock.unlock();
+    try {
+      sync_folder(folder);
+    } catch (...) {
+      lock.lock();
+      state.syncing = false;
+      folder_synced_.notify_all();
+      throw;
+    }
+    lock.lock();
+    state.syncing = false;
+    state.covered = std::max(state.covered, covers);
+    folder_synced_.notify_all();
   }
 }
 

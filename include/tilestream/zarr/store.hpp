@@ -11,14 +11,16 @@
 // convert, process, the GPU writer, metadata): a store that syncs on commit fsyncs the value's file
 // before its rename, then fsyncs the folder that holds it after the rename, and the first commit
 // under a folder the store had not yet synced also fsyncs that folder's entry in its parent (up to
-// the store's root, whose own entry is synced once). When commit() returns, the value survives a
-// power loss; a crash at any point never leaves a renamed file without its bytes. A folder fsync
-// that fails after the rename leaves the new value in place (whole, but not known to be durable)
-// and throws IoError naming the folder.
+// the store's root, whose own entry is synced once). Commits that meet at one folder share its fsync
+// (group commit). When commit() returns, the value survives a power loss; a crash at any point never
+// leaves a renamed file without its bytes. A folder fsync that fails after the rename leaves the new
+// value in place (whole, but not known to be durable) and throws IoError naming the folder.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -119,11 +121,21 @@ class FileStore final : public Store {
   std::string path_of(const std::string& key) const;
   // The policy's folder syncs after `file` was renamed into place (see above).
   void sync_folders_of(const std::string& file);
+  // Returns once an fsync of `folder` that began after the call has ended; concurrent callers share
+  // one fsync (group commit).
+  void sync_folder_covering(const std::string& folder);
 
   std::string root_;
   Options options_;
-  std::mutex synced_mutex_;
-  std::set<std::string> synced_folders_;  // folders whose entry in their parent is durable
+  struct FolderSync {
+    std::uint64_t changes = 0;  // callers so far
+    std::uint64_t covered = 0;  // callers whose change a finished fsync covers
+    bool syncing = false;
+  };
+  std::mutex sync_mutex_;
+  std::condition_variable folder_synced_;
+  std::map<std::string, FolderSync> folder_syncs_;
+  std::set<std::string> entries_synced_;  // folders whose entry in their parent is durable
 };
 
 // Values in memory (tests, and the proof that writers need nothing but the Store interface).
