@@ -252,7 +252,7 @@ void add_convert_command(CLI::App& app) {
                 "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
                 "anything else is refused, nothing removed)");
   cmd->add_flag("--resume", flags->resume, "Finish an interrupted conversion: keep blocks already written");
-  cmd->add_flag("--fsync", flags->fsync, "fsync every file written (CPU: before its rename; --device cuda: in a pass at the end, timed apart)");
+  cmd->add_flag("--fsync", flags->fsync, "Durable output: fsync every file before its rename and its folder after it (--device cuda: the wait for the last commits is timed apart)");
   cmd->add_option("--separator", flags->separator, "Chunk key separator, . or / (default /)");
   cmd->add_option("--dtype", flags->dtype,
                   "Stored sample type: the slide's (default) or float32 (values kept, no scaling)");

@@ -184,7 +184,7 @@ void add_process_command(CLI::App& app) {
                 "anything else is refused, nothing removed)");
   cmd->add_flag("--resume", flags->resume,
                 "Finish an interrupted run with the same options: keep the chunks already written");
-  cmd->add_flag("--fsync", flags->fsync, "fsync every chunk file before its rename (durable output; timed)");
+  cmd->add_flag("--fsync", flags->fsync, "Durable output: fsync every file before its rename and its folder after it");
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

@@ -60,12 +60,11 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
                         reader.device());
   }
 
-  zarr::FileStore store(output);  // fsync is the writer's separate pass, not per put
+  zarr::FileStore store(output, zarr::FileStore::Options{.fsync = options.fsync});  // the one durability policy
   convert::prepare_store(store, prepared, options);
   ZarrWriteOptions write_options;
   write_options.threads = options.threads;
   write_options.io = wanted == io::IoMode::direct ? io::IoMode::posix : wanted;
-  write_options.fsync = options.fsync;
   write_options.channels_first = prepared.layout == convert::Layout::cyx;
   write_options.skip_existing = options.resume;
 

@@ -1,5 +1,5 @@
-// write_zarr_blocks: blocks cut on the GPU, then streamed through pinned pieces with pwrite, written
-// with cuFile, or encoded on the CPU; see the header.
+// write_zarr_blocks: blocks cut on the GPU, then streamed through pinned pieces into the store's
+// streaming write, written with cuFile into the value's file, or encoded on the CPU; see the header.
 #include "tilestream/cuda/zarr_writer.hpp"
 
 #include <fcntl.h>
@@ -11,22 +11,20 @@
 #include <bit>
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
-#include <mutex>
-#include <set>
-#include <system_error>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
+#include "tilestream/core/work_queue.hpp"
 #include "tilestream/cuda/cufile.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
 #include "tilestream/cuda/memory.hpp"
-#include "tilestream/zarr/partial_file.hpp"
 
 namespace tilestream::cuda {
 namespace {
@@ -44,10 +42,11 @@ struct Worker {
   std::array<PinnedBuffer, 2> pieces;
   std::array<Event, 2> copied;
   PinnedBuffer host_block;
-  std::vector<std::string> keys;  // written, for the fsync pass
 };
 
-std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw) {
+// The io mode of the blocks: gds only for raw blocks and a store whose values are files (cuFile
+// writes into the value's file); anything else is written from pinned memory.
+std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw, const zarr::Store& store) {
   if (!raw) {
     return {io::IoMode::posix,
             wanted == io::IoMode::posix || wanted == io::IoMode::automatic
@@ -61,10 +60,16 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw)
     case io::IoMode::direct:
       throw UsageError("--io direct is for reads; Zarr writes from the GPU use posix or gds");
     case io::IoMode::gds: {
+      check<UsageError>(store.values_are_files(), "--io gds writes into files, and the values of store ",
+                        store.name(), " are not files; use posix");
       const gds::DriverInfo& info = gds::driver();
       return {wanted, concat("gds: cuFileWrite from device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
+      if (!store.values_are_files())
+        return {io::IoMode::posix,
+                concat("posix: the values of store ", store.name(),
+                       " are not files (no cuFile writes); pinned pieces written to the store")};
       const gds::AutoChoice choice = gds::choose_for_auto();
       if (choice.gds) return {io::IoMode::gds, choice.reason};
       return {io::IoMode::posix, concat(choice.reason, ": pinned pieces written with pwrite")};
@@ -76,7 +81,7 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw)
 }  // namespace
 
 
-ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& store, const zarr::ArrayWriter& writer,
+ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::Store& store, const zarr::ArrayWriter& writer,
                                   const ZarrWriteOptions& options) {
   const zarr::ArraySpec& spec = writer.spec();
   const std::size_t ay = options.channels_first ? 1 : 0, ax = options.channels_first ? 2 : 1,
@@ -93,7 +98,8 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
   const DeviceGuard guard(image.device());
   const bool raw = zarr::stores_raw_blocks(spec);
   ZarrWriteReport report;
-  std::tie(report.io, report.io_detail) = resolve_write_io(options.io.value_or(io::default_io_mode()), raw);
+  std::tie(report.io, report.io_detail) =
+      resolve_write_io(options.io.value_or(io::default_io_mode()), raw, store);
 
   const auto start = Clock::now();
   const std::size_t block_bytes = writer.encoder().block_bytes();
@@ -125,6 +131,29 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
   if (raw && report.io == io::IoMode::gds)
     for (Worker& w : workers) set_up(w);
 
+  // A store that syncs on commit waits for the disk there: commits then run on a queue of their own
+  // threads, so that the workers go on cutting and writing blocks. Declared after what its tasks use.
+  std::optional<WorkQueue> commits;
+  if (store.syncs_on_commit()) commits.emplace(workers_wanted);
+  const auto commit = [&](std::unique_ptr<zarr::ValueWriter> value, std::uint64_t stored) {
+    if (!commits) {
+      value->commit();
+      bytes += stored;
+      ++written;
+      return;
+    }
+    commits->post([&, value = std::shared_ptr<zarr::ValueWriter>(std::move(value)), stored] {
+      try {
+        value->commit();
+      } catch (const Error& e) {
+        rethrow_with_context(
+            e, concat("writing block ", value->key(), " of ", store.name(), " from cuda:", image.device()));
+      }
+      bytes += stored;
+      ++written;
+    });
+  };
+
   parallel_for_workers(count, workers_wanted, [&](std::size_t index, unsigned n) {
     Worker& w = workers[n];
     std::vector<std::uint64_t> coords(3, 0);
@@ -144,24 +173,20 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
         copy_to_host(w.host_block.bytes(), w.block, w.stream);
         w.stream.synchronize();
         const std::vector<std::byte> encoded = writer.encoder().encode_block(w.host_block.bytes());
-        store.put(key, encoded);
-        bytes += encoded.size();
+        std::unique_ptr<zarr::ValueWriter> value = store.begin(key, encoded.size());
+        value->write(0, encoded);
+        commit(std::move(value), encoded.size());
       } else if (report.io == io::IoMode::gds) {
+        std::unique_ptr<zarr::ValueWriter> value = store.begin(key, block_bytes);
+        check<UsageError>(value->file() != nullptr, "--io gds: the value is not a file");
         w.stream.synchronize();  // the block is cut before cuFile reads it
-        const std::string partial = store.partial_file_for(key);
-        try {
-          {
-            const gds::FileHandle file(partial, gds::FileHandle::Mode::write);
-            file.write(w.block.data(), block_bytes, 0);
-          }
-          store.commit_file(partial, key);
-        } catch (...) {
-          ::unlink(partial.c_str());
-          throw;
-        }
-        bytes += block_bytes;
+        {
+          const gds::FileHandle file(*value->file(), gds::FileHandle::Mode::write);
+          file.write(w.block.data(), block_bytes, 0);
+        }  // closed before the commit
+        commit(std::move(value), block_bytes);
       } else {
-        zarr::PartialFile file(store.partial_file_for(key));
+        std::unique_ptr<zarr::ValueWriter> value = store.begin(key, block_bytes);
         const std::size_t pieces = (block_bytes + piece_bytes - 1) / piece_bytes;
         auto queue_copy = [&](std::size_t p) {
           const std::size_t offset = p * piece_bytes;
@@ -174,15 +199,10 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
           w.copied[p % 2].synchronize();
           if (p + 1 < pieces) queue_copy(p + 1);  // the other piece buffer was written out last round
           const std::size_t offset = p * piece_bytes;
-          file.write_at(offset, {w.pieces[p % 2].data(), std::min(piece_bytes, block_bytes - offset)});
+          value->write(offset, {w.pieces[p % 2].data(), std::min(piece_bytes, block_bytes - offset)});
         }
-        file.close();
-        store.commit_file(file.path(), key);
-        file.committed();
-        bytes += block_bytes;
+        commit(std::move(value), block_bytes);
       }
-      w.keys.push_back(key);
-      ++written;
     } catch (const Error& e) {
       try {
         w.stream.synchronize();  // no copy may still write a pinned buffer once the error leaves
@@ -192,30 +212,15 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::FileStore& sto
     }
   });
   report.write_seconds = seconds_since(start);
+  if (commits) {
+    // What durability adds after the last block was written: the commits still waiting for the disk.
+    const auto fsync_start = Clock::now();
+    commits->wait_posted();
+    report.fsync_seconds = seconds_since(fsync_start);
+  }
   report.blocks_written = written;
   report.blocks_skipped = skipped;
   report.bytes_written = bytes;
-
-  if (options.fsync) {
-    const auto fsync_start = Clock::now();
-    std::vector<std::string> files;
-    std::set<std::string> folders;
-    for (const Worker& w : workers) {
-      for (const std::string& key : w.keys) {
-        files.push_back(store.file_path(key));
-        // Every folder from the file's up to the store's root may be new.
-        for (std::filesystem::path folder = std::filesystem::path(files.back()).parent_path();
-             folder.string().size() >= store.name().size() && folders.insert(folder.string()).second;
-             folder = folder.parent_path()) {
-        }
-      }
-    }
-    parallel_for(files.size(), resolve_threads(options.threads), [&](std::size_t i) { zarr::fsync_path(files[i], false); });
-    // Folders deepest first, so a new folder's entry in its parent is synced after its contents.
-    std::vector<std::string> ordered(folders.rbegin(), folders.rend());
-    for (const std::string& folder : ordered) zarr::fsync_path(folder, true);
-    report.fsync_seconds = seconds_since(fsync_start);
-  }
   return report;
 }
 

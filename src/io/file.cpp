@@ -17,6 +17,7 @@
 namespace tilestream::io {
 namespace {
 
+// `what`, then the current errno's text.
 std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // "<path>.<16 hex digits>.partial", a name no other writer picks: an existing file of that name (or a
@@ -81,47 +82,53 @@ void MemorySource::read_exact(std::uint64_t offset, std::span<std::byte> dst) co
 
 WriteFile::WriteFile(std::string path) : path_(std::move(path)), partial_path_(partial_name(path_)) {
   fd_ = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  check<IoError>(fd_ >= 0, system_error(partial_path_ + ": cannot create"));
+  if (fd_ < 0) throw IoError(system_error(concat("cannot create ", partial_path_)));
 }
 
 WriteFile::~WriteFile() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    ::unlink(partial_path_.c_str());
-  }
+  if (fd_ >= 0) ::close(fd_);
+  if (!renamed_) ::unlink(partial_path_.c_str());
 }
 
-void WriteFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+void WriteFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) const {
+  check<IoError>(fd_ >= 0, "cannot write ", partial_path_, ": already closed");
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t put = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                                 static_cast<off_t>(offset + done));
+    const ssize_t put =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (put < 0 && errno == EINTR) continue;
-    check<IoError>(put > 0, put < 0 ? system_error(concat(partial_path_, ": write of ", bytes.size() - done,
-                                                          " bytes at offset ", offset + done))
-                                    : concat(partial_path_, ": write of ", bytes.size() - done,
-                                             " bytes at offset ", offset + done, " wrote nothing"));
-    done += static_cast<std::size_t>(put);
+    if (put <= 0) {
+      const std::string what = concat("cannot write ", bytes.size() - done, " bytes at offset ",
+                                      offset + done, " of ", partial_path_);
+      throw IoError(put < 0 ? system_error(what) : what + ": pwrite wrote nothing");
+    }
+    done += static_cast<std::size_t>(put);  // a short write: write the rest
   }
-  if (offset + bytes.size() > size_) size_ = offset + bytes.size();
+  const std::uint64_t end = offset + bytes.size();
+  for (std::uint64_t seen = size_.load(); end > seen && !size_.compare_exchange_weak(seen, end);) {
+  }
 }
 
-void WriteFile::append(std::span<const std::byte> bytes) { write_at(size_, bytes); }
+void WriteFile::append(std::span<const std::byte> bytes) { write_at(size_.load(), bytes); }
 
-void WriteFile::commit() {
-  check<IoError>(::fsync(fd_) == 0, system_error(concat(partial_path_, ": fsync of ", size_, " bytes")));
+std::uint64_t WriteFile::file_size() const {
+  struct stat st {};
+  if (fd_ < 0) throw IoError(concat("cannot stat ", partial_path_, ": already closed"));
+  if (::fstat(fd_, &st) != 0) throw IoError(system_error(concat("cannot stat ", partial_path_)));
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+void WriteFile::commit(CommitOptions options) {
+  check<IoError>(fd_ >= 0, "cannot commit ", partial_path_, ": already closed");
+  // A failure below leaves what is left to the destructor, which removes the partial file.
+  if (options.fsync && ::fsync(fd_) != 0)
+    throw IoError(system_error(concat("cannot fsync ", partial_path_, " (", size_.load(), " bytes)")));
   const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) {
-    const std::string message = system_error(partial_path_ + ": close");
-    ::unlink(partial_path_.c_str());
-    throw IoError(message);
-  }
-  if (::rename(partial_path_.c_str(), path_.c_str()) != 0) {
-    const std::string message = system_error(partial_path_ + ": rename to " + path_);
-    ::unlink(partial_path_.c_str());
-    throw IoError(message);
-  }
+  if (::close(fd) != 0) throw IoError(system_error(concat("cannot close ", partial_path_)));
+  if (::rename(partial_path_.c_str(), path_.c_str()) != 0)
+    throw IoError(system_error(concat("cannot rename ", partial_path_, " to ", path_)));
+  renamed_ = true;
 }
 
 }  // namespace tilestream::io

@@ -183,7 +183,6 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
     result.run = backend.run_tiled(job, sink);
   }
   sink.flush();
-  if (options.fsync) store.sync_directories();  // the chunk files' renames
   sink.report(true);
   result.progress = sink.snapshot();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

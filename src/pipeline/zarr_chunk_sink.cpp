@@ -11,13 +11,12 @@
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
-#include "tilestream/zarr/partial_file.hpp"
 
 namespace tilestream::pipeline {
 
 using Clock = std::chrono::steady_clock;
 
-ZarrChunkSink::ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan,
+ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan,
                              unsigned writers, std::size_t piece_bytes,
                              const std::function<void(const ProcessProgress&)>& on_progress)
     : store_(store),
@@ -28,7 +27,7 @@ ZarrChunkSink::ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& wr
       // The encoded path writes on its callers' threads and starts none.
       queue_(raw_ ? writers : 1),
       on_progress_(on_progress) {
-  if (raw_ && store.fsync()) commits_.emplace(writers);
+  if (raw_ && store.syncs_on_commit()) commits_.emplace(writers);
   check<UsageError>(writer.spec().fill_value == 0, store.name(),
                     ": chunks are padded with 0, the array's fill is ", writer.spec().fill_value);
 }
@@ -63,10 +62,10 @@ void ZarrChunkSink::stored(std::uint64_t bytes) {
 
 namespace {
 
-// Rows `first` to `end` (relative to the chunk) of a chunk's file at its offset: the band's rows where
+// Rows `first` to `end` (relative to the chunk) of a chunk's value at its offset: the band's rows where
 // `rows` holds them packed and whole, else copied with their padding into the writer thread's buffer.
 // Rows below the image (first >= rows.box.height relative) are zeros.
-void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& rows, std::uint64_t chunk_top,
+void write_chunk_rows(zarr::ValueWriter& value, const ops::ConstTileView& rows, std::uint64_t chunk_top,
                       std::uint64_t image_bottom, std::size_t chunk_row, std::size_t data_row,
                       std::uint64_t first, std::uint64_t end) {
   const std::uint64_t offset = first * chunk_row;
@@ -74,7 +73,7 @@ void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& r
     return rows.data + (chunk_top + y - rows.box.y) * rows.row_stride;
   };
   if (data_row == chunk_row && rows.row_stride == chunk_row && chunk_top + end <= image_bottom) {
-    file.write_at(offset, {row_of(first), (end - first) * chunk_row});
+    value.write(offset, {row_of(first), (end - first) * chunk_row});
     return;
   }
   thread_local std::vector<std::byte> padded;  // kept for the thread's next padded piece
@@ -85,7 +84,7 @@ void write_chunk_rows(const zarr::PartialFile& file, const ops::ConstTileView& r
     if (copied > 0) std::memcpy(row, row_of(y), copied);
     std::memset(row + copied, 0, chunk_row - copied);
   }
-  file.write_at(offset, padded);
+  value.write(offset, padded);
 }
 
 }  // namespace
@@ -142,53 +141,46 @@ class ZarrChunkSink::Rows : public ChunkRows {
   std::atomic<std::uint64_t> rows_written_{0};
 };
 
-// The raw path's bands: each written in place at once; complete() writes the zero rows below the
-// image and renames the file into place.
+// The raw path's bands: each written in place at once through the store's streaming write;
+// complete() writes the zero rows below the image and commits the value.
 class ZarrChunkSink::RawRows final : public Rows {
  public:
   RawRows(ZarrChunkSink& sink, const ChunkTask& task)
-      : Rows(sink, task), file_(std::make_shared<zarr::PartialFile>(sink.store_.partial_file_for(key_))) {}
+      : Rows(sink, task), value_(sink.store_.begin(key_, sink.plan_.chunk_bytes())) {}
 
  private:
   void put(const ops::ConstTileView& rows) override {
     const std::uint64_t first = rows.box.y - task_.out.y;
-    write_chunk_rows(*file_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+    write_chunk_rows(*value_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
                      task_.out.width * pixel_bytes(), first, first + rows.box.height);
   }
 
   std::optional<std::uint64_t> complete() override {
     const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row_bytes());
     for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
-      write_chunk_rows(*file_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
+      write_chunk_rows(*value_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
                        task_.out.width * pixel_bytes(), y,
                        std::min(sink_.plan_.chunk_height, y + rows_per_piece));
     }
     if (!sink_.commits_) {
-      commit(*file_, sink_.store_, key_);
+      value_->commit();
       return sink_.plan_.chunk_bytes();
     }
-    // Durable output: the fsync waits for the disk, so it runs on the commit queue and the caller
-    // goes on with its next chunk; a chunk whose commit is skipped after an error is removed.
-    sink_.commits_->post([file = std::move(file_), &sink = sink_, key = key_] {
-      try {
-        commit(*file, sink.store_, key);
-      } catch (const Error& e) {
-        rethrow_with_context(e, concat("writing chunk ", key, " of ", sink.store_.name()));
-      }
-      sink.stored(sink.plan_.chunk_bytes());
-    });
+    // Durable output: the commit waits for the disk, so it runs on the commit queue and the caller
+    // goes on with its next chunk; a chunk whose commit is skipped after an error is abandoned.
+    sink_.commits_->post(
+        [value = std::shared_ptr<zarr::ValueWriter>(std::move(value_)), &sink = sink_, key = key_] {
+          try {
+            value->commit();
+          } catch (const Error& e) {
+            rethrow_with_context(e, concat("writing chunk ", key, " of ", sink.store_.name()));
+          }
+          sink.stored(sink.plan_.chunk_bytes());
+        });
     return std::nullopt;
   }
 
-  // fsync (where the store asks for it), close, and rename into place.
-  static void commit(zarr::PartialFile& file, zarr::FileStore& store, const std::string& key) {
-    if (store.fsync()) file.sync();
-    file.close();
-    store.commit_file(file.path(), key);
-    file.committed();
-  }
-
-  std::shared_ptr<zarr::PartialFile> file_;
+  std::unique_ptr<zarr::ValueWriter> value_;
 };
 
 // The encoded path's bands: gathered into the padded block, encoded and stored by complete().
@@ -216,7 +208,7 @@ class ZarrChunkSink::BufferedRows final : public Rows {
 
 std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
   try {
-    if (raw_) return std::make_unique<RawRows>(*this, task);  // creates the chunk's partial file
+    if (raw_) return std::make_unique<RawRows>(*this, task);  // begins the chunk's value
     return std::make_unique<BufferedRows>(*this, task);
   } catch (const Error& e) {
     rethrow_with_context(

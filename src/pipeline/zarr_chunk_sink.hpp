@@ -6,8 +6,9 @@
 // WorkQueue of writer threads; begin_rows() writes each band on the caller's thread as it comes
 // (backends that stream bands keep their own threads busy). Other arrays are gathered into a block,
 // encoded on the calling thread and put through the store. Progress is counted for on_progress.
-// With a store that fsyncs, raw chunks are fsynced and renamed on a commit queue of `writers`
-// threads, so that the chunk workers do not wait for the disk; flush() waits for them.
+// Raw chunks are written with the store's streaming write (zarr::Store::begin). With a store that
+// syncs on commit, raw chunks are committed on a commit queue of `writers` threads, so that the chunk
+// workers do not wait for the disk; flush() waits for them.
 #pragma once
 
 #include <atomic>
@@ -30,16 +31,16 @@ class ZarrChunkSink final : public ChunkSink {
  public:
   // `writer` writes to `store`. `writers`: threads of the raw path; `piece_bytes`: bytes per write
   // (0: the settings' task size).
-  ZarrChunkSink(zarr::FileStore& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, unsigned writers,
+  ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, unsigned writers,
                 std::size_t piece_bytes, const std::function<void(const ProcessProgress&)>& on_progress);
 
   // Thread-safe. Returns once the chunk's file is written (the pixels may then be reused) and, but for
-  // raw chunks of a store that fsyncs (see flush()), in place; IoError and the like name the chunk's
+  // raw chunks of a store that syncs on commit (see flush()), in place; IoError and the like name the chunk's
   // key, and a failed chunk leaves no file under it.
   void write(const ChunkTask& task, const ops::ConstTileView& pixels) override;
   std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) override;
 
-  // Waits for every chunk handed over to be in place (fsynced and renamed), and rethrows the first
+  // Waits for every chunk handed over to be committed, and rethrows the first
   // error of the commit queue, naming its chunk. Call it before the run counts as done.
   void flush();
 
@@ -55,7 +56,7 @@ class ZarrChunkSink final : public ChunkSink {
   // Counts a stored chunk of `bytes` and reports progress.
   void stored(std::uint64_t bytes);
 
-  zarr::FileStore& store_;
+  zarr::Store& store_;
   const zarr::ArrayWriter& writer_;
   const ChunkPlan& plan_;
   const bool raw_;
@@ -65,7 +66,7 @@ class ZarrChunkSink final : public ChunkSink {
   std::atomic<std::uint64_t> done_{0}, bytes_{0};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-  // Raw chunks of a store that fsyncs. Declared last: its destructor runs the commits still queued,
+  // Raw chunks of a store that syncs on commit. Declared last: its destructor runs the commits still queued,
   // which count their chunks in the members above.
   std::optional<WorkQueue> commits_;
 };

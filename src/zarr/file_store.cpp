@@ -1,18 +1,18 @@
-// FileStore: Zarr keys as files under a root directory; every put is written to a unique
-// "<file>.<random>.partial" next to the target and renamed into place, so readers and crashes
-// see either the old value or the whole new one.
+// FileStore: Zarr keys as files under a root directory. Every value is an io::WriteFile (a unique
+// "<file>.<16 hex>.partial" next to the target, renamed into place at commit), so readers and crashes
+// see either the old value or the whole new one; with fsync, commits follow the durability policy of
+// store.hpp.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <system_error>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/io/file.hpp"
 #include "tilestream/zarr/store.hpp"
 
 namespace tilestream::zarr {
@@ -21,7 +21,7 @@ namespace {
 
 std::string system_message(int code) { return std::generic_category().message(code); }
 
-// Closes a descriptor it owns; close() errors are checked by release_and_close where they matter.
+// Closes a descriptor it owns (read-only files and folders: close() has nothing to report).
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -31,30 +31,10 @@ class FileDescriptor {
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   int get() const { return fd_; }
-  // Closes now and returns close()'s errno (0 on success).
-  int close_checked() {
-    const int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
 
  private:
   int fd_;
 };
-
-// A name no other thread or process picks: random bits from a per-thread generator seeded
-// from random_device, plus a process-wide counter.
-std::string unique_suffix() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local std::mt19937_64 generator{(static_cast<std::uint64_t>(std::random_device{}()) << 32) ^
-                                         std::random_device{}() ^ static_cast<std::uint64_t>(::getpid())};
-  const std::uint64_t bits = generator() ^ (counter.fetch_add(1) * 0x9E3779B97F4A7C15ULL);
-  char text[17];
-  static constexpr char digits[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) text[i] = digits[(bits >> (60 - 4 * i)) & 0xF];
-  text[16] = '\0';
-  return text;
-}
 
 // mkdir -p that tolerates other threads creating the same directories at the same time.
 void create_parent_directories(const fs::path& file) {
@@ -70,19 +50,13 @@ void create_parent_directories(const fs::path& file) {
   }
 }
 
-void write_all(int fd, std::span<const std::byte> bytes, const std::string& path) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw IoError(concat("cannot write ", path, ": ", bytes.size() - done, " bytes at offset ", done, ": ",
-                           system_message(errno)));
-    }
-    check<IoError>(n > 0, "cannot write ", path, ": ", bytes.size() - done, " bytes at offset ", done,
-                   ": write returned 0");
-    done += static_cast<std::size_t>(n);  // a short write: write the rest
-  }
+// fsync of the folder at `path`; IoError names it.
+void sync_folder(const std::string& path) {
+  const int raw = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) throw IoError(concat("cannot open folder ", path, " to fsync it: ", system_message(errno)));
+  FileDescriptor fd(raw);
+  if (::fsync(fd.get()) != 0)
+    throw IoError(concat("cannot fsync folder ", path, ": ", system_message(errno)));
 }
 
 }  // namespace
@@ -103,37 +77,83 @@ std::string FileStore::path_of(const std::string& key) const {
   return root_ + "/" + key;
 }
 
-std::string FileStore::partial_file_for(const std::string& key) {
+// A value's file: an io::WriteFile, whose partial file is removed unless commit() renamed it.
+class FileStore::FileValue final : public ValueWriter {
+ public:
+  FileValue(FileStore& store, const std::string& key, std::uint64_t size, const std::string& target)
+      : ValueWriter(key, size), store_(store), file_(target) {}
+
+  void write(std::uint64_t offset, std::span<const std::byte> bytes) override {
+    check_within(offset, bytes.size());
+    file_.write_at(offset, bytes);
+  }
+
+  const std::string* file() const override { return &file_.partial_path(); }
+
+  void commit() override {
+    // The file system's size: pieces written with cuFile count too.
+    check_complete(file_.file_size());
+    file_.commit({.fsync = store_.options_.fsync});
+    if (store_.options_.fsync) store_.sync_folders_of(file_.path());
+  }
+
+ private:
+  FileStore& store_;
+  io::WriteFile file_;
+};
+
+std::unique_ptr<ValueWriter> FileStore::begin(const std::string& key, std::uint64_t size) {
   const std::string target = path_of(key);
   create_parent_directories(target);
-  return target + "." + unique_suffix() + ".partial";
+  return std::make_unique<FileValue>(*this, key, size, target);
 }
 
-void FileStore::commit_file(const std::string& partial, const std::string& key) {
-  const std::string target = path_of(key);
-  if (::rename(partial.c_str(), target.c_str()) != 0)
-    throw IoError(concat("cannot rename ", partial, " to ", target, ": ", system_message(errno)));
+void FileStore::sync_folders_of(const std::string& file) {
+  const fs::path folder = fs::path(file).parent_path();
+  sync_folder_covering(folder.string());  // the rename
+  // Every folder from the value's up to the root may be new: its entry in its parent, once.
+  for (fs::path f = folder; f.string().size() >= root_.size(); f = f.parent_path()) {
+    {
+      std::lock_guard lock(sync_mutex_);
+      if (entries_synced_.contains(f.string())) continue;
+    }
+    const fs::path parent = f.parent_path();
+    sync_folder_covering(parent.empty() ? std::string(".") : parent.string());
+    {
+      std::lock_guard lock(sync_mutex_);
+      entries_synced_.insert(f.string());
+    }
+    if (parent.empty() || parent == f) break;
+  }
 }
 
-void FileStore::put(const std::string& key, std::span<const std::byte> bytes) {
-  const std::string target = path_of(key);
-  create_parent_directories(target);
-  const std::string partial = target + "." + unique_suffix() + ".partial";
-  const int raw = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (raw < 0)
-    throw IoError(concat("cannot create ", partial, " (for ", target, "): ", system_message(errno)));
-  FileDescriptor fd(raw);
-  try {
-    write_all(fd.get(), bytes, target);
-    if (options_.fsync && ::fsync(fd.get()) != 0)
-      throw IoError(concat("cannot fsync ", target, " (", bytes.size(), " bytes): ", system_message(errno)));
-    if (const int error = fd.close_checked(); error != 0)
-      throw IoError(concat("cannot close ", target, ": ", system_message(error)));
-    if (::rename(partial.c_str(), target.c_str()) != 0)
-      throw IoError(concat("cannot rename ", partial, " to ", target, ": ", system_message(errno)));
-  } catch (...) {
-    ::unlink(partial.c_str());
-    throw;
+// Group commit: a change is durable once an fsync of its folder that began after it has ended, so
+// threads whose changes came before a sync under way wait for the next one, which one of them runs for
+// all. A failed sync throws in the thread that ran it; its waiters try again themselves.
+void FileStore::sync_folder_covering(const std::string& folder) {
+  std::unique_lock lock(sync_mutex_);
+  FolderSync& state = folder_syncs_[folder];  // std::map: the reference outlives other insertions
+  const std::uint64_t change = ++state.changes;
+  while (state.covered < change) {
+    if (state.syncing) {
+      folder_synced_.wait(lock);
+      continue;
+    }
+    state.syncing = true;
+    const std::uint64_t covers = state.changes;  // every change counted so far happened before this sync
+    lock.unlock();
+    try {
+      sync_folder(folder);
+    } catch (...) {
+      lock.lock();
+      state.syncing = false;
+      folder_synced_.notify_all();
+      throw;
+    }
+    lock.lock();
+    state.syncing = false;
+    state.covered = std::max(state.covered, covers);
+    folder_synced_.notify_all();
   }
 }
 
@@ -175,21 +195,6 @@ void FileStore::erase(const std::string& key) {
   const std::string path = path_of(key);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw IoError(concat("cannot remove ", path, ": ", system_message(errno)));
-}
-
-void fsync_path(const std::string& path, bool directory) {
-  const int raw = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (raw < 0) throw IoError(concat("cannot open ", path, " to fsync it: ", system_message(errno)));
-  FileDescriptor fd(raw);
-  if (::fsync(fd.get()) != 0) throw IoError(concat("cannot fsync ", path, ": ", system_message(errno)));
-}
-
-void FileStore::sync_directories() const {
-  fsync_path(root_, true);
-  std::error_code error;
-  for (fs::recursive_directory_iterator it(root_, error), end; !error && it != end; it.increment(error))
-    if (it->is_directory()) fsync_path(it->path().string(), true);
-  if (error) throw IoError(concat("cannot list ", root_, " to fsync its directories: ", error.message()));
 }
 
 bool FileStore::is_empty() const {

@@ -32,7 +32,7 @@ std::string system_message(int code) { return std::generic_category().message(co
 constexpr std::size_t max_examples = 5;                 // foreign entries named in a refusal
 constexpr std::size_t max_metadata_bytes = 1 << 20;      // larger "metadata" is not ours to parse
 constexpr std::array<std::string_view, 4> metadata_names = {".zgroup", ".zattrs", ".zarray", "zarr.json"};
-// "<key>.<16 hex digits>.partial", as FileStore names its temporary files.
+// "<key>.<16 hex digits>.partial", as io::WriteFile names the temporary files of FileStore's values.
 constexpr std::size_t partial_suffix_size = 1 + 16 + 8;
 
 class Descriptor {

@@ -4,6 +4,7 @@
 // short, and chunk writes fail (ENOSPC). Each failing run must exit 1 naming the file and the offset,
 // leave no file that differs from a clean run's and no partial file, and leave a store that --resume
 // completes to equal the clean run byte for byte. cuFile (--io gds) bypasses the shim: not tested here.
+// With --fsync, the shim's log shows the store's durability policy applied to every file and folder.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -11,6 +12,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -208,6 +211,36 @@ TEST_P(GpuFaultStore, ChunkWriteNoSpace) {
   EXPECT_NE(r.errors.find("at offset"), std::string::npos) << r.errors;
   expect_no_wrong_file(out_, want);
   expect_resume_completes(want);
+}
+
+// --fsync is the store's one durability policy on the GPU paths too (zarr/store.hpp): every value's file
+// is fsynced before its rename, every folder of the store after the renames into it, and the root's
+// entry in its parent. The shim logs each fsync and lets it through.
+TEST_P(GpuFaultStore, FsyncPolicy) {
+  const std::string log = disk_path("fsync.log");
+  fs::remove(log);
+  std::vector<std::string> args = store_args(c(), out_);
+  args.push_back("--fsync");
+  const std::string parent = fs::canonical(fs::path(out_).parent_path()).string();
+  const CliRun r = run_cli(args, {{"PATH", parent}, {"OP", "sync"}, {"ERROR", "short"}, {"LOG", log}});
+  ASSERT_EQ(r.status, 0) << r.errors;
+  std::set<std::string> synced;
+  std::istringstream lines(read_text(log));
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t start = line.find(' ') + 1;  // "sync <path> offset -1 bytes 0: short"
+    std::string path = line.substr(start, line.find(" offset ") - start);
+    const std::size_t suffix = 1 + 16 + 8;  // a value's "<file>.<16 hex>.partial" stands for the value
+    if (path.ends_with(".partial") && path.size() > suffix) path.resize(path.size() - suffix);
+    synced.insert(path);
+  }
+  fs::remove(log);
+  const std::string root = fs::canonical(out_).string();
+  std::set<std::string> wanted{root, parent};
+  for (const auto& [key, bytes] : files_of(out_)) wanted.insert(root + "/" + key);
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_directory()) wanted.insert(entry.path().string());
+  ASSERT_GT(wanted.size(), 6u);
+  for (const std::string& path : wanted) EXPECT_TRUE(synced.contains(path)) << path << " was not fsynced";
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, GpuFaultStore, ::testing::Range<std::size_t>(0, 4),

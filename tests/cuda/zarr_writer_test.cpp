@@ -96,7 +96,7 @@ TEST_P(DeviceZarrWrite, EqualsTheCpuWriterByteForByte) {
     options.dtype = c.dtype;
     options.threads = 4;
     convert::convert_slide(slide, cpu_out, options);
-    options.fsync = true;  // the fsync pass runs too; the bytes are the same
+    options.fsync = true;  // commits sync (the store's durability policy); the bytes are the same
     DeviceConvertOptions device_options;
     device_options.io = mode;
     const DeviceConvertResult r = convert_slide_on_device(slide, gpu_out, options, device_options);
@@ -167,6 +167,39 @@ TEST_F(DeviceZarrRefusals, BuiltPyramidLevelsAndDirectWritesAreUsageErrors) {
   EXPECT_THROW(write_zarr_blocks(image, store, writer, options), UsageError);
   fs::remove_all(store.name());
   fs::remove(slide_path);
+}
+
+// The writer needs nothing of a store but the Store interface: blocks written into a MemoryStore equal
+// those of a FileStore; gds, which writes into files, is refused there and auto says why it is posix.
+TEST_F(DeviceZarrRefusals, MemoryStoreTakesHostPiecesAndRefusesGds) {
+  const Stream stream;
+  DeviceImage image(500, 700, 3, DType::uint8, stream);
+  image.buffer().fill(7, stream);
+  zarr::ArraySpec spec;
+  spec.shape = {500, 700, 3};
+  spec.chunk_shape = {256, 256, 3};
+  zarr::FileStore files(disk_path("memory_twin.zarr"));
+  zarr::MemoryStore memory;
+  const zarr::ArrayWriter file_writer(files, "0", spec), memory_writer(memory, "0", spec);
+  ZarrWriteOptions options;
+  options.io = io::IoMode::posix;
+  options.piece_bytes = 10000;  // several pieces per block
+  EXPECT_EQ(write_zarr_blocks(image, files, file_writer, options).blocks_written, 6u);
+  EXPECT_EQ(write_zarr_blocks(image, memory, memory_writer, options).blocks_written, 6u);
+  const auto file_values = files_of(files.name());
+  ASSERT_EQ(memory.keys().size(), file_values.size());  // the metadata and 6 blocks
+  for (const auto& [key, bytes] : file_values) {
+    const auto value = memory.get(key);
+    ASSERT_TRUE(value.has_value()) << key;
+    EXPECT_TRUE(std::string(reinterpret_cast<const char*>(value->data()), value->size()) == bytes) << key;
+  }
+  options.io = io::IoMode::gds;
+  EXPECT_THROW(write_zarr_blocks(image, memory, memory_writer, options), UsageError);
+  options.io = io::IoMode::automatic;
+  const ZarrWriteReport automatic = write_zarr_blocks(image, memory, memory_writer, options);
+  EXPECT_EQ(automatic.io, io::IoMode::posix);
+  EXPECT_NE(automatic.io_detail.find("not files"), std::string::npos) << automatic.io_detail;
+  fs::remove_all(files.name());
 }
 
 class DeviceCast : public testing::CudaTest {};

@@ -8,7 +8,7 @@
 //                            descriptor and checked against the file's device and inode)
 //   TILESTREAM_FAULT_OP      read (read, pread, pread64, readv, preadv, preadv64, preadv2),
 //                            write (write, pwrite, pwrite64, writev, pwritev, pwritev64, pwritev2)
-//                            or sync (fsync, fdatasync); default read
+//                            or sync (fsync, fdatasync, of files and folders); default read
 //   TILESTREAM_FAULT_OFFSET  only calls whose byte range holds this file offset (for write and
 //                            read: the descriptor's position); default any
 //   TILESTREAM_FAULT_AFTER   let this many matching calls through first; default 0
@@ -142,10 +142,11 @@ static int path_matches(int fd, char* path, size_t path_size) {
   return strstr(path, config.path) != NULL;
 }
 
-// Whether `fd` is a file the settings name; `path` gets its path when it does.
-static int fd_matches(int fd, char* path, size_t path_size) {
+// Whether `fd` is a file (or, with `folders`, a folder) the settings name; `path` gets its path when it
+// does.
+static int fd_matches(int fd, char* path, size_t path_size, int folders) {
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || (folders && S_ISDIR(st.st_mode)))) return 0;
   if (fd >= CACHED_FDS) return path_matches(fd, path, path_size);
   pthread_mutex_lock(&fd_mutex);
   struct fd_entry* entry = &fd_cache[fd];
@@ -183,7 +184,7 @@ static void pause_here(void) {
 static int decide(enum op_kind op, int fd, int64_t offset, size_t bytes, char* path, size_t path_size) {
   pthread_once(&config_once, load_config);
   if (!config.enabled || op != config.op) return -1;
-  if (!fd_matches(fd, path, path_size)) return -1;
+  if (!fd_matches(fd, path, path_size, op == OP_SYNC)) return -1;  // folders: for their fsync
   if (config.has_offset && op != OP_SYNC) {
     if (offset < 0) offset = lseek(fd, 0, SEEK_CUR);
     if (offset < 0) return -1;

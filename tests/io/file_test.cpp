@@ -1,5 +1,7 @@
 // ReadFile and WriteFile against real failures of the file system: a file truncated by someone else
 // while open, and a write past RLIMIT_FSIZE (EFBIG) that must leave no file under the target's name.
+// WriteFile is the one temporary-file type: positional writes from several threads, nothing under the
+// target's name before commit(), and its partial file removed when it is not committed.
 #include "tilestream/io/file.hpp"
 
 #include <gtest/gtest.h>
@@ -9,7 +11,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/temp_path.hpp"
@@ -81,6 +86,88 @@ TEST(WriteFile, FailedWriteLeavesNoFile) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no error, 4: the message lacks the file, offset or cause";
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
+std::vector<char> contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(WriteFile, PositionalWritesFromThreadsThenCommit) {
+  const std::string path = testing::temp_path("block.bin");
+  std::filesystem::remove(path);
+  {
+    WriteFile file(path);
+    EXPECT_TRUE(file.partial_path().starts_with(path + ".") && file.partial_path().ends_with(".partial"))
+        << file.partial_path();
+    EXPECT_EQ(file.partial_path().size(), path.size() + 1 + 16 + 8);  // StoreInventory's partial name
+    std::vector<std::jthread> writers;
+    for (int t = 0; t < 4; ++t) {
+      writers.emplace_back([&file, t] {
+        const std::vector<std::byte> bytes(1000, std::byte(t + 1));
+        file.write_at(static_cast<std::uint64_t>(3 - t) * 1000, bytes);
+      });
+    }
+    writers.clear();
+    EXPECT_EQ(file.size(), 4000u);
+    EXPECT_EQ(file.file_size(), 4000u);
+    EXPECT_FALSE(std::filesystem::exists(path));  // nothing under the name before the commit
+    file.commit({.fsync = false});
+    EXPECT_FALSE(std::filesystem::exists(file.partial_path()));
+  }
+  const std::vector<char> got = contents(path);
+  ASSERT_EQ(got.size(), 4000u);
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(got[static_cast<std::size_t>(3 - t) * 1000 + 999], t + 1);
+  std::filesystem::remove(path);
+}
+
+TEST(WriteFile, RemovedUnlessCommittedAndTheOldFileKept) {
+  const std::string path = testing::temp_path("kept.bin");
+  std::ofstream(path) << "old";
+  std::string partial;
+  {
+    WriteFile file(path);
+    partial = file.partial_path();
+    file.write_at(10, std::vector<std::byte>(5, std::byte{7}));
+    EXPECT_EQ(std::filesystem::file_size(partial), 15u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(partial));
+  EXPECT_EQ(contents(path), (std::vector<char>{'o', 'l', 'd'}));
+  std::filesystem::remove(path);
+}
+
+TEST(WriteFile, ErrorsNameThePartialFileAndTheOffset) {
+  const std::string folder = testing::temp_path("write_file_errors");
+  std::filesystem::remove_all(folder);
+  try {
+    WriteFile missing(folder + "/x.bin");  // its folder does not exist
+    ADD_FAILURE() << "created a file in a missing folder";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create " + folder + "/x.bin."), std::string::npos) << e.what();
+  }
+  std::filesystem::create_directories(folder + "/target.bin");  // a folder where the file must go
+  {
+    WriteFile file(folder + "/target.bin");
+    file.append(std::vector<std::byte>(4, std::byte{1}));
+    const std::string partial = file.partial_path();
+    try {
+      file.commit();
+      ADD_FAILURE() << "renamed a file onto a folder";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot rename " + partial + " to " + folder + "/target.bin"),
+                std::string::npos)
+          << e.what();
+    }
+    try {
+      file.write_at(0, std::vector<std::byte>(3));
+      ADD_FAILURE() << "wrote to a closed file";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot write " + partial), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(folder + "/target.bin"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(folder);
 }
 
 }  // namespace

@@ -228,6 +228,39 @@ def test_fsync_error(cli, shim, slide, references, tmp_path, name):
     assert_resume_completes(cli, args, out, references[name])
 
 
+@pytest.mark.parametrize('name', ['convert-v2', 'convert-v3', 'convert-sharded', 'convert-gzip', 'process-tiled',
+                                  'process-global'])
+def test_fsync_policy(cli, shim, slide, references, tmp_path, name):
+    """--fsync is one policy for every writer (zarr/store.hpp): each value's file is fsynced before its
+    rename, every folder of the store after the renames into it, and the root's entry in its parent.
+    The shim logs every fsync (error 'short' lets them through); without --fsync there is none."""
+    out = tmp_path / 'out.zarr'
+    for fsync in (False, True):
+        log = tmp_path / f'fsync-{fsync}.log'
+        args = store_args(name, slide, out, '--overwrite', *(['--fsync'] if fsync else []))
+        r = run(cli, args, fault_env(shim, os.path.realpath(tmp_path), 'sync', 'short', log=log))
+        assert r.returncode == 0, r.stderr
+        assert store_files(out) == references[name]
+        synced = [line.split(' ')[1] for line in log.read_text().splitlines()] if log.exists() else []
+        if not fsync:
+            assert synced == [], synced[:3]
+            continue
+        root = os.path.realpath(out)
+        files = [os.path.join(root, k) for k in store_files(out)]
+        partial = re.compile(r'(.*)\.[0-9a-f]{16}\.partial$')
+        synced_values = {m.group(1) for m in map(partial.match, synced) if m}
+        missing = [f for f in files if f not in synced_values]
+        assert not missing, f'values not fsynced before their rename: {missing[:3]}'
+        folders = {root, os.path.dirname(root)} | {os.path.dirname(f) for f in files}
+        for f in files:  # every folder on the way to a value
+            folder = os.path.dirname(f)
+            while len(folder) > len(root):
+                folders.add(folder)
+                folder = os.path.dirname(folder)
+        unsynced = sorted(folders - set(synced))
+        assert not unsynced, f'folders not fsynced: {unsynced[:3]}'
+
+
 @pytest.mark.parametrize('suffix', ['.npy', '.png'])
 @pytest.mark.parametrize('error', ['EIO', 'ENOSPC'])
 def test_image_write_error(cli, shim, slide, tmp_path, suffix, error):

@@ -26,8 +26,8 @@ struct DatasetTiming {
   std::uint64_t array_bytes = 0;
   double read_seconds = 0;   // slide level to device image
   double cast_seconds = 0;   // dtype conversion on the device (0 when none)
-  double write_seconds = 0;  // device image to stored blocks, fsync excluded
-  double fsync_seconds = 0;
+  double write_seconds = 0;  // device image to stored blocks, the wait for syncing commits excluded
+  double fsync_seconds = 0;  // the wait for the commits still syncing after the last block (--fsync)
 };
 
 struct DeviceConvertResult {

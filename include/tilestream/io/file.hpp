@@ -1,6 +1,7 @@
 // Files opened for positional reads and writes, owned through RAII.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -52,26 +53,50 @@ class MemorySource final : public ByteSource {
   std::string name_;
 };
 
-// A file written sequentially or positionally. Written under a new "<path>.<16 hex digits>.partial"
-// (created exclusively: no existing file or link is written through) and renamed to `path` by
-// commit(), so that an interrupted write never leaves a file that looks complete.
+// The one temporary-file type: a file written sequentially or positionally under a new
+// "<path>.<16 hex digits>.partial" (created exclusively: no existing file or link is written through)
+// and renamed to `path` by commit(), so that an interrupted write never leaves a file that looks
+// complete. Destroyed without a successful commit(), it closes and removes its partial file: no
+// caller removes one by hand. zarr::FileStore's value writers are WriteFiles, and StoreInventory
+// recognises the partial name to clean leftovers of a crash before --resume.
 class WriteFile {
  public:
+  // Creates the partial file next to `path` (its folder must exist). IoError names the partial path.
   explicit WriteFile(std::string path);
-  ~WriteFile();  // removes the partial file when commit() was not reached
+  ~WriteFile();
   WriteFile(const WriteFile&) = delete;
   WriteFile& operator=(const WriteFile&) = delete;
 
-  void write_at(std::uint64_t offset, std::span<const std::byte> bytes);
+  // pwrite of all of `bytes` at `offset`; thread-safe (no shared cursor), so several threads may
+  // write their pieces at once. IoError (ENOSPC, EIO...) names the partial path, the offset and the
+  // byte count.
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) const;
+  // Writes at size(); not to be mixed with concurrent write_at calls.
   void append(std::span<const std::byte> bytes);
-  std::uint64_t size() const { return size_; }
-  void commit();  // flushes, closes and renames into place
+  // One past the last byte written through this object (writes by other means, such as cuFile on
+  // partial_path(), are not counted).
+  std::uint64_t size() const { return size_.load(); }
+  // The size of the partial file as the file system has it (fstat), whoever wrote it.
+  std::uint64_t file_size() const;
+
+  struct CommitOptions {
+    bool fsync = true;  // fsync the file before the rename, so that a renamed file holds its bytes
+  };
+  // fsync (as asked), close (checking close()'s result: NFS reports write errors there) and rename
+  // into place. On error the partial file is removed and the target is left as it was.
+  void commit(CommitOptions options);
+  void commit() { commit(CommitOptions{}); }
+
+  const std::string& path() const { return path_; }
+  // Where the bytes are until commit(): for writers that open it themselves (cuFile with O_DIRECT).
+  const std::string& partial_path() const { return partial_path_; }
 
  private:
   std::string path_;
   std::string partial_path_;
   int fd_ = -1;
-  std::uint64_t size_ = 0;
+  bool renamed_ = false;
+  mutable std::atomic<std::uint64_t> size_{0};
 };
 
 }  // namespace tilestream::io

@@ -25,8 +25,8 @@ struct StoreArray {
 // - a block key of an array: an array being written (`arrays`) or one the store's own metadata
 //   declares (at the root, or in a root folder named by a level number: "0", "1", ...), with its
 //   separator and key encoding and coordinates inside its grid (chunks, or shards when sharded);
-// - a partial file of ours: such a key followed by ".<16 hex digits>.partial" (FileStore::put and
-//   FileStore::partial_file_for name them so), left by an interrupted write;
+// - a partial file of ours: such a key followed by ".<16 hex digits>.partial" (FileStore's values are
+//   io::WriteFiles, which name them so), left by an interrupted write;
 // - a folder on the way to such keys (an array's folder, "c", "c/3", "3/1" with '/' separators), empty
 //   or not: an interrupted write may leave one empty.
 // Anything else is foreign: another file or folder, a symbolic link anywhere (never followed), a
