@@ -243,7 +243,7 @@ class CudaBackend final : public pipeline::Backend {
         if (n == 0) {
           const std::lock_guard lock(detail_mutex);
           out.io = io::to_string(report.io);
-          out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail) + out.io_detail;
+          out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail);
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
