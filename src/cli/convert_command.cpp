@@ -19,11 +19,8 @@
 #include "tilestream/core/settings.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
+#include "tilestream/pipeline/executor.hpp"
 #include "tilestream/zarr/array.hpp"
-#if TILESTREAM_WITH_CUDA
-#include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_convert.hpp"
-#endif
 
 namespace tilestream::cli {
 namespace {
@@ -46,6 +43,8 @@ struct ConvertFlags {
   std::string dtype;
   std::string device = "cpu";
   std::string io;
+  std::string mode = "tiled";
+  std::string memory;
   bool stored_samples = false;
   bool json = false;
 };
@@ -109,93 +108,18 @@ void draw_bar(const convert::Progress& p, double seconds) {
                 seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
 }
 
-#if TILESTREAM_WITH_CUDA
-void run_on_device(const ConvertFlags& flags, const convert::ConvertOptions& options, int device) {
-  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
-  (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
-  cuda::DeviceConvertOptions device_options;
-  device_options.device = device;
-  device_options.io = parse_io_flag(flags.io, device);
-  const auto on_dataset = [](const cuda::DatasetTiming& t) {
-    const double gb = static_cast<double>(t.array_bytes) / 1e9;
-    std::fprintf(stderr,
-                 "array %s: %.2f GB, read %.3f s, cast %.3f s, write %.3f s (%.2f GB/s), fsync %.3f s\n",
-                 t.path.c_str(), gb, t.read_seconds, t.cast_seconds, t.write_seconds,
-                 t.write_seconds > 0 ? gb / t.write_seconds : 0.0, t.fsync_seconds);
-  };
-  const cuda::DeviceConvertResult r =
-      cuda::convert_slide_on_device(slide, flags.output, options, device_options, on_dataset);
-  const convert::Progress& p = r.result.progress;
-  const double mb = static_cast<double>(p.bytes_written) / 1e6;
-  std::fprintf(stderr, "io: read %s (%s); write %s (%s)\n", r.read_io.c_str(), r.read_io_detail.c_str(),
-               r.write_io.c_str(), r.write_io_detail.c_str());
-  std::fprintf(stderr,
-               "converted %zu arrays on cuda:%d, %llu blocks (%llu skipped), %.1f MB in %.2f s, setup %.3f s, "
-               "peak RSS %.0f MB\n",
-               r.result.array_paths.size(), device, static_cast<unsigned long long>(p.blocks_done),
-               static_cast<unsigned long long>(p.blocks_skipped), mb, r.result.seconds, r.setup_seconds,
-               peak_rss_mb());
-  if (!flags.json) return;
-  nlohmann::json j;
-  j["command"] = "convert";
-  j["input"] = flags.input;
-  j["output"] = flags.output;
-  j["device"] = concat("cuda:", device);
-  j["io"] = r.write_io;
-  j["io_detail"] = r.write_io_detail;
-  j["read_io"] = r.read_io;
-  j["read_io_detail"] = r.read_io_detail;
-  j["dtype"] = to_string(options.dtype.value_or(slide.level(0).image.dtype));
-  j["chunk"] = options.chunk;
-  j["threads"] = resolve_threads(options.threads);
-  j["fsync"] = options.fsync;
-  double read = 0, write = 0, fsync = 0, cast = 0;
-  std::uint64_t array_bytes = 0;
-  nlohmann::json arrays = nlohmann::json::array();
-  for (const cuda::DatasetTiming& t : r.datasets) {
-    read += t.read_seconds;
-    cast += t.cast_seconds;
-    write += t.write_seconds;
-    fsync += t.fsync_seconds;
-    array_bytes += t.array_bytes;
-    arrays.push_back({{"path", t.path}, {"array_bytes", t.array_bytes}, {"read_seconds", t.read_seconds},
-                      {"cast_seconds", t.cast_seconds}, {"write_seconds", t.write_seconds},
-                      {"fsync_seconds", t.fsync_seconds}});
-  }
-  j["read_seconds"] = read;
-  j["cast_seconds"] = cast;
-  j["write_seconds"] = write;
-  j["fsync_seconds"] = fsync;
-  j["setup_seconds"] = r.setup_seconds;
-  j["total_seconds"] = r.result.seconds;
-  j["bytes_written"] = p.bytes_written;
-  j["array_bytes"] = array_bytes;
-  j["blocks"] = p.blocks_done;
-  j["blocks_skipped"] = p.blocks_skipped;
-  j["arrays"] = arrays;
-  std::printf("%s\n", j.dump().c_str());
-}
-#endif
-
-
 void run(const ConvertFlags& flags) {
-  const convert::ConvertOptions options = to_options(flags);
+  convert::ConvertOptions options = to_options(flags);
+  options.mode = pipeline::parse_mode(flags.mode);
+  if (!flags.memory.empty()) options.memory = parse_byte_size(flags.memory, "--memory");
   const int device = parse_device_flag(flags.device);
-  (void)parse_io_flag(flags.io, device);  // checked on every path
-  if (device >= 0) {
-#if TILESTREAM_WITH_CUDA
-    run_on_device(flags, options, device);
-    return;
-#else
-    throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
-#endif
-  }
+  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const convert::Progress&)> progress;
   if (tty) progress = [start](const convert::Progress& p) { draw_bar(p, seconds_since(start)); };
-  const convert::ConvertResult result = convert::convert_slide(slide, flags.output, options, progress);
+  const convert::ConvertResult result = convert::convert_slide(slide, flags.output, options, *backend, progress);
   const double seconds = result.seconds;
   const convert::Progress& p = result.progress;
   const double mb = static_cast<double>(p.bytes_written) / 1e6;
@@ -205,29 +129,30 @@ void run(const ConvertFlags& flags) {
   if (!tty)
     std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
                  options.zarr_version, arrays.c_str());
-  std::fprintf(
-      stderr,
-      "converted %zu arrays, %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), peak RSS %.0f MB\n",
-      result.array_paths.size(), static_cast<unsigned long long>(p.blocks_done),
-      static_cast<unsigned long long>(p.blocks_skipped), mb, seconds, seconds > 0 ? mb / seconds : 0.0,
-      peak_rss_mb());
-  if (flags.json) {
-    nlohmann::json j;
-    j["command"] = "convert";
-    j["input"] = flags.input;
-    j["output"] = flags.output;
-    j["device"] = "cpu";
-    j["io"] = "posix";
-    j["dtype"] = to_string(options.dtype.value_or(slide.level(0).image.dtype));
-    j["chunk"] = options.chunk;
-    j["threads"] = resolve_threads(options.threads);
-    j["fsync"] = options.fsync;
-    j["total_seconds"] = seconds;
-    j["bytes_written"] = p.bytes_written;
-    j["blocks"] = p.blocks_done;
-    j["blocks_skipped"] = p.blocks_skipped;
-    std::printf("%s\n", j.dump().c_str());
-  }
+  const nlohmann::json report = run_report_json(result.run);
+  std::fprintf(stderr, "io: %s\n", report["io_detail"].get<std::string>().c_str());
+  std::fprintf(stderr,
+               "converted %zu arrays on %s (%s), %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), "
+               "peak device memory %.0f MB, peak RSS %.0f MB\n",
+               result.array_paths.size(), result.run.backend.c_str(), pipeline::to_string(options.mode),
+               static_cast<unsigned long long>(p.blocks_done), static_cast<unsigned long long>(p.blocks_skipped), mb,
+               seconds, seconds > 0 ? mb / seconds : 0.0, report["peak_device_mb"].get<double>(), peak_rss_mb());
+  if (!flags.json) return;
+  nlohmann::json j = report;
+  j["command"] = "convert";
+  j["input"] = flags.input;
+  j["output"] = flags.output;
+  j["mode"] = pipeline::to_string(options.mode);
+  j["memory_budget"] = options.mode == pipeline::Mode::tiled ? resolve_memory_bytes(options.memory) : 0;
+  j["dtype"] = to_string(options.dtype.value_or(slide.level(0).image.dtype));
+  j["chunk"] = options.chunk;
+  j["threads"] = resolve_threads(options.threads);
+  j["fsync"] = options.fsync;
+  std::uint64_t array_bytes = 0;
+  for (const pipeline::DatasetReport& d : result.run.datasets) array_bytes += d.output.size_bytes();
+  j["array_bytes"] = array_bytes;
+  j["arrays"] = result.array_paths;
+  std::printf("%s\n", j.dump().c_str());
 }
 
 }  // namespace
@@ -252,12 +177,17 @@ void add_convert_command(CLI::App& app) {
                 "Replace a non-empty output that is a Zarr store written by tilestream (a directory holding "
                 "anything else is refused, nothing removed)");
   cmd->add_flag("--resume", flags->resume, "Finish an interrupted conversion: keep blocks already written");
-  cmd->add_flag("--fsync", flags->fsync, "Durable output: fsync every file before its rename and its folder after it (--device cuda: the wait for the last commits is timed apart)");
+  cmd->add_flag("--fsync", flags->fsync, "Durable output: fsync every file before its rename and its folder after it");
   cmd->add_option("--separator", flags->separator, "Chunk key separator, . or / (default /)");
   cmd->add_option("--dtype", flags->dtype,
                   "Stored sample type: the slide's (default) or float32 (values kept, no scaling)");
   cmd->add_option("--device", flags->device,
-                  "cpu (default) or cuda[:N]: read each level into GPU memory and write the Zarr blocks from there");
+                  "cpu (default) or cuda[:N]: read, cast and build the levels on the GPU, blocks copied out to be written");
+  cmd->add_option("--mode", flags->mode,
+                  "tiled (default: blocks streamed, memory bounded by --memory) or global (each level whole in memory)");
+  cmd->add_option("--memory", flags->memory,
+                  "Tiled mode: bytes of blocks in flight at most, like 512M, 2G or 1048576 "
+                  "(default TILESTREAM_MEMORY, else 1G)");
   add_io_option(*cmd, flags->io, "how tiles are read and blocks written");
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");

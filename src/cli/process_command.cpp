@@ -21,10 +21,6 @@
 #include "tilestream/pipeline/pipeline.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
-#if TILESTREAM_WITH_CUDA
-#include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_backend.hpp"
-#endif
 
 namespace tilestream::cli {
 namespace {
@@ -35,6 +31,9 @@ struct ProcessFlags {
   std::vector<std::string> ops;
   std::string mode = "tiled";
   std::uint64_t chunk = 512;
+  std::uint64_t shard = 0;
+  std::string layout = "yxc";
+  bool ome = false;
   std::string memory;
   std::string device = "cpu";
   std::size_t level = 0;
@@ -67,22 +66,13 @@ void run(const ProcessFlags& flags) {
   options.overwrite = flags.overwrite;
   options.resume = flags.resume;
   options.fsync = flags.fsync;
+  check<UsageError>(flags.layout == "yxc" || flags.layout == "cyx", "--layout must be yxc or cyx, not '",
+                    flags.layout, "'");
+  options.layout = flags.layout == "cyx" ? pipeline::Layout::cyx : pipeline::Layout::yxc;
+  options.shard = flags.shard;
+  options.ome = flags.ome;
   const int device = parse_device_flag(flags.device);
-  [[maybe_unused]] const std::optional<io::IoMode> io_mode = parse_io_flag(flags.io, device);  // checked on every path
-  std::unique_ptr<pipeline::Backend> backend;
-  if (device < 0) {
-    backend = pipeline::make_cpu_backend();
-  } else {
-#if TILESTREAM_WITH_CUDA
-    (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside the figures
-    cuda::DeviceBackendOptions backend_options;
-    backend_options.device = device;
-    backend_options.io = io_mode;
-    backend = cuda::make_device_backend(backend_options);
-#else
-    throw UsageError("--device " + flags.device + ": this tilestream was built without CUDA");
-#endif
-  }
+  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
 
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;
@@ -116,7 +106,7 @@ void run(const ProcessFlags& flags) {
   std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
                r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
   if (!flags.json) return;
-  nlohmann::json j;
+  nlohmann::json j = run_report_json(r.report);
   j["command"] = "process";
   j["input"] = flags.input;
   j["output"] = flags.output;
@@ -147,9 +137,7 @@ void run(const ProcessFlags& flags) {
   j["input_mb_per_s"] = r.seconds > 0 ? in_mb / r.seconds : 0.0;
   j["peak_rss_mb"] = rss;
   j["peak_device_mb"] = device_mb;
-  j["io"] = r.run.io;
-  j["io_detail"] = r.run.io_detail;
-  j["busy_seconds"] = {{"read", r.run.read_seconds}, {"compute", r.run.compute_seconds}, {"write", r.run.write_seconds}};
+  j["ome"] = options.ome;
   std::printf("%s\n", j.dump().c_str());
 }
 
@@ -161,7 +149,8 @@ void add_process_command(CLI::App& app) {
       "process", "Run image operations on a slide level and write the result as a Zarr array");
   cmd->footer("Ops (in the order given, each on the previous one's output):\n" + ops::describe_ops());
   cmd->add_option("input", flags->input, "Input slide (TIFF, SVS, ...)")->required();
-  cmd->add_option("output", flags->output, "Output Zarr directory (one array, (y, x, c))")->required();
+  cmd->add_option("output", flags->output,
+                  "Output Zarr directory (one array at its root; with --ome an OME-Zarr group)")->required();
   cmd->add_option("--op", flags->ops, "An op, repeatable: sobel, gaussian:sigma=2.5, median:size=5, ...")
       ->required()
       ->expected(1)
@@ -169,6 +158,10 @@ void add_process_command(CLI::App& app) {
   cmd->add_option("--mode", flags->mode,
                   "tiled (default: chunks streamed with their halos) or global (the whole level in memory)");
   cmd->add_option("--chunk", flags->chunk, "Output chunk side in pixels (default 512)");
+  cmd->add_option("--shard", flags->shard, "Shard side in pixels, a multiple of --chunk (v3 only; default none)");
+  cmd->add_option("--layout", flags->layout, "yxc (default) or cyx; --ome stores cyx");
+  cmd->add_flag("--ome", flags->ome,
+                "OME-Zarr (NGFF 0.4 on v2, 0.5 on v3): the result as level 0 plus its 2x pyramid (downsample2x)");
   cmd->add_option("--memory", flags->memory,
                   "Tiled mode: bytes of tiles in flight at most, like 512M, 2G or 1048576 "
                   "(default TILESTREAM_MEMORY, else 1G)");

@@ -1,6 +1,8 @@
 // Progress bar and peak memory for the sub-commands' reports.
 #include "cli/report.hpp"
 
+#include <algorithm>
+
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -36,6 +38,47 @@ double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+nlohmann::json run_report_json(const pipeline::RunReport& report) {
+  const auto shape = [](const ops::ImageShape& s) {
+    return nlohmann::json{{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
+  };
+  nlohmann::json datasets = nlohmann::json::array();
+  double read = 0, compute = 0, write = 0;
+  std::size_t peak = 0;
+  for (const pipeline::DatasetReport& d : report.datasets) {
+    read += d.run.read_seconds;
+    compute += d.run.compute_seconds;
+    write += d.run.write_seconds;
+    peak = std::max(peak, d.run.peak_device_bytes);
+    datasets.push_back({{"path", d.path},
+                        {"source", shape(d.input)},
+                        {"result", shape(d.output)},
+                        {"array_bytes", d.output.size_bytes()},
+                        {"blocks", d.blocks},
+                        {"blocks_skipped", d.blocks_skipped},
+                        {"workers", d.workers},
+                        {"task_bytes", d.task_bytes},
+                        {"bytes_in_flight", d.bytes_in_flight},
+                        {"io", d.run.io},
+                        {"io_detail", d.run.io_detail},
+                        {"peak_device_bytes", d.run.peak_device_bytes},
+                        {"busy_seconds",
+                         {{"read", d.run.read_seconds}, {"compute", d.run.compute_seconds}, {"write", d.run.write_seconds}}},
+                        {"seconds", d.seconds}});
+  }
+  const pipeline::DatasetReport& first = report.datasets.front();
+  return {{"device", report.backend},
+          {"io", first.run.io},
+          {"io_detail", first.run.io_detail},
+          {"busy_seconds", {{"read", read}, {"compute", compute}, {"write", write}}},
+          {"peak_device_mb", static_cast<double>(peak) / 1e6},
+          {"blocks", report.progress.blocks_done},
+          {"blocks_skipped", report.progress.blocks_skipped},
+          {"bytes_written", report.progress.bytes_written},
+          {"total_seconds", report.seconds},
+          {"datasets", datasets}};
 }
 
 }  // namespace tilestream::cli

@@ -1,8 +1,11 @@
 // What the long-running sub-commands (convert, process) print about themselves: a progress bar on a
-// terminal and the process's peak memory in their closing line.
+// terminal, the process's peak memory in their closing line, and their run report as JSON.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "tilestream/pipeline/executor.hpp"
 
 namespace tilestream::cli {
 
@@ -14,5 +17,10 @@ void draw_bar(std::uint64_t done, std::uint64_t total, const char* unit, double 
 // command started from a large Python process would report the parent's memory); ru_maxrss
 // elsewhere.
 double peak_rss_mb();
+
+// A run's report as JSON, the one serialisation of it (convert's and process's --json): totals
+// ("io", "io_detail", "busy_seconds", "peak_device_mb", "blocks", "blocks_skipped", "bytes_written",
+// "total_seconds") and "datasets", one object per array written.
+nlohmann::json run_report_json(const pipeline::RunReport& report);
 
 }  // namespace tilestream::cli

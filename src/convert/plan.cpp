@@ -72,33 +72,13 @@ std::vector<DatasetPlan> plan_datasets(std::span<const LevelShape> levels, const
 
 zarr::ArraySpec dataset_array_spec(const DatasetPlan& dataset, std::uint32_t samples, DType dtype,
                                    const ConvertOptions& options) {
-  const Layout layout = effective_layout(options);
-  const AxisOrder axes = axis_order(layout);
-  zarr::ArraySpec spec;
-  spec.zarr_format = options.zarr_version;
-  spec.dtype = dtype;
-  spec.fill_value = 0;
-  spec.separator = options.separator;
-  spec.compressors = options.compressors;
-  spec.shape.assign(3, samples);
-  spec.shape[axes.y] = dataset.height;
-  spec.shape[axes.x] = dataset.width;
-  spec.chunk_shape.assign(3, samples);
-  spec.chunk_shape[axes.y] = std::min(options.chunk, dataset.height);
-  spec.chunk_shape[axes.x] = std::min(options.chunk, dataset.width);
-  if (options.shard > 0) {
-    spec.shard_shape.assign(3, samples);
-    for (const std::size_t axis : {axes.y, axes.x}) {
-      const std::uint64_t chunk = spec.chunk_shape[axis];
-      // Shard clipped to the image rounded up to whole chunks: still a multiple of the chunk.
-      spec.shard_shape[axis] = std::min(options.shard, ceil_div(spec.shape[axis], chunk) * chunk);
-      if (spec.chunk_shape[axis] < options.chunk) spec.shard_shape[axis] = chunk;
-    }
-  }
-  if (options.zarr_version == 3)
-    spec.dimension_names = layout == Layout::cyx ? std::vector<std::string>{"c", "y", "x"}
-                                                 : std::vector<std::string>{"y", "x", "c"};
-  return spec;
+  return pipeline::image_array_spec(dataset.height, dataset.width, samples, dtype,
+                                    {.zarr_version = options.zarr_version,
+                                     .chunk = options.chunk,
+                                     .shard = options.shard,
+                                     .compressors = options.compressors,
+                                     .layout = effective_layout(options),
+                                     .separator = options.separator});
 }
 
 void validate_options(const ConvertOptions& options) {

@@ -1,4 +1,4 @@
-// Planning and store preparation shared by the CPU and GPU conversions; see the header.
+// Planning a conversion: its datasets, their arrays and the engine's plan of them; see the header.
 #include "tilestream/convert/prepare.hpp"
 
 #include <cstdlib>
@@ -7,67 +7,11 @@
 
 #include "tilestream/core/cast.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/ops/chain.hpp"
 #include "tilestream/zarr/ome.hpp"
-#include "tilestream/zarr/store_ownership.hpp"
 
 namespace tilestream::convert {
 namespace {
-
-// The array metadata key(s) of a dataset, for the resume check.
-std::string metadata_key(int zarr_format, const std::string& path) {
-  return path + (zarr_format == 2 ? "/.zarray" : "/zarr.json");
-}
-
-std::optional<nlohmann::json> stored_json(const zarr::Store& store, const std::string& key) {
-  const auto bytes = store.get(key);
-  if (!bytes) return std::nullopt;
-  const auto* text = reinterpret_cast<const char*>(bytes->data());
-  nlohmann::json doc = nlohmann::json::parse(text, text + bytes->size(), nullptr, false);
-  if (doc.is_discarded())
-    throw UsageError(concat("--resume: ", store.name(), "/", key, " is not valid JSON"));
-  return doc;
-}
-
-// Refuses to resume into a store written with other options (or from another slide).
-void check_resumable(const zarr::Store& store, const std::vector<DatasetPlan>& plan,
-                     const std::vector<zarr::ArraySpec>& specs, int zarr_format,
-                     const nlohmann::json& group_attributes) {
-  const int other = zarr_format == 2 ? 3 : 2;
-  if (store.exists(other == 2 ? ".zgroup" : "zarr.json") ||
-      (!plan.empty() && store.exists(metadata_key(other, plan[0].path))))
-    throw UsageError(concat("--resume: ", store.name(), " holds a Zarr v", other,
-                            " store, this conversion writes v", zarr_format,
-                            "; use the same --zarr-version or --overwrite"));
-  for (std::size_t i = 0; i < plan.size(); ++i) {
-    const std::string key = metadata_key(zarr_format, plan[i].path);
-    const auto existing = stored_json(store, key);
-    if (!existing) continue;
-    const nlohmann::json wanted = zarr::array_metadata(specs[i]);
-    if (*existing != wanted)
-      throw UsageError(
-          concat("--resume: ", store.name(), "/", key,
-                 " was written with other options or from another slide (stored: ", existing->dump(),
-                 "; this conversion: ", wanted.dump(), "); rerun with the original options or --overwrite"));
-  }
-  if (store.exists(zarr_format == 2 ? ".zgroup" : "zarr.json")) {
-    const nlohmann::json existing = zarr::read_group_attributes(store, "");
-    if (existing != group_attributes)
-      throw UsageError(concat("--resume: the group attributes of ", store.name(),
-                              " differ from this conversion's (stored: ", existing.dump(),
-                              "; this conversion: ", group_attributes.dump(), ")"));
-  }
-}
-
-// The inventory of the store at `root`, refused (UsageError prefixed with `flag`) unless all of it is ours.
-zarr::StoreInventory owned_store(const std::string& root, std::span<const zarr::StoreArray> arrays, const char* flag) {
-  try {
-    zarr::StoreInventory inventory = zarr::StoreInventory::of(root, arrays);
-    inventory.require_owned();
-    return inventory;
-  } catch (const UsageError& e) {
-    rethrow_with_context(e, flag);
-  }
-}
 
 nlohmann::json group_attributes(const slide::Slide& slide, const std::vector<DatasetPlan>& plan,
                                 const ConvertOptions& options, std::uint32_t samples, DType dtype) {
@@ -90,7 +34,34 @@ nlohmann::json group_attributes(const slide::Slide& slide, const std::vector<Dat
 }  // namespace
 
 void check_resume_metadata(const zarr::Store& store, const PreparedConversion& prepared, int zarr_format) {
-  check_resumable(store, prepared.plan, prepared.specs, zarr_format, prepared.group_attributes);
+  pipeline::Plan plan = conversion_plan(prepared);
+  plan.zarr_version = zarr_format;
+  pipeline::check_resumable(store, plan);
+}
+
+pipeline::Plan conversion_plan(const PreparedConversion& prepared) {
+  pipeline::Plan plan;
+  plan.zarr_version = prepared.specs.empty() ? 3 : prepared.specs.front().zarr_format;
+  plan.root_group = prepared.group_attributes;
+  for (std::size_t i = 0; i < prepared.plan.size(); ++i) {
+    const DatasetPlan& d = prepared.plan[i];
+    pipeline::Dataset dataset;
+    dataset.path = d.path;
+    dataset.slide_level = d.slide_level;
+    dataset.layout = prepared.layout;
+    dataset.spec = prepared.specs[i];
+    std::vector<std::unique_ptr<ops::Op>> ops;
+    if (d.slide_level && prepared.dtype != prepared.source_dtype)
+      ops.push_back(ops::make_op(concat("cast:dtype=", to_string(prepared.dtype))));
+    if (!d.slide_level) {
+      check<UsageError>(i > 0, "dataset ", d.path, ": a built level needs the level before it");
+      dataset.earlier = i - 1;
+      ops.push_back(ops::make_op("downsample2x"));
+    }
+    dataset.chain = ops::Chain(std::move(ops));
+    plan.datasets.push_back(std::move(dataset));
+  }
+  return plan;
 }
 
 PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOptions& options) {
@@ -122,25 +93,6 @@ PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOp
   }
   p.group_attributes = group_attributes(slide, p.plan, options, p.samples, p.source_dtype);
   return p;
-}
-
-void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options) {
-  zarr::check_output_location(store.name());
-  if (store.is_empty()) return;
-  if (!options.overwrite && !options.resume)
-    throw UsageError(concat(store.name(),
-                            " is not empty: pass --overwrite to replace it or --resume to finish an "
-                            "interrupted conversion with the same options"));
-  // Only a store of ours is replaced or resumed; the check comes before any change.
-  std::vector<zarr::StoreArray> arrays;
-  for (std::size_t i = 0; i < prepared.plan.size(); ++i) arrays.push_back({prepared.plan[i].path, prepared.specs[i]});
-  const zarr::StoreInventory inventory = owned_store(store.name(), arrays, options.overwrite ? "--overwrite" : "--resume");
-  if (options.overwrite) {
-    inventory.remove_owned();
-  } else {
-    check_resumable(store, prepared.plan, prepared.specs, options.zarr_version, prepared.group_attributes);
-    inventory.remove_partial_files();
-  }
 }
 
 }  // namespace tilestream::convert

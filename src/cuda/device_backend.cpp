@@ -124,6 +124,24 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
+// The pixels of `box` of the job's source on the device: a slide level's tiles through `reader` (its io
+// mode, placed on the device), an array's read on the host and uploaded on `stream`.
+DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, DeviceReader& reader, unsigned threads,
+                        DeviceReadReport& report, const Stream& stream) {
+  if (const slide::Slide* slide = job.source.slide())
+    return reader.read_region(*slide, job.source.level(), box.x, box.y, box.width, box.height, &report);
+  const auto start = std::chrono::steady_clock::now();
+  const HostImage host = job.source.read(box, threads);
+  DeviceImage image(box.height, box.width, host.samples(), host.dtype(), stream);
+  check_cuda(cudaMemcpyAsync(image.data(), host.data(), host.size_bytes(), cudaMemcpyHostToDevice, stream.get()),
+             "cudaMemcpyAsync(host to device)");
+  stream.synchronize();  // `host` goes when this returns
+  report.io = io::IoMode::posix;
+  report.io_detail = concat("decoded on the host from ", job.source.name(), " and copied to the device");
+  report.seconds = seconds_since(start);
+  return image;
+}
+
 class CudaBackend final : public pipeline::Backend {
  public:
   explicit CudaBackend(const DeviceBackendOptions& options) : options_(options) {
@@ -141,16 +159,20 @@ class CudaBackend final : public pipeline::Backend {
     const PoolPeak peak(options_.device);
     pipeline::BackendReport out;
     DeviceReadReport report;
-    const DeviceImage source = reader.read_level(job.slide, job.level, &report);
+    const Stream stream;
+    const ops::Box whole{0, 0, job.plan.input.height, job.plan.input.width};
+    const DeviceImage source = read_source(job, whole, reader, job.threads, report, stream);
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
     out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail);
     const auto compute_start = std::chrono::steady_clock::now();
-    const Stream stream;
     const ops::ImageShape& out_shape = job.plan.output;
-    DeviceImage result(out_shape.height, out_shape.width, out_shape.samples, out_shape.dtype, stream);
-    run_chain(job.chain, whole_view(source), job.plan.input, whole_view(result), stream);
-    stream.synchronize();
+    DeviceImage result;
+    if (!job.chain.empty()) {  // no ops: the blocks are cut from the source itself
+      result = DeviceImage(out_shape.height, out_shape.width, out_shape.samples, out_shape.dtype, stream);
+      run_chain(job.chain, whole_view(source), job.plan.input, whole_view(result), stream);
+      stream.synchronize();
+    }
     out.compute_seconds = seconds_since(compute_start);
 
     // Chunks out: one stream and two pinned bands per thread, each set up on its own thread so that
@@ -166,7 +188,7 @@ class CudaBackend final : public pipeline::Backend {
     std::vector<std::unique_ptr<Writer>> pool(threads);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
-    const ConstDeviceTileView all = whole_view(std::as_const(result));
+    const ConstDeviceTileView all = whole_view(job.chain.empty() ? source : std::as_const(result));
     BusySeconds write;
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
@@ -224,13 +246,12 @@ class CudaBackend final : public pipeline::Backend {
         }
         Worker& mine = *pool[w];
         DeviceReadReport report;
-        const DeviceImage source = read.time([&] {
-          return mine.reader.read_region(job.slide, job.level, task.in.x, task.in.y, task.in.width, task.in.height,
-                                         &report);
-        });
+        const DeviceImage source =
+            read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
         write.time([&] {
           stream_chunk(task, pixel, rows_per_band, [&](const ops::Box& box) {
+                if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
                 const ops::Box need = job.chain.input_box(box, job.plan.input);
                 const ConstDeviceTileView band_in{
                     in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),

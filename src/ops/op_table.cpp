@@ -79,6 +79,11 @@ std::uint32_t OpParams::integer(const char* name, std::uint32_t fallback, std::u
   return value;
 }
 
+std::string OpParams::word(const char* name, const char* fallback) const {
+  const std::string* text = find(name);
+  return text == nullptr ? fallback : *text;
+}
+
 std::string format_number(double value) {
   char buffer[64];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -36,7 +36,8 @@
   OP(median, "median:size=K", "median of a KxK square per channel, K odd (default 3), border nearest")     \
   OP(grayscale, "grayscale",                                                                               \
      "RGB -> float32 luminance 0.2125 R + 0.7154 G + 0.0721 B (skimage.color.rgb2gray)")                   \
-  OP(downsample2x, "downsample2x", "2x2 area mean, ceil(h/2) x ceil(w/2)")
+  OP(downsample2x, "downsample2x", "2x2 area mean, ceil(h/2) x ceil(w/2)")                                   \
+  OP(cast, "cast:dtype=float32", "samples to float32, values kept (numpy astype)")
 
 namespace tilestream::cuda {
 class Stream;
@@ -54,6 +55,8 @@ class OpParams {
   void allow_only(std::initializer_list<const char*> known, const char* syntax) const;
   double number(const char* name, double fallback, double min, double max) const;
   std::uint32_t integer(const char* name, std::uint32_t fallback, std::uint32_t min, std::uint32_t max) const;
+  // The parameter's text as given, or `fallback`.
+  std::string word(const char* name, const char* fallback) const;
 
  private:
   const std::string* find(const char* name) const;

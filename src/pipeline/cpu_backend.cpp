@@ -24,7 +24,8 @@ class CpuBackend final : public Backend {
   BackendReport run_global(const Job& job, ChunkSink& sink) const override {
     BusySeconds read, compute, write;
     const std::vector<ops::ImageShape> shapes = job.chain.shapes(job.plan.input);
-    HostImage current = read.time([&] { return job.slide.read_level(job.level, {job.threads}); });
+    const ops::Box whole{0, 0, job.plan.input.height, job.plan.input.width};
+    HostImage current = read.time([&] { return job.source.read(whole, job.threads); });
     std::size_t most = current.size_bytes();
     for (std::size_t i = 0; i < job.chain.size(); ++i) {
       const ops::Op& op = job.chain.op(i);
@@ -57,9 +58,11 @@ class CpuBackend final : public Backend {
       const ChunkTask& task = job.plan.tasks[t];
       try {
         // Decoded on this worker's thread: parallelism is across chunks.
-        const HostImage source = read.time([&] {
-          return job.slide.read_region(job.level, task.in.x, task.in.y, task.in.width, task.in.height, {1});
-        });
+        const HostImage source = read.time([&] { return job.source.read(task.in, 1); });
+        if (job.chain.empty()) {  // the identity: the source box is the block's
+          write.time([&] { sink.write(task, {source.data(), source.row_bytes(), task.out}); });
+          return;
+        }
         HostImage result(task.out.height, task.out.width, out_shape.samples, out_shape.dtype);
         compute.time([&] {
           job.chain.run_cpu({source.data(), source.row_bytes(), task.in}, job.plan.input,
@@ -78,7 +81,7 @@ class CpuBackend final : public Backend {
                               const BusySeconds& write, std::size_t bytes_held) {
     BackendReport r;
     r.io = "posix";
-    r.io_detail = concat("posix: pread and decode on CPU threads (", job.workers, " chunk workers, ", job.threads,
+    r.io_detail = concat("posix: pread and decode on CPU threads (", job.workers, " block workers, ", job.threads,
                          " threads)");
     r.bytes_held = bytes_held;
     r.read_seconds = read.seconds();

@@ -1,41 +1,33 @@
-// process_slide(): plans the chunks, checks the memory budget, prepares the output store and the Zarr
-// array, and lets the backend produce the chunks, which the sink (zarr_chunk_sink.hpp) stores.
+// process_slide(): the user's chain on one slide level as a plan of the one engine (executor.hpp):
+// the result, and with `ome` its 2x pyramid built by downsample2x.
 #include "tilestream/pipeline/pipeline.hpp"
 
-#include <array>
-#include <chrono>
+#include <algorithm>
 #include <filesystem>
-#include <optional>
 
-#include "pipeline/zarr_chunk_sink.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/core/memory_budget.hpp"
-#include "tilestream/core/settings.hpp"
+#include "tilestream/zarr/ome.hpp"
 #include "tilestream/zarr/store.hpp"
-#include "tilestream/zarr/store_ownership.hpp"
 
 namespace tilestream::pipeline {
+namespace {
 
-using Clock = std::chrono::steady_clock;
-
-const char* to_string(Mode mode) { return mode == Mode::global ? "global" : "tiled"; }
-
-Mode parse_mode(const std::string& text) {
-  if (text == "global") return Mode::global;
-  if (text == "tiled") return Mode::tiled;
-  throw UsageError("--mode must be global or tiled, not '" + text + "'");
+ArrayOptions array_options(const ProcessOptions& options) {
+  return {.zarr_version = options.zarr_version,
+          .chunk = options.chunk,
+          .shard = options.shard,
+          .compressors = options.compressors,
+          .layout = options.ome ? Layout::cyx : options.layout};
 }
 
-zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain,
-                                  const ProcessOptions& options, const std::string& source_name) {
-  zarr::ArraySpec spec;
-  spec.zarr_format = options.zarr_version;
-  spec.shape = {plan.output.height, plan.output.width, plan.output.samples};
-  spec.chunk_shape = {plan.chunk_height, plan.chunk_width, plan.output.samples};
-  spec.dtype = plan.output.dtype;
-  spec.fill_value = 0;
-  spec.compressors = options.compressors;
-  if (options.zarr_version == 3) spec.dimension_names = {"y", "x", "c"};
+}  // namespace
+
+zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain, const ProcessOptions& options,
+                                  const std::string& source_name) {
+  ArrayOptions array = array_options(options);
+  array.chunk = std::max(plan.chunk_height, plan.chunk_width);  // the plan's chunk, clipped alike
+  zarr::ArraySpec spec =
+      image_array_spec(plan.output.height, plan.output.width, plan.output.samples, plan.output.dtype, array);
   nlohmann::json ops = nlohmann::json::array();
   for (std::size_t i = 0; i < chain.size(); ++i) ops.push_back(chain.op(i).spec());
   spec.attributes = {{"tilestream", {{"ops", ops}, {"source", source_name}, {"level", options.level}}}};
@@ -43,150 +35,97 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
   return spec;
 }
 
-namespace {
-
-// Makes `store` ready for `spec`: an empty store is used as is; a non-empty one is cleared (overwrite),
-// or (resume) rid of partial files and checked to hold the array this run writes, or refused.
-void prepare_output(zarr::FileStore& store, const zarr::StoreArray& array, const ProcessOptions& options) {
-  check<UsageError>(!(options.overwrite && options.resume),
-                    "--overwrite and --resume contradict each other: pick one");
-  zarr::check_output_location(store.name());
-  if (store.is_empty()) return;
-  check<UsageError>(options.overwrite || options.resume, store.name(),
-                    " is not empty: pass --overwrite to replace it or --resume to finish an interrupted run "
-                    "with the same options");
-  // Only a store of ours is replaced or resumed; the check comes before any change.
-  const char* flag = options.overwrite ? "--overwrite" : "--resume";
-  std::optional<zarr::StoreInventory> inventory;
-  try {
-    inventory = zarr::StoreInventory::of(store.name(), std::span(&array, 1));
-    inventory->require_owned();
-  } catch (const UsageError& e) {
-    rethrow_with_context(e, flag);
-  }
-  if (options.overwrite) {
-    inventory->remove_owned();
-    return;
-  }
-  const zarr::ArraySpec& spec = array.spec;
-  const auto stored_json = [&](const std::string& key) -> std::optional<nlohmann::json> {
-    const auto bytes = store.get(key);
-    if (!bytes) return std::nullopt;
-    const auto* text = reinterpret_cast<const char*>(bytes->data());
-    nlohmann::json doc = nlohmann::json::parse(text, text + bytes->size(), nullptr, false);
-    check<UsageError>(!doc.is_discarded(), "--resume: ", store.name(), "/", key, " is not valid JSON");
-    return doc;
-  };
-  const std::string key = spec.zarr_format == 2 ? ".zarray" : "zarr.json";
-  const auto existing = stored_json(key);
-  check<UsageError>(existing.has_value(), "--resume: ", store.name(), " has no ", key,
-                    ": it is not an array written by process with --zarr-version ", spec.zarr_format,
-                    "; use the original options or --overwrite");
-  const nlohmann::json wanted = zarr::array_metadata(spec);
-  check<UsageError>(*existing == wanted, "--resume: ", store.name(), "/", key,
-                    " was written with other options or from another slide (stored: ", existing->dump(),
-                    "; this run: ", wanted.dump(), "); rerun with the original options or --overwrite");
-  if (spec.zarr_format == 2) {
-    const auto attributes = stored_json(".zattrs");
-    check<UsageError>(attributes == spec.attributes, "--resume: ", store.name(),
-                      "/.zattrs differs from this run's (stored: ", attributes ? attributes->dump() : "none",
-                      "; this run: ", spec.attributes.dump(), ")");
-  }
-  inventory->remove_partial_files();
-}
-
-}  // namespace
-
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
                             const ProcessOptions& options, const Backend& backend,
                             const std::function<void(const ProcessProgress&)>& on_progress) {
-  const auto start = Clock::now();
   check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3,
                     "--zarr-version must be 2 or 3, not ", options.zarr_version);
   check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
                     "Zarr v2 stores at most one compressor");
   check<UsageError>(options.chunk > 0, "--chunk must be at least 1");
+  check<UsageError>(options.shard == 0 || options.zarr_version == 3,
+                    "--shard needs --zarr-version 3 (Zarr v2 has no sharding)");
+  check<UsageError>(options.shard == 0 || options.shard % options.chunk == 0, "--shard (", options.shard,
+                    ") must be a multiple of --chunk (", options.chunk, ")");
+  check<UsageError>(!(options.overwrite && options.resume),
+                    "--overwrite and --resume contradict each other: pick one");
+  check<UsageError>(chain.size() > 0, "no op given; ops:\n", ops::describe_ops());
   check<UsageError>(options.level < slide.level_count(), slide.path(), ": no level ", options.level,
                     " (the slide has ", slide.level_count(), ")");
   const tiff::ImageInfo& image = slide.level(options.level).image;
   check<UsageError>(image.unsupported_reason.empty(), image.unsupported_reason);
   const ops::ImageShape input{image.height, image.width, image.samples, image.dtype};
-  ChunkPlan plan;
+  ChunkPlan result_plan;
   try {
-    plan = plan_chunks(chain, input, options.chunk);
+    result_plan = plan_chunks(chain, input, options.chunk);
   } catch (const Error& e) {
     rethrow_with_context(e, concat(slide.path(), " level ", options.level));
   }
+  const std::string name = std::filesystem::path(slide.path()).filename().string();
 
-  ProcessResult result;
-  result.input = plan.input;
-  result.output = plan.output;
-  result.backend = backend.name();
-  const unsigned threads = resolve_threads(options.threads);
-  unsigned workers = threads;
-  // Checked against the memory available now, before the output is touched: the OOM killer ends a run
-  // that outgrows it without a word.
-  const MemoryAvailable available = backend.memory_available();
-  const std::string place = concat("level ", options.level);
-  if (options.mode == Mode::global) {
-    check_memory({.file = slide.path(),
-                  .place = place,
-                  .what = concat("global mode on ", backend.name(), " (the whole level, and each op's whole input and output)"),
-                  .bytes = backend.global_bytes(plan, chain),
-                  .ways_out = {WayOut::tiled_mode, WayOut::memory_budget}},
-                 available);
+  Plan plan;
+  plan.zarr_version = options.zarr_version;
+  Dataset result;
+  result.path = options.ome ? "0" : "";
+  result.slide_level = options.level;
+  std::vector<std::string> specs;  // the plan owns its chains: the caller's, parsed again from its specs
+  for (std::size_t i = 0; i < chain.size(); ++i) specs.push_back(chain.op(i).spec());
+  result.chain = ops::Chain::parse(specs);
+  result.layout = options.ome ? Layout::cyx : options.layout;
+  result.spec = output_array_spec(result_plan, chain, options, name);
+  plan.datasets.push_back(std::move(result));
+  if (options.ome) {
+    // The pyramid: each level the 2x mean of the one before, down to the first that fits in one chunk.
+    zarr::OmeImage ome;
+    ome.name = name;
+    ome.datasets.push_back({"0", 1.0});
+    ome.channels = result_plan.output.samples;
+    ome.rgb = result_plan.output.dtype == DType::uint8 && (ome.channels == 3 || ome.channels == 4);
+    ome.max_value = result_plan.output.dtype == DType::uint16 ? 65535 : result_plan.output.dtype == DType::uint8 ? 255 : 1;
+    std::uint64_t height = result_plan.output.height, width = result_plan.output.width;
+    for (unsigned k = 1; (height > options.chunk || width > options.chunk) && k < 63; ++k) {
+      height = (height + 1) / 2;
+      width = (width + 1) / 2;
+      Dataset level;
+      level.path = std::to_string(k);
+      level.earlier = k - 1;
+      level.chain = ops::Chain::parse(std::vector<std::string>{"downsample2x"});
+      level.layout = Layout::cyx;
+      level.spec = image_array_spec(height, width, result_plan.output.samples, result_plan.output.dtype,
+                                    array_options(options));
+      plan.datasets.push_back(std::move(level));
+      ome.datasets.push_back({std::to_string(k), static_cast<double>(std::uint64_t{1} << k)});
+    }
+    plan.root_group = zarr::ome_group_attributes(ome, options.zarr_version);
   }
-  if (options.mode == Mode::tiled) {
-    result.task_bytes = backend.tiled_task_bytes(
-        plan, chain, static_cast<std::size_t>(image.tile_width) * image.tile_height * input.pixel_bytes());
-    const std::size_t memory = resolve_memory_bytes(options.memory);
-    check<UsageError>(memory >= result.task_bytes, "--memory ", memory, " bytes is less than one ",
-                      plan.chunk_width, "x", plan.chunk_height, " chunk's tiles in flight (",
-                      result.task_bytes, " bytes with its halo and intermediates on ", backend.name(),
-                      "): raise --memory or lower --chunk");
-    check_memory({.file = slide.path(),
-                  .place = place,
-                  .what = concat("tiled mode on ", backend.name(), ": one ", plan.chunk_width, "x", plan.chunk_height,
-                                 " chunk in flight"),
-                  .bytes = result.task_bytes,
-                  .ways_out = {WayOut::smaller_chunk}},
-                 available);
-    // The budget, as far as the memory available now holds it.
-    workers = static_cast<unsigned>(std::min<std::uint64_t>(
-        {threads, memory / result.task_bytes, available.bytes / result.task_bytes,
-         std::max<std::size_t>(1, plan.tasks.size())}));
-    result.bytes_in_flight = workers * result.task_bytes;
-  }
-  result.workers = workers;
 
-  const zarr::StoreArray array{
-      "", output_array_spec(plan, chain, options, std::filesystem::path(slide.path()).filename().string())};
   zarr::FileStore store(output, zarr::FileStore::Options{.fsync = options.fsync});
-  prepare_output(store, array, options);
-  const zarr::ArrayWriter writer(store, "", array.spec);
-  if (options.resume) {
-    // Chunks in the store are whole (written under partial names and renamed): keep them.
-    std::erase_if(plan.tasks, [&](const ChunkTask& task) {
-      return store.exists(writer.key(std::array<std::uint64_t, 3>{task.row, task.col, 0}));
-    });
-    result.chunks_skipped = plan.grid_rows * plan.grid_cols - plan.tasks.size();
-  }
-  ZarrChunkSink sink(store, writer, plan, threads, 0, on_progress);
-  const Job job{slide, options.level, chain, plan, threads, workers};
-  if (plan.tasks.empty()) {
-    result.bytes_in_flight = 0;
-    result.run.io_detail = "nothing read: every chunk was already in the store";
-  } else if (options.mode == Mode::global) {
-    result.run = backend.run_global(job, sink);
-    result.bytes_in_flight = result.run.bytes_held;
-  } else {
-    result.run = backend.run_tiled(job, sink);
-  }
-  sink.flush();
-  sink.report(true);
-  result.progress = sink.snapshot();
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return result;
+  std::function<void(const RunProgress&)> progress;
+  if (on_progress)
+    progress = [&](const RunProgress& p) {
+      on_progress({p.blocks_done - p.blocks_skipped, p.blocks_total - p.blocks_skipped, p.bytes_written});
+    };
+  ProcessResult r;
+  r.report = run_plan(slide, plan, store, backend,
+                      {.mode = options.mode,
+                       .memory = options.memory,
+                       .threads = options.threads,
+                       .overwrite = options.overwrite,
+                       .resume = options.resume},
+                      progress);
+  const DatasetReport& first = r.report.datasets.front();
+  r.input = first.input;
+  r.output = first.output;
+  r.backend = r.report.backend;
+  r.run = first.run;
+  r.workers = first.workers;
+  r.task_bytes = first.task_bytes;
+  r.bytes_in_flight = first.bytes_in_flight;
+  r.chunks_skipped = r.report.progress.blocks_skipped;
+  r.progress = {r.report.progress.blocks_done - r.report.progress.blocks_skipped,
+                r.report.progress.blocks_total - r.report.progress.blocks_skipped, r.report.progress.bytes_written};
+  r.seconds = r.report.seconds;
+  return r;
 }
 
 }  // namespace tilestream::pipeline

@@ -7,13 +7,50 @@
 
 namespace tilestream::pipeline {
 
+zarr::ArraySpec image_array_spec(std::uint64_t height, std::uint64_t width, std::uint32_t samples, DType dtype,
+                                 const ArrayOptions& options) {
+  const AxisOrder axes = axis_order(options.layout);
+  zarr::ArraySpec spec;
+  spec.zarr_format = options.zarr_version;
+  spec.dtype = dtype;
+  spec.fill_value = 0;
+  spec.separator = options.separator;
+  spec.compressors = options.compressors;
+  spec.shape.assign(3, samples);
+  spec.shape[axes.y] = height;
+  spec.shape[axes.x] = width;
+  spec.chunk_shape.assign(3, samples);
+  spec.chunk_shape[axes.y] = std::min(options.chunk, height);
+  spec.chunk_shape[axes.x] = std::min(options.chunk, width);
+  if (options.shard > 0) {
+    spec.shard_shape.assign(3, samples);
+    for (const std::size_t axis : {axes.y, axes.x}) {
+      const std::uint64_t chunk = spec.chunk_shape[axis];
+      // Shard clipped to the image rounded up to whole chunks: still a multiple of the chunk.
+      spec.shard_shape[axis] = std::min(options.shard, (spec.shape[axis] + chunk - 1) / chunk * chunk);
+      if (spec.chunk_shape[axis] < options.chunk) spec.shard_shape[axis] = chunk;
+    }
+  }
+  if (options.zarr_version == 3)
+    spec.dimension_names = options.layout == Layout::cyx ? std::vector<std::string>{"c", "y", "x"}
+                                                         : std::vector<std::string>{"y", "x", "c"};
+  return spec;
+}
+
 ChunkPlan plan_chunks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t chunk) {
   check<UsageError>(chunk > 0, "chunk side must be at least 1");
+  const ops::ImageShape output = chain.output_shape(input);
+  return plan_blocks(chain, input, std::min(chunk, output.height), std::min(chunk, output.width));
+}
+
+ChunkPlan plan_blocks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t block_height,
+                      std::uint64_t block_width) {
+  check<UsageError>(block_height > 0 && block_width > 0, "block sides must be at least 1");
   ChunkPlan plan;
   plan.input = input;
   plan.output = chain.output_shape(input);
-  plan.chunk_height = std::min(chunk, plan.output.height);
-  plan.chunk_width = std::min(chunk, plan.output.width);
+  plan.chunk_height = block_height;
+  plan.chunk_width = block_width;
   plan.grid_rows = (plan.output.height + plan.chunk_height - 1) / plan.chunk_height;
   plan.grid_cols = (plan.output.width + plan.chunk_width - 1) / plan.chunk_width;
   plan.tasks.reserve(plan.grid_rows * plan.grid_cols);

@@ -17,12 +17,14 @@ namespace tilestream::pipeline {
 using Clock = std::chrono::steady_clock;
 
 ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan,
-                             unsigned writers, std::size_t piece_bytes,
+                             Layout layout, unsigned writers, std::size_t piece_bytes,
                              const std::function<void(const ProcessProgress&)>& on_progress)
     : store_(store),
       writer_(writer),
       plan_(plan),
-      raw_(zarr::stores_raw_blocks(writer.spec())),
+      layout_(layout),
+      // (c, y, x) blocks of several samples are gathered and transposed (BufferedRows).
+      raw_(zarr::stores_raw_blocks(writer.spec()) && (layout == Layout::yxc || plan.output.samples == 1)),
       piece_bytes_(resolve_task_bytes(piece_bytes)),
       // The encoded path writes on its callers' threads and starts none.
       queue_(raw_ ? writers : 1),
@@ -30,6 +32,20 @@ ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer
   if (raw_ && store.syncs_on_commit()) commits_.emplace(writers);
   check<UsageError>(writer.spec().fill_value == 0, store.name(),
                     ": chunks are padded with 0, the array's fill is ", writer.spec().fill_value);
+  const AxisOrder axes = axis_order(layout);
+  const std::vector<std::uint64_t>& block = writer.spec().block_shape();
+  check<UsageError>(block.size() == 3 && block[axes.y] == plan.chunk_height && block[axes.x] == plan.chunk_width &&
+                        block[axes.c] == plan.output.samples,
+                    store.name(), ": blocks of the plan (", plan.chunk_height, " x ", plan.chunk_width, " x ",
+                    plan.output.samples, ") are not the array's");
+}
+
+std::array<std::uint64_t, 3> ZarrChunkSink::block_coords(const ChunkTask& task) const {
+  std::array<std::uint64_t, 3> coords{0, 0, 0};
+  const AxisOrder axes = axis_order(layout_);
+  coords[axes.y] = task.row;
+  coords[axes.x] = task.col;
+  return coords;
 }
 
 void ZarrChunkSink::write(const ChunkTask& task, const ops::ConstTileView& pixels) {
@@ -96,7 +112,7 @@ class ZarrChunkSink::Rows : public ChunkRows {
   Rows(ZarrChunkSink& sink, const ChunkTask& task)
       : sink_(sink),
         task_(task),
-        key_(sink.writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0})) {}
+        key_(sink.writer_.key(sink.block_coords(task))) {}
 
   void write_rows(const ops::ConstTileView& rows) final {
     try {
@@ -191,15 +207,37 @@ class ZarrChunkSink::BufferedRows final : public Rows {
 
  private:
   void put(const ops::ConstTileView& rows) override {
-    for (std::uint64_t y = 0; y < rows.box.height; ++y) {
-      std::memcpy(block_.data() + (rows.box.y - task_.out.y + y) * chunk_row_bytes(),
-                  rows.data + y * rows.row_stride, task_.out.width * pixel_bytes());
+    const std::uint64_t first = rows.box.y - task_.out.y;
+    if (sink_.layout_ == Layout::yxc || sink_.plan_.output.samples == 1) {
+      for (std::uint64_t y = 0; y < rows.box.height; ++y) {
+        std::memcpy(block_.data() + (first + y) * chunk_row_bytes(), rows.data + y * rows.row_stride,
+                    task_.out.width * pixel_bytes());
+      }
+      return;
     }
+    switch (bytes_per_sample(sink_.plan_.output.dtype)) {
+      case 1: return put_planes<1>(rows, first);
+      case 2: return put_planes<2>(rows, first);
+      default: return put_planes<4>(rows, first);
+    }
+  }
+
+  // (y, x, c) rows into the block's (c, y, x) planes, for samples of `Size` bytes.
+  template <std::size_t Size>
+  void put_planes(const ops::ConstTileView& rows, std::uint64_t first) {
+    const std::uint32_t samples = sink_.plan_.output.samples;
+    const std::uint64_t plane = sink_.plan_.chunk_height * sink_.plan_.chunk_width * Size;
+    for (std::uint32_t c = 0; c < samples; ++c)
+      for (std::uint64_t y = 0; y < rows.box.height; ++y) {
+        std::byte* dst = block_.data() + c * plane + (first + y) * sink_.plan_.chunk_width * Size;
+        const std::byte* src = rows.data + y * rows.row_stride + c * Size;
+        for (std::uint64_t x = 0; x < rows.box.width; ++x) std::memcpy(dst + x * Size, src + x * samples * Size, Size);
+      }
   }
 
   std::optional<std::uint64_t> complete() override {
     const std::vector<std::byte> encoded = sink_.writer_.encoder().encode_block(block_);
-    sink_.writer_.store_block(std::array<std::uint64_t, 3>{task_.row, task_.col, 0}, encoded);
+    sink_.writer_.store_block(sink_.block_coords(task_), encoded);
     return encoded.size();
   }
 
@@ -212,8 +250,7 @@ std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
     return std::make_unique<BufferedRows>(*this, task);
   } catch (const Error& e) {
     rethrow_with_context(
-        e, concat("writing chunk ", writer_.key(std::array<std::uint64_t, 3>{task.row, task.col, 0}), " of ",
-                  store_.name()));
+        e, concat("writing chunk ", writer_.key(block_coords(task)), " of ", store_.name()));
   }
 }
 

@@ -1,5 +1,7 @@
-// The ChunkSink of process_slide(): pads each finished chunk to the Zarr chunk with fill 0 and stores
-// it. Uncompressed arrays (zarr::stores_raw_blocks) take the raw path: the chunk's file is written in
+// The one block sink: every run of the executor (convert's levels, process's chain, on any backend)
+// hands its finished blocks here. It pads each block (a chunk, or a shard) with fill 0, lays it out
+// (y, x, c) or (c, y, x), encodes and stores it. Uncompressed, unsharded (y, x, c) arrays
+// (zarr::stores_raw_blocks) take the raw path: the chunk's file is written in
 // place, straight from the caller's pixels where they are already the chunk's bytes (whole rows,
 // packed) and through a per-thread buffer that adds the padding otherwise; no copy of the whole chunk
 // is made. write() cuts a chunk into row pieces of the settings' task size written on a shared
@@ -11,6 +13,7 @@
 // workers do not wait for the disk; flush() waits for them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -29,10 +32,12 @@ namespace tilestream::pipeline {
 
 class ZarrChunkSink final : public ChunkSink {
  public:
-  // `writer` writes to `store`. `writers`: threads of the raw path; `piece_bytes`: bytes per write
-  // (0: the settings' task size).
-  ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, unsigned writers,
-                std::size_t piece_bytes, const std::function<void(const ProcessProgress&)>& on_progress);
+  // `writer` writes to `store`; the plan's chunk is the array's block (the shard when sharded), the
+  // image laid into it as `layout` says. `writers`: threads of the raw path; `piece_bytes`: bytes per
+  // write (0: the settings' task size).
+  ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, Layout layout,
+                unsigned writers, std::size_t piece_bytes,
+                const std::function<void(const ProcessProgress&)>& on_progress);
 
   // Thread-safe. Returns once the chunk's file is written (the pixels may then be reused) and, but for
   // raw chunks of a store that syncs on commit (see flush()), in place; IoError and the like name the chunk's
@@ -45,6 +50,8 @@ class ZarrChunkSink final : public ChunkSink {
   void flush();
 
   bool raw() const { return raw_; }
+  // The block's coordinates in the array's grid, in the layout's axis order.
+  std::array<std::uint64_t, 3> block_coords(const ChunkTask& task) const;
   ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
   // Calls on_progress at most every 200 ms (always when `final`), one call at a time.
   void report(bool final);
@@ -59,6 +66,7 @@ class ZarrChunkSink final : public ChunkSink {
   zarr::Store& store_;
   const zarr::ArrayWriter& writer_;
   const ChunkPlan& plan_;
+  const Layout layout_;
   const bool raw_;
   const std::size_t piece_bytes_;
   WorkQueue queue_;

@@ -1,6 +1,6 @@
 // Images whose photometric needs a conversion (Palette, MinIsWhite 8 and 16 bit) read on the device
 // equal the CPU path byte for byte: DeviceReader regions (the tiles take the CPU decode path, never
-// raw placement, since their stored samples are not their pixels), convert_slide_on_device against
+// raw placement, since their stored samples are not their pixels), convert on the CUDA backend against
 // convert::convert_slide, and the device pipeline against the CPU pipeline. With stored samples
 // asked for, raw tiles are placed on the device again and still equal the CPU.
 #include <gtest/gtest.h>
@@ -17,7 +17,6 @@
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device_backend.hpp"
-#include "tilestream/cuda/device_convert.hpp"
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/backend.hpp"
@@ -131,9 +130,9 @@ TEST_P(DevicePhotometric, ConvertOnDeviceEqualsTheCpuWriter) {
     options.compressors = zarr::parse_codec_option("none");
     options.threads = 4;
     convert::convert_slide(slide, cpu_out, options);
-    DeviceConvertOptions device_options;
+    DeviceBackendOptions device_options;
     device_options.io = io::IoMode::posix;
-    (void)convert_slide_on_device(slide, gpu_out, options, device_options);
+    (void)convert::convert_slide(slide, gpu_out, options, *make_device_backend(device_options));
   }
   expect_same_store(cpu_out, gpu_out, c.name);
   fs::remove_all(cpu_out);

@@ -92,7 +92,8 @@ std::vector<ChainCase> chains() {
           {"downsample2x", {"downsample2x"}},
           {"absorbance_gaussian", {"absorbance", "gaussian:sigma=2.5"}},
           {"grayscale_sobel", {"grayscale", "sobel"}},
-          {"median_downsample2x", {"median:size=5", "downsample2x"}}};
+          {"median_downsample2x", {"median:size=5", "downsample2x"}},
+          {"cast_downsample2x", {"cast:dtype=float32", "downsample2x"}}};
 }
 
 using Case = std::tuple<ChainCase, std::uint16_t>;

@@ -16,7 +16,7 @@
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device_backend.hpp"
-#include "tilestream/cuda/device_convert.hpp"
+#include "tilestream/convert/convert.hpp"
 #include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
 
@@ -99,15 +99,16 @@ TEST_F(DeviceMemoryCheck, GlobalModeIsRefusedBeforeTheOutput) {
   EXPECT_FALSE(std::filesystem::exists(out)) << "the output was touched";
 }
 
-TEST_F(DeviceMemoryCheck, DeviceConvertIsRefusedBeforeTheOutput) {
+TEST_F(DeviceMemoryCheck, DeviceConvertInGlobalModeIsRefusedBeforeTheOutput) {
   const slide::Slide slide = slide::Slide::open(path_);
   const std::string out = temp_path("out.zarr");
+  convert::ConvertOptions options;
+  options.mode = pipeline::Mode::global;
   try {
-    (void)convert_slide_on_device(slide, out, convert::ConvertOptions{}, DeviceConvertOptions{});
+    (void)convert::convert_slide(slide, out, options, *make_device_backend({}));
     FAIL() << "device convert ran";
   } catch (const ResourceError& e) {
-    expect_refusal(e, concat("converting ", height_, " x ", width_, " x 3 uint8 on the device (the whole level)"),
-                   {WayOut::cpu_device});
+    expect_refusal(e, "global mode on cuda:0", {WayOut::tiled_mode, WayOut::memory_budget});
   }
   EXPECT_FALSE(std::filesystem::exists(out)) << "the output was touched";
 }

@@ -227,7 +227,7 @@ TEST_P(CudaOps, WholeEqualsCpuAndTiledEqualsWhole) {
 INSTANTIATE_TEST_SUITE_P(RgbUint8, CudaOps,
                          ::testing::Values("absorbance", "sobel", "gaussian:sigma=2.5", "gaussian:sigma=0.6",
                                            "median:size=5", "median:size=3", "median:size=1", "median:size=9",
-                                           "grayscale", "downsample2x"),
+                                           "grayscale", "downsample2x", "cast:dtype=float32"),
                          [](const ::testing::TestParamInfo<const char*>& param) { return test_name(param.param); });
 
 // The chains of the use cases.
@@ -273,6 +273,7 @@ std::vector<DtypeCase> dtype_cases() {
     cases.push_back({"median:size=3", d});
     cases.push_back({"median:size=11", d});
     cases.push_back({"downsample2x", d});
+    cases.push_back({"cast:dtype=float32", d});
   }
   return cases;
 }

@@ -70,7 +70,8 @@ TEST(OpSpec, CanonicalSpecsAndParameters) {
         Case{"median:size=5", "median:size=5", "median", 2},
         Case{"median:size=1", "median:size=1", "median", 0},
         Case{"grayscale", "grayscale", "grayscale", 0},
-        Case{"downsample2x", "downsample2x", "downsample2x", 0}}) {
+        Case{"downsample2x", "downsample2x", "downsample2x", 0},
+        Case{"cast", "cast:dtype=float32", "cast", 0}, Case{"cast:dtype=float32", "cast:dtype=float32", "cast", 0}}) {
     const auto op = make_op(c.spec);
     EXPECT_EQ(op->spec(), c.canonical) << c.spec;
     EXPECT_EQ(op->name(), c.name) << c.spec;
@@ -127,6 +128,25 @@ TEST(OpShape, OutputShapesAndRefusedInputs) {
   refuses("grayscale", {4, 4, 4, DType::uint8}, "grayscale: needs 3 samples (RGB), not 4");
   refuses("grayscale", {4, 4, 1, DType::uint8}, "needs 3 samples");
   refuses("median", {0, 4, 1, DType::uint8}, "empty input image");
+}
+
+TEST(Cast, EverySampleTypeToFloat32ValueForValue) {
+  const Image<std::uint8_t> u8(1, 2, 2, DType::uint8, {0, 1, 128, 255});
+  EXPECT_EQ(run_whole<float>(*make_op("cast:dtype=float32"), u8).pixels, (std::vector<float>{0, 1, 128, 255}));
+  const Image<std::int16_t> i16(1, 3, 1, DType::int16, {-32768, -1, 32767});
+  EXPECT_EQ(run_whole<float>(*make_op("cast"), i16).pixels, (std::vector<float>{-32768, -1, 32767}));
+  const Image<std::uint16_t> u16(2, 1, 1, DType::uint16, {65535, 7});
+  const Image<float> f = run_whole<float>(*make_op("cast"), u16);
+  EXPECT_EQ(f.pixels, (std::vector<float>{65535, 7}));
+  EXPECT_EQ(make_op("cast")->output_shape({4, 5, 3, DType::int8}), (ImageShape{4, 5, 3, DType::float32}));
+  for (const char* bad : {"cast:dtype=uint16", "cast:dtype=float64", "cast:to=float32"}) {
+    try {
+      (void)make_op(bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("cast"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(OpShape, InputBoxesGrowByTheHaloAndClipToTheImage) {

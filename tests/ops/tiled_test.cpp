@@ -111,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{{"absorbance"}}, Case{{"sobel"}}, Case{{"sobel"}, 1, DType::uint16},
                       Case{{"gaussian:sigma=2.5"}}, Case{{"gaussian:sigma=0.7"}, 1, DType::uint16},
                       Case{{"gaussian:sigma=6"}}, Case{{"median:size=5"}},
-                      Case{{"median:size=3"}, 1, DType::uint16}, Case{{"grayscale"}}, Case{{"downsample2x"}},
+                      Case{{"median:size=3"}, 1, DType::uint16}, Case{{"grayscale"}}, Case{{"downsample2x"}}, Case{{"cast", "downsample2x"}},
                       Case{{"absorbance", "gaussian:sigma=2.5"}}, Case{{"grayscale", "sobel"}},
                       Case{{"median:size=5", "downsample2x"}},
                       Case{{"downsample2x", "gaussian:sigma=1.5", "sobel"}},

@@ -126,6 +126,69 @@ INSTANTIATE_TEST_SUITE_P(Stores, ZarrChunkSinkOn,
                                            StoreKind{"Memory", false, false}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// Every layout and block kind the sink serves (convert's and process's arrays): (y, x, c) and (c, y, x),
+// chunks and shards that reach past the image, raw and encoded. The array read back holds the image,
+// in the layout's axis order, whatever the block; the edge blocks' padding is the fill 0 (what a Zarr
+// reader of the raw block file sees).
+TEST_P(ZarrChunkSinkOn, EveryLayoutAndBlockReadsBackAsTheImage) {
+  const Output o = make_output();  // 23 x 37 x 3 float32
+  struct Kind {
+    Layout layout;
+    std::uint64_t chunk, shard;
+    const char* codec;
+  };
+  for (const Kind k : {Kind{Layout::yxc, 10, 0, "none"}, Kind{Layout::cyx, 10, 0, "none"},
+                       Kind{Layout::cyx, 8, 0, "zstd"}, Kind{Layout::yxc, 8, 16, "none"},
+                       Kind{Layout::cyx, 8, 32, "zstd"}, Kind{Layout::cyx, 64, 0, "none"}}) {
+    const std::string what = concat(k.layout == Layout::cyx ? "cyx" : "yxc", " chunk ", k.chunk, " shard ", k.shard,
+                                    " ", k.codec);
+    const zarr::ArraySpec spec =
+        image_array_spec(23, 37, 3, DType::float32,
+                         {.chunk = k.chunk, .shard = k.shard, .compressors = zarr::parse_codec_option(k.codec), .layout = k.layout});
+    const AxisOrder axes = axis_order(k.layout);
+    const ChunkPlan plan = plan_blocks(ops::Chain(), {23, 37, 3, DType::float32}, spec.block_shape()[axes.y],
+                                       spec.block_shape()[axes.x]);
+    zarr::Store& store = make_store(concat("layout_", k.chunk, "_", k.shard, "_", k.codec, "_",
+                                           k.layout == Layout::cyx ? "cyx" : "yxc", ".zarr"));
+    {
+      const zarr::ArrayWriter writer(store, "", spec);
+      ZarrChunkSink sink(store, writer, plan, k.layout, 2, 0, {});
+      EXPECT_EQ(sink.raw(), k.codec == std::string("none") && k.shard == 0 && k.layout == Layout::yxc) << what;
+      for (const ChunkTask& task : plan.tasks) sink.write(task, {o.at(task.out.y, task.out.x), o.row_bytes(), task.out});
+      sink.flush();
+      EXPECT_EQ(sink.snapshot().chunks_done, plan.tasks.size()) << what;
+    }
+    const zarr::ArrayReader reader(store, "");
+    std::vector<std::uint64_t> origin(3, 0), extent = spec.shape;
+    const std::vector<std::byte> all = reader.read_region(origin, extent);
+    ASSERT_EQ(all.size(), o.pixels.size() * sizeof(float)) << what;
+    std::size_t wrong = 0;
+    for (std::uint64_t y = 0; y < 23; ++y)
+      for (std::uint64_t x = 0; x < 37; ++x)
+        for (std::uint64_t c = 0; c < 3; ++c) {
+          const std::uint64_t at = k.layout == Layout::cyx ? (c * 23 + y) * 37 + x : (y * 37 + x) * 3 + c;
+          float value = 0;
+          std::memcpy(&value, all.data() + at * sizeof(float), sizeof(float));
+          wrong += value != o.pixels[(y * 37 + x) * 3 + c];
+        }
+    EXPECT_EQ(wrong, 0u) << what;
+    // A block past the image's edge: zeros beyond it.
+    std::vector<std::uint64_t> last(3, 0);
+    last[axes.y] = plan.grid_rows - 1;
+    last[axes.x] = plan.grid_cols - 1;
+    const std::vector<std::byte> edge = reader.read_block(last);
+    const ChunkTask& corner = plan.tasks.back();
+    if (corner.out.height < plan.chunk_height) {
+      std::vector<std::uint64_t> below = {0, 0, 0};
+      below[axes.y] = plan.chunk_height - 1;  // the block's last row, below the image
+      const std::size_t index = k.layout == Layout::cyx ? below[1] * plan.chunk_width : below[0] * plan.chunk_width * 3;
+      float value = 1;
+      std::memcpy(&value, edge.data() + index * sizeof(float), sizeof(float));
+      EXPECT_EQ(value, 0.0f) << what;
+    }
+  }
+}
+
 TEST_P(ZarrChunkSinkOn, RawChunksEqualTheEncodersPaddedBlocks) {
   const Output o = make_output();
   ASSERT_EQ(o.plan.tasks.size(), 12u);
@@ -134,7 +197,7 @@ TEST_P(ZarrChunkSinkOn, RawChunksEqualTheEncodersPaddedBlocks) {
       const std::string what = concat("v", version, ", pieces of ", piece, " bytes");
       zarr::Store& store = make_store(concat("raw_", version, "_", piece, ".zarr"));
       const zarr::ArrayWriter writer(store, "", spec_for(o, version, "none"));
-      ZarrChunkSink sink(store, writer, o.plan, 3, piece, {});
+      ZarrChunkSink sink(store, writer, o.plan, Layout::yxc, 3, piece, {});
       ASSERT_TRUE(sink.raw()) << what;
       write_all_chunks(o, sink);
       sink.flush();
@@ -179,8 +242,8 @@ TEST_P(ZarrChunkSinkOn, BandsEqualWholeChunks) {
       zarr::Store& bands_store = make_store(concat("bands_", codec, band, ".zarr"));
       const zarr::ArrayWriter whole_writer(whole_store, "", spec_for(o, 3, codec));
       const zarr::ArrayWriter bands_writer(bands_store, "", spec_for(o, 3, codec));
-      ZarrChunkSink whole(whole_store, whole_writer, o.plan, 2, 0, {});
-      ZarrChunkSink bands(bands_store, bands_writer, o.plan, 2, 250, {});
+      ZarrChunkSink whole(whole_store, whole_writer, o.plan, Layout::yxc, 2, 0, {});
+      ZarrChunkSink bands(bands_store, bands_writer, o.plan, Layout::yxc, 2, 250, {});
       write_all_chunks(o, whole);
       write_all_chunks_in_bands(o, bands, band);
       whole.flush();
@@ -204,7 +267,7 @@ TEST_P(ZarrChunkSinkOn, BandsMissingRowsOrAbandonedStoreNothing) {
   for (const std::string codec : {"none", "zstd"}) {
     zarr::Store& store = make_store(concat("missing_", codec, ".zarr"));
     const zarr::ArrayWriter writer(store, "", spec_for(o, 3, codec));
-    ZarrChunkSink sink(store, writer, o.plan, 2, 0, {});
+    ZarrChunkSink sink(store, writer, o.plan, Layout::yxc, 2, 0, {});
     const ChunkTask& task = o.plan.tasks[5];  // interior: rows 10 to 20
     {
       const auto rows = sink.begin_rows(task);
@@ -237,7 +300,7 @@ TEST_P(ZarrChunkSinkOn, EncodedChunksReadBack) {
   const Output o = make_output();
   zarr::Store& store = make_store("zstd.zarr");
   const zarr::ArrayWriter writer(store, "", spec_for(o, 3, "zstd"));
-  ZarrChunkSink sink(store, writer, o.plan, 3, 0, {});
+  ZarrChunkSink sink(store, writer, o.plan, Layout::yxc, 3, 0, {});
   EXPECT_FALSE(sink.raw());
   write_all_chunks(o, sink);
   const zarr::ArrayReader reader(store, "");
@@ -253,7 +316,7 @@ TEST(ZarrChunkSink, AFailedChunkNamesItsKeyAndLeavesNoFile) {
   std::filesystem::remove_all(root);
   zarr::FileStore store(root);
   const zarr::ArrayWriter writer(store, "", spec_for(o, 3, "none"));
-  ZarrChunkSink sink(store, writer, o.plan, 2, 0, {});
+  ZarrChunkSink sink(store, writer, o.plan, Layout::yxc, 2, 0, {});
   // A regular file where chunk row 0's folder must go: its file cannot be created.
   std::filesystem::create_directories(root + "/c");
   std::ofstream(root + "/c/0") << "in the way";
@@ -279,7 +342,7 @@ TEST(ZarrChunkSink, AFailedCommitNamesItsKeyWithAndWithoutFsync) {
     std::filesystem::remove_all(root);
     zarr::FileStore store(root, zarr::FileStore::Options{.fsync = fsync});
     const zarr::ArrayWriter writer(store, "", spec_for(o, 3, "none"));
-    ZarrChunkSink sink(store, writer, o.plan, 2, 0, {});
+    ZarrChunkSink sink(store, writer, o.plan, Layout::yxc, 2, 0, {});
     const ChunkTask& task = o.plan.tasks[5];  // chunk c/1/1/0
     const auto rows = sink.begin_rows(task);
     rows->write_rows({o.at(task.out.y, task.out.x), o.row_bytes(), task.out});

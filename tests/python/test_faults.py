@@ -294,7 +294,7 @@ def test_store_read_error_while_downsampling(cli, shim, slide, tmp_path):
 @pytest.mark.parametrize('options, message', [
     (['--op', 'gaussian:sigma=1.5', '--chunk', '128'], 'other options'),
     (['--op', 'sobel', '--chunk', CHUNK], 'other options'),
-    (['--op', 'gaussian:sigma=1.5', '--chunk', CHUNK, '--zarr-version', '2'], 'has no .zarray'),
+    (['--op', 'gaussian:sigma=1.5', '--chunk', CHUNK, '--zarr-version', '2'], 'holds a Zarr v3 store, this run writes v2'),
     (['--op', 'gaussian:sigma=1.5', '--chunk', CHUNK, '--overwrite'], 'contradict'),
 ], ids=['chunk', 'op', 'zarr-version', 'overwrite'])
 def test_process_resume_refuses_another_run(cli, slide, tmp_path, options, message):

@@ -1,5 +1,7 @@
-// Slide to Zarr conversion: decodes tiles, cuts Zarr blocks, encodes and stores them in parallel
-// with a bounded number of blocks in flight, so memory never grows with the slide's size.
+// Slide to Zarr conversion, as a plan of the one engine (pipeline/executor.hpp): each dataset is a
+// stored level (cast to the stored dtype where it differs) or a level built by downsample2x from the
+// dataset before it, run by a backend (cpu, cuda) in tiled mode under a memory budget by default, so
+// memory never grows with the slide's size.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "tilestream/pipeline/backend.hpp"
+#include "tilestream/pipeline/executor.hpp"
 #include "tilestream/slide/slide.hpp"
 #include "tilestream/zarr/array.hpp"
 
 namespace tilestream::convert {
 
-enum class Layout { yxc, cyx };
+using Layout = pipeline::Layout;
 
 struct ConvertOptions {
   int zarr_version = 3;
@@ -27,6 +31,8 @@ struct ConvertOptions {
   // downsampling of dataset k-1) down to the first dataset that fits in one chunk.
   std::vector<std::size_t> levels;
   unsigned threads = 0;    // 0: default
+  pipeline::Mode mode = pipeline::Mode::tiled;  // global: each source whole in the backend's memory
+  std::size_t memory = 0;  // tiled: bytes of blocks in flight; 0: the settings' default
   bool overwrite = false;  // replace a non-empty output, if it is a store of ours (store_ownership.hpp)
   bool resume = false;     // keep blocks already written, write the rest
   bool fsync = false;
@@ -36,17 +42,13 @@ struct ConvertOptions {
   std::optional<DType> dtype;
 };
 
-struct Progress {
-  std::uint64_t blocks_done = 0;
-  std::uint64_t blocks_total = 0;
-  std::uint64_t blocks_skipped = 0;  // already present (resume)
-  std::uint64_t bytes_written = 0;   // encoded bytes stored
-};
+using Progress = pipeline::RunProgress;
 
 struct ConvertResult {
   Progress progress;
   double seconds = 0;
   std::vector<std::string> array_paths;  // written arrays, largest first
+  pipeline::RunReport run;               // per dataset: workers, io mode, stage seconds, device peak
 };
 
 // The layout actually written: OME-Zarr always stores (c, y, x), as NGFF orders axes.
@@ -63,8 +65,12 @@ void validate_options(const ConvertOptions& options);
 // is not empty and neither overwrite nor resume is set, when it holds anything but a store of ours
 // (overwrite, resume), when it is a file, /, $HOME or the current directory (see prepare_store),
 // IoError on write failures (the message names the key), and whatever reading the slide throws.
+// Runs on `backend`; the first form on the CPU backend.
 ConvertResult convert_slide(const slide::Slide& slide, const std::string& output,
                             const ConvertOptions& options,
+                            const std::function<void(const Progress&)>& on_progress = {});
+ConvertResult convert_slide(const slide::Slide& slide, const std::string& output, const ConvertOptions& options,
+                            const pipeline::Backend& backend,
                             const std::function<void(const Progress&)>& on_progress = {});
 
 }  // namespace tilestream::convert

@@ -47,12 +47,7 @@ std::vector<DatasetPlan> plan_datasets(std::span<const LevelShape> levels, const
 zarr::ArraySpec dataset_array_spec(const DatasetPlan& dataset, std::uint32_t samples, DType dtype,
                                    const ConvertOptions& options);
 
-// Index of the y and x axes (and the channel axis) in a layout's array shape.
-struct AxisOrder {
-  std::size_t y, x, c;
-};
-constexpr AxisOrder axis_order(Layout layout) {
-  return layout == Layout::cyx ? AxisOrder{1, 2, 0} : AxisOrder{0, 1, 2};
-}
+using pipeline::AxisOrder;
+using pipeline::axis_order;
 
 }  // namespace tilestream::convert

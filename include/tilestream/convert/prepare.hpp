@@ -9,6 +9,7 @@
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/convert/plan.hpp"
 #include "tilestream/core/dtype.hpp"
+#include "tilestream/pipeline/executor.hpp"
 #include "tilestream/slide/slide.hpp"
 #include "tilestream/zarr/store.hpp"
 
@@ -28,14 +29,13 @@ struct PreparedConversion {
 // whose samples or dtype differ from level 0's, unsupported levels and dtype conversions.
 PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOptions& options);
 
-// Makes `store` ready: an empty store is used as is; a non-empty one is replaced (overwrite), checked
-// for the same metadata (resume; leftover partial files removed) or refused with a UsageError. Only a
-// store of ours is replaced or resumed (zarr/store_ownership.hpp): a directory holding anything else,
-// a file, /, $HOME or the current directory is refused before anything is removed.
-void prepare_store(zarr::FileStore& store, const PreparedConversion& prepared, const ConvertOptions& options);
+// The conversion as a plan of the one engine: a stored level's dataset reads it (through a cast op
+// where the stored dtype differs), a built one runs downsample2x on the dataset before it; the root
+// group (OME multiscales with `ome`) is written last.
+pipeline::Plan conversion_plan(const PreparedConversion& prepared);
 
-// The metadata check of --resume (what prepare_store runs on a non-empty store after removing partial
-// files): throws UsageError when `store` holds the other Zarr version, array metadata that differs
+// The metadata check of --resume (what pipeline::prepare_output runs on a non-empty store after removing
+// partial files): throws UsageError when `store` holds the other Zarr version, array metadata that differs
 // from `prepared.specs`, invalid JSON, or other group attributes; FormatError for a group document
 // that is not an object. Any store, so that tests and the fuzz target can feed it bytes from memory.
 void check_resume_metadata(const zarr::Store& store, const PreparedConversion& prepared, int zarr_format);

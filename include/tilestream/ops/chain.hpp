@@ -15,15 +15,18 @@ namespace tilestream::ops {
 
 class Chain {
  public:
-  // At least one op. Immutable afterwards; every method is thread-safe.
-  explicit Chain(std::vector<std::unique_ptr<Op>> ops);
-  // make_op on each spec, in order. UsageError for an empty list or a bad spec.
+  // Immutable afterwards; every method is thread-safe. No ops: the identity (a dataset copied as it
+  // is read, as convert writes a stored level of the slide's dtype).
+  explicit Chain(std::vector<std::unique_ptr<Op>> ops = {});
+  // make_op on each spec, in order. UsageError for an empty list (a user's chain names an op) or a
+  // bad spec.
   static Chain parse(std::span<const std::string> specs);
 
   std::size_t size() const { return ops_.size(); }
   const Op& op(std::size_t i) const { return *ops_.at(i); }
   // The canonical specs joined by " | ": "absorbance | gaussian:sigma=2.5".
   std::string spec() const;
+  bool empty() const { return ops_.empty(); }
 
   // shapes[0] = in, shapes[i + 1] = op i's output. UsageError (naming the op and its position) when
   // an op does not take what the op before gives.

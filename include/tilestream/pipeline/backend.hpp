@@ -12,7 +12,7 @@
 #include "tilestream/core/memory_budget.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/plan.hpp"
-#include "tilestream/slide/slide.hpp"
+#include "tilestream/pipeline/source.hpp"
 
 namespace tilestream::pipeline {
 
@@ -58,10 +58,10 @@ struct BackendReport {
   double write_seconds = 0;
 };
 
-// What a backend runs: the chain on one slide level, chunk by chunk as planned.
+// What a backend runs: the chain on one source (a slide level, or an array written earlier in the
+// run), block by block as planned.
 struct Job {
-  const slide::Slide& slide;
-  std::size_t level;
+  const Source& source;
   const ops::Chain& chain;
   const ChunkPlan& plan;
   unsigned threads;  // CPU threads for loops over bands or chunks
@@ -72,10 +72,10 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;  // "cpu"
-  // Global mode: reads the whole level, applies each op to the whole image in turn, then hands every
+  // Global mode: reads the whole source, applies each op to the whole image in turn, then hands every
   // planned chunk of the result to `sink`. The report's bytes_held is the most bytes of images it held.
   virtual BackendReport run_global(const Job& job, ChunkSink& sink) const = 0;
-  // Tiled mode: for each planned task, reads task.in from the level, runs the chain and hands the
+  // Tiled mode: for each planned task, reads task.in from the source, runs the chain and hands the
   // result to `sink`, with at most job.workers tasks in flight.
   virtual BackendReport run_tiled(const Job& job, ChunkSink& sink) const = 0;
   // Tiled mode: the most bytes one task in flight holds (the memory budget divided by it sets
@@ -95,7 +95,7 @@ class Backend {
   virtual MemoryAvailable memory_available() const { return available_host_memory(); }
 };
 
-// Ops on the CPU (Op::run_cpu), levels read with Slide::read_region.
+// Ops on the CPU (Op::run_cpu), sources read with Source::read.
 std::unique_ptr<Backend> make_cpu_backend();
 
 }  // namespace tilestream::pipeline

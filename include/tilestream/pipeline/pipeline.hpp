@@ -11,19 +11,19 @@
 
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/backend.hpp"
+#include "tilestream/pipeline/executor.hpp"
 #include "tilestream/zarr/array.hpp"
 
 namespace tilestream::pipeline {
-
-enum class Mode { global, tiled };
-const char* to_string(Mode mode);
-// "global" or "tiled"; UsageError otherwise.
-Mode parse_mode(const std::string& text);
 
 struct ProcessOptions {
   Mode mode = Mode::tiled;
   std::size_t level = 0;
   std::uint64_t chunk = 512;                      // output chunk side (y and x); channels whole
+  std::uint64_t shard = 0;                        // v3 shard side, a multiple of chunk; 0: not sharded
+  Layout layout = Layout::yxc;                    // of the array(s); `ome` stores (c, y, x)
+  bool ome = false;  // an OME-Zarr group: the result as dataset "0" plus its 2x pyramid (downsample2x)
+                     // down to the first level that fits in one chunk, NGFF 0.4 (v2) or 0.5 (v3)
   std::size_t memory = 0;                         // tiled: bytes of tiles in flight; 0: settings' default
                                                   // (held to what the backend's memory has available)
   unsigned threads = 0;                           // 0: settings' default
@@ -48,18 +48,19 @@ struct ProcessResult {
   unsigned workers = 0;             // chunks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one chunk in flight holds at most
   std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
-  BackendReport run;                // what the backend measured (io mode, device peak, stage seconds)
+  BackendReport run;                // what the backend measured on the result (io mode, device peak, stage seconds)
+  RunReport report;                 // every dataset's (one, or the OME pyramid's)
   double seconds = 0;
 };
 
-// The output array: shape (height, width, samples) of the chain's output, chunks (chunk, chunk,
-// samples) clipped to the image, fill 0, dimension names y, x, c (v3), attributes naming the ops and
-// the source level.
+// The result's array: image_array_spec of the chain's output with the options' chunk, shard, codecs
+// and layout, attributes naming the ops and the source level.
 zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain,
                                   const ProcessOptions& options, const std::string& source_name);
 
 // Runs `chain` on level options.level of `slide` and writes the result as a Zarr array at the root of
-// the directory `output`. Throws UsageError for bad options (chunk 0, a level that does not exist, a
+// the directory `output` (with `ome`: as dataset "0" of an OME-Zarr group, its pyramid after it), a
+// plan of the one engine (executor.hpp). Throws UsageError for bad options (chunk 0, a level that does not exist, a
 // non-empty output without overwrite or resume, overwrite with resume, resume into an array whose
 // stored metadata differs from this run's, with overwrite or resume an output holding anything but a
 // store of ours (zarr/store_ownership.hpp), an output that is a file, /, $HOME or the current

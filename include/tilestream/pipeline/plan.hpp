@@ -8,10 +8,39 @@
 #include <vector>
 
 #include "tilestream/ops/chain.hpp"
+#include "tilestream/zarr/array.hpp"
 
 namespace tilestream::pipeline {
 
-// One output chunk and the source box it is computed from.
+// How an image's axes map onto a Zarr array's: (y, x, c), or (c, y, x) as OME-NGFF orders them.
+enum class Layout { yxc, cyx };
+
+// Index of the y and x axes (and the channel axis) in a layout's array shape.
+struct AxisOrder {
+  std::size_t y, x, c;
+};
+constexpr AxisOrder axis_order(Layout layout) {
+  return layout == Layout::cyx ? AxisOrder{1, 2, 0} : AxisOrder{0, 1, 2};
+}
+
+// How an image is stored as a Zarr array.
+struct ArrayOptions {
+  int zarr_version = 3;
+  std::uint64_t chunk = 512;                      // chunk side (y and x); the channel axis is one chunk
+  std::uint64_t shard = 0;                        // v3 shard side, a multiple of chunk; 0: not sharded
+  std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
+  Layout layout = Layout::yxc;
+  char separator = '/';                           // v2 dimension_separator
+};
+
+// The array of a height x width x samples image: shape and chunks in the layout's axis order, chunks
+// of options.chunk per spatial side clipped to the image (a small image is one chunk of its own
+// size), the channel axis whole; shards of options.shard likewise clipped to the chunk-rounded image;
+// fill 0; v3 dimension names y, x, c in that order.
+zarr::ArraySpec image_array_spec(std::uint64_t height, std::uint64_t width, std::uint32_t samples, DType dtype,
+                                 const ArrayOptions& options);
+
+// One output block (a chunk, or a shard) and the source box it is computed from.
 struct ChunkTask {
   std::uint64_t row = 0, col = 0;  // position in the chunk grid
   ops::Box out;                    // pixels of the output image (the chunk clipped to the image)
@@ -20,7 +49,8 @@ struct ChunkTask {
 
 struct ChunkPlan {
   ops::ImageShape input, output;
-  // The Zarr chunk: `chunk` per side, clipped to the output image (a small output is one chunk).
+  // The Zarr block: plan_chunks' `chunk` per side clipped to the output image (a small output is one
+  // chunk), or plan_blocks' block as given.
   std::uint64_t chunk_height = 0, chunk_width = 0;
   std::uint64_t grid_rows = 0, grid_cols = 0;
   std::vector<ChunkTask> tasks;  // row-major over the grid
@@ -34,5 +64,9 @@ struct ChunkPlan {
 // Plans `chunk` x `chunk` output chunks for `chain` on a source image of shape `input`. UsageError
 // for chunk 0 or an input the chain does not take.
 ChunkPlan plan_chunks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t chunk);
+// The same with the block given whole: `block_height` x `block_width` (a Zarr array's block, the shard
+// when sharded, which may reach past the image), each task's `out` the block clipped to the image.
+ChunkPlan plan_blocks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t block_height,
+                      std::uint64_t block_width);
 
 }  // namespace tilestream::pipeline
