@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/sparse_tiff.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
