@@ -16,7 +16,7 @@
 #include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
@@ -45,11 +45,11 @@ std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
     case io::IoMode::direct:
       return {wanted, "direct: O_DIRECT reads into pinned buffers (page cache bypassed), copied on one stream per thread"};
     case io::IoMode::gds: {
-      const gds::DriverInfo& info = gds::driver();  // throws UnsupportedError saying why it cannot run
+      const io::gds::DriverInfo& info = io::gds::driver();  // throws UnsupportedError saying why it cannot run
       return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
-      const gds::AutoChoice choice = gds::choose_for_auto();
+      const io::gds::AutoChoice choice = io::gds::choose_for_auto();
       if (choice.gds) return {io::IoMode::gds, choice.reason};
       return {io::IoMode::posix, concat(choice.reason, ": pread into pinned buffers")};
     }
@@ -120,7 +120,7 @@ struct DeviceReader::Impl {
       for (TransferSlot& slot : lane.slots) {
         slot.registration.reset();
         slot.tiles = DeviceBuffer(capacity, lane.stream);
-        if (gds) slot.registration = std::make_shared<gds::RegisteredBuffer>(slot.tiles.data(), capacity);
+        if (gds) slot.registration = std::make_shared<io::gds::RegisteredBuffer>(slot.tiles.data(), capacity);
         if (uses_staging(mode)) slot.staging = PinnedBuffer(capacity + 2 * staging_slack);
         slot.pending = false;
       }

@@ -2,7 +2,7 @@
 #include "tile_transfer.hpp"
 
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/io/direct_file.hpp"
 
 namespace tilestream::cuda {
@@ -54,7 +54,7 @@ class DirectTransfer final : public TileTransfer {
 
 class GdsTransfer final : public TileTransfer {
  public:
-  explicit GdsTransfer(const std::string& path) : file_(path, gds::FileHandle::Mode::read) {}
+  explicit GdsTransfer(const std::string& path) : file_(path, io::gds::FileHandle::Mode::read) {}
   void transfer(const slide::TileReadTask& task, std::size_t tile_bytes, TransferSlot& slot,
                 const Stream& stream) const override {
     // cuFile writes device memory outside the stream: the slot's earlier kernels reading `tiles`
@@ -69,7 +69,7 @@ class GdsTransfer final : public TileTransfer {
   }
 
  private:
-  gds::FileHandle file_;
+  io::gds::FileHandle file_;
 };
 
 }  // namespace

@@ -20,7 +20,7 @@
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/core/work_queue.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
@@ -38,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 struct Worker {
   Stream stream;
   DeviceBuffer block;
-  std::shared_ptr<gds::RegisteredBuffer> registration;
+  std::shared_ptr<io::gds::RegisteredBuffer> registration;
   std::array<PinnedBuffer, 2> pieces;
   std::array<Event, 2> copied;
   PinnedBuffer host_block;
@@ -62,7 +62,7 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw,
     case io::IoMode::gds: {
       check<UsageError>(store.values_are_files(), "--io gds writes into files, and the values of store ",
                         store.name(), " are not files; use posix");
-      const gds::DriverInfo& info = gds::driver();
+      const io::gds::DriverInfo& info = io::gds::driver();
       return {wanted, concat("gds: cuFileWrite from device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
@@ -70,7 +70,7 @@ std::pair<io::IoMode, std::string> resolve_write_io(io::IoMode wanted, bool raw,
         return {io::IoMode::posix,
                 concat("posix: the values of store ", store.name(),
                        " are not files (no cuFile writes); pinned pieces written to the store")};
-      const gds::AutoChoice choice = gds::choose_for_auto();
+      const io::gds::AutoChoice choice = io::gds::choose_for_auto();
       if (choice.gds) return {io::IoMode::gds, choice.reason};
       return {io::IoMode::posix, concat(choice.reason, ": pinned pieces written with pwrite")};
     }
@@ -123,7 +123,7 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::Store& store, 
     if (!raw) {
       w.host_block = PinnedBuffer(block_bytes);
     } else if (report.io == io::IoMode::gds) {
-      w.registration = std::make_shared<gds::RegisteredBuffer>(w.block.data(), block_bytes);
+      w.registration = std::make_shared<io::gds::RegisteredBuffer>(w.block.data(), block_bytes);
     } else {
       for (PinnedBuffer& piece : w.pieces) piece = PinnedBuffer(piece_bytes);
     }
@@ -181,7 +181,7 @@ ZarrWriteReport write_zarr_blocks(const DeviceImage& image, zarr::Store& store, 
         check<UsageError>(value->file() != nullptr, "--io gds: the value is not a file");
         w.stream.synchronize();  // the block is cut before cuFile reads it
         {
-          const gds::FileHandle file(*value->file(), gds::FileHandle::Mode::write);
+          const io::gds::FileHandle file(*value->file(), io::gds::FileHandle::Mode::write);
           file.write(w.block.data(), block_bytes, 0);
         }  // closed before the commit
         commit(std::move(value), block_bytes);

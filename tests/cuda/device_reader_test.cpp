@@ -20,7 +20,7 @@
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/synth/synth.hpp"
 
 namespace tilestream::cuda {
@@ -101,7 +101,7 @@ const char* io_name(io::IoMode mode) { return io::to_string(mode); }
 #define SKIP_UNLESS_IO_RUNS(mode)                                                         \
   do {                                                                                    \
     std::string why_not;                                                                  \
-    if ((mode) == io::IoMode::gds && !gds::available(&why_not)) GTEST_SKIP() << why_not;  \
+    if ((mode) == io::IoMode::gds && !io::gds::available(&why_not)) GTEST_SKIP() << why_not;  \
   } while (false)
 
 void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Region& r, DeviceReader& reader,
@@ -191,7 +191,7 @@ TEST_F(DeviceReaderIo, GdsSaysWhichModeRuns) {
   options.threads = 2;
   const DeviceReader reader(options);
   EXPECT_EQ(reader.io_mode(), io::IoMode::gds);
-  const gds::DriverInfo& info = gds::driver();
+  const io::gds::DriverInfo& info = io::gds::driver();
   EXPECT_NE(reader.io_detail().find(info.mode), std::string::npos) << reader.io_detail();
   std::cout << "[ info     ] gds: " << info.mode << " (" << info.library << ")\n";
 }
@@ -204,7 +204,7 @@ TEST_F(DeviceReaderIo, TruncatedFileNamesFileAndOffsetOnEveryBackend) {
   const std::uint64_t last = image.tile_offsets[image.tile_number(0, 0)];
   std::filesystem::resize_file(path, last + 100);  // cuts into the first tile's bytes
   for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
-    if (mode == io::IoMode::gds && !gds::available()) continue;
+    if (mode == io::IoMode::gds && !io::gds::available()) continue;
     SCOPED_TRACE(io_name(mode));
     DeviceReaderOptions options;
     options.io = mode;
@@ -245,7 +245,7 @@ TEST_P(ReadToDeviceTestdata, EqualsTheCpuPath) {
   TILESTREAM_REQUIRE_TESTDATA(path, GetParam());
   const slide::Slide slide = slide::Slide::open(path);
   for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
-    if (mode == io::IoMode::gds && !gds::available()) continue;
+    if (mode == io::IoMode::gds && !io::gds::available()) continue;
     DeviceReaderOptions options;
     options.threads = 8;
     options.io = mode;

@@ -21,9 +21,9 @@
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/cast.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/cufile.hpp"
 #include "tilestream/cuda/device_convert.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/synth/synth.hpp"
 
 namespace tilestream::cuda {
@@ -74,7 +74,7 @@ class DeviceZarrWrite : public testing::CudaTestWithParam<Case> {};
 TEST_P(DeviceZarrWrite, EqualsTheCpuWriterByteForByte) {
   const auto& [c, kind, mode] = GetParam();
   std::string why_not;
-  if (mode == io::IoMode::gds && !gds::available(&why_not)) GTEST_SKIP() << why_not;
+  if (mode == io::IoMode::gds && !io::gds::available(&why_not)) GTEST_SKIP() << why_not;
   const std::string slide_path = disk_path("slide.tif");
   synth::SynthOptions synth_options;
   synth_options.width = 2301;  // chunks of 2048 leave a thin edge; no chunk size divides either side
