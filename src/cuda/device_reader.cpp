@@ -29,11 +29,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 
+// One staging slot of a reading thread: the buffers a task's read lands in, and whether the work
+// queued on them has finished.
+struct Slot {
+  DeviceReadBuffers buffers;
+  Event done;  // recorded after the task's last work on the stream
+  bool pending = false;
+};
+
 // One reading thread's stream and its two slots: it fills one while the other's copy and kernel run.
 // The stream is declared first so that the slots' device buffers, which free on it, go before it.
 struct Lane {
   Stream stream;
-  std::array<TransferSlot, 2> slots;
+  std::array<Slot, 2> slots;
   std::size_t next = 0;
 };
 
@@ -80,6 +88,17 @@ bool tiles_complete(const tiff::ImageInfo& image, std::span<const slide::TileSlo
   });
 }
 
+// The read of a task in io terms: each run of tiles lands where it lies in its tiles' slots, tile i
+// of the task at i * tile_bytes.
+DeviceReadRequest read_request(const slide::TileReadTask& task, std::size_t tile_bytes) {
+  DeviceReadRequest request{task.offset, task.length, {}};
+  request.ranges.reserve(task.runs.size());
+  for (const slide::TileRun& run : task.runs) {
+    request.ranges.push_back({run.file_offset, run.bytes, run.first * tile_bytes + run.skip});
+  }
+  return request;
+}
+
 // Bytes of decoded pixels one band of the decode path aims at: big enough that every thread has
 // several tiles to decode, small enough to stay a modest pinned buffer.
 constexpr std::size_t band_target_bytes = 64u << 20;
@@ -117,11 +136,14 @@ struct DeviceReader::Impl {
     parallel_for(lanes.size(), gds ? 1 : static_cast<unsigned>(lanes.size()), [&](std::size_t n) {
       const DeviceGuard guard(device);
       Lane& lane = lanes[n];
-      for (TransferSlot& slot : lane.slots) {
-        slot.registration.reset();
-        slot.tiles = DeviceBuffer(capacity, lane.stream);
-        if (gds) slot.registration = std::make_shared<io::gds::RegisteredBuffer>(slot.tiles.data(), capacity);
-        if (uses_staging(mode)) slot.staging = PinnedBuffer(capacity + 2 * staging_slack);
+      for (Slot& slot : lane.slots) {
+        DeviceReadBuffers& buffers = slot.buffers;
+        buffers.registration.reset();
+        buffers.device = DeviceBuffer(capacity, lane.stream);
+        if (gds) {
+          buffers.registration = std::make_shared<io::gds::RegisteredBuffer>(buffers.device.data(), capacity);
+        }
+        if (uses_staging(mode)) buffers.staging = PinnedBuffer(capacity + 2 * staging_slack);
         slot.pending = false;
       }
       lane.stream.synchronize();
@@ -154,7 +176,11 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   }
   const slide::TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
   const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits, parts);
-  const std::unique_ptr<TileTransfer> transfer = make_tile_transfer(mode, slide.source(), slide.path());
+  std::vector<DeviceReadRequest> requests;
+  requests.reserve(tasks.size());
+  for (const slide::TileReadTask& task : tasks) requests.push_back(read_request(task, tile_bytes));
+  const std::unique_ptr<DeviceRangeReader> range_reader =
+      make_device_range_reader(mode, slide.source(), slide.path());
 
   Event allocated;
   allocated.record(main);
@@ -163,17 +189,17 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   auto finish_lanes = [&] {
     for (unsigned w = 0; w < workers; ++w) {
       lanes[w].stream.synchronize();
-      for (TransferSlot& slot : lanes[w].slots) slot.pending = false;
+      for (Slot& slot : lanes[w].slots) slot.pending = false;
     }
   };
   try {
     parallel_for_workers(tasks.size(), workers, [&](std::size_t n, unsigned worker) {
       Lane& lane = lanes[worker];
-      TransferSlot& slot = lane.slots[lane.next++ % lane.slots.size()];
+      Slot& slot = lane.slots[lane.next++ % lane.slots.size()];
       if (slot.pending) slot.done.synchronize();  // its last copy and kernel have finished
       const slide::TileReadTask& task = tasks[n];
       try {
-        transfer->transfer(task, tile_bytes, slot, lane.stream);
+        range_reader->read(requests[n], slot.buffers, lane.stream);
       } catch (const Error& e) {
         const slide::TileSlot& first = task.slots.front();
         rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
@@ -181,7 +207,7 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
                                        " tiles from tile ", image.tile_number(first.column, first.row), ", column ",
                                        first.column, ", row ", first.row, ")"));
       }
-      place_tiles(slot.tiles, task.slots, g, out, lane.stream);
+      place_tiles(slot.buffers.device, task.slots, g, out, lane.stream);
       slot.done.record(lane.stream);
       slot.pending = true;
     });
@@ -194,7 +220,7 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   }
   finish_lanes();
   report.tasks = tasks.size();
-  for (const slide::TileReadTask& task : tasks) report.bytes_read += transfer->bytes_read(task);
+  for (const DeviceReadRequest& request : requests) report.bytes_read += range_reader->bytes_read(request);
 }
 
 void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x,
