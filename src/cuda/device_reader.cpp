@@ -9,7 +9,6 @@
 #include <limits>
 #include <vector>
 
-#include "tile_transfer.hpp"
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
@@ -17,6 +16,7 @@
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
 #include "tilestream/io/cufile.hpp"
+#include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 // One staging slot of a reading thread: the buffers a task's read lands in, and whether the work
 // queued on them has finished.
 struct Slot {
-  DeviceReadBuffers buffers;
+  io::DeviceReadBuffers buffers;
   Event done;  // recorded after the task's last work on the stream
   bool pending = false;
 };
@@ -90,8 +90,8 @@ bool tiles_complete(const tiff::ImageInfo& image, std::span<const slide::TileSlo
 
 // The read of a task in io terms: each run of tiles lands where it lies in its tiles' slots, tile i
 // of the task at i * tile_bytes.
-DeviceReadRequest read_request(const slide::TileReadTask& task, std::size_t tile_bytes) {
-  DeviceReadRequest request{task.offset, task.length, {}};
+io::DeviceReadRequest read_request(const slide::TileReadTask& task, std::size_t tile_bytes) {
+  io::DeviceReadRequest request{task.offset, task.length, {}};
   request.ranges.reserve(task.runs.size());
   for (const slide::TileRun& run : task.runs) {
     request.ranges.push_back({run.file_offset, run.bytes, run.first * tile_bytes + run.skip});
@@ -137,13 +137,13 @@ struct DeviceReader::Impl {
       const DeviceGuard guard(device);
       Lane& lane = lanes[n];
       for (Slot& slot : lane.slots) {
-        DeviceReadBuffers& buffers = slot.buffers;
+        io::DeviceReadBuffers& buffers = slot.buffers;
         buffers.registration.reset();
         buffers.device = DeviceBuffer(capacity, lane.stream);
         if (gds) {
           buffers.registration = std::make_shared<io::gds::RegisteredBuffer>(buffers.device.data(), capacity);
         }
-        if (uses_staging(mode)) buffers.staging = PinnedBuffer(capacity + 2 * staging_slack);
+        if (io::uses_staging(mode)) buffers.staging = PinnedBuffer(capacity + 2 * io::staging_slack);
         slot.pending = false;
       }
       lane.stream.synchronize();
@@ -176,11 +176,11 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   }
   const slide::TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
   const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits, parts);
-  std::vector<DeviceReadRequest> requests;
+  std::vector<io::DeviceReadRequest> requests;
   requests.reserve(tasks.size());
   for (const slide::TileReadTask& task : tasks) requests.push_back(read_request(task, tile_bytes));
-  const std::unique_ptr<DeviceRangeReader> range_reader =
-      make_device_range_reader(mode, slide.source(), slide.path());
+  const std::unique_ptr<io::DeviceRangeReader> range_reader =
+      io::make_device_range_reader(mode, slide.source(), slide.path());
 
   Event allocated;
   allocated.record(main);
@@ -220,7 +220,7 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   }
   finish_lanes();
   report.tasks = tasks.size();
-  for (const DeviceReadRequest& request : requests) report.bytes_read += range_reader->bytes_read(request);
+  for (const io::DeviceReadRequest& request : requests) report.bytes_read += range_reader->bytes_read(request);
 }
 
 void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x,

@@ -16,7 +16,7 @@
 #include "tilestream/io/file.hpp"
 #include "tilestream/io/io_mode.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::io {
 
 // `length` bytes at `offset` of the file go to `buffer_offset` bytes into the device buffer.
 struct DeviceRange {
@@ -55,10 +55,10 @@ class DeviceRangeReader {
 };
 
 // posix: `source` (the caller's open file); direct and gds open `path` themselves.
-std::unique_ptr<DeviceRangeReader> make_device_range_reader(io::IoMode mode, const io::ByteSource& source,
+std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
                                                             const std::string& path);
 
 // Whether mode needs pinned staging buffers (gds reads straight into device memory).
-inline bool uses_staging(io::IoMode mode) { return mode != io::IoMode::gds; }
+inline bool uses_staging(IoMode mode) { return mode != IoMode::gds; }
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::io

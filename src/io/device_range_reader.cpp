@@ -1,11 +1,11 @@
 // The posix, direct (O_DIRECT) and gds (cuFile) device range readers.
-#include "tile_transfer.hpp"
+#include "tilestream/io/device_range_reader.hpp"
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/io/cufile.hpp"
 #include "tilestream/io/direct_file.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::io {
 namespace {
 
 // Copies each range of the request from `base` (where the request's first byte landed in pinned
@@ -20,7 +20,7 @@ void copy_ranges(const DeviceReadRequest& request, const std::byte* base, Device
 
 class PosixRangeReader final : public DeviceRangeReader {
  public:
-  explicit PosixRangeReader(const io::ByteSource& source) : source_(source) {}
+  explicit PosixRangeReader(const ByteSource& source) : source_(source) {}
   void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
             const cuda::Stream& stream) const override {
     check<UsageError>(request.length <= buffers.staging.size(), "posix transfer: a task of ", request.length,
@@ -30,7 +30,7 @@ class PosixRangeReader final : public DeviceRangeReader {
   }
 
  private:
-  const io::ByteSource& source_;
+  const ByteSource& source_;
 };
 
 class DirectRangeReader final : public DeviceRangeReader {
@@ -46,16 +46,16 @@ class DirectRangeReader final : public DeviceRangeReader {
     copy_ranges(request, bytes.data(), buffers, stream);
   }
   std::size_t bytes_read(const DeviceReadRequest& request) const override {
-    return io::aligned_cover(request.offset, request.length, file_.alignment()).length;
+    return aligned_cover(request.offset, request.length, file_.alignment()).length;
   }
 
  private:
-  io::DirectReadFile file_;
+  DirectReadFile file_;
 };
 
 class GdsRangeReader final : public DeviceRangeReader {
  public:
-  explicit GdsRangeReader(const std::string& path) : file_(path, io::gds::FileHandle::Mode::read) {}
+  explicit GdsRangeReader(const std::string& path) : file_(path, gds::FileHandle::Mode::read) {}
   void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
             const cuda::Stream& stream) const override {
     // cuFile writes device memory outside the stream: the caller's earlier kernels reading `device`
@@ -70,20 +70,20 @@ class GdsRangeReader final : public DeviceRangeReader {
   }
 
  private:
-  io::gds::FileHandle file_;
+  gds::FileHandle file_;
 };
 
 }  // namespace
 
-std::unique_ptr<DeviceRangeReader> make_device_range_reader(io::IoMode mode, const io::ByteSource& source,
+std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
                                                             const std::string& path) {
   switch (mode) {
-    case io::IoMode::posix: return std::make_unique<PosixRangeReader>(source);
-    case io::IoMode::direct: return std::make_unique<DirectRangeReader>(path);
-    case io::IoMode::gds: return std::make_unique<GdsRangeReader>(path);
-    case io::IoMode::automatic: break;
+    case IoMode::posix: return std::make_unique<PosixRangeReader>(source);
+    case IoMode::direct: return std::make_unique<DirectRangeReader>(path);
+    case IoMode::gds: return std::make_unique<GdsRangeReader>(path);
+    case IoMode::automatic: break;
   }
   throw UsageError("make_device_range_reader: resolve the io mode first");
 }
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::io
