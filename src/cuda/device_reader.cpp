@@ -20,7 +20,7 @@
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
-#include "tilestream/cuda/place_tiles.hpp"
+#include "tilestream/slide/device_place_tiles.hpp"
 #include "tilestream/slide/tile_read_plan.hpp"
 
 namespace tilestream::cuda {
@@ -207,7 +207,7 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
                                        " tiles from tile ", image.tile_number(first.column, first.row), ", column ",
                                        first.column, ", row ", first.row, ")"));
       }
-      place_tiles(slot.buffers.device, task.slots, g, out, lane.stream);
+      slide::place_tiles(slot.buffers.device, task.slots, g, out, lane.stream);
       slot.done.record(lane.stream);
       slot.pending = true;
     });
