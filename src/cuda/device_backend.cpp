@@ -17,7 +17,7 @@
 #include "tilestream/core/settings.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
@@ -137,10 +137,10 @@ class CudaBackend final : public pipeline::Backend {
 
   pipeline::BackendReport run_global(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
-    DeviceReader reader(reader_options(job.threads));
+    slide::DeviceReader reader(reader_options(job.threads));
     const PoolPeak peak(options_.device);
     pipeline::BackendReport out;
-    DeviceReadReport report;
+    slide::DeviceReadReport report;
     const DeviceImage source = reader.read_level(job.slide, job.level, &report);
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
@@ -200,10 +200,10 @@ class CudaBackend final : public pipeline::Backend {
     // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
     // the others still pin their memory.
     struct Worker {
-      Worker(std::size_t band_bytes, const DeviceReaderOptions& reader_options)
+      Worker(std::size_t band_bytes, const slide::DeviceReaderOptions& reader_options)
           : reader(reader_options), bands(band_bytes, true, stream) {}
       Stream stream;
-      DeviceReader reader;
+      slide::DeviceReader reader;
       Bands bands;
     };
     std::vector<std::unique_ptr<Worker>> pool(workers);
@@ -223,7 +223,7 @@ class CudaBackend final : public pipeline::Backend {
           setup.ready(seconds_since(start));
         }
         Worker& mine = *pool[w];
-        DeviceReadReport report;
+        slide::DeviceReadReport report;
         const DeviceImage source = read.time([&] {
           return mine.reader.read_region(job.slide, job.level, task.in.x, task.in.y, task.in.width, task.in.height,
                                          &report);
@@ -296,8 +296,8 @@ class CudaBackend final : public pipeline::Backend {
 
  private:
   std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
-  DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
-    DeviceReaderOptions o;
+  slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
+    slide::DeviceReaderOptions o;
     o.threads = threads;
     o.task_bytes = task_bytes;
     o.device = options_.device;

@@ -8,7 +8,7 @@
 #include "tilestream/convert/prepare.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/timing.hpp"
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 #include "tilestream/cuda/image_kernels.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/cuda/zarr_writer.hpp"
@@ -35,11 +35,11 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
   }
   const io::IoMode wanted = device_options.io.value_or(io::default_io_mode());
   DeviceConvertResult out;
-  DeviceReaderOptions reader_options;
+  slide::DeviceReaderOptions reader_options;
   reader_options.threads = options.threads;
   reader_options.device = device_options.device;
   reader_options.io = wanted;
-  DeviceReader reader(reader_options);
+  slide::DeviceReader reader(reader_options);
   out.setup_seconds = reader.setup_seconds();
 
   // Each dataset's level is held whole on the device (with its cast copy, when the dtype changes):
@@ -73,7 +73,7 @@ DeviceConvertResult convert_slide_on_device(const slide::Slide& slide, const std
     const convert::DatasetPlan& dataset = prepared.plan[i];
     DatasetTiming timing;
     timing.path = dataset.path;
-    DeviceReadReport read_report;
+    slide::DeviceReadReport read_report;
     DeviceImage image = reader.read_level(slide, *dataset.slide_level, &read_report);
     timing.read_seconds = read_report.seconds;
     out.read_io = io::to_string(read_report.io);  // what ran: decoded levels are read with posix

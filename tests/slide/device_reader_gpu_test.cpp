@@ -3,7 +3,7 @@
 // uint16, 1 and 4 samples, big-endian 16-bit, predictor, strips), regions (whole level, unaligned,
 // one pixel, edges), 1 and 8 threads, one tile per task and many (one reader reused for all of them);
 // and the shared real slides when present.
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,9 +23,11 @@
 #include "tilestream/io/cufile.hpp"
 #include "tilestream/synth/synth.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 namespace {
 
+using cuda::DeviceImage;
+using cuda::Stream;
 using tilestream::testing::disk_path;
 using tilestream::testing::files_of;
 
@@ -271,4 +273,4 @@ INSTANTIATE_TEST_SUITE_P(Shared, ReadToDeviceTestdata,
                          });
 
 }  // namespace
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide
