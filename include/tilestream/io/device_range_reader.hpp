@@ -1,7 +1,7 @@
 // The io backends of reads into device memory, behind one interface chosen when a read starts: each
 // moves one request's byte ranges from the file into a device buffer, range by range to its offset in
 // the buffer, queuing any copy on the caller's stream. The device twin of io/range_reader.hpp; the
-// device slide reader (cuda/device_reader.hpp) turns its tile plans into these requests. Built with
+// device slide reader (slide/device_reader.hpp) turns its tile plans into these requests. Built with
 // CUDA only.
 #pragma once
 
