@@ -1,5 +1,5 @@
-# cufile.h for the GPUDirect Storage backend (src/cuda/cufile.cpp). libcufile itself is never linked:
-# src/cuda/cufile.cpp loads it with dlopen at first use, so tilestream builds and runs where it is absent.
+# cufile.h for the GPUDirect Storage backend (src/io/cufile.cpp). libcufile itself is never linked:
+# src/io/cufile.cpp loads it with dlopen at first use, so tilestream builds and runs where it is absent.
 # The header comes with the CUDA toolkit where GDS is installed, else from the nvidia-cufile wheel that
 # scripts/install-deps.sh installs into .venv. Without it, every cuFile entry point throws UnsupportedError.
 file(GLOB TILESTREAM_VENV_CUFILE_INCLUDE_DIRS
@@ -14,7 +14,7 @@ else()
                  "as a stub that reports it is unavailable")
 endif()
 
-# Gives `target` (the library) what src/cuda/cufile.cpp needs: cufile.h as a private include, never a
+# Gives `target` (the library) what src/io/cufile.cpp needs: cufile.h as a private include, never a
 # public one (the public header keeps cuFile types out), and dlopen.
 function(tilestream_use_cufile target)
   if(TILESTREAM_CUFILE_INCLUDE_DIR)

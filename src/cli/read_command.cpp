@@ -23,7 +23,7 @@
 #include "tilestream/slide/slide.hpp"
 #if TILESTREAM_WITH_CUDA
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 #endif
 
 namespace tilestream::cli {
@@ -128,16 +128,16 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
                      .ways_out = {WayOut::region}});
   // The CUDA context is made before the reader: a one-off start-up that belongs to neither figure.
   (void)cuda::describe_device(device);
-  cuda::DeviceReaderOptions options;
+  slide::DeviceReaderOptions options;
   options.threads = threads;
   options.device = device;
   options.io = parse_io_flag(args.io, device);
-  cuda::DeviceReader reader(options);
+  slide::DeviceReader reader(options);
   result.device = concat("cuda:", device);
   result.threads = reader.threads();
   result.setup_seconds = reader.setup_seconds();
   cuda::DeviceImage image;
-  cuda::DeviceReadReport run;
+  slide::DeviceReadReport run;
   for (unsigned i = 0; i < args.repeat; ++i) {
     image = cuda::DeviceImage();  // the last run's memory goes back to the pool before the next run
     image = reader.read_region(slide, level, r[0], r[1], r[2], r[3], &run);

@@ -17,7 +17,7 @@
 #include "tilestream/core/settings.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
@@ -126,10 +126,10 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
 
 // The pixels of `box` of the job's source on the device: a slide level's tiles through `reader` (its io
 // mode, placed on the device), an array's read on the host and uploaded on `stream`.
-DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, DeviceReader& reader, unsigned threads,
-                        DeviceReadReport& report, const Stream& stream) {
-  if (const slide::Slide* slide = job.source.slide())
-    return reader.read_region(*slide, job.source.level(), box.x, box.y, box.width, box.height, &report);
+DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, slide::DeviceReader& reader, unsigned threads,
+                        slide::DeviceReadReport& report, const Stream& stream) {
+  if (const slide::Slide* stored = job.source.slide())
+    return reader.read_region(*stored, job.source.level(), box.x, box.y, box.width, box.height, &report);
   const auto start = std::chrono::steady_clock::now();
   const HostImage host = job.source.read(box, threads);
   DeviceImage image(box.height, box.width, host.samples(), host.dtype(), stream);
@@ -155,10 +155,10 @@ class CudaBackend final : public pipeline::Backend {
 
   pipeline::BackendReport run_global(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
-    DeviceReader reader(reader_options(job.threads));
+    slide::DeviceReader reader(reader_options(job.threads));
     const PoolPeak peak(options_.device);
     pipeline::BackendReport out;
-    DeviceReadReport report;
+    slide::DeviceReadReport report;
     const Stream stream;
     const ops::Box whole{0, 0, job.plan.input.height, job.plan.input.width};
     const DeviceImage source = read_source(job, whole, reader, job.threads, report, stream);
@@ -222,10 +222,10 @@ class CudaBackend final : public pipeline::Backend {
     // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
     // the others still pin their memory.
     struct Worker {
-      Worker(std::size_t band_bytes, const DeviceReaderOptions& reader_options)
+      Worker(std::size_t band_bytes, const slide::DeviceReaderOptions& reader_options)
           : reader(reader_options), bands(band_bytes, true, stream) {}
       Stream stream;
-      DeviceReader reader;
+      slide::DeviceReader reader;
       Bands bands;
     };
     std::vector<std::unique_ptr<Worker>> pool(workers);
@@ -245,7 +245,7 @@ class CudaBackend final : public pipeline::Backend {
           setup.ready(seconds_since(start));
         }
         Worker& mine = *pool[w];
-        DeviceReadReport report;
+        slide::DeviceReadReport report;
         const DeviceImage source =
             read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
@@ -317,8 +317,8 @@ class CudaBackend final : public pipeline::Backend {
 
  private:
   std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
-  DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
-    DeviceReaderOptions o;
+  slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
+    slide::DeviceReaderOptions o;
     o.threads = threads;
     o.task_bytes = task_bytes;
     o.device = options_.device;

@@ -1,4 +1,4 @@
-// CPU reference of tile placement: the CUDA kernel in src/cuda/place_tiles.cu must match it byte for byte.
+// CPU reference of tile placement: the CUDA kernel in src/slide/place_tiles.cu must match it byte for byte.
 #include "tilestream/slide/place_tiles.hpp"
 
 #include <algorithm>

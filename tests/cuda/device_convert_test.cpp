@@ -10,12 +10,12 @@
 #include <tuple>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/cuda/device_backend.hpp"
 #include "tilestream/synth/synth.hpp"
 
@@ -68,7 +68,7 @@ class DeviceConvert : public testing::CudaTestWithParam<Case> {};
 TEST_P(DeviceConvert, EqualsTheCpuConversionByteForByte) {
   const auto& [c, kind, mode, run_mode] = GetParam();
   std::string why_not;
-  if (mode == io::IoMode::gds && !gds::available(&why_not)) GTEST_SKIP() << why_not;
+  if (mode == io::IoMode::gds && !io::gds::available(&why_not)) GTEST_SKIP() << why_not;
   const std::string slide_path = disk_path("slide.tif");
   synth::SynthOptions synth_options;
   synth_options.width = 2301;  // chunks of 2048 leave a thin edge; no chunk size divides either side

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device_image.hpp"
 #include "tilestream/cuda/dlpack.hpp"

@@ -10,17 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "support/tiff_builder.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device_backend.hpp"
-#include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/backend.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
+#include "tilestream/slide/device_reader.hpp"
 #include "tilestream/zarr/array.hpp"
 
 namespace tilestream::cuda {
@@ -78,10 +78,10 @@ void expect_same_store(const std::string& expected, const std::string& actual, c
 }
 
 void expect_device_reads_equal_cpu(const slide::Slide& slide, const char* expected_path) {
-  DeviceReaderOptions options;
+  slide::DeviceReaderOptions options;
   options.threads = 4;
   options.io = io::IoMode::posix;
-  DeviceReader reader(options);
+  slide::DeviceReader reader(options);
   for (std::size_t level = 0; level < slide.level_count(); ++level) {
     const tiff::ImageInfo& image = slide.level(level).image;
     const std::uint64_t regions[][4] = {{0, 0, image.width, image.height}, {3, 5, image.width / 2 + 1, image.height / 2 + 3},
@@ -89,7 +89,7 @@ void expect_device_reads_equal_cpu(const slide::Slide& slide, const char* expect
     for (const auto& r : regions) {
       SCOPED_TRACE(concat("level ", level, " region ", r[0], ",", r[1], " ", r[2], "x", r[3]));
       const HostImage cpu = slide.read_region(level, r[0], r[1], r[2], r[3], {4});
-      DeviceReadReport report;
+      slide::DeviceReadReport report;
       const DeviceImage gpu = reader.read_region(slide, level, r[0], r[1], r[2], r[3], &report);
       EXPECT_EQ(report.path, expected_path);
       ASSERT_EQ(gpu.samples(), cpu.samples());
@@ -110,11 +110,11 @@ TEST_P(DevicePhotometric, ReadsEqualTheCpuPath) {
   {
     const slide::Slide slide = slide::Slide::open(path);
     ASSERT_FALSE(slide.level(0).image.conversion.identity());
-    EXPECT_FALSE(raw_tiles_possible(slide.level(0).image));
-    expect_device_reads_equal_cpu(slide, cpu_decode_path);
+    EXPECT_FALSE(slide::raw_tiles_possible(slide.level(0).image));
+    expect_device_reads_equal_cpu(slide, slide::cpu_decode_path);
     const slide::Slide stored = slide::Slide::open(path, {.stored_samples = true});
-    EXPECT_TRUE(raw_tiles_possible(stored.level(0).image));
-    expect_device_reads_equal_cpu(stored, raw_tiles_path);
+    EXPECT_TRUE(slide::raw_tiles_possible(stored.level(0).image));
+    expect_device_reads_equal_cpu(stored, slide::raw_tiles_path);
   }
   fs::remove(path);
 }

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"

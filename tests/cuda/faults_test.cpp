@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "tilestream/io/file.hpp"
 #include "tilestream/slide/slide.hpp"

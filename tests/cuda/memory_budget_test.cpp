@@ -11,14 +11,14 @@
 #include <filesystem>
 #include <string>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/sparse_tiff.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/device_backend.hpp"
 #include "tilestream/convert/convert.hpp"
-#include "tilestream/cuda/device_reader.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
+#include "tilestream/slide/device_reader.hpp"
 
 namespace tilestream::cuda {
 namespace {
@@ -67,7 +67,7 @@ class DeviceMemoryCheck : public tilestream::testing::CudaTest {
 
 TEST_F(DeviceMemoryCheck, WholeLevelReadIsRefusedBeforeAllocating) {
   const slide::Slide slide = slide::Slide::open(path_);
-  DeviceReader reader;
+  slide::DeviceReader reader;
   try {
     const DeviceImage image = reader.read_level(slide, 0);
     FAIL() << "read " << image.size_bytes() << " bytes to the device";

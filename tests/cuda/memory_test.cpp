@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 

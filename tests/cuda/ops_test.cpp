@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
 #include "ops/op_table.hpp"
+#include "support/cuda_test_support.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/cuda/device_image.hpp"

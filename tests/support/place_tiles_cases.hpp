@@ -1,5 +1,5 @@
 // Geometries and tile buffers for tile placement tests, shared by the CPU reference tests
-// (tests/slide) and the GPU-equals-CPU tests (tests/cuda).
+// (tests/slide/place_tiles_test.cpp) and the GPU-equals-CPU tests (place_tiles_gpu_test.cpp).
 #pragma once
 
 #include <cstddef>

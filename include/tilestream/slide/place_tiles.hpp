@@ -1,5 +1,5 @@
 // Placing raw tiles into a region: the contract shared by the CPU reference here and the CUDA kernel
-// (tilestream/cuda/place_tiles.hpp), which must produce the same bytes.
+// (tilestream/slide/device_place_tiles.hpp), which must produce the same bytes.
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 // cuFile reached through dlopen: the library, the process-wide driver and its compat-mode decision,
 // registered file handles and buffers. cufile.h types stay in this file; built without cufile.h
 // (TILESTREAM_HAVE_CUFILE_H unset), every entry point throws UnsupportedError.
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
@@ -28,7 +28,7 @@
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 
-namespace tilestream::cuda::gds {
+namespace tilestream::io::gds {
 namespace {
 
 constexpr std::string_view posix_hint = " (use --io posix)";
@@ -166,9 +166,10 @@ class Driver {
  private:
   void open() {
     library_.emplace(load_library());
-    check<UnsupportedError>(device_count() > 0, "GPUDirect Storage needs a CUDA device: ", no_device_reason(),
-                            posix_hint);
-    check_cuda(cudaFree(nullptr), "cudaFree(nullptr) (making the CUDA context before cuFileDriverOpen)");
+    check<UnsupportedError>(cuda::device_count() > 0, "GPUDirect Storage needs a CUDA device: ",
+                            cuda::no_device_reason(), posix_hint);
+    cuda::check_cuda(cudaFree(nullptr),
+                     "cudaFree(nullptr) (making the CUDA context before cuFileDriverOpen)");
     const std::string reason = compat_reason();
     const CUfileError_t status = library_->functions().driver_open();
     check<UnsupportedError>(status.err == CU_FILE_SUCCESS, "cuFileDriverOpen (", library_->file(),
@@ -196,7 +197,7 @@ const Library::Functions& api() { return process_driver().functions(); }
 // The device of the memory at `pointer`; UsageError when it is not device memory.
 int device_of(const void* pointer, const std::string& context) {
   cudaPointerAttributes attributes{};
-  check_cuda(cudaPointerGetAttributes(&attributes, pointer), "cudaPointerGetAttributes");
+  cuda::check_cuda(cudaPointerGetAttributes(&attributes, pointer), "cudaPointerGetAttributes");
   check<UsageError>(attributes.type == cudaMemoryTypeDevice, context, ": ", pointer,
                     " is not device memory (cuFile reads to and writes from device memory)");
   return attributes.device;
@@ -300,7 +301,7 @@ std::size_t FileHandle::read(void* device_pointer, std::size_t bytes, std::uint6
   };
   const off_t position = file_position(file_offset, bytes, context());
   const off_t buffer_position = file_position(buffer_offset, bytes, context());
-  DeviceGuard guard(device_of(device_pointer, context()));
+  cuda::DeviceGuard guard(device_of(device_pointer, context()));
   return move_bytes(bytes, true, context, [&](std::size_t done) {
     return api().read(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
                       buffer_position + static_cast<off_t>(done));
@@ -316,7 +317,7 @@ void FileHandle::write(const void* device_pointer, std::size_t bytes, std::uint6
   };
   const off_t position = file_position(file_offset, bytes, context());
   const off_t buffer_position = file_position(buffer_offset, bytes, context());
-  DeviceGuard guard(device_of(device_pointer, context()));
+  cuda::DeviceGuard guard(device_of(device_pointer, context()));
   (void)move_bytes(bytes, false, context, [&](std::size_t done) {
     return api().write(handle_, device_pointer, bytes - done, position + static_cast<off_t>(done),
                        buffer_position + static_cast<off_t>(done));
@@ -327,7 +328,7 @@ RegisteredBuffer::RegisteredBuffer(void* device_pointer, std::size_t bytes) : by
   const std::string context = concat("cuFileBufRegister of ", bytes, " bytes at ", device_pointer);
   const Library::Functions& functions = api();
   device_ = device_of(device_pointer, context);
-  DeviceGuard guard(device_);
+  cuda::DeviceGuard guard(device_);
   const CUfileError_t status = functions.buf_register(device_pointer, bytes, 0);
   check<CudaError>(status.err == CU_FILE_SUCCESS, context, " failed: ", describe(status));
   pointer_ = device_pointer;
@@ -337,14 +338,14 @@ void RegisteredBuffer::release() noexcept {
   if (pointer_ == nullptr) return;
   // The destructor may run on a thread whose current device is another one.
   int previous = device_;
-  report_cuda_in_destructor(cudaGetDevice(&previous), "cudaGetDevice");
-  if (previous != device_) report_cuda_in_destructor(cudaSetDevice(device_), "cudaSetDevice");
+  cuda::report_cuda_in_destructor(cudaGetDevice(&previous), "cudaGetDevice");
+  if (previous != device_) cuda::report_cuda_in_destructor(cudaSetDevice(device_), "cudaSetDevice");
   const CUfileError_t status = api().buf_deregister(pointer_);
   if (status.err != CU_FILE_SUCCESS) {
     std::fprintf(stderr, "tilestream: cuFileBufDeregister of %p failed: %s\n", pointer_,
                  describe(status).c_str());
   }
-  if (previous != device_) report_cuda_in_destructor(cudaSetDevice(previous), "cudaSetDevice");
+  if (previous != device_) cuda::report_cuda_in_destructor(cudaSetDevice(previous), "cudaSetDevice");
   pointer_ = nullptr;
   bytes_ = 0;
 }
@@ -459,4 +460,4 @@ AutoChoice choose_for_auto() {
   return {false, concat("auto chose posix (", why_not, ")")};
 }
 
-}  // namespace tilestream::cuda::gds
+}  // namespace tilestream::io::gds

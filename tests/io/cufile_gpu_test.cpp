@@ -2,7 +2,7 @@
 // TILESTREAM_CUFILE_LIBRARY, and available() explaining itself. With a GPU and cuFile: ranges of a file
 // read into device memory (unaligned offsets, buffer offsets, the end of the file, several threads,
 // a registered buffer) and device memory written to a file, all compared byte for byte.
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,14 +15,17 @@
 #include <thread>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/io/file.hpp"
 
-namespace tilestream::cuda::gds {
+namespace tilestream::io::gds {
 namespace {
+
+using cuda::DeviceBuffer;
+using cuda::Stream;
 
 // A library name dlopen cannot find anywhere.
 constexpr const char* missing_library = "libtilestream-no-such-cufile.so.0";
@@ -250,4 +253,4 @@ TEST_F(CuFile, ErrorsNameTheFileOrThePointer) {
 }
 
 }  // namespace
-}  // namespace tilestream::cuda::gds
+}  // namespace tilestream::io::gds

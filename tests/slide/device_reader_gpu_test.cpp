@@ -3,7 +3,7 @@
 // uint16, 1 and 4 samples, big-endian 16-bit, predictor, strips), regions (whole level, unaligned,
 // one pixel, edges), 1 and 8 threads, one tile per task and many (one reader reused for all of them);
 // and the shared real slides when present.
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,17 +15,19 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/synth/synth.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 namespace {
 
+using cuda::DeviceImage;
+using cuda::Stream;
 using tilestream::testing::disk_path;
 using tilestream::testing::files_of;
 
@@ -101,7 +103,7 @@ const char* io_name(io::IoMode mode) { return io::to_string(mode); }
 #define SKIP_UNLESS_IO_RUNS(mode)                                                         \
   do {                                                                                    \
     std::string why_not;                                                                  \
-    if ((mode) == io::IoMode::gds && !gds::available(&why_not)) GTEST_SKIP() << why_not;  \
+    if ((mode) == io::IoMode::gds && !io::gds::available(&why_not)) GTEST_SKIP() << why_not;  \
   } while (false)
 
 void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Region& r, DeviceReader& reader,
@@ -191,7 +193,7 @@ TEST_F(DeviceReaderIo, GdsSaysWhichModeRuns) {
   options.threads = 2;
   const DeviceReader reader(options);
   EXPECT_EQ(reader.io_mode(), io::IoMode::gds);
-  const gds::DriverInfo& info = gds::driver();
+  const io::gds::DriverInfo& info = io::gds::driver();
   EXPECT_NE(reader.io_detail().find(info.mode), std::string::npos) << reader.io_detail();
   std::cout << "[ info     ] gds: " << info.mode << " (" << info.library << ")\n";
 }
@@ -204,7 +206,7 @@ TEST_F(DeviceReaderIo, TruncatedFileNamesFileAndOffsetOnEveryBackend) {
   const std::uint64_t last = image.tile_offsets[image.tile_number(0, 0)];
   std::filesystem::resize_file(path, last + 100);  // cuts into the first tile's bytes
   for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
-    if (mode == io::IoMode::gds && !gds::available()) continue;
+    if (mode == io::IoMode::gds && !io::gds::available()) continue;
     SCOPED_TRACE(io_name(mode));
     DeviceReaderOptions options;
     options.io = mode;
@@ -245,7 +247,7 @@ TEST_P(ReadToDeviceTestdata, EqualsTheCpuPath) {
   TILESTREAM_REQUIRE_TESTDATA(path, GetParam());
   const slide::Slide slide = slide::Slide::open(path);
   for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
-    if (mode == io::IoMode::gds && !gds::available()) continue;
+    if (mode == io::IoMode::gds && !io::gds::available()) continue;
     DeviceReaderOptions options;
     options.threads = 8;
     options.io = mode;
@@ -271,4 +273,4 @@ INSTANTIATE_TEST_SUITE_P(Shared, ReadToDeviceTestdata,
                          });
 
 }  // namespace
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide

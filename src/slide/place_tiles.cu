@@ -1,7 +1,7 @@
 // The tile placement kernel: one block per (slot, group of tile rows), threads across a row, copying
 // with the widest word that the row's source, destination and length all allow. CPU twin:
 // src/slide/place_tiles.cpp.
-#include "tilestream/cuda/place_tiles.hpp"
+#include "tilestream/slide/device_place_tiles.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -10,12 +10,12 @@
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/error.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 namespace {
 
 struct PlaceParams {
   const std::byte* tiles;
-  const slide::TileSlot* slots;
+  const TileSlot* slots;
   std::byte* out;
   std::size_t out_row_stride;
   std::size_t tile_bytes;
@@ -36,7 +36,7 @@ __device__ void copy_row(const std::byte* src, std::byte* dst, std::size_t bytes
 
 __global__ void place_tiles_kernel(PlaceParams p) {
   const std::size_t slot = blockIdx.x;
-  const slide::TileSlot tile = p.slots[slot];
+  const TileSlot tile = p.slots[slot];
   const std::uint64_t tile_x = tile.column * p.tile_width;
   const std::uint64_t tile_y = tile.row * p.tile_height;
   const std::uint64_t x0 = max(p.region_x, tile_x);
@@ -72,21 +72,21 @@ constexpr unsigned max_grid_y = 65535;
 
 }  // namespace
 
-void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slots,
-                 const slide::PlaceGeometry& g, std::byte* out, std::size_t out_row_stride,
-                 const Stream& stream) {
-  slide::check_place_arguments(g, slots, tiles.size(), out_row_stride);
+void place_tiles(const cuda::DeviceBuffer& tiles, std::span<const TileSlot> slots,
+                 const PlaceGeometry& g, std::byte* out, std::size_t out_row_stride,
+                 const cuda::Stream& stream) {
+  check_place_arguments(g, slots, tiles.size(), out_row_stride);
   check<UsageError>(slots.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
                     "place_tiles: ", slots.size(), " slots, more than one launch takes");
   check<UsageError>(tiles.device() == stream.device(), "place_tiles: tiles on device ", tiles.device(),
                     ", stream on device ", stream.device());
   if (slots.empty()) return;
-  DeviceBuffer table(slots.size_bytes(), stream);
+  cuda::DeviceBuffer table(slots.size_bytes(), stream);
   copy_to_device(table, std::as_bytes(slots), stream);
 
   PlaceParams p{};
   p.tiles = tiles.data();
-  p.slots = reinterpret_cast<const slide::TileSlot*>(table.data());
+  p.slots = reinterpret_cast<const TileSlot*>(table.data());
   p.out = out;
   p.out_row_stride = out_row_stride;
   p.tile_bytes = g.tile_bytes();
@@ -100,12 +100,12 @@ void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slo
   p.region_y1 = g.region_y + g.region_height;
   const dim3 grid(static_cast<unsigned>(slots.size()), std::min(g.tile_height, max_grid_y));
   place_tiles_kernel<<<grid, threads_per_block, 0, stream.get()>>>(p);
-  check_launch("place_tiles_kernel");
+  cuda::check_launch("place_tiles_kernel");
   // `table` is freed stream-ordered, after the kernel.
 }
 
-void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slots,
-                 const slide::PlaceGeometry& g, DeviceImage& out, const Stream& stream) {
+void place_tiles(const cuda::DeviceBuffer& tiles, std::span<const TileSlot> slots,
+                 const PlaceGeometry& g, cuda::DeviceImage& out, const cuda::Stream& stream) {
   check<UsageError>(out.height() == g.region_height && out.width() == g.region_width &&
                         out.samples() == g.samples && out.dtype() == g.dtype,
                     "place_tiles: a ", g.region_height, " x ", g.region_width, " x ", g.samples, " ",
@@ -114,4 +114,4 @@ void place_tiles(const DeviceBuffer& tiles, std::span<const slide::TileSlot> slo
   place_tiles(tiles, slots, g, out.data(), out.row_stride(), stream);
 }
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide

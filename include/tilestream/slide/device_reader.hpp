@@ -1,5 +1,6 @@
-// Reading slide levels and regions straight into device memory with a reusable reader: its threads'
-// CUDA streams, pinned staging buffers and device tile buffers are made once and serve every read.
+// Reading slide levels and regions straight into device memory (the device twin of Slide::read_region)
+// with a reusable reader: its threads' CUDA streams, pinned staging buffers and device tile buffers are
+// made once and serve every read.
 // Two paths, and the report says which ran and through which io mode:
 //  - raw tiles (uncompressed, interleaved, native byte order, every tile stored whole): tiles are
 //    grouped into tasks of neighbouring tiles (slide/tile_read_plan.hpp); each thread reads a task
@@ -23,7 +24,7 @@
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 
 struct DeviceReaderOptions {
   unsigned threads = 0;              // reading (and decoding) threads, one stream each; 0: settings default
@@ -67,9 +68,10 @@ class DeviceReader {
   // offset and length), ResourceError (before allocating) when the image exceeds the device memory
   // available (cuda/memory_budget.hpp), plus CudaError. The image frees on the device's legacy default
   // stream, so it outlives the reader. One read at a time: a reader is not shared between threads.
-  DeviceImage read_region(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
-                          std::uint64_t width, std::uint64_t height, DeviceReadReport* report = nullptr);
-  DeviceImage read_level(const slide::Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);
+  cuda::DeviceImage read_region(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
+                                std::uint64_t width, std::uint64_t height,
+                                DeviceReadReport* report = nullptr);
+  cuda::DeviceImage read_level(const Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);
 
   io::IoMode io_mode() const;         // the resolved mode for raw tiles (never automatic)
   const std::string& io_detail() const;
@@ -83,8 +85,9 @@ class DeviceReader {
 };
 
 // One-off read with a reader made for it (setup included in the report's time).
-DeviceImage read_region_to_device(const slide::Slide& slide, std::size_t level, std::uint64_t x,
-                                  std::uint64_t y, std::uint64_t width, std::uint64_t height,
-                                  const DeviceReaderOptions& options = {}, DeviceReadReport* report = nullptr);
+cuda::DeviceImage read_region_to_device(const Slide& slide, std::size_t level, std::uint64_t x,
+                                        std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                        const DeviceReaderOptions& options = {},
+                                        DeviceReadReport* report = nullptr);
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide

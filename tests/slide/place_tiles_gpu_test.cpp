@@ -1,6 +1,6 @@
 // The CUDA tile placement kernel equals its CPU twin byte for byte on odd geometries, slot orders,
 // missing tiles, row strides and alignments.
-#include "tilestream/cuda/place_tiles.hpp"
+#include "tilestream/slide/device_place_tiles.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_test_support.hpp"
+#include "support/cuda_test_support.hpp"
 #include "support/place_tiles_cases.hpp"
 #include "tilestream/core/error.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 namespace {
 
-using slide::PlaceGeometry;
-using slide::TileSlot;
+using cuda::DeviceBuffer;
+using cuda::DeviceImage;
+using cuda::Stream;
 using tilestream::testing::PlaceCase;
 
 constexpr unsigned char untouched = 0x55;
@@ -151,4 +152,4 @@ TEST_F(PlaceTilesGpuEdges, WrongImageShapeAndBadSlotsAreUsageErrors) {
 }
 
 }  // namespace
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide

@@ -1,6 +1,6 @@
 // DeviceReader: plans raw-tile reads, runs them on the reader's threads through the chosen io
 // backend, or decodes bands on the CPU into pinned memory and uploads them; see the header.
-#include "tilestream/cuda/device_reader.hpp"
+#include "tilestream/slide/device_reader.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,31 +9,39 @@
 #include <limits>
 #include <vector>
 
-#include "tile_transfer.hpp"
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
-#include "tilestream/core/timing.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/core/settings.hpp"
-#include "tilestream/cuda/cufile.hpp"
+#include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
-#include "tilestream/cuda/place_tiles.hpp"
+#include "tilestream/io/cufile.hpp"
+#include "tilestream/io/device_range_reader.hpp"
+#include "tilestream/slide/device_place_tiles.hpp"
 #include "tilestream/slide/tile_read_plan.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::slide {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 
+// One staging slot of a reading thread: the buffers a task's read lands in, and whether the work
+// queued on them has finished.
+struct Slot {
+  io::DeviceReadBuffers buffers;
+  cuda::Event done;  // recorded after the task's last work on the stream
+  bool pending = false;
+};
+
 // One reading thread's stream and its two slots: it fills one while the other's copy and kernel run.
 // The stream is declared first so that the slots' device buffers, which free on it, go before it.
 struct Lane {
-  Stream stream;
-  std::array<TransferSlot, 2> slots;
+  cuda::Stream stream;
+  std::array<Slot, 2> slots;
   std::size_t next = 0;
 };
 
@@ -45,11 +53,11 @@ std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
     case io::IoMode::direct:
       return {wanted, "direct: O_DIRECT reads into pinned buffers (page cache bypassed), copied on one stream per thread"};
     case io::IoMode::gds: {
-      const gds::DriverInfo& info = gds::driver();  // throws UnsupportedError saying why it cannot run
+      const io::gds::DriverInfo& info = io::gds::driver();  // throws UnsupportedError saying why it cannot run
       return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
     }
     case io::IoMode::automatic: {
-      const gds::AutoChoice choice = gds::choose_for_auto();
+      const io::gds::AutoChoice choice = io::gds::choose_for_auto();
       if (choice.gds) return {io::IoMode::gds, choice.reason};
       return {io::IoMode::posix, concat(choice.reason, ": pread into pinned buffers")};
     }
@@ -57,9 +65,9 @@ std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
   throw UsageError("unknown io mode");
 }
 
-slide::PlaceGeometry geometry_of(const tiff::ImageInfo& image, std::uint64_t x, std::uint64_t y,
-                                 std::uint64_t width, std::uint64_t height) {
-  slide::PlaceGeometry g;
+PlaceGeometry geometry_of(const tiff::ImageInfo& image, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                          std::uint64_t height) {
+  PlaceGeometry g;
   g.image_width = image.width;
   g.image_height = image.height;
   g.tile_width = image.tile_width;
@@ -74,10 +82,21 @@ slide::PlaceGeometry geometry_of(const tiff::ImageInfo& image, std::uint64_t x, 
 }
 
 // Every tile of the region is stored whole (not sparse, not short), so its raw bytes are its pixels.
-bool tiles_complete(const tiff::ImageInfo& image, std::span<const slide::TileSlot> slots, std::size_t tile_bytes) {
-  return std::all_of(slots.begin(), slots.end(), [&](const slide::TileSlot& s) {
+bool tiles_complete(const tiff::ImageInfo& image, std::span<const TileSlot> slots, std::size_t tile_bytes) {
+  return std::all_of(slots.begin(), slots.end(), [&](const TileSlot& s) {
     return image.tile_byte_counts[image.tile_number(s.column, s.row)] >= tile_bytes;
   });
+}
+
+// The read of a task in io terms: each run of tiles lands where it lies in its tiles' slots, tile i
+// of the task at i * tile_bytes.
+io::DeviceReadRequest read_request(const TileReadTask& task, std::size_t tile_bytes) {
+  io::DeviceReadRequest request{task.offset, task.length, {}};
+  request.ranges.reserve(task.runs.size());
+  for (const TileRun& run : task.runs) {
+    request.ranges.push_back({run.file_offset, run.bytes, run.first * tile_bytes + run.skip});
+  }
+  return request;
 }
 
 // Bytes of decoded pixels one band of the decode path aims at: big enough that every thread has
@@ -104,10 +123,10 @@ struct DeviceReader::Impl {
   std::string detail;
   std::size_t capacity = 0;  // bytes of each slot's device tile buffer (and staging, plus slack)
   double setup_seconds = 0;
-  Stream main;               // allocations of output images and the decode path's uploads
+  cuda::Stream main;         // allocations of output images and the decode path's uploads
   std::vector<Lane> lanes;
-  std::array<PinnedBuffer, 2> bands;  // decode path, allocated on first use
-  std::array<Event, 2> band_done;
+  std::array<cuda::PinnedBuffer, 2> bands;  // decode path, allocated on first use
+  std::array<cuda::Event, 2> band_done;
 
   // The lanes set up their slots in parallel (pinning staging is slow on one thread), except for
   // cuFile registrations, which stay on this thread.
@@ -115,27 +134,30 @@ struct DeviceReader::Impl {
     capacity = bytes;
     const bool gds = mode == io::IoMode::gds;
     parallel_for(lanes.size(), gds ? 1 : static_cast<unsigned>(lanes.size()), [&](std::size_t n) {
-      const DeviceGuard guard(device);
+      const cuda::DeviceGuard guard(device);
       Lane& lane = lanes[n];
-      for (TransferSlot& slot : lane.slots) {
-        slot.registration.reset();
-        slot.tiles = DeviceBuffer(capacity, lane.stream);
-        if (gds) slot.registration = std::make_shared<gds::RegisteredBuffer>(slot.tiles.data(), capacity);
-        if (uses_staging(mode)) slot.staging = PinnedBuffer(capacity + 2 * staging_slack);
+      for (Slot& slot : lane.slots) {
+        io::DeviceReadBuffers& buffers = slot.buffers;
+        buffers.registration.reset();
+        buffers.device = cuda::DeviceBuffer(capacity, lane.stream);
+        if (gds) {
+          buffers.registration = std::make_shared<io::gds::RegisteredBuffer>(buffers.device.data(), capacity);
+        }
+        if (io::uses_staging(mode)) buffers.staging = cuda::PinnedBuffer(capacity + 2 * io::staging_slack);
         slot.pending = false;
       }
       lane.stream.synchronize();
     });
   }
 
-  void read_raw(const slide::Slide& slide, std::size_t level, const slide::PlaceGeometry& g,
-                std::span<const slide::TileSlot> slots, DeviceImage& out, DeviceReadReport& report);
-  void read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
-                    std::uint64_t width, std::uint64_t height, DeviceImage& out, DeviceReadReport& report);
+  void read_raw(const Slide& slide, std::size_t level, const PlaceGeometry& g, std::span<const TileSlot> slots,
+                cuda::DeviceImage& out, DeviceReadReport& report);
+  void read_decoded(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                    std::uint64_t height, cuda::DeviceImage& out, DeviceReadReport& report);
 };
 
-void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, const slide::PlaceGeometry& g,
-                                  std::span<const slide::TileSlot> slots, DeviceImage& out,
+void DeviceReader::Impl::read_raw(const Slide& slide, std::size_t level, const PlaceGeometry& g,
+                                  std::span<const TileSlot> slots, cuda::DeviceImage& out,
                                   DeviceReadReport& report) {
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t tile_bytes = g.tile_bytes();
@@ -143,7 +165,7 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   // Only the rows of each tile that the region covers are read (a halo wants one row of the tiles
   // above and below it): the placement reads no other rows of a slot.
   std::vector<std::uint64_t> offsets(slots.size());
-  std::vector<slide::TilePart> parts(slots.size());
+  std::vector<TilePart> parts(slots.size());
   const std::size_t tile_row_bytes = std::size_t{g.tile_width} * g.pixel_bytes();
   for (std::size_t i = 0; i < slots.size(); ++i) {
     offsets[i] = image.tile_offsets[image.tile_number(slots[i].column, slots[i].row)];
@@ -152,36 +174,40 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
     const std::uint64_t end = std::min(g.region_y + g.region_height, top + g.tile_height) - top;
     parts[i] = {static_cast<std::size_t>(first) * tile_row_bytes, static_cast<std::size_t>(end) * tile_row_bytes};
   }
-  const slide::TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
-  const std::vector<slide::TileReadTask> tasks = slide::plan_tile_reads(slots, offsets, limits, parts);
-  const std::unique_ptr<TileTransfer> transfer = make_tile_transfer(mode, slide.source(), slide.path());
+  const TileReadLimits limits{tile_bytes, capacity / tile_bytes, capacity};
+  const std::vector<TileReadTask> tasks = plan_tile_reads(slots, offsets, limits, parts);
+  std::vector<io::DeviceReadRequest> requests;
+  requests.reserve(tasks.size());
+  for (const TileReadTask& task : tasks) requests.push_back(read_request(task, tile_bytes));
+  const std::unique_ptr<io::DeviceRangeReader> range_reader =
+      io::make_device_range_reader(mode, slide.source(), slide.path());
 
-  Event allocated;
+  cuda::Event allocated;
   allocated.record(main);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(lanes.size(), tasks.size()));
   for (unsigned w = 0; w < workers; ++w) lanes[w].stream.wait(allocated);
   auto finish_lanes = [&] {
     for (unsigned w = 0; w < workers; ++w) {
       lanes[w].stream.synchronize();
-      for (TransferSlot& slot : lanes[w].slots) slot.pending = false;
+      for (Slot& slot : lanes[w].slots) slot.pending = false;
     }
   };
   try {
     parallel_for_workers(tasks.size(), workers, [&](std::size_t n, unsigned worker) {
       Lane& lane = lanes[worker];
-      TransferSlot& slot = lane.slots[lane.next++ % lane.slots.size()];
+      Slot& slot = lane.slots[lane.next++ % lane.slots.size()];
       if (slot.pending) slot.done.synchronize();  // its last copy and kernel have finished
-      const slide::TileReadTask& task = tasks[n];
+      const TileReadTask& task = tasks[n];
       try {
-        transfer->transfer(task, tile_bytes, slot, lane.stream);
+        range_reader->read(requests[n], slot.buffers, lane.stream);
       } catch (const Error& e) {
-        const slide::TileSlot& first = task.slots.front();
+        const TileSlot& first = task.slots.front();
         rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
                                        task.offset, " to ", task.offset + task.length, " (", task.slots.size(),
                                        " tiles from tile ", image.tile_number(first.column, first.row), ", column ",
                                        first.column, ", row ", first.row, ")"));
       }
-      place_tiles(slot.tiles, task.slots, g, out, lane.stream);
+      place_tiles(slot.buffers.device, task.slots, g, out, lane.stream);
       slot.done.record(lane.stream);
       slot.pending = true;
     });
@@ -194,12 +220,12 @@ void DeviceReader::Impl::read_raw(const slide::Slide& slide, std::size_t level, 
   }
   finish_lanes();
   report.tasks = tasks.size();
-  for (const slide::TileReadTask& task : tasks) report.bytes_read += transfer->bytes_read(task);
+  for (const io::DeviceReadRequest& request : requests) report.bytes_read += range_reader->bytes_read(request);
 }
 
-void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t level, std::uint64_t x,
+void DeviceReader::Impl::read_decoded(const Slide& slide, std::size_t level, std::uint64_t x,
                                       std::uint64_t y, std::uint64_t width, std::uint64_t height,
-                                      DeviceImage& out, DeviceReadReport& report) {
+                                      cuda::DeviceImage& out, DeviceReadReport& report) {
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::string place = concat("level ", level);
   const std::size_t row_bytes = out.row_bytes();
@@ -217,8 +243,8 @@ void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t lev
                        .bytes = 2 * std::uint64_t{band_bytes},
                        .ways_out = {WayOut::region}});
   }
-  for (PinnedBuffer& band : bands) {
-    if (band.size() < band_bytes) band = PinnedBuffer(band_bytes);
+  for (cuda::PinnedBuffer& band : bands) {
+    if (band.size() < band_bytes) band = cuda::PinnedBuffer(band_bytes);
   }
   std::array<bool, 2> pending{false, false};
   std::uint64_t row = y;
@@ -228,10 +254,11 @@ void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t lev
       const std::uint64_t band_end = std::min(y + height, (row / grid) * grid + band_rows);
       const std::size_t k = n++ % bands.size();
       if (pending[k]) band_done[k].synchronize();  // its upload has finished
-      slide::read_image_region_into(slide.source(), image, place, x, row, width, band_end - row, threads,
-                                    bands[k].data(), row_bytes);
+      read_image_region_into(slide.source(), image, place, x, row, width, band_end - row, threads, bands[k].data(),
+                             row_bytes);
       const std::size_t bytes = static_cast<std::size_t>(band_end - row) * row_bytes;
-      copy_to_device(out.buffer(), {bands[k].data(), bytes}, main, static_cast<std::size_t>(row - y) * row_bytes);
+      cuda::copy_to_device(out.buffer(), {bands[k].data(), bytes}, main,
+                           static_cast<std::size_t>(row - y) * row_bytes);
       band_done[k].record(main);
       pending[k] = true;
       row = band_end;
@@ -250,23 +277,23 @@ void DeviceReader::Impl::read_decoded(const slide::Slide& slide, std::size_t lev
 
 DeviceReader::DeviceReader(const DeviceReaderOptions& options) : impl_(std::make_unique<Impl>()) {
   const auto start = Clock::now();
-  const int devices = device_count();
-  check<UsageError>(devices > 0, "no CUDA device (", no_device_reason(), ")");
+  const int devices = cuda::device_count();
+  check<UsageError>(devices > 0, "no CUDA device (", cuda::no_device_reason(), ")");
   check<UsageError>(options.device >= 0 && options.device < devices, "CUDA device ", options.device,
                     " does not exist (", devices, " device", devices == 1 ? "" : "s", ")");
-  const DeviceGuard guard(options.device);
+  const cuda::DeviceGuard guard(options.device);
   Impl& m = *impl_;
   m.device = options.device;
   m.threads = resolve_threads(options.threads);
   std::tie(m.mode, m.detail) = resolve_io(options.io.value_or(io::default_io_mode()));
   if (options.keep_freed_device_memory) {
     cudaMemPool_t pool = nullptr;
-    check_cuda(cudaDeviceGetDefaultMemPool(&pool, m.device), "cudaDeviceGetDefaultMemPool");
+    cuda::check_cuda(cudaDeviceGetDefaultMemPool(&pool, m.device), "cudaDeviceGetDefaultMemPool");
     std::uint64_t keep_all = std::numeric_limits<std::uint64_t>::max();
-    check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all),
-               "cudaMemPoolSetAttribute(release threshold)");
+    cuda::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all),
+                     "cudaMemPoolSetAttribute(release threshold)");
   }
-  m.main = Stream();
+  m.main = cuda::Stream();
   m.lanes = std::vector<Lane>(m.threads);
   m.size_slots(resolve_task_bytes(options.task_bytes));
   m.setup_seconds = seconds_since(start);
@@ -282,35 +309,36 @@ unsigned DeviceReader::threads() const { return impl_->threads; }
 int DeviceReader::device() const { return impl_->device; }
 double DeviceReader::setup_seconds() const { return impl_->setup_seconds; }
 
-DeviceImage DeviceReader::read_region(const slide::Slide& slide, std::size_t level, std::uint64_t x,
-                                      std::uint64_t y, std::uint64_t width, std::uint64_t height,
-                                      DeviceReadReport* report) {
+cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t level, std::uint64_t x,
+                                            std::uint64_t y, std::uint64_t width, std::uint64_t height,
+                                            DeviceReadReport* report) {
   const auto start = Clock::now();
   Impl& m = *impl_;
-  const DeviceGuard guard(m.device);
+  const cuda::DeviceGuard guard(m.device);
   const tiff::ImageInfo& image = slide.level(level).image;
   if (!image.unsupported_reason.empty()) {
     throw UnsupportedError(concat(slide.path(), ": level ", level, ": ", image.unsupported_reason));
   }
-  slide::check_region(slide.source().name(), concat("level ", level), image, x, y, width, height);
+  check_region(slide.source().name(), concat("level ", level), image, x, y, width, height);
   DeviceReadReport mine;
-  const slide::PlaceGeometry g = geometry_of(image, x, y, width, height);
-  std::vector<slide::TileSlot> slots;
+  const PlaceGeometry g = geometry_of(image, x, y, width, height);
+  std::vector<TileSlot> slots;
   bool raw = raw_tiles_possible(image);
   if (raw) {
-    slots = slide::region_tile_slots(g);
+    slots = region_tile_slots(g);
     raw = tiles_complete(image, slots, g.tile_bytes());
   }
   const bool whole = x == 0 && y == 0 && width == image.width && height == image.height;
-  check_device_memory({.file = slide.path(),
-                       .place = whole ? concat("level ", level)
-                                      : concat("level ", level, " region ", x, ",", y, " ", width, "x", height),
-                       .what = concat("reading ", height, " x ", width, " x ", image.samples, " ",
-                                      to_string(image.dtype), whole ? " (the whole level)" : "", " to the device"),
-                       .bytes = image_bytes(height, width, image.samples, image.dtype),
-                       .ways_out = {WayOut::region}},
-                      m.device);
-  DeviceImage out(height, width, image.samples, image.dtype, m.main);
+  cuda::check_device_memory(
+      {.file = slide.path(),
+       .place = whole ? concat("level ", level)
+                      : concat("level ", level, " region ", x, ",", y, " ", width, "x", height),
+       .what = concat("reading ", height, " x ", width, " x ", image.samples, " ", to_string(image.dtype),
+                      whole ? " (the whole level)" : "", " to the device"),
+       .bytes = image_bytes(height, width, image.samples, image.dtype),
+       .ways_out = {WayOut::region}},
+      m.device);
+  cuda::DeviceImage out(height, width, image.samples, image.dtype, m.main);
   if (raw) {
     mine.path = raw_tiles_path;
     mine.io = m.mode;
@@ -332,19 +360,19 @@ DeviceImage DeviceReader::read_region(const slide::Slide& slide, std::size_t lev
   return out;
 }
 
-DeviceImage DeviceReader::read_level(const slide::Slide& slide, std::size_t level, DeviceReadReport* report) {
+cuda::DeviceImage DeviceReader::read_level(const Slide& slide, std::size_t level, DeviceReadReport* report) {
   const tiff::ImageInfo& image = slide.level(level).image;
   return read_region(slide, level, 0, 0, image.width, image.height, report);
 }
 
-DeviceImage read_region_to_device(const slide::Slide& slide, std::size_t level, std::uint64_t x,
-                                  std::uint64_t y, std::uint64_t width, std::uint64_t height,
-                                  const DeviceReaderOptions& options, DeviceReadReport* report) {
+cuda::DeviceImage read_region_to_device(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,
+                                        std::uint64_t width, std::uint64_t height,
+                                        const DeviceReaderOptions& options, DeviceReadReport* report) {
   const auto start = Clock::now();
   DeviceReader reader(options);
-  DeviceImage image = reader.read_region(slide, level, x, y, width, height, report);
+  cuda::DeviceImage image = reader.read_region(slide, level, x, y, width, height, report);
   if (report != nullptr) report->seconds = seconds_since(start);
   return image;
 }
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::slide

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-namespace tilestream::cuda::gds {
+namespace tilestream::io::gds {
 
 // A loaded cuFile library and its entry points. driver() loads the file TILESTREAM_CUFILE_LIBRARY
 // names when set, else the first of "libcufile.so.0" and "libcufile.so" that dlopen finds; tests and
@@ -130,4 +130,4 @@ class RegisteredBuffer {
   int device_ = 0;
 };
 
-}  // namespace tilestream::cuda::gds
+}  // namespace tilestream::io::gds

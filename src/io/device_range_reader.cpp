@@ -1,0 +1,89 @@
+// The posix, direct (O_DIRECT) and gds (cuFile) device range readers.
+#include "tilestream/io/device_range_reader.hpp"
+
+#include "tilestream/core/error.hpp"
+#include "tilestream/io/cufile.hpp"
+#include "tilestream/io/direct_file.hpp"
+
+namespace tilestream::io {
+namespace {
+
+// Copies each range of the request from `base` (where the request's first byte landed in pinned
+// memory) to its place in the device buffer.
+void copy_ranges(const DeviceReadRequest& request, const std::byte* base, DeviceReadBuffers& buffers,
+                 const cuda::Stream& stream) {
+  for (const DeviceRange& range : request.ranges) {
+    cuda::copy_to_device(buffers.device, {base + (range.offset - request.offset), range.length}, stream,
+                         range.buffer_offset);
+  }
+}
+
+class PosixRangeReader final : public DeviceRangeReader {
+ public:
+  explicit PosixRangeReader(const ByteSource& source) : source_(source) {}
+  void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
+            const cuda::Stream& stream) const override {
+    check<UsageError>(request.length <= buffers.staging.size(), "posix transfer: a task of ", request.length,
+                      " bytes does not fit a staging buffer of ", buffers.staging.size());
+    source_.read_exact(request.offset, {buffers.staging.data(), request.length});
+    copy_ranges(request, buffers.staging.data(), buffers, stream);
+  }
+
+ private:
+  const ByteSource& source_;
+};
+
+class DirectRangeReader final : public DeviceRangeReader {
+ public:
+  explicit DirectRangeReader(const std::string& path) : file_(path) {
+    check<UnsupportedError>(file_.alignment() <= staging_slack, path, ": O_DIRECT wants ", file_.alignment(),
+                            "-byte alignment, more than the ", staging_slack, " bytes the staging buffers allow");
+  }
+  void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
+            const cuda::Stream& stream) const override {
+    const std::span<const std::byte> bytes =
+        file_.read_covering(request.offset, request.length, buffers.staging.bytes());
+    copy_ranges(request, bytes.data(), buffers, stream);
+  }
+  std::size_t bytes_read(const DeviceReadRequest& request) const override {
+    return aligned_cover(request.offset, request.length, file_.alignment()).length;
+  }
+
+ private:
+  DirectReadFile file_;
+};
+
+class GdsRangeReader final : public DeviceRangeReader {
+ public:
+  explicit GdsRangeReader(const std::string& path) : file_(path, gds::FileHandle::Mode::read) {}
+  void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
+            const cuda::Stream& stream) const override {
+    // cuFile writes device memory outside the stream: the caller's earlier kernels reading `device`
+    // have finished (it waits for them before reusing the buffers), and the next ones are queued after
+    // this returns.
+    (void)stream;
+    for (const DeviceRange& range : request.ranges) {
+      const std::size_t got = file_.read(buffers.device.data(), range.length, range.offset, range.buffer_offset);
+      check<IoError>(got == range.length, file_.path(), ": cuFile read of ", range.length, " bytes at offset ",
+                     range.offset, " returned ", got, " bytes (the file ends early)");
+    }
+  }
+
+ private:
+  gds::FileHandle file_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
+                                                            const std::string& path) {
+  switch (mode) {
+    case IoMode::posix: return std::make_unique<PosixRangeReader>(source);
+    case IoMode::direct: return std::make_unique<DirectRangeReader>(path);
+    case IoMode::gds: return std::make_unique<GdsRangeReader>(path);
+    case IoMode::automatic: break;
+  }
+  throw UsageError("make_device_range_reader: resolve the io mode first");
+}
+
+}  // namespace tilestream::io
