@@ -33,8 +33,8 @@ import numpy as np
 from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
-STATS = re.compile(r"converted (\d+) arrays, (\d+) blocks \((\d+) skipped\), ([0-9.]+) MB in ([0-9.]+) s "
-                   r"\(([0-9.]+) MB/s\), peak RSS ([0-9.]+) MB")
+STATS = re.compile(r"converted (\d+) arrays(?: on [^,]+)?, (\d+) blocks \((\d+) skipped\), ([0-9.]+) MB in ([0-9.]+) s "
+                   r"\(([0-9.]+) MB/s\), (?:peak device memory [0-9.]+ MB, )?peak RSS ([0-9.]+) MB")
 
 
 # --- the baseline job, run as `convert_bench.py --baseline ...` in its own process ---

@@ -848,7 +848,7 @@ def tilestream_write(ctx, sink, dtype, chunk, io, store, reference=None):
     file."""
     command = [ctx.bin, "convert", ctx.slide, store, "--device", "cuda", "--io", io, "--threads", WRITE_THREADS,
                "--levels", 0, "--codec", "none", "--dtype", dtype, "--chunk", chunk, "--zarr-version", 3,
-               "--layout", "yxc", "--overwrite", "--json", "--fsync"]
+               "--layout", "yxc", "--mode", "global", "--overwrite", "--json", "--fsync"]
     base = {"use_case": "write", "tool": "tilestream", "dtype": dtype, "chunk": chunk, "threads": WRITE_THREADS,
             "io": io}
     rows = [{**base, "variant": f"{io} {dtype} c{chunk}", "fsync": 0},

@@ -477,8 +477,9 @@ def read_bound(ctx, sink, io, priority):
 
 def write_bound(ctx, sink, dtype, chunk, level, priority, fsync=False):
     """`tilestream convert --device cuda --io posix` of one level as `dtype`, `write_seconds` (device
-    array to every chunk file, no fsync), or with `fsync` write_seconds + fsync_seconds of
-    `convert --fsync` (every file and folder fsynced in a pass after the writes); once per dtype,
+    array to every chunk file, no fsync: global mode holds the level on the device first), or with
+    `fsync` write_seconds + fsync_seconds of `convert --fsync` (the wait for the commits still syncing
+    after the last block); once per dtype,
     chunk, level, fsync and command. Returns the row's variant."""
     key = ("write", dtype, chunk, level, fsync)
     if key in ctx.bounds:
@@ -487,7 +488,7 @@ def write_bound(ctx, sink, dtype, chunk, level, priority, fsync=False):
     store = ctx.work / "bound.zarr"
     command = [ctx.bin, "convert", ctx.slide, store, "--device", "cuda", "--io", "posix", "--threads", THREADS,
                "--levels", level, "--codec", "none", "--dtype", dtype, "--chunk", chunk, "--zarr-version", 3,
-               "--layout", "yxc", "--overwrite", "--json"] + (["--fsync"] if fsync else [])
+               "--layout", "yxc", "--mode", "global", "--overwrite", "--json"] + (["--fsync"] if fsync else [])
     fields = bound_fields(variant, "posix", dtype, level, chunk, fsync)
     h, w, c = ctx.shape()
     nbytes = -(-h // 2 ** level) * -(-w // 2 ** level) * c * np.dtype(dtype).itemsize

@@ -1,7 +1,7 @@
 // libFuzzer target over the Zarr metadata that `convert --resume` reads back: the bytes become the
 // stored documents of an in-memory store (.zgroup, .zattrs, .zarray, zarr.json of the root and of
 // arrays "0" and "1"), then the real resume check runs against the conversion of a small slide
-// (convert::check_resume_metadata, as prepare_store calls it), and the same documents are parsed the
+// (convert::check_resume_metadata, as pipeline::prepare_output calls it), and the same documents are parsed the
 // way a reader opens a store (ArrayReader: parse_array_metadata, a block and a region; the group's
 // attributes). Only tilestream::Error may escape.
 //

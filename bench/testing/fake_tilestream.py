@@ -214,6 +214,7 @@ def main():
     p.add_argument("--zarr-version", type=int, required=True)
     p.add_argument("--layout", required=True)
     p.add_argument("--dtype", choices=("uint8", "float32"), required=True)
+    p.add_argument("--mode", choices=("global", "tiled"), default="tiled")
     p.add_argument("--fsync", action="store_true")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--json", action="store_true", required=True)

@@ -151,6 +151,7 @@ void run(const ConvertFlags& flags) {
   std::uint64_t array_bytes = 0;
   for (const pipeline::DatasetReport& d : result.run.datasets) array_bytes += d.output.size_bytes();
   j["array_bytes"] = array_bytes;
+  j["read_seconds"] = report["busy_seconds"]["read"];
   j["arrays"] = result.array_paths;
   std::printf("%s\n", j.dump().c_str());
 }

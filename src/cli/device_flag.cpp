@@ -4,7 +4,7 @@
 #include "tilestream/core/error.hpp"
 #if TILESTREAM_WITH_CUDA
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 #endif
 
 namespace tilestream::cli {
@@ -24,10 +24,10 @@ std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<
   if (device < 0) return pipeline::make_cpu_backend();
 #if TILESTREAM_WITH_CUDA
   (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
-  cuda::DeviceBackendOptions options;
+  pipeline::DeviceBackendOptions options;
   options.device = device;
   options.io = io;
-  return cuda::make_device_backend(options);
+  return pipeline::make_device_backend(options);
 #else
   (void)io;
   throw UsageError(concat("--device cuda:", device, ": this tilestream was built without CUDA"));

@@ -5,29 +5,8 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/option_flags.hpp"
 #include "tilestream/core/error.hpp"
-
-namespace {
-
-// The flags behind the library's ways out of a ResourceError: " (on the command line: --mode tiled, ...)".
-std::string command_line_ways_out(const tilestream::Error& error) {
-  const auto* resource = dynamic_cast<const tilestream::ResourceError*>(&error);
-  if (resource == nullptr || resource->ways_out().empty()) return {};
-  std::string flags;
-  for (const tilestream::WayOut way : resource->ways_out()) {
-    flags += flags.empty() ? " (on the command line: " : ", ";
-    switch (way) {
-      case tilestream::WayOut::region: flags += "--region x,y,width,height"; break;
-      case tilestream::WayOut::tiled_mode: flags += "--mode tiled"; break;
-      case tilestream::WayOut::memory_budget: flags += "--memory SIZE"; break;
-      case tilestream::WayOut::smaller_chunk: flags += "--chunk N"; break;
-      case tilestream::WayOut::cpu_device: flags += "--device cpu"; break;
-    }
-  }
-  return flags + ")";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tilestream: whole-slide images between storage, CPU and GPU, tile by tile"};
@@ -56,8 +35,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tilestream: usage error: %s (see tilestream --help)\n", e.what());
     return 2;
   } catch (const tilestream::Error& e) {
-    std::fprintf(stderr, "tilestream: %s: %s%s\n", tilestream::to_string(e.kind()), e.what(),
-                 command_line_ways_out(e).c_str());
+    std::fprintf(stderr, "tilestream: %s: %s\n", tilestream::to_string(e.kind()),
+                 tilestream::cli::command_line_message(e).c_str());
     return e.kind() == tilestream::ErrorKind::usage ? 2 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tilestream: error: %s\n", e.what());

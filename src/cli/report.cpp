@@ -45,12 +45,14 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
     return nlohmann::json{{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
   };
   nlohmann::json datasets = nlohmann::json::array();
-  double read = 0, compute = 0, write = 0;
+  double read = 0, compute = 0, write = 0, store = 0, flush = 0;
   std::size_t peak = 0;
   for (const pipeline::DatasetReport& d : report.datasets) {
     read += d.run.read_seconds;
     compute += d.run.compute_seconds;
     write += d.run.write_seconds;
+    store += d.run.store_seconds;
+    flush += d.flush_seconds;
     peak = std::max(peak, d.run.peak_device_bytes);
     datasets.push_back({{"path", d.path},
                         {"source", shape(d.input)},
@@ -66,6 +68,8 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"peak_device_bytes", d.run.peak_device_bytes},
                         {"busy_seconds",
                          {{"read", d.run.read_seconds}, {"compute", d.run.compute_seconds}, {"write", d.run.write_seconds}}},
+                        {"store_seconds", d.run.store_seconds},
+                        {"flush_seconds", d.flush_seconds},
                         {"seconds", d.seconds}});
   }
   const pipeline::DatasetReport& first = report.datasets.front();
@@ -73,6 +77,10 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
           {"io", first.run.io},
           {"io_detail", first.run.io_detail},
           {"busy_seconds", {{"read", read}, {"compute", compute}, {"write", write}}},
+          // Wall seconds: every block handed to the sink (global mode: from the result in memory), and
+          // the wait for the commits still syncing after the last one (fsync).
+          {"write_seconds", store},
+          {"fsync_seconds", flush},
           {"peak_device_mb", static_cast<double>(peak) / 1e6},
           {"blocks", report.progress.blocks_done},
           {"blocks_skipped", report.progress.blocks_skipped},

@@ -19,8 +19,8 @@ void draw_bar(std::uint64_t done, std::uint64_t total, const char* unit, double 
 double peak_rss_mb();
 
 // A run's report as JSON, the one serialisation of it (convert's and process's --json): totals
-// ("io", "io_detail", "busy_seconds", "peak_device_mb", "blocks", "blocks_skipped", "bytes_written",
-// "total_seconds") and "datasets", one object per array written.
+// ("io", "io_detail", "busy_seconds", "write_seconds", "fsync_seconds", "peak_device_mb", "blocks",
+// "blocks_skipped", "bytes_written", "total_seconds") and "datasets", one object per array written.
 nlohmann::json run_report_json(const pipeline::RunReport& report);
 
 }  // namespace tilestream::cli

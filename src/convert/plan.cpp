@@ -21,9 +21,9 @@ std::vector<DatasetPlan> listed_levels(std::span<const LevelShape> levels, const
   std::vector<DatasetPlan> plan;
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     const std::size_t n = wanted[i];
-    check<UsageError>(n < levels.size(), "--levels: level ", n, " does not exist (the slide has ",
+    check<UsageError>(n < levels.size(), option("levels"), ": level ", n, " does not exist (the slide has ",
                       levels.size(), " levels, 0 to ", levels.size() - 1, ")");
-    check<UsageError>(i == 0 || wanted[i - 1] != n, "--levels: level ", n, " is listed twice");
+    check<UsageError>(i == 0 || wanted[i - 1] != n, option("levels"), ": level ", n, " is listed twice");
     DatasetPlan d;
     d.path = std::to_string(options.ome ? i : n);
     d.width = levels[n].width;
@@ -82,18 +82,13 @@ zarr::ArraySpec dataset_array_spec(const DatasetPlan& dataset, std::uint32_t sam
 }
 
 void validate_options(const ConvertOptions& options) {
-  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3,
-                    "--zarr-version must be 2 or 3, not ", options.zarr_version);
-  check<UsageError>(options.chunk > 0, "--chunk must be a positive number of pixels");
-  check<UsageError>(options.shard == 0 || options.zarr_version == 3,
-                    "--shard needs --zarr-version 3 (Zarr v2 has no sharding)");
-  check<UsageError>(options.shard == 0 || options.shard % options.chunk == 0, "--shard (", options.shard,
-                    ") must be a multiple of --chunk (", options.chunk, ")");
-  check<UsageError>(!(options.overwrite && options.resume),
-                    "--overwrite and --resume contradict each other: pick one");
-  check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
-                    "Zarr v2 takes at most one compressor");
-  check<UsageError>(options.separator == '/' || options.separator == '.', "--separator must be '.' or '/'");
+  pipeline::validate({.zarr_version = options.zarr_version,
+                      .chunk = options.chunk,
+                      .shard = options.shard,
+                      .compressors = options.compressors,
+                      .separator = options.separator});
+  check<UsageError>(!(options.overwrite && options.resume), option("overwrite"), " and ", option("resume"),
+                    " contradict each other: pick one");
 }
 
 }  // namespace tilestream::convert

@@ -86,7 +86,7 @@ PreparedConversion prepare_conversion(const slide::Slide& slide, const ConvertOp
       check<UsageError>(image.samples == p.samples && image.dtype == p.source_dtype, slide.path(), ": level ",
                         *d.slide_level, " has ", image.samples, " ", to_string(image.dtype),
                         " samples, level 0 ", p.samples, " ", to_string(p.source_dtype),
-                        "; convert the levels separately with --levels");
+                        "; convert the levels separately (", option("levels"), ")");
     }
     p.specs.push_back(dataset_array_spec(d, p.samples, p.dtype, options));
     p.specs.back().validate();

@@ -27,8 +27,39 @@ const char* to_string(WayOut way) {
   return "?";
 }
 
+namespace {
+
+// Marks an option's name in a message: a control character no message holds otherwise.
+constexpr char option_mark = '\x1f';
+
+// `marked` with each marked option spelled by `spelling`, or by its bare name without one.
+std::string spell_options(const std::string& marked, std::string (*spelling)(std::string_view)) {
+  std::string out;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t open = marked.find(option_mark, at);
+    const std::size_t close = open == std::string::npos ? open : marked.find(option_mark, open + 1);
+    if (close == std::string::npos) return out + marked.substr(at);
+    const std::string_view name = std::string_view(marked).substr(open + 1, close - open - 1);
+    out += marked.substr(at, open - at);
+    out += spelling != nullptr ? spelling(name) : std::string(name);
+    at = close + 1;
+  }
+}
+
+}  // namespace
+
+std::string option(std::string_view name) { return option_mark + std::string(name) + option_mark; }
+
+Error::Error(ErrorKind kind, const std::string& message)
+    : std::runtime_error(spell_options(message, nullptr)), kind_(kind), marked_(message) {}
+
+std::string render_options(const Error& error, std::string (*spelling)(std::string_view name)) {
+  return spell_options(error.marked_message(), spelling);
+}
+
 void rethrow_with_context(const Error& error, const std::string& prefix) {
-  const std::string message = prefix + ": " + error.what();
+  const std::string message = prefix + ": " + error.marked_message();
   switch (error.kind()) {
     case ErrorKind::format: throw FormatError(message);
     case ErrorKind::codec: throw CodecError(message);

@@ -31,7 +31,7 @@
 namespace tilestream::io::gds {
 namespace {
 
-constexpr std::string_view posix_hint = " (use --io posix)";
+const std::string posix_hint = concat(" (use ", option("io"), " posix)");
 
 [[maybe_unused]] std::string built_without_header() {
   return concat("tilestream was built without cufile.h, so GPUDirect Storage (cuFile) is not available;"

@@ -53,7 +53,7 @@ AlignedSpan aligned_cover(std::uint64_t offset, std::size_t length, std::size_t 
 DirectReadFile::DirectReadFile(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (fd_ < 0 && errno == EINVAL) {
-    throw UnsupportedError(path_ + ": the file system does not support O_DIRECT reads (use --io posix)");
+    throw UnsupportedError(concat(path_, ": the file system does not support O_DIRECT reads (use ", option("io"), " posix)"));
   }
   check<IoError>(fd_ >= 0, system_error(path_ + ": cannot open for O_DIRECT reads"));
   struct stat st {};
@@ -134,7 +134,7 @@ std::span<const std::byte> DirectReadFile::read_covering(std::uint64_t offset, s
         throw IoError(end_of_file_message(fd_, path_, size_, cover.offset + reached, length, offset));
       throw IoError(concat(path_, ": O_DIRECT pread at offset ", cover.offset + done, " returned ", got,
                            " bytes, less than the ", alignment_, "-byte alignment, before the end of the file (for ",
-                           length, " bytes at offset ", offset, "); use --io posix"));
+                           length, " bytes at offset ", offset, "); use ", option("io"), " posix"));
     }
     done = resume_at;
   }

@@ -2,6 +2,7 @@
 // rows on a thread pool (each band reads its input box from the whole previous image); tiled mode
 // runs whole chunks (read, chain, hand over) on `workers` threads, each holding one chunk at a time.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 
 #include "tilestream/core/error.hpp"
@@ -44,14 +45,18 @@ class CpuBackend final : public Backend {
       });
       current = std::move(next);
     }
+    const auto store_start = std::chrono::steady_clock::now();
     parallel_for(job.plan.tasks.size(), job.threads, [&](std::size_t t) {
       const ChunkTask& task = job.plan.tasks[t];
       write.time([&] { sink.write(task, view_of(current, task.out)); });
     });
-    return report(job, read, compute, write, most);
+    BackendReport r = report(job, read, compute, write, most);
+    r.store_seconds = seconds_since(store_start);
+    return r;
   }
 
   BackendReport run_tiled(const Job& job, ChunkSink& sink) const override {
+    const auto start = std::chrono::steady_clock::now();
     BusySeconds read, compute, write;
     const ops::ImageShape& out_shape = job.plan.output;
     parallel_for(job.plan.tasks.size(), job.workers, [&](std::size_t t) {
@@ -73,7 +78,9 @@ class CpuBackend final : public Backend {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ")"));
       }
     });
-    return report(job, read, compute, write, 0);
+    BackendReport r = report(job, read, compute, write, 0);
+    r.store_seconds = seconds_since(start);
+    return r;
   }
 
  private:

@@ -20,7 +20,7 @@ const char* to_string(Mode mode) { return mode == Mode::global ? "global" : "til
 Mode parse_mode(const std::string& text) {
   if (text == "global") return Mode::global;
   if (text == "tiled") return Mode::tiled;
-  throw UsageError("mode must be global or tiled, not '" + text + "'");
+  throw UsageError(concat(option("mode"), " must be global or tiled, not '", text, "'"));
 }
 
 namespace {
@@ -95,9 +95,9 @@ Scheduled schedule(const slide::Slide& slide, const Plan& plan, std::size_t i, c
   }
   s.task_bytes = backend.tiled_task_bytes(s.blocks, d.chain, tile_bytes);
   const std::size_t memory = resolve_memory_bytes(options.memory);
-  check<UsageError>(memory >= s.task_bytes, "--memory ", memory, " bytes is less than one ", s.blocks.chunk_width,
+  check<UsageError>(memory >= s.task_bytes, option("memory"), " ", memory, " bytes is less than one ", s.blocks.chunk_width,
                     "x", s.blocks.chunk_height, " chunk's tiles in flight (", s.task_bytes,
-                    " bytes with its halo and intermediates on ", backend.name(), "): raise --memory or lower --chunk");
+                    " bytes with its halo and intermediates on ", backend.name(), "): raise ", option("memory"), " or lower ", option("chunk"));
   check_memory({.file = slide.path(),
                 .place = s.source_name,
                 .what = concat("tiled mode on ", backend.name(), ": one ", s.blocks.chunk_width, "x",
@@ -117,7 +117,8 @@ Scheduled schedule(const slide::Slide& slide, const Plan& plan, std::size_t i, c
 RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore& store, const Backend& backend,
                    const RunOptions& options, const std::function<void(const RunProgress&)>& on_progress) {
   const auto start = std::chrono::steady_clock::now();
-  check<UsageError>(!(options.overwrite && options.resume), "overwrite and resume contradict each other: pick one");
+  check<UsageError>(!(options.overwrite && options.resume), option("overwrite"), " and ", option("resume"),
+                    " contradict each other: pick one");
   check<UsageError>(!plan.datasets.empty(), "a run needs at least one dataset");
   const unsigned threads = resolve_threads(options.threads);
   const MemoryAvailable available = backend.memory_available();
@@ -179,7 +180,9 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
         r.run = backend.run_tiled(job, sink);
         r.bytes_in_flight = static_cast<std::size_t>(s.workers) * s.task_bytes;
       }
+      const auto flush_start = std::chrono::steady_clock::now();
       sink.flush();
+      r.flush_seconds = seconds_since(flush_start);
     } catch (const Error& e) {
       if (plan.datasets.size() == 1) throw;
       rethrow_with_context(e, concat("dataset '", d.path, "' from ", slide.path(), " ", s.source_name));

@@ -38,17 +38,9 @@ zarr::ArraySpec output_array_spec(const ChunkPlan& plan, const ops::Chain& chain
 ProcessResult process_slide(const slide::Slide& slide, const std::string& output, const ops::Chain& chain,
                             const ProcessOptions& options, const Backend& backend,
                             const std::function<void(const ProcessProgress&)>& on_progress) {
-  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3,
-                    "--zarr-version must be 2 or 3, not ", options.zarr_version);
-  check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
-                    "Zarr v2 stores at most one compressor");
-  check<UsageError>(options.chunk > 0, "--chunk must be at least 1");
-  check<UsageError>(options.shard == 0 || options.zarr_version == 3,
-                    "--shard needs --zarr-version 3 (Zarr v2 has no sharding)");
-  check<UsageError>(options.shard == 0 || options.shard % options.chunk == 0, "--shard (", options.shard,
-                    ") must be a multiple of --chunk (", options.chunk, ")");
-  check<UsageError>(!(options.overwrite && options.resume),
-                    "--overwrite and --resume contradict each other: pick one");
+  validate(array_options(options));
+  check<UsageError>(!(options.overwrite && options.resume), option("overwrite"), " and ", option("resume"),
+                    " contradict each other: pick one");
   check<UsageError>(chain.size() > 0, "no op given; ops:\n", ops::describe_ops());
   check<UsageError>(options.level < slide.level_count(), slide.path(), ": no level ", options.level,
                     " (the slide has ", slide.level_count(), ")");

@@ -7,6 +7,20 @@
 
 namespace tilestream::pipeline {
 
+void validate(const ArrayOptions& options) {
+  check<UsageError>(options.zarr_version == 2 || options.zarr_version == 3, option("zarr_version"),
+                    " must be 2 or 3, not ", options.zarr_version);
+  check<UsageError>(options.chunk > 0, option("chunk"), " must be at least 1");
+  check<UsageError>(options.shard == 0 || options.zarr_version == 3, option("shard"), " needs ",
+                    option("zarr_version"), " 3 (Zarr v2 has no sharding)");
+  check<UsageError>(options.shard == 0 || options.shard % options.chunk == 0, option("shard"), " (", options.shard,
+                    ") must be a multiple of ", option("chunk"), " (", options.chunk, ")");
+  check<UsageError>(options.zarr_version == 3 || options.compressors.size() <= 1,
+                    "Zarr v2 takes at most one compressor (", option("compressors"), ")");
+  check<UsageError>(options.separator == '/' || options.separator == '.', option("separator"),
+                    " must be '.' or '/'");
+}
+
 zarr::ArraySpec image_array_spec(std::uint64_t height, std::uint64_t width, std::uint32_t samples, DType dtype,
                                  const ArrayOptions& options) {
   const AxisOrder axes = axis_order(options.layout);

@@ -16,7 +16,7 @@
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/io/cufile.hpp"
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 #include "tilestream/synth/synth.hpp"
 
 namespace tilestream::cuda {
@@ -94,9 +94,9 @@ TEST_P(DeviceConvert, EqualsTheCpuConversionByteForByte) {
     options.fsync = true;  // commits sync (the store's durability policy); the bytes are the same
     options.mode = run_mode;
     options.memory = std::size_t{64} << 20;  // tiled: several blocks in flight, a fraction of the level
-    DeviceBackendOptions device_options;
+    pipeline::DeviceBackendOptions device_options;
     device_options.io = mode;
-    const auto backend = make_device_backend(device_options);
+    const auto backend = pipeline::make_device_backend(device_options);
     const convert::ConvertResult gpu = convert::convert_slide(slide, gpu_out, options, *backend);
     ASSERT_EQ(gpu.array_paths, cpu.array_paths);
     if (c.ome) {

@@ -16,7 +16,7 @@
 #include "support/tiff_builder.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/backend.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
@@ -130,9 +130,9 @@ TEST_P(DevicePhotometric, ConvertOnDeviceEqualsTheCpuWriter) {
     options.compressors = zarr::parse_codec_option("none");
     options.threads = 4;
     convert::convert_slide(slide, cpu_out, options);
-    DeviceBackendOptions device_options;
+    pipeline::DeviceBackendOptions device_options;
     device_options.io = io::IoMode::posix;
-    (void)convert::convert_slide(slide, gpu_out, options, *make_device_backend(device_options));
+    (void)convert::convert_slide(slide, gpu_out, options, *pipeline::make_device_backend(device_options));
   }
   expect_same_store(cpu_out, gpu_out, c.name);
   fs::remove_all(cpu_out);
@@ -157,7 +157,7 @@ TEST_P(DevicePhotometric, ProcessOnDeviceEqualsTheCpuPipeline) {
       options.mode = mode;
       const auto cpu = pipeline::make_cpu_backend();
       (void)pipeline::process_slide(slide, cpu_out, chain, options, *cpu);
-      const auto gpu = make_device_backend({});
+      const auto gpu = pipeline::make_device_backend({});
       (void)pipeline::process_slide(slide, gpu_out, chain, options, *gpu);
       expect_same_store(cpu_out, gpu_out, concat(c.name, mode == pipeline::Mode::global ? " global" : " tiled"));
       fs::remove_all(cpu_out);

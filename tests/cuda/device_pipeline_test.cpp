@@ -4,7 +4,7 @@
 // (Aperio JPEG, raw tiles, deflate with predictor, on several levels), uncompressed and zstd chunks,
 // chunks streamed out in one band and in many bands of a few rows. Also that tiled mode holds less
 // device memory than global mode, and that the backend says which io mode read the slide.
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 
 #include <gtest/gtest.h>
 
@@ -115,9 +115,9 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
   const ops::Chain chain = ops::Chain::parse(c.ops);
   for (const std::uint64_t chunk : {std::uint64_t{256}, std::uint64_t{300}}) {
     // Chunk 300: bands of a few rows (20 rows of 3 uint8 samples, 5 of 3 float32) and zstd chunks.
-    DeviceBackendOptions gpu_options;
+    pipeline::DeviceBackendOptions gpu_options;
     gpu_options.band_bytes = chunk == 300 ? 18000 : 0;
-    const auto gpu = make_device_backend(gpu_options);
+    const auto gpu = pipeline::make_device_backend(gpu_options);
     pipeline::ProcessOptions options;
     options.chunk = chunk;
     options.compressors = zarr::parse_codec_option(chunk == 300 ? "zstd" : "none");
@@ -149,9 +149,9 @@ TEST_P(DevicePipelineRealSlides, TiledEqualsGlobalEqualsCpu) {
   const RealSlide& real = GetParam();
   TILESTREAM_REQUIRE_TESTDATA(path, real.file);
   const slide::Slide slide = slide::Slide::open(path);
-  DeviceBackendOptions gpu_options;
+  pipeline::DeviceBackendOptions gpu_options;
   gpu_options.band_bytes = 50000;  // several bands per chunk
-  const auto gpu = make_device_backend(gpu_options);
+  const auto gpu = pipeline::make_device_backend(gpu_options);
   for (const auto& c : chains()) {
     pipeline::ProcessOptions options;
     options.level = real.level;
@@ -183,7 +183,7 @@ TEST_F(DevicePipelineMemory, TiledHoldsAFractionOfGlobal) {
   const slide::Slide slide = slide::Slide::open(slide_path);
   const std::vector<std::string> specs{"sobel"};
   const ops::Chain chain = ops::Chain::parse(specs);
-  const auto gpu = make_device_backend({});
+  const auto gpu = pipeline::make_device_backend({});
   pipeline::ProcessOptions options;
   options.chunk = 512;
   options.threads = 4;

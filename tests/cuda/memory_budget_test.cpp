@@ -15,7 +15,7 @@
 #include "support/sparse_tiff.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/core/error.hpp"
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 #include "tilestream/convert/convert.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
 #include "tilestream/slide/device_reader.hpp"
@@ -86,7 +86,7 @@ TEST_F(DeviceMemoryCheck, WholeLevelReadIsRefusedBeforeAllocating) {
 
 TEST_F(DeviceMemoryCheck, GlobalModeIsRefusedBeforeTheOutput) {
   const slide::Slide slide = slide::Slide::open(path_);
-  const auto backend = make_device_backend({});
+  const auto backend = pipeline::make_device_backend({});
   const std::string out = temp_path("out.zarr");
   pipeline::ProcessOptions options;
   options.mode = pipeline::Mode::global;
@@ -105,7 +105,7 @@ TEST_F(DeviceMemoryCheck, DeviceConvertInGlobalModeIsRefusedBeforeTheOutput) {
   convert::ConvertOptions options;
   options.mode = pipeline::Mode::global;
   try {
-    (void)convert::convert_slide(slide, out, options, *make_device_backend({}));
+    (void)convert::convert_slide(slide, out, options, *pipeline::make_device_backend({}));
     FAIL() << "device convert ran";
   } catch (const ResourceError& e) {
     expect_refusal(e, "global mode on cuda:0", {WayOut::tiled_mode, WayOut::memory_budget});

@@ -167,18 +167,18 @@ TEST_F(ProcessSlide, RefusesBadOptions) {
   ProcessOptions small;
   small.chunk = 64;
   small.memory = 50000;  // one 64 x 64 chunk's tiles with a 12-pixel halo need more
-  refuses(small, "raise --memory or lower --chunk");
+  refuses(small, "raise memory or lower chunk");  // the CLI spells the options as flags
   EXPECT_FALSE(std::filesystem::exists(out)) << "nothing written before the checks";
   ProcessOptions level;
   level.level = 1;
   refuses(level, "no level 1 (the slide has 1)");
   ProcessOptions version;
   version.zarr_version = 4;
-  refuses(version, "--zarr-version must be 2 or 3");
+  refuses(version, "zarr_version must be 2 or 3");
   ProcessOptions first;
   first.overwrite = false;
   (void)process_slide(slide, out, chain, first, *backend);
-  refuses(first, "is not empty: pass --overwrite");
+  refuses(first, "is not empty: pass overwrite");
   try {
     (void)process_slide(slide, out, chain_of({"grayscale", "median:size=3", "absorbance"}), first, *backend);
     ADD_FAILURE() << "absorbance took float32";

@@ -344,3 +344,23 @@ def test_bad_setting_in_the_environment(cli, tmp_path, variable, value, parts):
     result = cli.run('process', slide, out, '--op', 'sobel', env={variable: value})
     assert_fails(result, 2, 'usage error', *parts)
     assert not out.exists()
+
+
+# The library names its options; the CLI's one table (src/cli/option_flags.cpp) spells them as flags.
+@pytest.mark.parametrize('command, extra, message', [
+    ('convert', ['--chunk', 64, '--shard', 100], '--shard (100) must be a multiple of --chunk (64)'),
+    ('convert', ['--zarr-version', 2, '--shard', 512], '--shard needs --zarr-version 3'),
+    ('convert', ['--overwrite', '--resume'], '--overwrite and --resume contradict each other'),
+    ('convert', ['--levels', '7'], '--levels: level 7 does not exist'),
+    ('convert', ['--mode', 'stream'], '--mode must be global or tiled'),
+    ('process', ['--op', 'sobel', '--chunk', 0], '--chunk must be at least 1'),
+    ('convert', ['--levels', '0,0'], '--levels: level 0 is listed twice'),
+    ('process', ['--op', 'sobel', '--shard', 700], '--shard (700) must be a multiple of --chunk (512)'),
+], ids=['shard-chunk', 'shard-v2', 'overwrite-resume', 'levels', 'mode', 'chunk', 'levels-twice', 'process-shard'])
+def test_library_options_are_named_as_flags(cli, slide, tmp_path, command, extra, message):
+    out = tmp_path / 'out.zarr'
+    result = cli.run(command, slide, out, *extra)
+    line = error_line(result)
+    assert result.returncode == 2 and message in line, line
+    assert '\x1f' not in result.stderr
+    assert not out.exists()

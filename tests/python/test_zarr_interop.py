@@ -23,8 +23,8 @@ from tilestream_cli import assert_pixels, reference_at
 
 # 1025 % 256 == 1025 % 512 == 769 % 256 == 1 (1-pixel edge chunks), and 300 divides neither side.
 WIDTH, HEIGHT = 1025, 769
-STATS = re.compile(r'converted (\d+) arrays, (\d+) blocks \((\d+) skipped\), ([0-9.]+) MB in ([0-9.]+) s '
-                   r'\(([0-9.]+) MB/s\), peak RSS ([0-9.]+) MB')
+STATS = re.compile(r'converted (\d+) arrays(?: on [^,]+)?, (\d+) blocks \((\d+) skipped\), ([0-9.]+) MB in ([0-9.]+) s '
+                   r'\(([0-9.]+) MB/s\), (?:peak device memory [0-9.]+ MB, )?peak RSS ([0-9.]+) MB')
 
 
 # --- sources ---

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,14 +15,25 @@ enum class ErrorKind { format, codec, unsupported, io, cuda, usage, resource };
 
 const char* to_string(ErrorKind kind);
 
+// An option of the library's API named in a message, say option("chunk"): what() shows its name
+// ("chunk"), a front end its own spelling of it (render_options: "--chunk" on the command line). The
+// name is the options field's (ConvertOptions::zarr_version is "zarr_version").
+std::string option(std::string_view name);
+
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, const std::string& message);
   ErrorKind kind() const noexcept { return kind_; }
+  // The message with its options marked (option()), for render_options.
+  const std::string& marked_message() const noexcept { return marked_; }
 
  private:
   ErrorKind kind_;
+  std::string marked_;
 };
+
+// `error`'s message with each option spelled by `spelling` (from the option's name).
+std::string render_options(const Error& error, std::string (*spelling)(std::string_view name));
 
 // The file is not a valid TIFF, or its structure contradicts itself (offsets past the end, loops...).
 struct FormatError : Error {

@@ -56,6 +56,9 @@ struct BackendReport {
   double read_seconds = 0;
   double compute_seconds = 0;
   double write_seconds = 0;
+  // Wall seconds to hand every block to the sink: in global mode from the result being ready (the
+  // source read and the chain run) to the last block handed over; in tiled mode the whole run.
+  double store_seconds = 0;
 };
 
 // What a backend runs: the chain on one source (a slide level, or an array written earlier in the

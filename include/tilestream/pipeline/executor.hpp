@@ -75,6 +75,7 @@ struct DatasetReport {
   std::size_t task_bytes = 0;       // tiled: bytes one block in flight holds at most
   std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
   BackendReport run;                // what the backend measured
+  double flush_seconds = 0;         // the wait for commits still syncing after the last block (fsync)
   double seconds = 0;
 };
 

@@ -33,6 +33,10 @@ struct ArrayOptions {
   char separator = '/';                           // v2 dimension_separator
 };
 
+// UsageError naming the option: a zarr_version other than 2 or 3, chunk 0, a shard with Zarr v2 or
+// that is not a multiple of the chunk, more than one compressor on v2, a separator other than '.' or '/'.
+void validate(const ArrayOptions& options);
+
 // The array of a height x width x samples image: shape and chunks in the layout's axis order, chunks
 // of options.chunk per spatial side clipped to the image (a small image is one chunk of its own
 // size), the channel axis whole; shards of options.shard likewise clipped to the chunk-rounded image;

@@ -1,5 +1,5 @@
 // The GPU backend: global and tiled runs of an op chain on the device; see the header.
-#include "tilestream/cuda/device_backend.hpp"
+#include "tilestream/pipeline/device_backend.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,8 +23,11 @@
 #include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/ops/device.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::pipeline {
 namespace {
+
+// The device primitives (streams, buffers, images, errors) by their short names.
+using namespace tilestream::cuda;
 
 using ops::ConstDeviceTileView;
 using ops::DeviceTileView;
@@ -202,6 +205,7 @@ class CudaBackend final : public pipeline::Backend {
       });
     });
     const double last_done = seconds_since(start);
+    out.store_seconds = last_done;
     const auto release = std::chrono::steady_clock::now();
     pool.clear();
     out.io_detail += concat("; ", threads, " writing threads (stream and pinned bands each), the last ready ",
@@ -271,6 +275,7 @@ class CudaBackend final : public pipeline::Backend {
       }
     });
     const double last_done = seconds_since(start);
+    out.store_seconds = last_done;
     const auto release = std::chrono::steady_clock::now();
     pool.clear();
     out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the"
@@ -335,4 +340,4 @@ std::unique_ptr<pipeline::Backend> make_device_backend(const DeviceBackendOption
   return std::make_unique<CudaBackend>(options);
 }
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::pipeline

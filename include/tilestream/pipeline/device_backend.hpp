@@ -19,17 +19,17 @@
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/pipeline/backend.hpp"
 
-namespace tilestream::cuda {
+namespace tilestream::pipeline {
 
 struct DeviceBackendOptions {
   int device = 0;
-  std::optional<io::IoMode> io;  // how raw tiles are read (cuda/device_reader.hpp); nullopt: default
+  std::optional<io::IoMode> io;  // how raw tiles are read (slide/device_reader.hpp); nullopt: default
   std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: the settings' band size
 };
 
-// UsageError when the device does not exist. Its reports (pipeline::BackendReport) give the io mode its
+// UsageError when the device does not exist. Its reports (BackendReport) give the io mode its
 // reads ran and peak_device_bytes: the most device memory the run held at once (the high-water mark of
 // the device's stream-ordered pool over the run, which every allocation of tilestream goes through).
-std::unique_ptr<pipeline::Backend> make_device_backend(const DeviceBackendOptions& options);
+std::unique_ptr<Backend> make_device_backend(const DeviceBackendOptions& options);
 
-}  // namespace tilestream::cuda
+}  // namespace tilestream::pipeline
