@@ -6,6 +6,25 @@
 #include "tilestream/io/direct_file.hpp"
 
 namespace tilestream::io {
+
+ResolvedIo resolve_device_io(IoMode wanted) {
+  switch (wanted) {
+    case IoMode::posix:
+      return {wanted, "posix: pread on the reader's threads into pinned buffers, copied on one stream per thread"};
+    case IoMode::direct:
+      return {wanted, "direct: O_DIRECT reads into pinned buffers (page cache bypassed), copied on one stream per thread"};
+    case IoMode::gds: {
+      const gds::DriverInfo& info = gds::driver();  // throws UnsupportedError saying why it cannot run
+      return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
+    }
+    case IoMode::automatic: {
+      const gds::AutoChoice choice = gds::choose_for_auto();
+      if (choice.gds) return {IoMode::gds, choice.reason};
+      return {IoMode::posix, concat(choice.reason, ": pread into pinned buffers")};
+    }
+  }
+  throw UsageError("unknown io mode");
+}
 namespace {
 
 // Copies each range of the request from `base` (where the request's first byte landed in pinned

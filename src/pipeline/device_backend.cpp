@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <functional>
-#include <utility>
 #include <limits>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "tilestream/core/error.hpp"
@@ -17,11 +17,12 @@
 #include "tilestream/core/settings.hpp"
 #include "tilestream/core/timing.hpp"
 #include "tilestream/cuda/device.hpp"
-#include "tilestream/slide/device_reader.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
+#include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/ops/device.hpp"
+#include "tilestream/slide/device_reader.hpp"
 
 namespace tilestream::pipeline {
 namespace {
@@ -152,6 +153,9 @@ class CudaBackend final : public pipeline::Backend {
     check<UsageError>(devices > 0, "no CUDA device (", no_device_reason(), ")");
     check<UsageError>(options.device >= 0 && options.device < devices, "CUDA device ", options.device,
                       " does not exist (", devices, " device", devices == 1 ? "" : "s", ")");
+    const DeviceGuard guard(options.device);
+    // Once for the run: every reader of it (one per tiled worker) reads the way decided here.
+    io_ = io::resolve_device_io(options.io.value_or(io::default_io_mode()));
   }
 
   std::string name() const override { return concat("cuda:", options_.device); }
@@ -327,11 +331,12 @@ class CudaBackend final : public pipeline::Backend {
     o.threads = threads;
     o.task_bytes = task_bytes;
     o.device = options_.device;
-    o.io = options_.io;
+    o.resolved_io = io_;
     return o;
   }
 
   DeviceBackendOptions options_;
+  io::ResolvedIo io_;
 };
 
 }  // namespace

@@ -45,26 +45,6 @@ struct Lane {
   std::size_t next = 0;
 };
 
-// The io mode raw tiles will use, and a sentence on why, for reports.
-std::pair<io::IoMode, std::string> resolve_io(io::IoMode wanted) {
-  switch (wanted) {
-    case io::IoMode::posix:
-      return {wanted, "posix: pread on the reader's threads into pinned buffers, copied on one stream per thread"};
-    case io::IoMode::direct:
-      return {wanted, "direct: O_DIRECT reads into pinned buffers (page cache bypassed), copied on one stream per thread"};
-    case io::IoMode::gds: {
-      const io::gds::DriverInfo& info = io::gds::driver();  // throws UnsupportedError saying why it cannot run
-      return {wanted, concat("gds: cuFile reads into device memory, ", info.mode)};
-    }
-    case io::IoMode::automatic: {
-      const io::gds::AutoChoice choice = io::gds::choose_for_auto();
-      if (choice.gds) return {io::IoMode::gds, choice.reason};
-      return {io::IoMode::posix, concat(choice.reason, ": pread into pinned buffers")};
-    }
-  }
-  throw UsageError("unknown io mode");
-}
-
 PlaceGeometry geometry_of(const tiff::ImageInfo& image, std::uint64_t x, std::uint64_t y, std::uint64_t width,
                           std::uint64_t height) {
   PlaceGeometry g;
@@ -285,7 +265,10 @@ DeviceReader::DeviceReader(const DeviceReaderOptions& options) : impl_(std::make
   Impl& m = *impl_;
   m.device = options.device;
   m.threads = resolve_threads(options.threads);
-  std::tie(m.mode, m.detail) = resolve_io(options.io.value_or(io::default_io_mode()));
+  const io::ResolvedIo io = options.resolved_io ? *options.resolved_io
+                                                : io::resolve_device_io(options.io.value_or(io::default_io_mode()));
+  m.mode = io.mode;
+  m.detail = io.detail;
   if (options.keep_freed_device_memory) {
     cudaMemPool_t pool = nullptr;
     cuda::check_cuda(cudaDeviceGetDefaultMemPool(&pool, m.device), "cudaDeviceGetDefaultMemPool");

@@ -58,6 +58,15 @@ class DeviceRangeReader {
 std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
                                                             const std::string& path);
 
+// The io mode a device run's raw reads take, decided once per run, and a sentence on why (for the
+// run's report): auto becomes gds or posix (io::gds::choose_for_auto), gds is checked to be usable
+// (UnsupportedError saying why not), posix and direct stay.
+struct ResolvedIo {
+  IoMode mode = IoMode::posix;
+  std::string detail;
+};
+ResolvedIo resolve_device_io(IoMode wanted);
+
 // Whether mode needs pinned staging buffers (gds reads straight into device memory).
 inline bool uses_staging(IoMode mode) { return mode != IoMode::gds; }
 

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "tilestream/cuda/device_image.hpp"
+#include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/slide/slide.hpp"
 
@@ -30,6 +31,9 @@ struct DeviceReaderOptions {
   unsigned threads = 0;              // reading (and decoding) threads, one stream each; 0: settings default
   int device = 0;                    // the CUDA device images land on
   std::optional<io::IoMode> io;      // nullopt: io::default_io_mode() (TILESTREAM_IO, else auto)
+  // The run's io mode already resolved (io::resolve_device_io), so that the readers of one run (the
+  // device backend's workers) share one decision; it overrides `io`.
+  std::optional<io::ResolvedIo> resolved_io;
   std::size_t task_bytes = 0;        // bytes one read task moves; 0: settings default (8 MiB)
   // Keep device memory freed by earlier images in the device's stream-ordered pool instead of giving
   // it back to the driver, so the next read of the same size allocates in microseconds. Process-wide
