@@ -207,3 +207,43 @@ def test_tiled_and_global_goldens_agree(golden):
     stores = golden.new['stores'] if RECORDING else golden.recorded.get('stores', {})
     for case_id, other in SAME_AS.items():
         assert stores[case_id]['store'] == stores[other]['store'], f'{case_id} and {other} differ'
+
+
+@pytest.fixture(scope='module')
+def cuda_device(cli, tmp_path_factory):
+    """Skips the device runs where this tilestream has no CUDA or the machine no GPU."""
+    path = tmp_path_factory.mktemp('probe') / 'probe.tif'
+    cli.check('synth', path, '--size', '64x64', '--tile', 64, '--levels', 1)
+    probe = cli.run('read', path, '--device', 'cuda', '-o', path.with_suffix('.npy'))
+    if probe.returncode != 0:
+        pytest.skip(f'no CUDA run here: {probe.stderr.strip()}')
+
+
+def without_memory(options: tuple) -> tuple:
+    """The options less --memory N: a budget sized for CPU chunks may be below one device task."""
+    out, skip = [], False
+    for option in options:
+        if skip:
+            skip = False
+        elif option == '--memory':
+            skip = True
+        else:
+            out.append(option)
+    return tuple(out)
+
+
+# The same matrix on the CUDA backend: every store equals the CPU's golden one (casts and pyramid levels
+# built on the GPU, tiled by default; global for process where the case says so).
+@pytest.mark.parametrize('case', [pytest.param(c, id=c.id) for c in CASES])
+def test_device_store_equals_the_golden_one(cli, slides, golden, cuda_device, tmp_path, case):
+    if RECORDING:
+        pytest.skip('goldens are recorded on the CPU')
+    out = tmp_path / 'out.zarr'
+    cli.check(case.command, slides(case.source), out, *without_memory(case.options), '--threads', 2,
+              '--device', 'cuda')
+    got = store_hashes(out)
+    want = golden.recorded['stores'][case.id]
+    changed = [part for part in ('metadata', 'chunks') if got[part] != want[part]]
+    assert got['files'] == want['files'] and not changed, (
+        f'{case.command} --device cuda {" ".join(map(str, case.options))} on {case.source}: the store differs '
+        f'from the golden one ({", ".join(changed) or "file count"} changed)')
