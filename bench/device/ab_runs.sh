@@ -9,6 +9,7 @@ set -euo pipefail
 old=$1 new=$2 runs=${3:-3}
 work=${WORK:-/tmp/tilestream-bench}
 slide=$work/seed.tif
+mkdir -p "$work"
 [ -s "$slide" ] || "$new" synth "$slide" --seed-shape >/dev/null
 cat "$slide" > /dev/null
 emit() {  # name binary field json
