@@ -16,7 +16,8 @@ emit() {  # name binary field json
   python3 -c 'import json,sys; j=json.loads(sys.argv[4]); print(json.dumps({"case": sys.argv[1], "bin": sys.argv[2], "seconds": j[sys.argv[3]]}))' "$@"
 }
 for i in $(seq "$runs"); do
-  for which in old new; do
+  order=(old new); [ $((i % 2)) = 0 ] && order=(new old)  # each binary first in every other round
+  for which in "${order[@]}"; do
     bin=${!which}
     mode=(); [ "$which" = new ] && mode=(--mode global)
     rm -rf "$work/ab.zarr"; sync

@@ -132,8 +132,12 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
 // mode, placed on the device), an array's read on the host and uploaded on `stream`.
 DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, slide::DeviceReader& reader, unsigned threads,
                         slide::DeviceReadReport& report, const Stream& stream) {
-  if (const slide::Slide* stored = job.source.slide())
+  if (const slide::Slide* stored = job.source.slide()) {
+    const tiff::ImageInfo& image = stored->level(job.source.level()).image;
+    if (box.x == 0 && box.y == 0 && box.width == image.width && box.height == image.height)
+      return reader.read_level(*stored, job.source.level(), &report);  // the whole-level path
     return reader.read_region(*stored, job.source.level(), box.x, box.y, box.width, box.height, &report);
+  }
   const auto start = std::chrono::steady_clock::now();
   const HostImage host = job.source.read(box, threads);
   DeviceImage image(box.height, box.width, host.samples(), host.dtype(), stream);
