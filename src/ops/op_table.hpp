@@ -36,6 +36,7 @@
   OP(median, "median:size=K", "median of a KxK square per channel, K odd (default 3), border nearest")     \
   OP(grayscale, "grayscale",                                                                               \
      "RGB -> float32 luminance 0.2125 R + 0.7154 G + 0.0721 B (skimage.color.rgb2gray)")                   \
+  OP(hed, "hed", "RGB -> float32 haematoxylin, eosin, DAB optical densities (skimage.color.rgb2hed)")       \
   OP(downsample2x, "downsample2x", "2x2 area mean, ceil(h/2) x ceil(w/2)")                                   \
   OP(cast, "cast:dtype=float32", "samples to float32, values kept (numpy astype)")
 

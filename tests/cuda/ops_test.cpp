@@ -227,7 +227,7 @@ TEST_P(CudaOps, WholeEqualsCpuAndTiledEqualsWhole) {
 INSTANTIATE_TEST_SUITE_P(RgbUint8, CudaOps,
                          ::testing::Values("absorbance", "sobel", "gaussian:sigma=2.5", "gaussian:sigma=0.6",
                                            "median:size=5", "median:size=3", "median:size=1", "median:size=9",
-                                           "grayscale", "downsample2x", "cast:dtype=float32"),
+                                           "grayscale", "hed", "downsample2x", "cast:dtype=float32"),
                          [](const ::testing::TestParamInfo<const char*>& param) { return test_name(param.param); });
 
 // The chains of the use cases.
@@ -251,7 +251,7 @@ INSTANTIATE_TEST_SUITE_P(RgbUint8, CudaChains,
                          });
 
 // Every op on every sample type it takes, on a small image with odd sizes and 2 samples (3 for
-// grayscale), tiles of 16.
+// grayscale and hed), tiles of 16.
 
 struct DtypeCase {
   const char* spec;
@@ -268,6 +268,7 @@ std::vector<DtypeCase> dtype_cases() {
     cases.push_back({"sobel", d});
     cases.push_back({"gaussian:sigma=1.5", d});
     cases.push_back({"grayscale", d});
+    cases.push_back({"hed", d});
   }
   for (const DType d : all) {
     cases.push_back({"median:size=3", d});
@@ -282,7 +283,7 @@ class CudaOpsDtypes : public testing::CudaTestWithParam<DtypeCase> {};
 
 TEST_P(CudaOpsDtypes, WholeEqualsCpuAndTiledEqualsWhole) {
   const std::unique_ptr<ops::Op> op = ops::make_op(GetParam().spec);
-  const std::uint32_t samples = op->name() == "grayscale" ? 3 : 2;
+  const std::uint32_t samples = op->name() == "grayscale" || op->name() == "hed" ? 3 : 2;
   const HostImage in = make_test_image(45, 67, samples, GetParam().dtype, 3);
   const std::uint64_t tiles[] = {16};
   expect_device_twin(*op, in, tiles);

@@ -69,7 +69,7 @@ TEST(OpSpec, CanonicalSpecsAndParameters) {
         Case{"median", "median:size=3", "median", 1},
         Case{"median:size=5", "median:size=5", "median", 2},
         Case{"median:size=1", "median:size=1", "median", 0},
-        Case{"grayscale", "grayscale", "grayscale", 0},
+        Case{"grayscale", "grayscale", "grayscale", 0}, Case{"hed", "hed", "hed", 0},
         Case{"downsample2x", "downsample2x", "downsample2x", 0},
         Case{"cast", "cast:dtype=float32", "cast", 0}, Case{"cast:dtype=float32", "cast:dtype=float32", "cast", 0}}) {
     const auto op = make_op(c.spec);
@@ -110,6 +110,8 @@ TEST(OpShape, OutputShapesAndRefusedInputs) {
   EXPECT_EQ(make_op("median:size=5")->output_shape({5, 6, 2, DType::int16}),
             (ImageShape{5, 6, 2, DType::int16}));
   EXPECT_EQ(make_op("grayscale")->output_shape(rgb8), (ImageShape{203, 301, 1, DType::float32}));
+  EXPECT_EQ(make_op("hed")->output_shape(rgb8), (ImageShape{203, 301, 3, DType::float32}));
+  EXPECT_EQ(make_op("hed")->output_shape({5, 6, 3, DType::float32}), (ImageShape{5, 6, 3, DType::float32}));
   EXPECT_EQ(make_op("downsample2x")->output_shape(rgb8), (ImageShape{102, 151, 3, DType::uint8}));
   EXPECT_EQ(make_op("downsample2x")->output_shape({1, 1, 1, DType::float32}),
             (ImageShape{1, 1, 1, DType::float32}));
@@ -127,6 +129,10 @@ TEST(OpShape, OutputShapesAndRefusedInputs) {
   refuses("gaussian:sigma=1", {4, 4, 1, DType::int8}, "gaussian:sigma=1: needs uint8, uint16 or float32");
   refuses("grayscale", {4, 4, 4, DType::uint8}, "grayscale: needs 3 samples (RGB), not 4");
   refuses("grayscale", {4, 4, 1, DType::uint8}, "needs 3 samples");
+  refuses("hed", {4, 4, 4, DType::uint8}, "hed: needs 3 samples (RGB), not 4");
+  refuses("hed", {4, 4, 1, DType::uint16}, "hed: needs 3 samples (RGB), not 1");
+  refuses("hed", {4, 4, 3, DType::int16}, "hed: needs uint8, uint16 or float32 samples, not int16");
+  refuses("hed", {4, 0, 3, DType::uint8}, "empty input image");
   refuses("median", {0, 4, 1, DType::uint8}, "empty input image");
 }
 
@@ -298,6 +304,35 @@ TEST(Grayscale, Rgb2GrayWeights) {
                   static_cast<float>(0.2125 + 0.0721));
   const Image<float> inf(1, 1, 3, DType::float32, {2.0f, 0.0f, 0.0f});
   EXPECT_EQ(run_whole<float>(*make_op("grayscale"), inf).at(0, 0), 2.0f * 0.2125f);
+}
+
+TEST(Hed, Rgb2HedValues) {
+  // skimage.color.rgb2hed(pixels).astype(np.float32) (scikit-image 0.26, numpy 2.4), bit for bit: black
+  // (every intensity floored at 1e-6: densities 1, so the stains are M's column sums, eosin's negative),
+  // white (densities 0), pink, brown, blue, and red-magenta.
+  const Image<std::uint8_t> in(
+      2, 3, 3, DType::uint8, {0, 0, 0, 255, 255, 255, 200, 120, 180, 150, 100, 60, 80, 60, 160, 255, 0, 128});
+  const Image<float> out = run_whole<float>(*make_op("hed"), in);
+  EXPECT_EQ(out.pixels, (std::vector<float>{1.2101673f, 0.0f, 0.88195044f, 0.0f, 0.0f, 0.0f, 0.014253598f,
+                                            0.03207877f, 0.022498809f, 0.004625483f, 0.0f, 0.13426232f,
+                                            0.13036944f, 0.01808174f, 0.0f, 0.0f, 1.1107633f, 0.0f}));
+  for (const float v : out.pixels) EXPECT_FALSE(std::signbit(v)) << "np.maximum(s, 0) gives +0";
+  // uint16: img_as_float divides by 65535 (the last pixel is the pink one above, times 257).
+  const Image<std::uint16_t> in16(1, 3, 3, DType::uint16,
+                                  {0, 65535, 30000, 1000, 20000, 50000, 51400, 30840, 46260});
+  EXPECT_EQ(run_whole<float>(*make_op("hed"), in16).pixels,
+            (std::vector<float>{1.8439397f, 0.0f, 0.0f, 0.55110127f, 0.0f, 0.0f, 0.014253598f, 0.03207877f,
+                                0.022498809f}));
+  // float32: values kept (2.0 above 1 gives a negative density), the log taken in float32; NaN stays
+  // NaN. skimage's float32 log is numpy's own (up to 4 ulp off), so other pixels may differ from it by
+  // about 1e-7; these do not.
+  const Image<float> inf(1, 4, 3, DType::float32,
+                         {0.5f, 0.25f, 0.75f, 1.0f, 0.0f, 2.0f, 0.8f, 0.3f, 0.6f, std::nanf(""), 0.5f, 0.5f});
+  const Image<float> outf = run_whole<float>(*make_op("hed"), inf);
+  EXPECT_EQ(std::vector<float>(outf.pixels.begin(), outf.pixels.begin() + 9),
+            (std::vector<float>{0.075074494f, 0.053301983f, 0.0f, 0.0f, 1.1588336f, 0.0f, 0.0023335014f,
+                                0.06484883f, 0.037390642f}));
+  for (std::uint32_t c = 0; c < 3; ++c) EXPECT_TRUE(std::isnan(outf.at(0, 3, c))) << c;
 }
 
 TEST(Downsample2x, OddEdgesAverageTheirPartialBlocks) {

@@ -67,6 +67,29 @@
 //   skimage computes `rgb @ coeffs` through BLAS, whose order is its own: results could differ by 1 ulp
 //   of T before the rounding to float32 (none did on the test slides).
 //
+// hed                 uint8 | uint16 | float32, 3 samples (R, G, B) -> float32, 3 samples (H, E, D);
+//   halo 0. skimage.color.rgb2hed (colour deconvolution into haematoxylin, eosin and DAB optical
+//   densities, Ruifrok and Johnston): with M = skimage's hed_from_rgb (3 x 3 doubles, rows R, G, B,
+//   columns H, E, D; src/ops/hed.hpp) and log_adjust = log(1e-6), each sample's density is
+//     integer input: od = log(max(img_as_float(I), 1e-6)) / log_adjust, in double;
+//     float32 input: od = double(float32(log(max(v, float32(1e-6))))) / log_adjust (skimage takes the
+//       log in float32 and divides in double; NaN stays NaN);
+//   then s_j = (od_R * M[0][j] + od_G * M[1][j]) + od_B * M[2][j] in double, left to right, and
+//   out_j = float32(s_j <= 0 ? 0 : s_j) (np.maximum(s, 0): NaN stays NaN, -0 becomes +0).
+//   log is std::log in double on the CPU and CUDA's double log on the device: each is within 1 ulp,
+//   but they are not the same function (on an H200 with CUDA 13.0 and glibc 2.39 they differ in the
+//   last bit for 1 of the 256 uint8 densities and 188 of the 65536 uint16 ones). So the CUDA twin is
+//   - uint8: equal bit for bit, by construction: both read od from one table (hed_density_uint8);
+//   - float32: equal bit for bit where the logs rounded to float32 agree, which they did for every
+//     float32 from float32(1e-6) up (1.24e9 values) on that machine;
+//   - uint16: equal bit for bit except where a density 1 ulp (of a double) off moves a stain across a
+//     float32 rounding boundary: then 1 float32 ulp off. Not seen in the tests, nor in 6.8e7 output
+//     samples of random pixels holding one such density nudged by 1 ulp.
+//   Against skimage: numpy's log is its own SIMD code on AVX-512 machines (within 1 ulp in double,
+//   up to 4 ulp in float32) and `@` runs through BLAS, yet measured, the output equals skimage's
+//   float64 result rounded to float32 for every uint8 RGB triple and 10^6 random uint16 pixels;
+//   float32 input (numpy's float32 log) differs by up to 1.2e-7 (tests/python/test_ops_skimage.py).
+//
 // downsample2x        any dtype, any samples -> same; output ceil(h/2) x ceil(w/2); halo 0 (the
 //   input box of an output box is the 2x box clipped to the image). Each output sample is the mean of
 //   the 2x2 block it covers, at odd edges of the samples that exist (2x1, 1x2, 1x1): integers as
@@ -150,7 +173,7 @@ class Op {
   std::string spec_;
 };
 
-// Parses one op: "absorbance", "sobel", "gaussian:sigma=S", "median[:size=K]", "grayscale",
+// Parses one op: "absorbance", "sobel", "gaussian:sigma=S", "median[:size=K]", "grayscale", "hed",
 // "downsample2x". Parameters are "name=value" after a colon, separated by commas. Throws UsageError
 // listing the ops and their parameters for anything else.
 std::unique_ptr<Op> make_op(std::string_view spec);
