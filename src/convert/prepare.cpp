@@ -1,7 +1,6 @@
 // Planning a conversion: its datasets, their arrays and the engine's plan of them; see the header.
 #include "tilestream/convert/prepare.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 
@@ -19,12 +18,7 @@ nlohmann::json group_attributes(const slide::Slide& slide, const std::vector<Dat
   zarr::OmeImage image;
   image.name = std::filesystem::path(slide.path()).filename().string();
   for (const DatasetPlan& d : plan) image.datasets.push_back({d.path, d.downsample});
-  const auto mpp = slide.properties().find("openslide.mpp-x");
-  if (mpp != slide.properties().end()) {
-    char* end = nullptr;
-    const double value = std::strtod(mpp->second.c_str(), &end);
-    if (end != mpp->second.c_str() && value > 0) image.pixel_size_um = value;
-  }
+  image.pixel_size_um = slide.microns_per_pixel();
   image.channels = samples;
   image.rgb = samples == 3 || samples == 4;
   image.max_value = dtype == DType::uint16 ? 65535 : 255;

@@ -20,7 +20,10 @@ void parallel_for_workers(std::size_t count, unsigned threads,
   const std::size_t workers = std::min<std::size_t>(std::max(1u, threads), count);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
+  // The error of the lowest index that failed: every index below a failing one was claimed before it
+  // (indices are claimed in order) and runs to its end, so that error is the same in every run.
   std::exception_ptr first_error;
+  std::size_t error_index = count;
   std::mutex error_mutex;
 
   auto work = [&](unsigned worker) {
@@ -31,7 +34,10 @@ void parallel_for_workers(std::size_t count, unsigned threads,
         body(i, worker);
       } catch (...) {
         std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
+        if (i < error_index) {
+          first_error = std::current_exception();
+          error_index = i;
+        }
         failed = true;
       }
     }

@@ -1,5 +1,7 @@
-// WorkQueue: one deque of tasks under a mutex; each batch counts its unfinished tasks and keeps its
-// first exception, and its caller waits on the batch's condition variable.
+// WorkQueue: one deque of tasks under a mutex; each batch counts its unfinished tasks and keeps the
+// exception of its earliest failing task, and its caller waits on the batch's condition variable.
+// Tasks start in order, so every task before a failing one has started and runs to its end: the
+// earliest failing task's exception is the same whatever the threads' timing.
 #include "tilestream/core/work_queue.hpp"
 
 #include <algorithm>
@@ -11,7 +13,9 @@ namespace tilestream {
 struct WorkQueue::Batch {
   std::size_t unfinished = 0;
   bool failed = false;
-  std::exception_ptr first_error;
+  std::exception_ptr first_error;  // of the task with the lowest order that failed
+  std::size_t error_order = 0;
+  std::size_t next_order = 0;      // posted tasks
   std::condition_variable done;
 };
 
@@ -35,7 +39,7 @@ void WorkQueue::run_all(std::vector<std::function<void()>> tasks) {
   Batch batch;
   std::unique_lock lock(mutex_);
   batch.unfinished = tasks.size();
-  for (auto& task : tasks) items_.push_back({&batch, std::move(task)});
+  for (std::size_t i = 0; i < tasks.size(); ++i) items_.push_back({&batch, std::move(tasks[i]), i});
   lock.unlock();
   if (tasks.size() == 1) {
     ready_.notify_one();
@@ -51,7 +55,7 @@ void WorkQueue::post(std::function<void()> task) {
   {
     const std::lock_guard lock(mutex_);
     ++posted_->unfinished;
-    items_.push_back({posted_.get(), std::move(task)});
+    items_.push_back({posted_.get(), std::move(task), posted_->next_order++});
   }
   ready_.notify_one();
 }
@@ -82,10 +86,11 @@ void WorkQueue::work() {
       }
       item.task = nullptr;  // whatever the task holds goes before its batch may end
       lock.lock();
-      if (error && !batch.failed) {
-        batch.failed = true;
+      if (error && (!batch.first_error || item.order < batch.error_order)) {
         batch.first_error = error;
+        batch.error_order = item.order;
       }
+      batch.failed = batch.failed || error != nullptr;
     }
     if (--batch.unfinished == 0) batch.done.notify_all();
   }

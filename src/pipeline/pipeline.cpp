@@ -70,6 +70,10 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
     // The pyramid: each level the 2x mean of the one before, down to the first that fits in one chunk.
     zarr::OmeImage ome;
     ome.name = name;
+    // The result's pixel: level 0's scaled by how many level 0 pixels one result pixel spans.
+    if (const std::optional<double> mpp = slide.microns_per_pixel())
+      ome.pixel_size_um = *mpp * static_cast<double>(slide.level(0).image.width) /
+                          static_cast<double>(result_plan.output.width);
     ome.datasets.push_back({"0", 1.0});
     ome.channels = result_plan.output.samples;
     ome.rgb = result_plan.output.dtype == DType::uint8 && (ome.channels == 3 || ome.channels == 4);

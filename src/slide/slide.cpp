@@ -2,9 +2,20 @@
 // read_image_region.
 #include "tilestream/slide/slide.hpp"
 
+#include <cstdlib>
+
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::slide {
+
+std::optional<double> Slide::microns_per_pixel() const {
+  const auto found = properties().find("openslide.mpp-x");
+  if (found == properties().end()) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(found->second.c_str(), &end);
+  if (end == found->second.c_str() || !(value > 0)) return std::nullopt;
+  return value;
+}
 
 Slide Slide::open(const std::string& path, const OpenOptions& options) {
   return open(std::make_shared<io::ReadFile>(path), options);

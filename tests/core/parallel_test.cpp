@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "tilestream/core/parallel.hpp"
@@ -38,6 +39,23 @@ TEST(ParallelFor, RethrowsTheFirstErrorAndStops) {
                             }),
                std::runtime_error);
   EXPECT_LT(ran.load(), 5000);
+}
+
+// Several items fail, the later ones sooner: the error reported is always the lowest index's.
+TEST(ParallelFor, RethrowsTheLowestFailingIndexWhateverTheTiming) {
+  for (int round = 0; round < 20; ++round) {
+    try {
+      parallel_for(64, 8, [&](std::size_t i) {
+        if (i % 4 != 1) return;
+        // Index 1 fails last: the others fail at once.
+        if (i == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        throw std::runtime_error("item " + std::to_string(i));
+      });
+      ADD_FAILURE() << "no error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "item 1") << "round " << round;
+    }
+  }
 }
 
 TEST(ParallelFor, ZeroItemsRunsNothing) {

@@ -133,3 +133,18 @@ def test_convert_memory_below_one_block_is_refused(cli, slide, tmp_path):
     r = cli.run('convert', slide, tmp_path / 'x.zarr', '--chunk', 512, '--dtype', 'float32', '--memory', '1M')
     assert r.returncode == 2 and 'raise --memory or lower --chunk' in r.stderr, r.stderr
     assert not (tmp_path / 'x.zarr').exists()
+
+
+def test_process_ome_scale_is_the_slides_pixel_size(cli, tmp_path):
+    """The pyramid's scale comes from the slide's MPP, times the level 0 pixels a result pixel spans."""
+    slide = tmp_path / 'aperio.svs'
+    cli.check('synth', slide, '--size', '900x700', '--tile', 128, '--compression', 'deflate', '--aperio')
+    mpp = float(cli.info(slide)['properties']['openslide.mpp-x'])
+    for ops, factor in ((['--op', 'grayscale'], 1), (['--op', 'downsample2x'], 2)):
+        out = tmp_path / f'ome{factor}.zarr'
+        cli.check('process', slide, out, *ops, '--ome', '--chunk', 128, '--threads', 2)
+        multiscale = zarr.open_group(out, mode='r').attrs.asdict()['ome']['multiscales'][0]
+        assert multiscale['axes'][1] == {'name': 'y', 'type': 'space', 'unit': 'micrometer'}
+        for k, dataset in enumerate(multiscale['datasets']):
+            scale = dataset['coordinateTransformations'][0]['scale']
+            assert scale == pytest.approx([1, mpp * factor * 2 ** k, mpp * factor * 2 ** k], rel=1e-9), (ops, k)

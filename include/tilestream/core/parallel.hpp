@@ -7,8 +7,9 @@
 namespace tilestream {
 
 // Calls body(i) for every i in [0, count) on up to `threads` threads (the calling thread is one).
-// Work is handed out dynamically. After the first exception no new items start; it is rethrown
-// once all threads have stopped.
+// Work is handed out dynamically, in index order. After an exception no new items start; once all
+// threads have stopped, the exception of the lowest failing index is rethrown, so that a run with
+// several failing items reports the same one every time, whatever the threads' timing.
 void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& body);
 
 // The same, passing also the worker's number in [0, min(threads, count)), so that each worker can

@@ -26,11 +26,13 @@ class WorkQueue {
   unsigned threads() const { return static_cast<unsigned>(threads_.size()); }
   // Runs every task on the queue's threads, in the order given as far as threads free up, and returns
   // once each has finished or been skipped. After a task of this batch throws, the batch's tasks not
-  // yet started are skipped and the first exception is rethrown here; other batches go on. Thread-safe.
+  // yet started are skipped and the exception of its earliest failing task (in the order given) is
+  // rethrown here, the same one whatever the threads' timing; other batches go on. Thread-safe.
   void run_all(std::vector<std::function<void()>> tasks);
   // Queues `task` and returns at once: posted tasks form one open batch. wait_posted() returns once
   // every task posted so far has finished or been skipped (after a posted task throws, the posted
-  // tasks not yet started are skipped) and rethrows the first exception, which it then forgets.
+  // tasks not yet started are skipped) and rethrows the exception of the earliest failing one (in
+  // posting order), which it then forgets.
   // Thread-safe. The destructor runs what is still queued before it joins.
   void post(std::function<void()> task);
   void wait_posted();
@@ -40,6 +42,7 @@ class WorkQueue {
   struct Item {
     Batch* batch;
     std::function<void()> task;
+    std::size_t order;  // the task's place in its batch (posted tasks: in posting order)
   };
   void work();
 

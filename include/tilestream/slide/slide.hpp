@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class Slide {
   std::size_t best_level_for_downsample(double downsample) const;
   const std::vector<tiff::AssociatedImage>& associated_images() const { return index_->associated; }
   const std::map<std::string, std::string>& properties() const { return index_->properties; }
+  // Level 0's pixel width in micrometres (OpenSlide's "openslide.mpp-x"), when the file states it.
+  std::optional<double> microns_per_pixel() const;
 
   // Pixels of the rectangle [x, x+width) x [y, y+height) of `level`, which must lie inside it.
   // Tiles are decoded in parallel; throws CodecError / IoError naming file, level, IFD, tile, offset.
