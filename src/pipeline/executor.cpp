@@ -131,6 +131,8 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
   }
   prepare_output(store, plan, options.overwrite, options.resume);
 
+  // Readers of the arrays later datasets are built from, opened when first needed (they are complete
+  // by then: datasets are written in order).
   std::vector<std::unique_ptr<zarr::ArrayReader>> written(plan.datasets.size());
   for (std::size_t i = 0; i < plan.datasets.size(); ++i) {
     const Dataset& d = plan.datasets[i];
@@ -147,13 +149,8 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
     const RunProgress before = report.progress;
     if (options.resume) {
       // Blocks in the store are whole (committed under their key only once complete): keep them.
-      std::erase_if(s.blocks.tasks, [&](const ChunkTask& task) {
-        std::array<std::uint64_t, 3> coords{0, 0, 0};
-        const AxisOrder axes = axis_order(d.layout);
-        coords[axes.y] = task.row;
-        coords[axes.x] = task.col;
-        return store.exists(writer.key(coords));
-      });
+      std::erase_if(s.blocks.tasks,
+                    [&](const ChunkTask& task) { return store.exists(writer.key(block_coords(task, d.layout))); });
       r.blocks_skipped = r.blocks - s.blocks.tasks.size();
     }
     const auto progress = [&](const ProcessProgress& p) {
@@ -165,6 +162,8 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
       on_progress(now);
     };
     ZarrChunkSink sink(store, writer, s.blocks, d.layout, threads, 0, progress);
+    if (!d.slide_level && !written[d.earlier])
+      written[d.earlier] = std::make_unique<zarr::ArrayReader>(store, plan.datasets[d.earlier].path);
     std::unique_ptr<Source> source =
         d.slide_level ? slide_level_source(slide, *d.slide_level)
                       : array_source(*written[d.earlier], plan.datasets[d.earlier].layout,
@@ -194,7 +193,6 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
     report.progress.bytes_written += done.bytes_written;
     r.seconds = seconds_since(dataset_start);
     report.datasets.push_back(std::move(r));
-    written[i] = std::make_unique<zarr::ArrayReader>(store, d.path);
   }
   if (plan.root_group) zarr::write_group(store, "", plan.zarr_version, *plan.root_group);
   report.seconds = seconds_since(start);

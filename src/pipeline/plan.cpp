@@ -51,6 +51,14 @@ zarr::ArraySpec image_array_spec(std::uint64_t height, std::uint64_t width, std:
   return spec;
 }
 
+std::array<std::uint64_t, 3> block_coords(const ChunkTask& task, Layout layout) {
+  std::array<std::uint64_t, 3> coords{0, 0, 0};
+  const AxisOrder axes = axis_order(layout);
+  coords[axes.y] = task.row;
+  coords[axes.x] = task.col;
+  return coords;
+}
+
 ChunkPlan plan_chunks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t chunk) {
   check<UsageError>(chunk > 0, "chunk side must be at least 1");
   const ops::ImageShape output = chain.output_shape(input);

@@ -41,11 +41,7 @@ ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer
 }
 
 std::array<std::uint64_t, 3> ZarrChunkSink::block_coords(const ChunkTask& task) const {
-  std::array<std::uint64_t, 3> coords{0, 0, 0};
-  const AxisOrder axes = axis_order(layout_);
-  coords[axes.y] = task.row;
-  coords[axes.x] = task.col;
-  return coords;
+  return pipeline::block_coords(task, layout_);
 }
 
 void ZarrChunkSink::write(const ChunkTask& task, const ops::ConstTileView& pixels) {

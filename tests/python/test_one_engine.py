@@ -10,6 +10,8 @@ import ome_zarr_models.v05
 import pytest
 import zarr
 
+from tilestream_cli import mean_2x2
+
 
 def store_files(root: Path) -> dict:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -22,22 +24,6 @@ def slide(cli, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp('engine') / 'slide.tif'
     cli.check('synth', path, '--size', '1001x777', '--tile', 128, '--compression', 'deflate', '--levels', 2)
     return path
-
-
-def mean_2x2(image: np.ndarray) -> np.ndarray:
-    """downsample2x of (c, y, x): the mean of each 2x2 block (partial ones at odd edges) in float64, rounded
-    half up for integer samples, to float32 for float32 ones, as the op computes it."""
-    c, h, w = image.shape
-    padded = np.zeros((c, h + h % 2, w + w % 2), np.float64)
-    count = np.zeros((h + h % 2, w + w % 2), np.float64)
-    padded[:, :h, :w] = image
-    count[:h, :w] = 1
-    sums = padded.reshape(c, -1, 2, padded.shape[2] // 2, 2).sum(axis=(2, 4))
-    counts = count.reshape(-1, 2, count.shape[1] // 2, 2).sum(axis=(1, 3))
-    mean = sums / counts
-    if np.issubdtype(image.dtype, np.integer):
-        return np.floor(mean + 0.5).astype(image.dtype)
-    return mean.astype(image.dtype)
 
 
 @pytest.mark.parametrize('version,shard', [(2, None), (3, None), (3, 128)])

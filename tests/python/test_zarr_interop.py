@@ -19,7 +19,7 @@ import tensorstore as ts
 import zarr
 
 from conftest import TESTDATA
-from tilestream_cli import assert_pixels, reference_at
+from tilestream_cli import assert_pixels, mean_2x2, reference_at
 
 # 1025 % 256 == 1025 % 512 == 769 % 256 == 1 (1-pixel edge chunks), and 300 divides neither side.
 WIDTH, HEIGHT = 1025, 769
@@ -388,18 +388,6 @@ OME_CASES = [
     OmeCase(2, 'svs', chunk=512, codec='gzip'), OmeCase(3, 'svs', chunk=256, shard=512),
     OmeCase(3, 'lzw-pyramid', chunk=256), OmeCase(2, 'lzw-pyramid', chunk=256, codec='none'),
 ]
-
-
-def mean_2x2(image: np.ndarray) -> np.ndarray:
-    """2x area downsampling of (c, y, x): mean of each 2x2 block, partial blocks at odd edges."""
-    c, h, w = image.shape
-    padded = np.zeros((c, h + h % 2, w + w % 2), np.int64)
-    count = np.zeros((h + h % 2, w + w % 2), np.int64)
-    padded[:, :h, :w] = image
-    count[:h, :w] = 1
-    sums = padded.reshape(c, -1, 2, padded.shape[2] // 2, 2).sum(axis=(2, 4))
-    counts = count.reshape(-1, 2, count.shape[1] // 2, 2).sum(axis=(1, 3))
-    return np.floor(sums / counts + 0.5).astype(image.dtype)
 
 
 def expected_pyramid(source: Source, chunk: int):

@@ -91,3 +91,19 @@ def assert_pixels(got: np.ndarray, want: np.ndarray, tolerance: int, what: str) 
 
 def tolerance_for(compression_name: str) -> int:
     return 2 if 'JPEG' in compression_name.upper() else 0
+
+
+def mean_2x2(image: np.ndarray) -> np.ndarray:
+    """downsample2x of (c, y, x): the mean of each 2x2 block (partial ones at odd edges) in float64, rounded
+    half up for integer samples, to float32 for float32 ones, as the op computes it."""
+    c, h, w = image.shape
+    padded = np.zeros((c, h + h % 2, w + w % 2), np.float64)
+    count = np.zeros((h + h % 2, w + w % 2), np.float64)
+    padded[:, :h, :w] = image
+    count[:h, :w] = 1
+    sums = padded.reshape(c, -1, 2, padded.shape[2] // 2, 2).sum(axis=(2, 4))
+    counts = count.reshape(-1, 2, count.shape[1] // 2, 2).sum(axis=(1, 3))
+    mean = sums / counts
+    if np.issubdtype(image.dtype, np.integer):
+        return np.floor(mean + 0.5).astype(image.dtype)
+    return mean.astype(image.dtype)

@@ -3,6 +3,7 @@
 // functions of shapes: no I/O.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -50,6 +51,9 @@ struct ChunkTask {
   ops::Box out;                    // pixels of the output image (the chunk clipped to the image)
   ops::Box in;                     // pixels of the source image that `out` needs
 };
+
+// The task's block coordinates in the array's grid, in `layout`'s axis order (channel axis 0).
+std::array<std::uint64_t, 3> block_coords(const ChunkTask& task, Layout layout);
 
 struct ChunkPlan {
   ops::ImageShape input, output;
