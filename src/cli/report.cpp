@@ -60,6 +60,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"array_bytes", d.output.size_bytes()},
                         {"blocks", d.blocks},
                         {"blocks_skipped", d.blocks_skipped},
+                        {"blocks_from_device", d.blocks_from_device},
                         {"workers", d.workers},
                         {"task_bytes", d.task_bytes},
                         {"bytes_in_flight", d.bytes_in_flight},

@@ -235,7 +235,9 @@ const DriverInfo& driver() { return process_driver().info(); }
 
 FileHandle::FileHandle(std::string path, Mode mode) : path_(std::move(path)) {
   const DriverInfo& info = driver();
-  const int flags = mode == Mode::read ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  const int flags = mode == Mode::read    ? O_RDONLY | O_CLOEXEC
+                    : mode == Mode::write ? O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
+                                          : O_WRONLY | O_CLOEXEC;
   const char* action = mode == Mode::read ? ": cannot open for cuFile reads" : ": cannot create for cuFile writes";
   fd_ = ::open(path_.c_str(), flags | O_DIRECT, 0644);
   direct_ = fd_ >= 0;

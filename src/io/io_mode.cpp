@@ -10,11 +10,11 @@ namespace tilestream::io {
 namespace {
 
 constexpr std::array<IoModeInfo, 4> table{{
-    {IoMode::automatic, "auto", "gds reads where GPUDirect Storage really runs, else posix", true, false, true},
+    {IoMode::automatic, "auto", "gds where GPUDirect Storage really runs, else posix", true, true, true},
     {IoMode::posix, "posix", "pread/pwrite through pinned buffers", true, true, true},
     {IoMode::direct, "direct", "O_DIRECT reads into aligned pinned buffers; reads only", true, false, false},
-    {IoMode::gds, "gds", "cuFile reads into device memory (blocks are written through pinned buffers)", true, false,
-     false},
+    {IoMode::gds, "gds", "cuFile to and from device memory (raw blocks; encoded ones pass through the host)", true,
+     true, false},
 }};
 
 }  // namespace

@@ -100,6 +100,10 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
+void ChunkRows::write_device_rows(const DeviceRows& /*rows*/) {
+  throw UsageError("rows in device memory handed to a chunk that takes host rows only");
+}
+
 std::uint64_t Backend::global_bytes(const ChunkPlan& plan, const ops::Chain& chain) const {
   const std::vector<ops::ImageShape> shapes = chain.shapes(plan.input);
   const auto bytes = [](const ops::ImageShape& s) { return image_bytes(s.height, s.width, s.samples, s.dtype); };

@@ -20,6 +20,7 @@
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
+#include "tilestream/io/cufile.hpp"
 #include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/ops/device.hpp"
 #include "tilestream/slide/device_reader.hpp"
@@ -75,6 +76,18 @@ struct Bands {
   std::array<Event, 2> copied;
 };
 
+// A store value's file written from device memory with cuFile; closed by destruction.
+class CuFileWriter final : public pipeline::DeviceFileWriter {
+ public:
+  explicit CuFileWriter(const std::string& path) : file_(path, io::gds::FileHandle::Mode::update) {}
+  void write(std::uint64_t offset, const std::byte* device, std::size_t bytes) override {
+    file_.write(device, bytes, offset);
+  }
+
+ private:
+  io::gds::FileHandle file_;
+};
+
 // When the last of several workers was ready: the latest time any of them reports.
 class LastReady {
  public:
@@ -91,10 +104,45 @@ class LastReady {
 // Streams task.out to the sink band by band: make_band(box) queues on `stream` whatever makes the
 // band's pixels and returns where they are on the device; the copy of band k + 1 into the other pinned
 // band runs while band k is stored.
+// A chunk whose sink takes device rows (gds writes) and that spans the block's whole width: each band,
+// packed into the device band where it is not already, is written from device memory, band by band.
+void stream_chunk_from_device(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std::uint64_t rows_per_band,
+                              const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, Bands& bands,
+                              const Stream& stream, pipeline::ChunkRows& rows) {
+  const std::size_t row_bytes = task.out.width * pixel_bytes;
+  for (std::uint64_t y = task.out.y; y < task.out.y + task.out.height; y += rows_per_band) {
+    const ops::Box box{y, task.out.x, std::min(rows_per_band, task.out.y + task.out.height - y), task.out.width};
+    const ConstDeviceTileView band = make_band(box);
+    const std::byte* first =
+        band.data + (box.y - band.box.y) * band.row_stride + (box.x - band.box.x) * pixel_bytes;
+    if (band.row_stride != row_bytes) {  // rows of a wider image (global mode): packed on the device
+      check<UsageError>(bands.device.size() >= row_bytes * box.height, "stream_chunk: device band too small");
+      check_cuda(cudaMemcpy2DAsync(bands.device.data(), row_bytes, first, band.row_stride, row_bytes, box.height,
+                                   cudaMemcpyDeviceToDevice, stream.get()),
+                 "cudaMemcpy2DAsync(device to device)");
+      first = bands.device.data();
+    }
+    stream.synchronize();  // cuFile reads the band from device memory on the calling thread
+    rows.write_device_rows({first, row_bytes, box});
+  }
+  rows.finish();
+}
+
 void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std::uint64_t rows_per_band,
-                  const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, Bands& bands,
-                  const Stream& stream, pipeline::ChunkSink& sink) {
+                  std::uint64_t chunk_width, const std::function<ConstDeviceTileView(const ops::Box&)>& make_band,
+                  Bands& bands, const Stream& stream, pipeline::ChunkSink& sink) {
   const std::unique_ptr<pipeline::ChunkRows> rows = sink.begin_rows(task);
+  if (rows->takes_device_rows() && task.out.width == chunk_width) {
+    try {
+      return stream_chunk_from_device(task, pixel_bytes, rows_per_band, make_band, bands, stream, *rows);
+    } catch (...) {
+      try {
+        stream.synchronize();
+      } catch (...) {
+      }
+      throw;
+    }
+  }
   const std::uint64_t count = (task.out.height + rows_per_band - 1) / rows_per_band;
   const std::size_t row_bytes = task.out.width * pixel_bytes;
   std::array<ops::Box, 2> boxes;
@@ -192,7 +240,8 @@ class CudaBackend final : public pipeline::Backend {
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
     struct Writer {
-      explicit Writer(std::size_t band_bytes) : bands(band_bytes, false, stream) {}
+      // gds writes pack the bands of the whole image into a device band before cuFile writes them.
+      Writer(std::size_t band_bytes, bool device_band) : bands(band_bytes, device_band, stream) {}
       Stream stream;
       Bands bands;
     };
@@ -204,11 +253,11 @@ class CudaBackend final : public pipeline::Backend {
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
       if (!pool[w]) {
-        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel);
+        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel, io_.mode == io::IoMode::gds);
         setup.ready(seconds_since(start));
       }
       write.time([&] {
-        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, [&](const ops::Box&) { return all; },
+        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, job.plan.chunk_width, [&](const ops::Box&) { return all; },
                      pool[w]->bands, pool[w]->stream, sink);
       });
     });
@@ -262,7 +311,7 @@ class CudaBackend final : public pipeline::Backend {
             read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
         write.time([&] {
-          stream_chunk(task, pixel, rows_per_band, [&](const ops::Box& box) {
+          stream_chunk(task, pixel, rows_per_band, job.plan.chunk_width, [&](const ops::Box& box) {
                 if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
                 const ops::Box need = job.chain.input_box(box, job.plan.input);
                 const ConstDeviceTileView band_in{
@@ -309,6 +358,15 @@ class CudaBackend final : public pipeline::Backend {
     return add(add(bytes(0), bytes(shapes.size() - 1)), intermediates);
   }
   MemoryAvailable memory_available() const override { return available_device_memory(options_.device); }
+
+  // gds: raw blocks go from device memory into their files with cuFile (GPUDirect Storage, or its
+  // compatibility mode), one handle per block.
+  pipeline::DeviceFileWriters device_file_writers() const override {
+    if (io_.mode != io::IoMode::gds) return {};
+    return [](const std::string& path) -> std::unique_ptr<pipeline::DeviceFileWriter> {
+      return std::make_unique<CuFileWriter>(path);
+    };
+  }
 
   // One task in flight: its source box on the device (the largest), the chain's intermediates for one
   // band and the device band, two pinned bands, and the reader's two slots of device and pinned

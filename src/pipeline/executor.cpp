@@ -161,7 +161,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
       now.bytes_written += p.bytes_written;
       on_progress(now);
     };
-    ZarrChunkSink sink(store, writer, s.blocks, d.layout, threads, 0, progress);
+    ZarrChunkSink sink(store, writer, s.blocks, d.layout, threads, 0, progress, backend.device_file_writers());
     if (!d.slide_level && !written[d.earlier])
       written[d.earlier] = std::make_unique<zarr::ArrayReader>(store, plan.datasets[d.earlier].path);
     std::unique_ptr<Source> source =
@@ -188,6 +188,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
     }
     sink.report(true);
     const ProcessProgress done = sink.snapshot();
+    r.blocks_from_device = sink.blocks_from_device();
     report.progress.blocks_done += r.blocks;
     report.progress.blocks_skipped += r.blocks_skipped;
     report.progress.bytes_written += done.bytes_written;

@@ -18,7 +18,8 @@ using Clock = std::chrono::steady_clock;
 
 ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan,
                              Layout layout, unsigned writers, std::size_t piece_bytes,
-                             const std::function<void(const ProcessProgress&)>& on_progress)
+                             const std::function<void(const ProcessProgress&)>& on_progress,
+                             DeviceFileWriters device_writers)
     : store_(store),
       writer_(writer),
       plan_(plan),
@@ -28,7 +29,8 @@ ZarrChunkSink::ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer
       piece_bytes_(resolve_task_bytes(piece_bytes)),
       // The encoded path writes on its callers' threads and starts none.
       queue_(raw_ ? writers : 1),
-      on_progress_(on_progress) {
+      on_progress_(on_progress),
+      device_writers_(std::move(device_writers)) {
   if (raw_ && store.syncs_on_commit()) commits_.emplace(writers);
   check<UsageError>(writer.spec().fill_value == 0, store.name(),
                     ": chunks are padded with 0, the array's fill is ", writer.spec().fill_value);
@@ -123,6 +125,20 @@ class ZarrChunkSink::Rows : public ChunkRows {
     }
   }
 
+  void write_device_rows(const DeviceRows& rows) final {
+    try {
+      check<UsageError>(takes_device_rows(), "rows in device memory for a chunk that takes host rows only");
+      check<UsageError>(rows.box.x == task_.out.x && rows.box.width == sink_.plan_.chunk_width &&
+                            rows.row_stride == chunk_row_bytes() && rows.box.y >= task_.out.y &&
+                            rows.box.y + rows.box.height <= task_.out.y + task_.out.height,
+                        "device rows that are not packed whole rows of the chunk");
+      put_device(rows);
+      rows_written_ += rows.box.height;
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat("writing chunk ", key_, " of ", sink_.store_.name(), " from device memory"));
+    }
+  }
+
   void finish() final {
     std::optional<std::uint64_t> bytes;
     try {
@@ -138,6 +154,8 @@ class ZarrChunkSink::Rows : public ChunkRows {
  protected:
   // Stores or gathers one checked band.
   virtual void put(const ops::ConstTileView& rows) = 0;
+  // Stores one checked band of device memory (only where takes_device_rows()).
+  virtual void put_device(const DeviceRows& /*rows*/) {}
   // Pads and stores the chunk once every row came; returns the bytes stored, or nullopt where a
   // task posted to the sink's commit queue stores it (and counts it) later.
   virtual std::optional<std::uint64_t> complete() = 0;
@@ -160,7 +178,17 @@ class ZarrChunkSink::RawRows final : public Rows {
   RawRows(ZarrChunkSink& sink, const ChunkTask& task)
       : Rows(sink, task), value_(sink.store_.begin(key_, sink.plan_.chunk_bytes())) {}
 
+  bool takes_device_rows() const override {
+    return sink_.device_writers_ && value_ != nullptr && value_->file() != nullptr;
+  }
+
  private:
+  void put_device(const DeviceRows& rows) override {
+    if (!device_file_) device_file_ = sink_.device_writers_(*value_->file());  // once per chunk
+    device_file_->write((rows.box.y - task_.out.y) * chunk_row_bytes(), rows.data, rows.box.height * chunk_row_bytes());
+    from_device_ = true;
+  }
+
   void put(const ops::ConstTileView& rows) override {
     const std::uint64_t first = rows.box.y - task_.out.y;
     write_chunk_rows(*value_, rows, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
@@ -168,6 +196,8 @@ class ZarrChunkSink::RawRows final : public Rows {
   }
 
   std::optional<std::uint64_t> complete() override {
+    device_file_.reset();  // its writes done and its descriptor closed before the commit
+    if (from_device_) ++sink_.from_device_;
     const std::uint64_t rows_per_piece = std::max<std::uint64_t>(1, sink_.piece_bytes_ / chunk_row_bytes());
     for (std::uint64_t y = task_.out.height; y < sink_.plan_.chunk_height; y += rows_per_piece) {
       write_chunk_rows(*value_, {}, task_.out.y, task_.out.y + task_.out.height, chunk_row_bytes(),
@@ -193,6 +223,8 @@ class ZarrChunkSink::RawRows final : public Rows {
   }
 
   std::unique_ptr<zarr::ValueWriter> value_;
+  std::unique_ptr<DeviceFileWriter> device_file_;  // after value_: closed before the value goes
+  bool from_device_ = false;
 };
 
 // The encoded path's bands: gathered into the padded block, encoded and stored by complete().

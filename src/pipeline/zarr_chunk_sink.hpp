@@ -35,9 +35,12 @@ class ZarrChunkSink final : public ChunkSink {
   // `writer` writes to `store`; the plan's chunk is the array's block (the shard when sharded), the
   // image laid into it as `layout` says. `writers`: threads of the raw path; `piece_bytes`: bytes per
   // write (0: the settings' task size).
+  // `device_writers` (Backend::device_file_writers): raw chunks whose bands come in device memory are
+  // written from there into their files; empty: host bands only.
   ZarrChunkSink(zarr::Store& store, const zarr::ArrayWriter& writer, const ChunkPlan& plan, Layout layout,
                 unsigned writers, std::size_t piece_bytes,
-                const std::function<void(const ProcessProgress&)>& on_progress);
+                const std::function<void(const ProcessProgress&)>& on_progress,
+                DeviceFileWriters device_writers = {});
 
   // Thread-safe. Returns once the chunk's file is written (the pixels may then be reused) and, but for
   // raw chunks of a store that syncs on commit (see flush()), in place; IoError and the like name the chunk's
@@ -50,6 +53,8 @@ class ZarrChunkSink final : public ChunkSink {
   void flush();
 
   bool raw() const { return raw_; }
+  // Chunks stored with at least one band written from device memory.
+  std::uint64_t blocks_from_device() const { return from_device_.load(); }
   // The block's coordinates in the array's grid, in the layout's axis order.
   std::array<std::uint64_t, 3> block_coords(const ChunkTask& task) const;
   ProcessProgress snapshot() const { return {done_.load(), plan_.tasks.size(), bytes_.load()}; }
@@ -71,7 +76,8 @@ class ZarrChunkSink final : public ChunkSink {
   const std::size_t piece_bytes_;
   WorkQueue queue_;
   const std::function<void(const ProcessProgress&)> on_progress_;  // a copy: callers may pass a temporary
-  std::atomic<std::uint64_t> done_{0}, bytes_{0};
+  const DeviceFileWriters device_writers_;
+  std::atomic<std::uint64_t> done_{0}, bytes_{0}, from_device_{0};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   // Raw chunks of a store that syncs on commit. Declared last: its destructor runs the commits still queued,

@@ -69,7 +69,9 @@ bool available(std::string* why_not = nullptr) noexcept;
 // are positional, so one FileHandle serves any number of threads. Move-only.
 class FileHandle {
  public:
-  enum class Mode { read, write };  // write: created or truncated, permissions 0644
+  // write: created or truncated, permissions 0644; update: an existing file written in place (a
+  // store value's file, whose other bytes other writers fill).
+  enum class Mode { read, write, update };
 
   // Opens with O_DIRECT, which GPUDirect needs. Where the file system refuses O_DIRECT (EINVAL) and
   // the driver is in compat mode, opens without it (direct() is false); in GPUDirect mode that is an

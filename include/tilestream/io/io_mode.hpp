@@ -22,7 +22,7 @@ struct IoModeInfo {
   std::string_view name;     // as --io and TILESTREAM_IO spell it
   std::string_view summary;  // for --help
   bool reads;                // moves file bytes into device memory
-  bool writes;               // device runs write Zarr blocks this way (pwrite from pinned bands)
+  bool writes;               // device runs write raw Zarr blocks this way
   bool host_too;             // also what a CPU run does (asking for it without a device is no mistake)
 };
 

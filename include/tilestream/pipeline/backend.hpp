@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,6 +17,24 @@
 #include "tilestream/pipeline/source.hpp"
 
 namespace tilestream::pipeline {
+
+// Rows of a block's box in device memory, `row_stride` bytes apart.
+struct DeviceRows {
+  const std::byte* data = nullptr;
+  std::size_t row_stride = 0;
+  ops::Box box;
+};
+
+// A file opened for writes from device memory (GPUDirect Storage: cuFile), the file's other bytes
+// kept. Closed by destruction, which must come before the value's commit.
+class DeviceFileWriter {
+ public:
+  virtual ~DeviceFileWriter() = default;
+  // Writes `bytes` bytes of device memory at `device` at `offset` of the file.
+  virtual void write(std::uint64_t offset, const std::byte* device, std::size_t bytes) = 0;
+};
+// Opens the file at `path` (a store value's, zarr::ValueWriter::file()) for device writes.
+using DeviceFileWriters = std::function<std::unique_ptr<DeviceFileWriter>(const std::string& path)>;
 
 // One output chunk handed over in bands of whole rows, for backends that produce or download a chunk
 // piece by piece (a few pinned megabytes in flight instead of the whole chunk). Destroyed without
@@ -26,6 +46,13 @@ class ChunkRows {
   // call returns once they are stored or copied (the memory may then be reused). Bands may come in
   // any order and, for distinct rows, from several threads.
   virtual void write_rows(const ops::ConstTileView& rows) = 0;
+  // Whether write_device_rows takes this chunk's bands: the raw path of a sink given device file
+  // writers (the run's io writes from device memory), into a value that is a file.
+  virtual bool takes_device_rows() const { return false; }
+  // Rows as write_rows takes them, but in device memory, packed whole rows of the block
+  // (row_stride = the block's row bytes); written straight from there. UsageError where
+  // takes_device_rows() is false or the rows are not packed whole rows.
+  virtual void write_device_rows(const DeviceRows& rows);
   // Once every row of task.out was written: pads the chunk and stores it under its key. UsageError
   // when rows are missing.
   virtual void finish() = 0;
@@ -96,6 +123,9 @@ class Backend {
   // The memory its images and tiles live in, available now: this default is host memory
   // (core/memory_budget.hpp); a device backend reports its device's.
   virtual MemoryAvailable memory_available() const { return available_host_memory(); }
+  // How the run writes blocks from device memory, where its io mode does (the CUDA backend with
+  // gds); empty (the default): blocks reach the sink in host memory.
+  virtual DeviceFileWriters device_file_writers() const { return {}; }
 };
 
 // Ops on the CPU (Op::run_cpu), sources read with Source::read.

@@ -71,6 +71,7 @@ struct DatasetReport {
   std::string path;
   ops::ImageShape input, output;
   std::uint64_t blocks = 0, blocks_skipped = 0;
+  std::uint64_t blocks_from_device = 0;  // written from device memory (the CUDA backend's gds writes)
   unsigned workers = 0;             // blocks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one block in flight holds at most
   std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
