@@ -891,7 +891,9 @@ def tilestream_write(ctx, sink, dtype, chunk, io, store, reference=None):
         def part(key):
             return fmt(median([float(o.get(key) or 0) for o in outputs]))
         last = outputs[-1]
-        detail = (f"io_detail: {last.get('io_detail', '')}; read io: {last.get('read_io_detail', '')}; "
+        from_device = sum(int(d.get('blocks_from_device') or 0) for d in last.get('datasets', []))
+        detail = (f"io_detail: {last.get('io_detail', '')}; blocks written from device memory: {from_device} "
+                  f"of {last.get('blocks', '')}; "
                   f"read {part('read_seconds')} s, write {part('write_seconds')} s, "
                   f"fsync {part('fsync_seconds')} s (medians; read not in the figure); bytes_written "
                   f"{last.get('bytes_written', '')} (the --fsync runs'); fsync 0 rows from runs without --fsync")

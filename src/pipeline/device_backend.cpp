@@ -223,7 +223,7 @@ class CudaBackend final : public pipeline::Backend {
     const DeviceImage source = read_source(job, whole, reader, job.threads, report, stream);
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
-    out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail);
+    out.io_detail = report.io_detail;  // names its mode already
     const auto compute_start = std::chrono::steady_clock::now();
     const ops::ImageShape& out_shape = job.plan.output;
     DeviceImage result;
@@ -265,7 +265,10 @@ class CudaBackend final : public pipeline::Backend {
     out.store_seconds = last_done;
     const auto release = std::chrono::steady_clock::now();
     pool.clear();
-    out.io_detail += concat("; ", threads, " writing threads (stream and pinned bands each), the last ready ",
+    out.io_detail += concat("; ", threads, " writing threads (",
+                            io_.mode == io::IoMode::gds ? "stream and device band each: cuFile writes where the store takes them"
+                                                        : "stream and pinned bands each",
+                            "), the last ready ",
                             setup.seconds(), " s after the chain, all chunks stored after ", last_done,
                             " s, released in ", seconds_since(release), " s");
     out.write_seconds = write.seconds();
@@ -325,7 +328,7 @@ class CudaBackend final : public pipeline::Backend {
         if (n == 0) {
           const std::lock_guard lock(detail_mutex);
           out.io = io::to_string(report.io);
-          out.io_detail = concat(io::to_string(report.io), ": ", report.io_detail);
+          out.io_detail = report.io_detail;  // names its mode already
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));

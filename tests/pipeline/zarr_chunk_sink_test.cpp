@@ -3,13 +3,18 @@
 // from several threads), padding edge chunks with zeros, and its files equal what the array writer's
 // encoder stores for the padded block; the encoded path is read back through the array reader; a
 // chunk that cannot be written, or whose bands miss rows, is an error naming its key and leaves no
-// file. These run on every kind of store (FileStore, FileStore with fsync, MemoryStore): the sink
+// file; bands in device memory (a host stand-in for cuFile here) go into a file store's value files and
+// equal host bands. These run on every kind of store (FileStore, FileStore with fsync, MemoryStore): the sink
 // needs nothing but the Store interface. Failures of files (a file in the way, a folder removed before
 // the rename) are FileStore's alone.
 #include "pipeline/zarr_chunk_sink.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -293,6 +298,107 @@ TEST_P(ZarrChunkSinkOn, BandsMissingRowsOrAbandonedStoreNothing) {
     sink.flush();
     EXPECT_EQ(sink.snapshot().chunks_done, 0u) << codec;
     EXPECT_EQ(entries(store), std::vector<std::string>{}) << codec << ": no chunk and no partial file";
+  }
+}
+
+// Stands in for cuFile on a machine without a GPU: the "device" pointer is host memory, written with
+// pwrite at the offset into the value's file (opened without truncation, as the CUDA backend's writer
+// opens it). Counts what it was given.
+struct HostFileWriters {
+  std::shared_ptr<std::atomic<int>> opened = std::make_shared<std::atomic<int>>(0);
+  DeviceFileWriters writers() const {
+    return [opened = opened](const std::string& path) -> std::unique_ptr<DeviceFileWriter> {
+      struct Writer final : DeviceFileWriter {
+        explicit Writer(const std::string& path) : fd(::open(path.c_str(), O_WRONLY)) {
+          if (fd < 0) throw IoError(concat("open ", path, " for device writes failed"));
+        }
+        ~Writer() override { ::close(fd); }
+        void write(std::uint64_t offset, const std::byte* device, std::size_t bytes) override {
+          if (::pwrite(fd, device, bytes, static_cast<off_t>(offset)) != static_cast<ssize_t>(bytes))
+            throw IoError("pwrite failed");
+        }
+        int fd;
+      };
+      ++*opened;
+      return std::make_unique<Writer>(path);
+    };
+  }
+};
+
+// The rows of `box` (whole chunk rows) packed `chunk_width` pixels wide: the image's pixels, zeros
+// beyond its right edge, as a device backend packs a band before writing it from device memory.
+std::vector<std::byte> packed_chunk_rows(const Output& o, const ops::Box& box) {
+  const std::size_t pixel = o.plan.output.pixel_bytes(), row = o.plan.chunk_width * pixel;
+  const std::uint64_t inside = std::min<std::uint64_t>(o.plan.chunk_width, o.plan.output.width - box.x);
+  std::vector<std::byte> band(box.height * row, std::byte{0});
+  for (std::uint64_t y = 0; y < box.height; ++y) std::memcpy(band.data() + y * row, o.at(box.y + y, box.x), inside * pixel);
+  return band;
+}
+
+// Raw chunks whose bands come in device memory are written from there into the value's file when the
+// store's values are files (FileStore, with and without fsync), and equal the host-band chunks byte
+// for byte; a MemoryStore or an encoded array takes host bands only. Misshapen device rows are a
+// UsageError naming the chunk, and store nothing.
+TEST_P(ZarrChunkSinkOn, DeviceRowsEqualHostRowsWhereTheStoreTakesThem) {
+  const Output o = make_output();  // 23 x 37 float32 in chunks of 10: edge chunks 3 rows, 7 columns
+  for (const std::string codec : {"none", "zstd"}) {
+    const std::string what = concat(GetParam().name, ", ", codec);
+    zarr::Store& host_store = make_store(concat("host_rows_", codec, ".zarr"));
+    zarr::Store& device_store = make_store(concat("device_rows_", codec, ".zarr"));
+    const zarr::ArrayWriter host_writer(host_store, "", spec_for(o, 3, codec));
+    const zarr::ArrayWriter device_writer(device_store, "", spec_for(o, 3, codec));
+    const HostFileWriters files;
+    ZarrChunkSink host(host_store, host_writer, o.plan, Layout::yxc, 2, 0, {});
+    ZarrChunkSink device(device_store, device_writer, o.plan, Layout::yxc, 2, 0, {}, files.writers());
+    write_all_chunks_in_bands(o, host, 4);
+    const bool takes = GetParam().files && codec == "none";
+    for (const ChunkTask& task : o.plan.tasks) {
+      const std::unique_ptr<ChunkRows> rows = device.begin_rows(task);
+      ASSERT_EQ(rows->takes_device_rows(), takes) << what;
+      for (std::uint64_t y = 0; y < task.out.height; y += 4) {  // last band first
+        const std::uint64_t first = task.out.height - std::min<std::uint64_t>(task.out.height, y + 4);
+        const ops::Box box{task.out.y + first, task.out.x, std::min<std::uint64_t>(4, task.out.height - y),
+                           task.out.width};
+        if (takes) {
+          const std::vector<std::byte> band = packed_chunk_rows(o, box);
+          rows->write_device_rows({band.data(), o.plan.chunk_width * o.plan.output.pixel_bytes(),
+                                   {box.y, box.x, box.height, o.plan.chunk_width}});
+        } else {
+          rows->write_rows({o.at(box.y, box.x), o.row_bytes(), box});
+        }
+      }
+      rows->finish();
+    }
+    host.flush();
+    device.flush();
+    EXPECT_EQ(device.blocks_from_device(), takes ? o.plan.tasks.size() : 0u) << what;
+    EXPECT_EQ(*files.opened, takes ? static_cast<int>(o.plan.tasks.size()) : 0) << what;
+    for (const ChunkTask& task : o.plan.tasks) {
+      const std::uint64_t coords[3] = {task.row, task.col, 0};
+      const std::string key = device_writer.key(coords);
+      ASSERT_TRUE(device_store.get(key)) << what << ": no chunk " << key;
+      EXPECT_EQ(device_store.get(key).value(), host_store.get(key).value()) << what << ", chunk " << key;
+    }
+    if (!takes) continue;
+    // Rows not as wide as the chunk (the image's width of an edge chunk): refused, nothing stored.
+    zarr::Store& bad_store = make_store("device_rows_misshapen.zarr");
+    const zarr::ArrayWriter bad_writer(bad_store, "", spec_for(o, 3, codec));
+    ZarrChunkSink bad(bad_store, bad_writer, o.plan, Layout::yxc, 2, 0, {}, files.writers());
+    const ChunkTask& edge = o.plan.tasks[3];  // row 0, columns 30 to 37
+    ASSERT_LT(edge.out.width, o.plan.chunk_width);
+    {
+      const auto rows = bad.begin_rows(edge);
+      const std::vector<std::byte> band = packed_chunk_rows(o, edge.out);
+      try {
+        rows->write_device_rows({band.data(), edge.out.width * o.plan.output.pixel_bytes(), edge.out});
+        ADD_FAILURE() << what << ": took device rows narrower than the chunk";
+      } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("not packed whole rows"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("writing chunk c/0/3/0"), std::string::npos) << e.what();
+      }
+    }
+    bad.flush();
+    EXPECT_EQ(entries(bad_store), std::vector<std::string>{}) << what << ": no chunk and no partial file";
   }
 }
 
