@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of tilestream into build/<flavour>:
-#   release   optimised, warnings as errors, CUDA when nvcc is found
+#   release   optimised, warnings as errors, CUDA when nvcc is found; the Python extension too where
+#             .venv has nanobind (scripts/python-package.sh packs it into the wheel)
 #   sanitize  clang, AddressSanitizer + UndefinedBehaviorSanitizer, no CUDA: the tests and the libFuzzer
 #             targets in one tree, so that they share one instrumented library (the library also
 #             carries libFuzzer's coverage hooks, which the tests ignore)
@@ -15,7 +16,10 @@ flavour=${1:-release}
 targets=("$@")
 jobs=${JOBS:-$(nproc)}
 case "$flavour" in
-  release)  args=(-DCMAKE_BUILD_TYPE=Release -DTILESTREAM_WERROR=ON) ;;
+  release)  args=(-DCMAKE_BUILD_TYPE=Release -DTILESTREAM_WERROR=ON)
+            if .venv/bin/python -c 'import nanobind' 2>/dev/null; then
+              args+=(-DTILESTREAM_PYTHON=ON "-DPython_EXECUTABLE=$PWD/.venv/bin/python")
+            fi ;;
   sanitize|fuzz)
             flavour=sanitize
             args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_C_COMPILER=clang

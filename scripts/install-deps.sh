@@ -24,8 +24,11 @@ fi
 # nvidia-cufile brings cufile.h (cmake/cufile.cmake finds it there where the CUDA toolkit lacks it);
 # it has no Python module, so the check below looks for the header. scikit-image is the reference
 # the image operations (`tilestream process`) are compared with.
+# nanobind and scikit-build-core build the Python package (pyproject.toml) from the release build;
+# pytest-xdist runs the Python test files in parallel.
 python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
-                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile scikit-image matplotlib)
+                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile scikit-image matplotlib
+                 nanobind scikit-build-core pytest-xdist)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
@@ -33,6 +36,7 @@ fi
 # that nvidia-cufile's header is there.
 if ! .venv/bin/python -c "
 import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr, skimage, matplotlib
+import nanobind, scikit_build_core, xdist
 import os, sysconfig
 assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__
 assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/cu13/include/cufile.h'))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs, builds (release, sanitizers, fuzzers), runs the C++ tests, the Python
-# comparisons against tifffile and OpenSlide, the sanitizer run and a bounded fuzzing run.
+# comparisons against tifffile and OpenSlide, the Python package's tests (its wheel installed in a
+# fresh environment), the sanitizer run and a bounded fuzzing run.
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +21,14 @@ step "GPU tests (they skip, with a message, where no CUDA device is present)"
 ctest --test-dir build/release --output-on-failure -j "$(nproc)" -L gpu --no-tests=ignore
 
 step "Python comparisons against tifffile and OpenSlide"
-TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q tests/python
+# A file's tests run in one process (--dist loadfile: module fixtures are built once), files in parallel.
+TILESTREAM_BIN=build/release/tilestream .venv/bin/python -m pytest -q -n "$(nproc)" --dist loadfile tests/python
+
+step "Python package: the wheel built from the release build, installed in a fresh environment, its API tests"
+scripts/python-package.sh
 
 step "benchmark harness checks (its parsing, report and driver, on CPU stand-ins)"
-.venv/bin/python -m pytest -q bench/testing
+.venv/bin/python -m pytest -q -n "$(nproc)" --dist loadfile bench/testing
 
 step "sanitizer build (clang, ASan + UBSan; the fuzz targets are built in it too) and tests"
 scripts/build.sh sanitize

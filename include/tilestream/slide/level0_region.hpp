@@ -1,0 +1,29 @@
+// Regions addressed as OpenSlide addresses them: the location in level-0 pixels, the size in the
+// read level's pixels, and any part outside the level read as zeros (OpenSlide's transparent pixels)
+// instead of being an error. The Python API's read_region and its OpenSlide shim read through this.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tilestream/slide/slide.hpp"
+
+namespace tilestream::slide {
+
+// The level's rectangle a level-0 location and a level size stand for: x0 / downsample rounded down
+// (OpenSlide's rule), and the same for y0.
+struct LevelRect {
+  std::int64_t x = 0, y = 0;
+  std::uint64_t width = 0, height = 0;
+};
+LevelRect level_rect(const Slide& slide, std::size_t level, std::int64_t x0, std::int64_t y0,
+                     std::uint64_t width, std::uint64_t height);
+
+// Reads `rect` of `level` into caller memory: rect.height rows of rect.width pixels of the level's
+// samples and dtype, `row_stride` bytes apart; pixels outside the level are set to 0. Tiles are decoded
+// on `threads` threads (0: the settings' default). UsageError when a row does not fit the stride or the
+// level does not exist; the slide's errors (IoError, CodecError...) name file, level and tile.
+void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
+                          std::size_t row_stride, unsigned threads);
+
+}  // namespace tilestream::slide

@@ -1,0 +1,237 @@
+#include "slide_binding.hpp"
+
+#include <nanobind/stl/filesystem.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "numpy_image.hpp"
+#include "tilestream/core/error.hpp"
+#include "tilestream/slide/level0_region.hpp"
+#include "tilestream/slide/slide.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace tilestream::python {
+namespace {
+
+// The Python object's state: the opened slide until close(). Each call takes its own reference, so a
+// close() from one thread while another reads lets the read finish.
+class SlideHandle {
+ public:
+  explicit SlideHandle(const std::filesystem::path& path)
+      : path_(path.string()), slide_(std::make_shared<const slide::Slide>(slide::Slide::open(path_))) {}
+
+  std::shared_ptr<const slide::Slide> get() const {
+    const std::lock_guard lock(mutex_);
+    check<UsageError>(slide_ != nullptr, path_, ": the slide is closed");
+    return slide_;
+  }
+  void close() {
+    const std::lock_guard lock(mutex_);
+    slide_.reset();
+  }
+  bool closed() const {
+    const std::lock_guard lock(mutex_);
+    return slide_ == nullptr;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const slide::Slide> slide_;
+};
+
+// Slide.associated_images: a read-only mapping from name to pixels, each read when asked for.
+class AssociatedImages {
+ public:
+  explicit AssociatedImages(std::shared_ptr<const slide::Slide> slide) : slide_(std::move(slide)) {}
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const tiff::AssociatedImage& a : slide_->associated_images()) out.push_back(a.name);
+    return out;
+  }
+  bool contains(const std::string& name) const {
+    for (const tiff::AssociatedImage& a : slide_->associated_images())
+      if (a.name == name) return true;
+    return false;
+  }
+  NumpyArray get(const std::string& name) const {
+    if (!contains(name)) throw nb::key_error(name.c_str());
+    HostImage image;
+    {
+      nb::gil_scoped_release release;
+      image = slide_->read_associated(name);
+    }
+    return to_numpy(std::move(image));
+  }
+
+ private:
+  std::shared_ptr<const slide::Slide> slide_;
+};
+
+std::size_t checked_level(const slide::Slide& s, std::int64_t level) {
+  check<UsageError>(level >= 0 && static_cast<std::uint64_t>(level) < s.level_count(), s.path(), ": ",
+                    option("level"), " ", level, " does not exist (", s.level_count(), " level",
+                    s.level_count() == 1 ? "" : "s", ")");
+  return static_cast<std::size_t>(level);
+}
+
+std::pair<std::uint64_t, std::uint64_t> checked_size(const slide::Slide& s, std::pair<std::int64_t, std::int64_t> size) {
+  check<UsageError>(size.first >= 0 && size.second >= 0, s.path(), ": ", option("size"), " (", size.first, ", ",
+                    size.second, ") is negative");
+  return {static_cast<std::uint64_t>(size.first), static_cast<std::uint64_t>(size.second)};
+}
+
+// Checks that `out` can take the region: C-contiguous (h, w, samples) of the level's dtype, writable.
+void check_out(const slide::Slide& s, std::size_t level, const nb::ndarray<nb::device::cpu>& out,
+               const slide::LevelRect& rect) {
+  const tiff::ImageInfo& image = s.level(level).image;
+  const bool shape_fits = out.ndim() == 3 && out.shape(0) == rect.height && out.shape(1) == rect.width &&
+                          out.shape(2) == image.samples;
+  check<UsageError>(shape_fits, s.path(), " level ", level, ": ", option("out"), " must have shape (", rect.height,
+                    ", ", rect.width, ", ", image.samples, ")");
+  check<UsageError>(out.dtype() == numpy_dtype(image.dtype), s.path(), " level ", level, ": ", option("out"),
+                    " must be of dtype ", to_string(image.dtype));
+  const bool contiguous = out.stride(2) == 1 && out.stride(1) == static_cast<std::int64_t>(image.samples) &&
+                          out.stride(0) == static_cast<std::int64_t>(rect.width * image.samples);
+  check<UsageError>(contiguous || rect.width * rect.height == 0, s.path(), " level ", level, ": ", option("out"),
+                    " must be C-contiguous");
+}
+
+nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
+                       std::pair<std::int64_t, std::int64_t> size, std::optional<nb::ndarray<nb::device::cpu>> out,
+                       unsigned threads) {
+  const std::shared_ptr<const slide::Slide> s = handle.get();
+  const std::size_t n = checked_level(*s, level);
+  const auto [width, height] = checked_size(*s, size);
+  const slide::LevelRect rect = slide::level_rect(*s, n, location.first, location.second, width, height);
+  const tiff::ImageInfo& image = s->level(n).image;
+  const std::size_t row_stride = static_cast<std::size_t>(rect.width) * image.samples * bytes_per_sample(image.dtype);
+  if (out) {
+    check_out(*s, n, *out, rect);
+    std::byte* destination = static_cast<std::byte*>(out->data());
+    {
+      nb::gil_scoped_release release;
+      slide::read_level_rect_into(*s, n, rect, destination, row_stride, threads);
+    }
+    return nb::find(*out);
+  }
+  HostImage result;
+  {
+    nb::gil_scoped_release release;
+    try {
+      result = HostImage(rect.height, rect.width, image.samples, image.dtype);
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat(s->path(), " level ", n, ": a region of ", rect.width, " x ", rect.height));
+    }
+    slide::read_level_rect_into(*s, n, rect, result.data(), row_stride, threads);
+  }
+  return nb::cast(to_numpy(std::move(result)));
+}
+
+constexpr const char* read_region_doc = R"(Pixels of a rectangle of one level, as OpenSlide addresses it.
+
+location: (x, y) of the top-left pixel in level-0 pixels (OpenSlide's convention; it becomes
+    (x // downsample, y // downsample) in the level).
+level: the level to read.
+size: (width, height) in the level's pixels.
+out: optional C-contiguous (height, width, samples) NumPy array of the level's dtype to read into; it is
+    returned.
+threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
+
+Returns an (height, width, samples) NumPy array (RGB for the usual slides, uint8). Parts of the
+rectangle outside the level are 0. The GIL is released while tiles are read and decoded.)";
+
+}  // namespace
+
+void bind_slide(nb::module_& m) {
+  nb::class_<AssociatedImages>(m, "AssociatedImages",
+                               "The slide's associated images (label, macro, thumbnail) by name, each read when "
+                               "asked for. A read-only mapping.")
+      .def("__getitem__", &AssociatedImages::get, "name"_a)
+      .def("__contains__", &AssociatedImages::contains, "name"_a)
+      .def("__len__", [](const AssociatedImages& a) { return a.names().size(); })
+      .def("__iter__", [](const AssociatedImages& a) { return nb::iter(nb::cast(a.names())); })
+      .def("keys", &AssociatedImages::names, "The names, in the file's order.");
+
+  nb::class_<SlideHandle>(m, "Slide",
+                          "A whole-slide image opened for reading (tilestream.open). Use it as a context manager, "
+                          "or call close().")
+      .def_prop_ro("path", &SlideHandle::path, "The file's path.")
+      .def_prop_ro("closed", &SlideHandle::closed, "Whether close() was called.")
+      .def_prop_ro("level_count", [](const SlideHandle& h) { return h.get()->level_count(); },
+                   "The number of pyramid levels.")
+      .def_prop_ro(
+          "level_dimensions",
+          [](const SlideHandle& h) {
+            const auto s = h.get();
+            nb::list out;
+            for (std::size_t n = 0; n < s->level_count(); ++n)
+              out.append(nb::make_tuple(s->level(n).image.width, s->level(n).image.height));
+            return nb::tuple(out);
+          },
+          "(width, height) of each level, level 0 first.")
+      .def_prop_ro(
+          "dimensions", [](const SlideHandle& h) {
+            const auto s = h.get();
+            return nb::make_tuple(s->level(0).image.width, s->level(0).image.height);
+          },
+          "(width, height) of level 0.")
+      .def_prop_ro(
+          "level_downsamples",
+          [](const SlideHandle& h) {
+            const auto s = h.get();
+            nb::list out;
+            for (std::size_t n = 0; n < s->level_count(); ++n) out.append(s->level(n).downsample);
+            return nb::tuple(out);
+          },
+          "Each level's downsample from level 0 (the width and height ratios averaged, as OpenSlide does).")
+      .def_prop_ro("properties", [](const SlideHandle& h) { return h.get()->properties(); },
+                   "The slide's properties: OpenSlide's keys (openslide.*, tiff.*, aperio.*...), the same as "
+                   "`tilestream info` prints.")
+      .def_prop_ro("associated_images", [](const SlideHandle& h) { return AssociatedImages(h.get()); },
+                   "The associated images (label, macro, thumbnail) as a mapping of name to NumPy array, each "
+                   "read when asked for.")
+      .def(
+          "get_best_level_for_downsample",
+          [](const SlideHandle& h, double downsample) { return h.get()->best_level_for_downsample(downsample); },
+          "downsample"_a,
+          "The level to read for a wanted downsample, as OpenSlide picks it: the smallest level whose downsample "
+          "does not exceed it (level 0 for anything at or below 1).")
+      .def("read_region", &read_region, "location"_a, "level"_a, "size"_a, nb::kw_only(), "out"_a = nb::none(),
+           "threads"_a = 0,
+           nb::sig("def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int], *, "
+                   "out: numpy.typing.NDArray | None = None, threads: int = 0) -> numpy.typing.NDArray"),
+           read_region_doc)
+      .def("close", &SlideHandle::close, "Releases the file; later calls raise UsageError. Reads still running finish.")
+      .def("__enter__", [](nb::handle self) { return self; })
+      .def("__exit__", [](SlideHandle& h, nb::args) { h.close(); })
+      .def("__repr__", [](const SlideHandle& h) {
+        return concat("tilestream.Slide('", h.path(), "'", h.closed() ? ", closed" : "", ")");
+      });
+
+  m.def(
+      "open",
+      [](const std::filesystem::path& path) {
+        nb::gil_scoped_release release;
+        return std::make_unique<SlideHandle>(path);
+      },
+      "path"_a,
+      "Opens a whole-slide image (Aperio SVS, generic TIFF/BigTIFF, NDPI...) and indexes it. Raises IoError, "
+      "FormatError or UnsupportedError naming the file.");
+}
+
+}  // namespace tilestream::python
