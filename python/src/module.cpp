@@ -2,6 +2,7 @@
 // (python/tilestream/__init__.py) re-exports it; no pixel logic lives in Python.
 #include <nanobind/nanobind.h>
 
+#include "device_array.hpp"
 #include "errors.hpp"
 #include "slide_binding.hpp"
 
@@ -10,5 +11,6 @@ NB_MODULE(_tilestream, m) {
   m.attr("__version__") = TILESTREAM_VERSION;
   m.attr("with_cuda") = static_cast<bool>(TILESTREAM_WITH_CUDA);
   tilestream::python::bind_errors(m);
+  tilestream::python::bind_device_array(m);
   tilestream::python::bind_slide(m);
 }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <utility>
 
+#include "device_array.hpp"
 #include "numpy_image.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/slide/level0_region.hpp"
@@ -95,6 +96,32 @@ std::pair<std::uint64_t, std::uint64_t> checked_size(const slide::Slide& s, std:
   return {static_cast<std::uint64_t>(size.first), static_cast<std::uint64_t>(size.second)};
 }
 
+// A read_region call's arguments, checked: the slide, the level and the level's rectangle.
+struct RegionRequest {
+  std::shared_ptr<const slide::Slide> slide;
+  std::size_t level;
+  slide::LevelRect rect;
+};
+
+RegionRequest region_request(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location,
+                             std::int64_t level, std::pair<std::int64_t, std::int64_t> size) {
+  std::shared_ptr<const slide::Slide> s = handle.get();
+  const std::size_t n = checked_level(*s, level);
+  const auto [width, height] = checked_size(*s, size);
+  const slide::LevelRect rect = slide::level_rect(*s, n, location.first, location.second, width, height);
+  return {std::move(s), n, rect};
+}
+
+// The host image a request is read into; a ResourceError names the file, level and region. Without the GIL.
+HostImage region_image(const RegionRequest& r, std::uint32_t samples, DType dtype) {
+  try {
+    return HostImage(r.rect.height, r.rect.width, samples, dtype);
+  } catch (const Error& e) {
+    rethrow_with_context(e, concat(r.slide->path(), " level ", r.level, ": a region of ", r.rect.width, " x ",
+                                   r.rect.height));
+  }
+}
+
 // Checks that `out` can take the region: C-contiguous (h, w, samples) of the level's dtype, writable.
 void check_out(const slide::Slide& s, std::size_t level, const nb::ndarray<nb::device::cpu>& out,
                const slide::LevelRect& rect) {
@@ -112,34 +139,45 @@ void check_out(const slide::Slide& s, std::size_t level, const nb::ndarray<nb::d
 }
 
 nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
-                       std::pair<std::int64_t, std::int64_t> size, std::optional<nb::ndarray<nb::device::cpu>> out,
-                       unsigned threads) {
-  const std::shared_ptr<const slide::Slide> s = handle.get();
-  const std::size_t n = checked_level(*s, level);
-  const auto [width, height] = checked_size(*s, size);
-  const slide::LevelRect rect = slide::level_rect(*s, n, location.first, location.second, width, height);
-  const tiff::ImageInfo& image = s->level(n).image;
-  const std::size_t row_stride = static_cast<std::size_t>(rect.width) * image.samples * bytes_per_sample(image.dtype);
+                       std::pair<std::int64_t, std::int64_t> size, const std::optional<std::string>& device,
+                       std::optional<nb::ndarray<nb::device::cpu>> out, unsigned threads) {
+  const RegionRequest r = region_request(handle, location, level, size);
+  if (const std::optional<int> cuda = cuda_device(device)) {
+    check<UsageError>(!out, r.slide->path(), ": ", option("out"), " takes host arrays; with ", option("device"),
+                      " cuda the region is a new DeviceArray");
+    return read_rect_to_device(r.slide, r.level, r.rect, *cuda, threads);
+  }
+  const tiff::ImageInfo& image = r.slide->level(r.level).image;
+  const std::size_t row_stride = static_cast<std::size_t>(r.rect.width) * image.samples * bytes_per_sample(image.dtype);
   if (out) {
-    check_out(*s, n, *out, rect);
+    check_out(*r.slide, r.level, *out, r.rect);
     std::byte* destination = static_cast<std::byte*>(out->data());
     {
       nb::gil_scoped_release release;
-      slide::read_level_rect_into(*s, n, rect, destination, row_stride, threads);
+      slide::read_level_rect_into(*r.slide, r.level, r.rect, destination, row_stride, threads);
     }
     return nb::find(*out);
   }
   HostImage result;
   {
     nb::gil_scoped_release release;
-    try {
-      result = HostImage(rect.height, rect.width, image.samples, image.dtype);
-    } catch (const Error& e) {
-      rethrow_with_context(e, concat(s->path(), " level ", n, ": a region of ", rect.width, " x ", rect.height));
-    }
-    slide::read_level_rect_into(*s, n, rect, result.data(), row_stride, threads);
+    result = region_image(r, image.samples, image.dtype);
+    slide::read_level_rect_into(*r.slide, r.level, r.rect, result.data(), row_stride, threads);
   }
   return nb::cast(to_numpy(std::move(result)));
+}
+
+// OpenSlide's rendering of the rectangle, for the OpenSlide shim (python/tilestream/_openslide.py).
+NumpyArray read_region_rgba(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
+                            std::pair<std::int64_t, std::int64_t> size, unsigned threads) {
+  const RegionRequest r = region_request(handle, location, level, size);
+  HostImage result;
+  {
+    nb::gil_scoped_release release;
+    result = region_image(r, 4, DType::uint8);
+    slide::read_level_rect_rgba_into(*r.slide, r.level, r.rect, result.data(), result.row_bytes(), threads);
+  }
+  return to_numpy(std::move(result));
 }
 
 constexpr const char* read_region_doc = R"(Pixels of a rectangle of one level, as OpenSlide addresses it.
@@ -148,8 +186,10 @@ location: (x, y) of the top-left pixel in level-0 pixels (OpenSlide's convention
     (x // downsample, y // downsample) in the level).
 level: the level to read.
 size: (width, height) in the level's pixels.
+device: None or "cpu" for a NumPy array; "cuda" or "cuda:N" for a DeviceArray in that GPU's memory
+    (zero copy into cupy.from_dlpack / torch.from_dlpack; the pixels are finished when it returns).
 out: optional C-contiguous (height, width, samples) NumPy array of the level's dtype to read into; it is
-    returned.
+    returned (host reads only).
 threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
 
 Returns an (height, width, samples) NumPy array (RGB for the usual slides, uint8). Parts of the
@@ -211,11 +251,15 @@ void bind_slide(nb::module_& m) {
           "downsample"_a,
           "The level to read for a wanted downsample, as OpenSlide picks it: the smallest level whose downsample "
           "does not exceed it (level 0 for anything at or below 1).")
-      .def("read_region", &read_region, "location"_a, "level"_a, "size"_a, nb::kw_only(), "out"_a = nb::none(),
-           "threads"_a = 0,
+      .def("read_region", &read_region, "location"_a, "level"_a, "size"_a, nb::kw_only(), "device"_a = nb::none(),
+           "out"_a = nb::none(), "threads"_a = 0,
            nb::sig("def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int], *, "
-                   "out: numpy.typing.NDArray | None = None, threads: int = 0) -> numpy.typing.NDArray"),
+                   "device: str | None = None, out: numpy.typing.NDArray | None = None, threads: int = 0) "
+                   "-> numpy.typing.NDArray | DeviceArray"),
            read_region_doc)
+      .def("_read_region_rgba", &read_region_rgba, "location"_a, "level"_a, "size"_a, "threads"_a = 0,
+           "read_region as OpenSlide renders it: (height, width, 4) uint8 RGBA, alpha 255 inside the level and "
+           "0 outside; for tilestream.OpenSlide.")
       .def("close", &SlideHandle::close, "Releases the file; later calls raise UsageError. Reads still running finish.")
       .def("__enter__", [](nb::handle self) { return self; })
       .def("__exit__", [](SlideHandle& h, nb::args) { h.close(); })

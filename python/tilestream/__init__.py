@@ -14,6 +14,7 @@ from ._tilestream import (
     AssociatedImages,
     CodecError,
     CudaError,
+    DeviceArray,
     Error,
     FormatError,
     IoError,
@@ -26,9 +27,11 @@ from ._tilestream import (
     with_cuda,
 )
 
+from ._openslide import OpenSlide
+
 _Mapping.register(AssociatedImages)
 
 __all__ = [
-    "AssociatedImages", "CodecError", "CudaError", "Error", "FormatError", "IoError", "ResourceError", "Slide",
+    "AssociatedImages", "CodecError", "DeviceArray", "OpenSlide", "CudaError", "Error", "FormatError", "IoError", "ResourceError", "Slide",
     "UnsupportedError", "UsageError", "__version__", "open", "with_cuda",
 ]

@@ -255,13 +255,16 @@ void DeviceReader::Impl::read_decoded(const Slide& slide, std::size_t level, std
   report.bytes_read = out.size_bytes();
 }
 
-DeviceReader::DeviceReader(const DeviceReaderOptions& options) : impl_(std::make_unique<Impl>()) {
+DeviceReader::DeviceReader(const DeviceReaderOptions& options) {
   const auto start = Clock::now();
   const int devices = cuda::device_count();
   check<UsageError>(devices > 0, "no CUDA device (", cuda::no_device_reason(), ")");
   check<UsageError>(options.device >= 0 && options.device < devices, "CUDA device ", options.device,
                     " does not exist (", devices, " device", devices == 1 ? "" : "s", ")");
   const cuda::DeviceGuard guard(options.device);
+  // Made here, after the checks and on the reader's device: its main stream is a CUDA call, which on a
+  // machine without a driver would fail with a CudaError instead of the UsageError above.
+  impl_ = std::make_unique<Impl>();
   Impl& m = *impl_;
   m.device = options.device;
   m.threads = resolve_threads(options.threads);
@@ -276,7 +279,6 @@ DeviceReader::DeviceReader(const DeviceReaderOptions& options) : impl_(std::make
     cuda::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all),
                      "cudaMemPoolSetAttribute(release threshold)");
   }
-  m.main = cuda::Stream();
   m.lanes = std::vector<Lane>(m.threads);
   m.size_slots(resolve_task_bytes(options.task_bytes));
   m.setup_seconds = seconds_since(start);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "tilestream/core/error.hpp"
 
@@ -22,6 +23,20 @@ LevelRect level_rect(const Slide& slide, std::size_t level, std::int64_t x0, std
           static_cast<std::int64_t>(std::floor(static_cast<double>(y0) / downsample)), width, height};
 }
 
+InsidePart inside_part(const tiff::ImageInfo& image, const LevelRect& rect) {
+  const auto clamp = [](std::int64_t v, std::uint64_t size) {
+    return static_cast<std::uint64_t>(std::clamp<std::int64_t>(v, 0, static_cast<std::int64_t>(size)));
+  };
+  InsidePart in;
+  in.left = clamp(rect.x, image.width);
+  in.top = clamp(rect.y, image.height);
+  in.right = clamp(rect.x + static_cast<std::int64_t>(rect.width), image.width);
+  in.bottom = clamp(rect.y + static_cast<std::int64_t>(rect.height), image.height);
+  in.whole = in.left == static_cast<std::uint64_t>(rect.x) && in.top == static_cast<std::uint64_t>(rect.y) &&
+             in.right - in.left == rect.width && in.bottom - in.top == rect.height;
+  return in;
+}
+
 void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
                           std::size_t row_stride, unsigned threads) {
   const tiff::ImageInfo& image = slide.level(level).image;
@@ -29,22 +44,48 @@ void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect
   check<UsageError>(rect.width <= row_stride / pixel, slide.path(), " level ", level, ": a row of ", rect.width,
                     " pixels does not fit a stride of ", row_stride, " bytes");
   if (rect.width == 0 || rect.height == 0) return;
-  // The part of the rectangle inside the level, in level pixels; empty when none is.
-  const auto clamp = [](std::int64_t v, std::uint64_t size) {
-    return static_cast<std::uint64_t>(std::clamp<std::int64_t>(v, 0, static_cast<std::int64_t>(size)));
-  };
-  const std::uint64_t left = clamp(rect.x, image.width), top = clamp(rect.y, image.height);
-  const std::uint64_t right = clamp(rect.x + static_cast<std::int64_t>(rect.width), image.width);
-  const std::uint64_t bottom = clamp(rect.y + static_cast<std::int64_t>(rect.height), image.height);
-  const bool whole = left == static_cast<std::uint64_t>(rect.x) && top == static_cast<std::uint64_t>(rect.y) &&
-                     right - left == rect.width && bottom - top == rect.height;
-  if (!whole)
+  const InsidePart in = inside_part(image, rect);
+  if (!in.whole)
     for (std::uint64_t y = 0; y < rect.height; ++y) std::memset(destination + y * row_stride, 0, rect.width * pixel);
-  if (left >= right || top >= bottom) return;
-  std::byte* inside = destination + static_cast<std::size_t>(static_cast<std::int64_t>(top) - rect.y) * row_stride +
-                      static_cast<std::size_t>(static_cast<std::int64_t>(left) - rect.x) * pixel;
-  read_image_region_into(slide.source(), image, concat("level ", level), left, top, right - left, bottom - top,
-                         threads, inside, row_stride);
+  if (in.empty()) return;
+  std::byte* inside = destination + static_cast<std::size_t>(static_cast<std::int64_t>(in.top) - rect.y) * row_stride +
+                      static_cast<std::size_t>(static_cast<std::int64_t>(in.left) - rect.x) * pixel;
+  read_image_region_into(slide.source(), image, concat("level ", level), in.left, in.top, in.right - in.left,
+                         in.bottom - in.top, threads, inside, row_stride);
+}
+
+void read_level_rect_rgba_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
+                               std::size_t row_stride, unsigned threads) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  const std::uint32_t samples = image.samples;
+  check<UnsupportedError>(image.dtype == DType::uint8 && (samples == 1 || samples == 3 || samples == 4), slide.path(),
+                          " level ", level, ": RGBA needs 8-bit grey or RGB samples, the level has ", samples, " x ",
+                          to_string(image.dtype));
+  check<UsageError>(rect.width <= row_stride / 4, slide.path(), " level ", level, ": a row of ", rect.width,
+                    " RGBA pixels does not fit a stride of ", row_stride, " bytes");
+  if (rect.width == 0 || rect.height == 0) return;
+  std::vector<std::byte> read(static_cast<std::size_t>(rect.width) * rect.height * samples);
+  read_level_rect_into(slide, level, rect, read.data(), static_cast<std::size_t>(rect.width) * samples, threads);
+  const InsidePart in = inside_part(image, rect);
+  const auto inside = [&](std::uint64_t row, std::uint64_t col) {
+    const std::int64_t x = rect.x + static_cast<std::int64_t>(col), y = rect.y + static_cast<std::int64_t>(row);
+    return !in.empty() && x >= static_cast<std::int64_t>(in.left) && x < static_cast<std::int64_t>(in.right) &&
+           y >= static_cast<std::int64_t>(in.top) && y < static_cast<std::int64_t>(in.bottom);
+  };
+  for (std::uint64_t row = 0; row < rect.height; ++row) {
+    const std::byte* from = read.data() + row * rect.width * samples;
+    std::byte* to = destination + row * row_stride;
+    for (std::uint64_t col = 0; col < rect.width; ++col, from += samples, to += 4) {
+      if (!inside(row, col)) {
+        std::memset(to, 0, 4);
+        continue;
+      }
+      to[0] = from[0];
+      to[1] = from[samples == 1 ? 0 : 1];
+      to[2] = from[samples == 1 ? 0 : 2];
+      to[3] = std::byte{255};
+    }
+  }
 }
 
 }  // namespace tilestream::slide

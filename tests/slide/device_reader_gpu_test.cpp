@@ -137,6 +137,18 @@ void expect_same_pixels(const slide::Slide& slide, std::size_t level, const Regi
 
 using ReadCase = std::tuple<SlideCase, io::IoMode>;
 
+// Where no device runs (no GPU, or no driver), making a reader is a UsageError that says why, not a
+// CudaError from the first CUDA call: the Python API and the CLI both rely on it.
+TEST(DeviceReaderWithoutDevice, IsAUsageErrorThatSaysWhy) {
+  if (cuda::device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
+  try {
+    DeviceReader reader;
+    ADD_FAILURE() << "a reader without a device";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
+}
+
 class ReadToDevice : public testing::CudaTestWithParam<ReadCase> {};
 
 TEST_P(ReadToDevice, EqualsTheCpuPath) {

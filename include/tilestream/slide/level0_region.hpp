@@ -19,11 +19,28 @@ struct LevelRect {
 LevelRect level_rect(const Slide& slide, std::size_t level, std::int64_t x0, std::int64_t y0,
                      std::uint64_t width, std::uint64_t height);
 
+// The part of a rectangle that lies inside an image, in the image's pixels: [left, right) x [top,
+// bottom), empty when none does; `whole` when that is the whole rectangle.
+struct InsidePart {
+  std::uint64_t left = 0, top = 0, right = 0, bottom = 0;
+  bool empty() const { return left >= right || top >= bottom; }
+  bool whole = false;
+};
+InsidePart inside_part(const tiff::ImageInfo& image, const LevelRect& rect);
+
 // Reads `rect` of `level` into caller memory: rect.height rows of rect.width pixels of the level's
 // samples and dtype, `row_stride` bytes apart; pixels outside the level are set to 0. Tiles are decoded
 // on `threads` threads (0: the settings' default). UsageError when a row does not fit the stride or the
 // level does not exist; the slide's errors (IoError, CodecError...) name file, level and tile.
 void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
                           std::size_t row_stride, unsigned threads);
+
+// The same rectangle as OpenSlide's read_region renders it: 8-bit RGBA, alpha 255 inside the level and
+// every byte 0 outside (OpenSlide's transparent pixels), grey levels repeated into R, G and B (a fourth
+// stored sample is not used as alpha).
+// `row_stride` as above, for rect.width x 4 bytes. UnsupportedError naming file and level where the
+// level is not 8-bit grey or RGB(A).
+void read_level_rect_rgba_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
+                               std::size_t row_stride, unsigned threads);
 
 }  // namespace tilestream::slide

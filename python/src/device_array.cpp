@@ -1,0 +1,238 @@
+#include "device_array.hpp"
+
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+
+#include <charconv>
+
+#include "tilestream/core/error.hpp"
+
+#if TILESTREAM_WITH_CUDA
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "numpy_image.hpp"
+#include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/device_image.hpp"
+#include "tilestream/cuda/stream.hpp"
+#include "tilestream/slide/device_level0_region.hpp"
+#include "tilestream/slide/device_reader.hpp"
+#endif
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace tilestream::python {
+
+std::optional<int> cuda_device(const std::optional<std::string>& device) {
+  if (!device || *device == "cpu") return std::nullopt;
+  if (*device == "cuda") return 0;
+  int n = -1;
+  const std::string& text = *device;
+  const bool numbered = text.starts_with("cuda:") &&
+                        std::from_chars(text.data() + 5, text.data() + text.size(), n).ptr == text.data() + text.size();
+  check<UsageError>(numbered && n >= 0, option("device"), " '", text, "' is not cpu, cuda or cuda:N");
+  return n;
+}
+
+#if TILESTREAM_WITH_CUDA
+namespace {
+
+// Device readers for the process, by (device, threads): a read takes one (or makes one) and gives it
+// back, so concurrent reads use separate readers (a reader serves one read at a time). Never freed:
+// readers hold pinned memory and streams that must not be torn down after the CUDA runtime at exit.
+class ReaderPool {
+ public:
+  static ReaderPool& instance() {
+    static ReaderPool* pool = new ReaderPool;
+    return *pool;
+  }
+  std::unique_ptr<slide::DeviceReader> take(int device, unsigned threads) {
+    {
+      const std::lock_guard lock(mutex_);
+      auto& idle = idle_[{device, threads}];
+      if (!idle.empty()) {
+        auto reader = std::move(idle.back());
+        idle.pop_back();
+        return reader;
+      }
+    }
+    slide::DeviceReaderOptions options;
+    options.device = device;
+    options.threads = threads;
+    return std::make_unique<slide::DeviceReader>(options);
+  }
+  void give_back(int device, unsigned threads, std::unique_ptr<slide::DeviceReader> reader) {
+    const std::lock_guard lock(mutex_);
+    idle_[{device, threads}].push_back(std::move(reader));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<int, unsigned>, std::vector<std::unique_ptr<slide::DeviceReader>>> idle_;
+};
+
+// NumPy's type string of a sample type, for __cuda_array_interface__.
+const char* typestr(DType dtype) {
+  switch (dtype) {
+    case DType::uint8: return "|u1";
+    case DType::int8: return "|i1";
+    case DType::uint16: return "<u2";
+    case DType::int16: return "<i2";
+    case DType::float32: return "<f4";
+  }
+  return "|u1";
+}
+
+constexpr const char* dltensor_name = "dltensor";
+
+// What one __dlpack__ export keeps alive: the image (shared with the DeviceArray and other exports)
+// and the arrays its DLTensor points at.
+struct DlpackExport {
+  std::shared_ptr<const cuda::DeviceImage> image;
+  std::int64_t shape[3] = {};
+  std::int64_t strides[3] = {};
+  cuda::DLManagedTensor tensor{};
+};
+
+void delete_export(cuda::DLManagedTensor* tensor) { delete static_cast<DlpackExport*>(tensor->manager_ctx); }
+
+// A capsule no consumer took (still named "dltensor") owns its tensor; a consumer renames it.
+void delete_unused_capsule(PyObject* capsule) noexcept {
+  if (PyCapsule_IsValid(capsule, dltensor_name) == 0) return;
+  auto* tensor = static_cast<cuda::DLManagedTensor*>(PyCapsule_GetPointer(capsule, dltensor_name));
+  if (tensor != nullptr && tensor->deleter != nullptr) tensor->deleter(tensor);
+}
+
+class DeviceArray {
+ public:
+  explicit DeviceArray(cuda::DeviceImage image) : image_(std::make_shared<const cuda::DeviceImage>(std::move(image))) {}
+
+  nb::tuple shape() const { return nb::make_tuple(image_->height(), image_->width(), image_->samples()); }
+  std::string dtype() const { return to_string(image_->dtype()); }
+  int device() const { return image_->device(); }
+  std::uintptr_t data_ptr() const { return reinterpret_cast<std::uintptr_t>(image_->data()); }
+
+  nb::object dlpack(const nb::object& /*stream*/, const nb::object& /*max_version*/, const nb::object& dl_device,
+                    const nb::object& copy) const {
+    // The pixels were finished before this array existed (read_rect_to_device), so any consumer
+    // stream may use them at once: nothing to order on `stream`. `max_version`: the unversioned
+    // capsule, which every consumer accepts.
+    if (!dl_device.is_none()) {
+      const auto wanted = nb::cast<std::pair<int, int>>(dl_device);
+      if (wanted != std::pair<int, int>{cuda::kDLCUDA, device()})
+        throw nb::buffer_error("tilestream.DeviceArray: the array lives on the CUDA device it was read to");
+    }
+    if (!copy.is_none() && nb::cast<bool>(copy))
+      throw nb::buffer_error("tilestream.DeviceArray: __dlpack__ shares the memory and does not copy");
+    auto context = std::make_unique<DlpackExport>();
+    context->image = image_;
+    context->shape[0] = static_cast<std::int64_t>(image_->height());
+    context->shape[1] = static_cast<std::int64_t>(image_->width());
+    context->shape[2] = image_->samples();
+    const auto sample = static_cast<std::int64_t>(image_->sample_stride());
+    context->strides[0] = static_cast<std::int64_t>(image_->row_stride()) / sample;
+    context->strides[1] = static_cast<std::int64_t>(image_->pixel_stride()) / sample;
+    context->strides[2] = 1;
+    cuda::DLTensor& t = context->tensor.dl_tensor;
+    t.data = const_cast<std::byte*>(image_->data());  // DLPack has no const; consumers may write
+    t.device = {cuda::kDLCUDA, device()};
+    t.ndim = 3;
+    t.dtype = cuda::to_dlpack_dtype(image_->dtype());
+    t.shape = context->shape;
+    t.strides = context->strides;
+    context->tensor.manager_ctx = context.get();
+    context->tensor.deleter = delete_export;
+    PyObject* capsule = PyCapsule_New(&context->tensor, dltensor_name, delete_unused_capsule);
+    if (capsule == nullptr) throw nb::python_error();
+    context.release();  // the capsule, then its consumer, owns it
+    return nb::steal(capsule);
+  }
+
+  nb::tuple dlpack_device() const { return nb::make_tuple(static_cast<int>(cuda::kDLCUDA), device()); }
+
+  nb::dict cuda_array_interface() const {
+    nb::dict d;
+    d["shape"] = shape();
+    d["typestr"] = typestr(image_->dtype());
+    d["data"] = nb::make_tuple(data_ptr(), false);
+    d["version"] = 3;
+    d["strides"] = nb::make_tuple(image_->row_stride(), image_->pixel_stride(), image_->sample_stride());
+    d["stream"] = nb::none();  // finished pixels: no synchronisation needed
+    return d;
+  }
+
+  NumpyArray get() const {
+    HostImage host;
+    {
+      nb::gil_scoped_release release;
+      const cuda::DeviceGuard guard(device());
+      const cuda::Stream stream;
+      host = image_->to_host(stream);
+    }
+    return to_numpy(std::move(host));
+  }
+
+ private:
+  std::shared_ptr<const cuda::DeviceImage> image_;
+};
+
+}  // namespace
+
+void bind_device_array(nb::module_& m) {
+  nb::class_<DeviceArray>(m, "DeviceArray",
+                          "Pixels in GPU memory, (height, width, samples). Zero-copy into CuPy and PyTorch: "
+                          "cupy.from_dlpack(a), torch.from_dlpack(a), or anything that reads "
+                          "__cuda_array_interface__. The memory is freed when this array and every consumer "
+                          "of it are gone.")
+      .def_prop_ro("shape", &DeviceArray::shape, "(height, width, samples).")
+      .def_prop_ro("dtype", &DeviceArray::dtype, "The sample type's NumPy name (uint8, uint16, float32...).")
+      .def_prop_ro("device", &DeviceArray::device, "The CUDA device number.")
+      .def_prop_ro("data_ptr", &DeviceArray::data_ptr, "The device address of the first pixel.")
+      .def("__dlpack__", &DeviceArray::dlpack, nb::kw_only(), "stream"_a = nb::none(), "max_version"_a = nb::none(),
+           "dl_device"_a = nb::none(), "copy"_a = nb::none(),
+           "A DLPack capsule sharing the memory (the Python array API's protocol). The pixels are finished, so "
+           "any consumer stream may use them at once.")
+      .def("__dlpack_device__", &DeviceArray::dlpack_device, "(kDLCUDA, device).")
+      .def_prop_ro("__cuda_array_interface__", &DeviceArray::cuda_array_interface,
+                   "The CUDA Array Interface (version 3), for Numba, CuPy and others.")
+      .def("get", &DeviceArray::get, "A NumPy copy of the pixels in host memory.")
+      .def("__repr__", [](const DeviceArray& a) {
+        return concat("tilestream.DeviceArray(shape=", nb::cast<std::string>(nb::str(a.shape())), ", dtype=", a.dtype(),
+                      ", device=cuda:", a.device(), ")");
+      });
+}
+
+nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
+                               const slide::LevelRect& rect, int device, unsigned threads) {
+  cuda::DeviceImage image;
+  {
+    nb::gil_scoped_release release;
+    ReaderPool& pool = ReaderPool::instance();
+    std::unique_ptr<slide::DeviceReader> reader = pool.take(device, threads);
+    image = slide::read_level_rect_to_device(*reader, *slide, level, rect);
+    pool.give_back(device, threads, std::move(reader));
+  }
+  return nb::cast(DeviceArray(std::move(image)));
+}
+
+#else
+
+// The name exists in every build; without CUDA nothing makes one (read_region(device="cuda") raises).
+struct DeviceArrayWithoutCuda {};
+
+void bind_device_array(nb::module_& m) {
+  nb::class_<DeviceArrayWithoutCuda>(m, "DeviceArray",
+                                     "Pixels in GPU memory; this tilestream was built without CUDA, so none exist.");
+}
+
+nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t, const slide::LevelRect&, int,
+                               unsigned) {
+  throw UsageError(concat(slide->path(), ": ", option("device"), " cuda: this tilestream was built without CUDA"));
+}
+
+#endif
+
+}  // namespace tilestream::python

@@ -1,0 +1,31 @@
+// tilestream.DeviceArray: pixels in GPU memory, handed to CuPy, PyTorch and any DLPack or CUDA Array
+// Interface consumer without a copy (__dlpack__, __dlpack_device__, __cuda_array_interface__).
+// Regions are read onto the device by DeviceReaders kept per (device, threads) for the process, so
+// that their streams and pinned buffers serve every later read.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tilestream/slide/level0_region.hpp"
+#include "tilestream/slide/slide.hpp"
+
+namespace tilestream::python {
+
+// The CUDA device a `device` argument names: nullopt for None or "cpu", 0 for "cuda", N for "cuda:N".
+// UsageError naming the argument otherwise.
+std::optional<int> cuda_device(const std::optional<std::string>& device);
+
+void bind_device_array(nanobind::module_& m);
+
+// Reads `rect` of `level` (OpenSlide's addressing, zeros outside the level) onto CUDA device `device`
+// as a DeviceArray, the GIL released; the pixels are finished when it returns, for any stream.
+// UsageError in a build without CUDA or on a machine without the device.
+nanobind::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
+                                     const slide::LevelRect& rect, int device, unsigned threads);
+
+}  // namespace tilestream::python
