@@ -62,11 +62,6 @@ class ReaderPool {
     slide::DeviceReaderOptions options;
     options.device = device;
     options.threads = threads;
-    // pread into pinned buffers, whatever TILESTREAM_IO says: on the GPU machine (cuFile in
-    // compatibility mode) opening the cuFile driver from inside this extension ended the Python
-    // process (2026-12-03), while the command line and ctypes open it fine. GPUDirect reads from
-    // Python wait until that is understood.
-    options.io = io::IoMode::posix;
     return std::make_unique<slide::DeviceReader>(options);
   }
   void give_back(int device, unsigned threads, std::unique_ptr<slide::DeviceReader> reader) {
