@@ -18,15 +18,28 @@ nb::dlpack::dtype numpy_dtype(DType dtype) {
   return nb::dtype<std::uint8_t>();
 }
 
-NumpyArray to_numpy(HostImage image) {
+namespace {
+
+NumpyArray owning_array(HostImage image, std::size_t ndim, const std::size_t* shape) {
   auto held = std::make_unique<HostImage>(std::move(image));
-  const std::size_t shape[3] = {static_cast<std::size_t>(held->height()), static_cast<std::size_t>(held->width()),
-                                held->samples()};
   std::byte* data = held->data();
   const nb::dlpack::dtype dtype = numpy_dtype(held->dtype());
   // The capsule owns the image from here on; NumPy keeps the capsule as the array's base.
   nb::capsule owner(held.release(), [](void* p) noexcept { delete static_cast<HostImage*>(p); });
-  return NumpyArray(data, 3, shape, owner, nullptr, dtype);
+  return NumpyArray(data, ndim, shape, owner, nullptr, dtype);
+}
+
+}  // namespace
+
+NumpyArray to_numpy(HostImage image) {
+  const std::size_t shape[3] = {static_cast<std::size_t>(image.height()), static_cast<std::size_t>(image.width()),
+                                image.samples()};
+  return owning_array(std::move(image), 3, shape);
+}
+
+NumpyArray to_numpy_batch(HostImage image, std::size_t n, std::size_t rows) {
+  const std::size_t shape[4] = {n, rows, static_cast<std::size_t>(image.width()), image.samples()};
+  return owning_array(std::move(image), 4, shape);
 }
 
 }  // namespace tilestream::python

@@ -4,6 +4,8 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 
+#include <cstddef>
+
 #include "tilestream/core/host_image.hpp"
 
 namespace tilestream::python {
@@ -14,5 +16,7 @@ using NumpyArray = nanobind::ndarray<nanobind::numpy>;
 nanobind::dlpack::dtype numpy_dtype(DType dtype);
 // An (h, w, samples) array that takes ownership of `image`. Needs the GIL.
 NumpyArray to_numpy(HostImage image);
+// An (n, rows, w, samples) array of `n` images of `rows` rows stacked in `image`, taking ownership.
+NumpyArray to_numpy_batch(HostImage image, std::size_t n, std::size_t rows);
 
 }  // namespace tilestream::python

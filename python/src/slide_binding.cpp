@@ -8,6 +8,7 @@
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -167,6 +168,39 @@ nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::i
   return nb::cast(to_numpy(std::move(result)));
 }
 
+// A batch of patches of one size: one (n, h, w, samples) array, tiles shared by patches decoded once.
+NumpyArray read_regions(const SlideHandle& handle, const std::vector<std::pair<std::int64_t, std::int64_t>>& locations,
+                        std::pair<std::int64_t, std::int64_t> size, std::int64_t level, unsigned threads) {
+  const std::shared_ptr<const slide::Slide> s = handle.get();
+  const std::size_t n = checked_level(*s, level);
+  const auto [width, height] = checked_size(*s, size);
+  check<UsageError>(locations.size() <= (std::uint64_t{1} << 40) / std::max<std::uint64_t>(height, 1), s->path(), ": ",
+                    locations.size(), " patches of ", height, " rows");
+  std::vector<slide::LevelRect> rects;
+  rects.reserve(locations.size());
+  for (const auto& [x, y] : locations) rects.push_back(slide::level_rect(*s, n, x, y, width, height));
+  const tiff::ImageInfo& image = s->level(n).image;
+  HostImage batch;
+  {
+    nb::gil_scoped_release release;
+    const RegionRequest whole{s, n, {0, 0, width, height * locations.size()}};
+    batch = region_image(whole, image.samples, image.dtype);
+    slide::read_level_rects_into(*s, n, rects, batch.data(), batch.row_bytes(), batch.row_bytes() * height, threads);
+  }
+  return to_numpy_batch(std::move(batch), locations.size(), height);
+}
+
+constexpr const char* read_regions_doc = R"(A batch of patches of one size, as one (n, height, width, samples) array.
+
+locations: n (x, y) in level-0 pixels (a sequence of pairs or an (n, 2) integer array), each read as
+    read_region reads it (zeros outside the level).
+size: (width, height) of every patch, in the level's pixels.
+level: the level to read.
+threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
+
+A tile that several patches share is read and decoded once; tiles are decoded in parallel and the GIL
+is released. Equal to one read_region per patch.)";
+
 // OpenSlide's rendering of the rectangle, for the OpenSlide shim (python/tilestream/_openslide.py).
 NumpyArray read_region_rgba(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
                             std::pair<std::int64_t, std::int64_t> size, unsigned threads) {
@@ -257,6 +291,10 @@ void bind_slide(nb::module_& m) {
                    "device: str | None = None, out: numpy.typing.NDArray | None = None, threads: int = 0) "
                    "-> numpy.typing.NDArray | DeviceArray"),
            read_region_doc)
+      .def("read_regions", &read_regions, "locations"_a, "size"_a, "level"_a, nb::kw_only(), "threads"_a = 0,
+           nb::sig("def read_regions(self, locations: collections.abc.Sequence[tuple[int, int]] | numpy.typing.NDArray, "
+                   "size: tuple[int, int], level: int, *, threads: int = 0) -> numpy.typing.NDArray"),
+           read_regions_doc)
       .def("_read_region_rgba", &read_region_rgba, "location"_a, "level"_a, "size"_a, "threads"_a = 0,
            "read_region as OpenSlide renders it: (height, width, 4) uint8 RGBA, alpha 255 inside the level and "
            "0 outside; for tilestream.OpenSlide.")

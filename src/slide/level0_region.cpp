@@ -37,21 +37,33 @@ InsidePart inside_part(const tiff::ImageInfo& image, const LevelRect& rect) {
   return in;
 }
 
-void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
-                          std::size_t row_stride, unsigned threads) {
+void read_level_rects_into(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
+                           std::byte* destination, std::size_t row_stride, std::size_t rect_stride, unsigned threads) {
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t pixel = image.samples * bytes_per_sample(image.dtype);
-  check<UsageError>(rect.width <= row_stride / pixel, slide.path(), " level ", level, ": a row of ", rect.width,
-                    " pixels does not fit a stride of ", row_stride, " bytes");
-  if (rect.width == 0 || rect.height == 0) return;
-  const InsidePart in = inside_part(image, rect);
-  if (!in.whole)
-    for (std::uint64_t y = 0; y < rect.height; ++y) std::memset(destination + y * row_stride, 0, rect.width * pixel);
-  if (in.empty()) return;
-  std::byte* inside = destination + static_cast<std::size_t>(static_cast<std::int64_t>(in.top) - rect.y) * row_stride +
-                      static_cast<std::size_t>(static_cast<std::int64_t>(in.left) - rect.x) * pixel;
-  read_image_region_into(slide.source(), image, concat("level ", level), in.left, in.top, in.right - in.left,
-                         in.bottom - in.top, threads, inside, row_stride);
+  std::vector<RegionTarget> inside_parts;
+  inside_parts.reserve(rects.size());
+  for (std::size_t k = 0; k < rects.size(); ++k) {
+    const LevelRect& rect = rects[k];
+    check<UsageError>(rect.width <= row_stride / pixel && rect.height * row_stride <= rect_stride, slide.path(),
+                      " level ", level, ": a region of ", rect.width, " x ", rect.height,
+                      " pixels does not fit rows of ", row_stride, " bytes, ", rect_stride, " bytes a region");
+    if (rect.width == 0 || rect.height == 0) continue;
+    std::byte* to = destination + k * rect_stride;
+    const InsidePart in = inside_part(image, rect);
+    if (!in.whole)
+      for (std::uint64_t y = 0; y < rect.height; ++y) std::memset(to + y * row_stride, 0, rect.width * pixel);
+    if (in.empty()) continue;
+    to += static_cast<std::size_t>(static_cast<std::int64_t>(in.top) - rect.y) * row_stride +
+          static_cast<std::size_t>(static_cast<std::int64_t>(in.left) - rect.x) * pixel;
+    inside_parts.push_back({in.left, in.top, in.right - in.left, in.bottom - in.top, to, row_stride});
+  }
+  read_image_regions_into(slide.source(), image, concat("level ", level), inside_parts, threads);
+}
+
+void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
+                          std::size_t row_stride, unsigned threads) {
+  read_level_rects_into(slide, level, {&rect, 1}, destination, row_stride, rect.height * row_stride, threads);
 }
 
 void read_level_rect_rgba_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,

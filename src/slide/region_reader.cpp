@@ -3,6 +3,9 @@
 // image's photometric conversion (codec/photometric.hpp) where it has one.
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "tilestream/codec/codec.hpp"
@@ -141,28 +144,38 @@ void check_region(const std::string& file, const std::string& place, const tiff:
                     " is outside the image (", image.width, " x ", image.height, ")");
 }
 
-void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo& image,
-                            const std::string& place, std::uint64_t x, std::uint64_t y, std::uint64_t width,
-                            std::uint64_t height, unsigned threads, std::byte* destination,
-                            std::size_t row_stride) {
+void read_image_regions_into(const io::ByteSource& source, const tiff::ImageInfo& image, const std::string& place,
+                             std::span<const RegionTarget> regions, unsigned threads) {
   if (!image.unsupported_reason.empty()) {
     throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
   }
-  check_region(source.name(), place, image, x, y, width, height);
   check<UnsupportedError>(image.conversion.identity() || image.planes() == 1, source.name(), ": ", place, " (",
                           image.ifd_label, "): ", image.conversion.name, " of separate planes is not supported");
-  const Target out{destination, row_stride, std::size_t{image.samples} * bytes_per_sample(image.dtype)};
-  check<UsageError>(destination != nullptr && row_stride >= width * out.pixel_bytes, source.name(), ": ", place,
-                    ": rows of ", width * out.pixel_bytes, " bytes do not fit a row stride of ", row_stride);
-  const Rect rect{x, y, width, height};
-  const auto tx0 = static_cast<std::uint32_t>(x / image.tile_width);
-  const auto tx1 = static_cast<std::uint32_t>((x + width - 1) / image.tile_width);
-  const auto ty0 = static_cast<std::uint32_t>(y / image.tile_height);
-  const auto ty1 = static_cast<std::uint32_t>((y + height - 1) / image.tile_height);
-  const std::size_t across = tx1 - tx0 + 1;
-  const std::size_t count = across * (ty1 - ty0 + 1) * image.planes();
+  const std::size_t pixel_bytes = std::size_t{image.samples} * bytes_per_sample(image.dtype);
+  // Every tile (or strip) that some region touches, once, with the regions it serves: a tile shared
+  // by several regions is read and decoded once. Ordered by plane, row and column.
+  struct TileKey {
+    std::uint32_t plane, ty, tx;
+    auto operator<=>(const TileKey&) const = default;
+  };
+  std::map<TileKey, std::vector<std::size_t>> users;
+  for (std::size_t r = 0; r < regions.size(); ++r) {
+    const RegionTarget& t = regions[r];
+    check_region(source.name(), place, image, t.x, t.y, t.width, t.height);
+    check<UsageError>(t.data != nullptr && t.row_stride >= t.width * pixel_bytes, source.name(), ": ", place,
+                      ": rows of ", t.width * pixel_bytes, " bytes do not fit a row stride of ", t.row_stride);
+    const auto tx0 = static_cast<std::uint32_t>(t.x / image.tile_width);
+    const auto tx1 = static_cast<std::uint32_t>((t.x + t.width - 1) / image.tile_width);
+    const auto ty0 = static_cast<std::uint32_t>(t.y / image.tile_height);
+    const auto ty1 = static_cast<std::uint32_t>((t.y + t.height - 1) / image.tile_height);
+    for (std::uint32_t plane = 0; plane < image.planes(); ++plane)
+      for (std::uint32_t ty = ty0; ty <= ty1; ++ty)
+        for (std::uint32_t tx = tx0; tx <= tx1; ++tx) users[{plane, ty, tx}].push_back(r);
+  }
+  if (users.empty()) return;
+  const std::vector<std::pair<TileKey, std::vector<std::size_t>>> tiles(users.begin(), users.end());
 
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(resolve_threads(threads), count));
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(resolve_threads(threads), tiles.size()));
   // Each worker may hold one decoded tile (or strip) and its stored bytes, whose sizes the file sets.
   const std::uint64_t tile_bytes = std::uint64_t{image.tile_width} * image.tile_height *
                                    image.samples_per_chunk() * bytes_per_sample(image.dtype);
@@ -173,34 +186,49 @@ void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo&
                      .bytes = 2 * workers * tile_bytes,
                      .ways_out = {}});
   std::vector<Scratch> scratch(workers);
-  parallel_for_workers(count, workers, [&](std::size_t i, unsigned worker) {
-    const auto plane = static_cast<std::uint32_t>(i / (count / image.planes()));
-    const std::size_t in_plane = i % (count / image.planes());
-    const auto tx = static_cast<std::uint32_t>(tx0 + in_plane % across);
-    const auto ty = static_cast<std::uint32_t>(ty0 + in_plane / across);
+  // Distinct tiles cover distinct pixels of every region, so the workers never write the same bytes.
+  parallel_for_workers(tiles.size(), workers, [&](std::size_t i, unsigned worker) {
+    const auto& [key, served] = tiles[i];
+    const auto [plane, ty, tx] = key;
     Scratch& mine = scratch[worker];
     const std::uint64_t tile_x = std::uint64_t{tx} * image.tile_width;
     const std::uint64_t tile_y = std::uint64_t{ty} * image.tile_height;
     const codec::TileLayout layout = layout_of(image, ty);
+    const auto rect_of = [&](std::size_t r) {
+      return Rect{regions[r].x, regions[r].y, regions[r].width, regions[r].height};
+    };
+    const auto target_of = [&](std::size_t r) { return Target{regions[r].data, regions[r].row_stride, pixel_bytes}; };
     if (!image.conversion.identity()) {
       mine.decoded.resize(layout.decoded_bytes());
       decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
                  layout.decoded_bytes() / layout.rows);
-      convert_tile(image, layout, tx, ty, mine.decoded, rect, out);
+      for (const std::size_t r : served) convert_tile(image, layout, tx, ty, mine.decoded, rect_of(r), target_of(r));
       return;
     }
-    const bool inside = image.planes() == 1 && tile_x >= x && tile_x + layout.width <= x + width &&
-                        tile_y >= y && tile_y + layout.rows <= y + height;
-    if (inside) {  // the common case: decode straight into the output, no copy
-      decode_one(source, image, place, tx, ty, plane, mine, out.row(tile_y - y) + (tile_x - x) * out.pixel_bytes,
-                 out.row_stride);
-      return;
+    if (served.size() == 1) {
+      const RegionTarget& t = regions[served.front()];
+      const bool inside = image.planes() == 1 && tile_x >= t.x && tile_x + layout.width <= t.x + t.width &&
+                          tile_y >= t.y && tile_y + layout.rows <= t.y + t.height;
+      if (inside) {  // the common case: decode straight into the output, no copy
+        const Target out = target_of(served.front());
+        decode_one(source, image, place, tx, ty, plane, mine,
+                   out.row(tile_y - t.y) + (tile_x - t.x) * out.pixel_bytes, out.row_stride);
+        return;
+      }
     }
     mine.decoded.resize(layout.decoded_bytes());
     decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
                layout.decoded_bytes() / layout.rows);
-    place_tile(image, layout, tx, ty, plane, mine.decoded, rect, out);
+    for (const std::size_t r : served) place_tile(image, layout, tx, ty, plane, mine.decoded, rect_of(r), target_of(r));
   });
+}
+
+void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo& image,
+                            const std::string& place, std::uint64_t x, std::uint64_t y, std::uint64_t width,
+                            std::uint64_t height, unsigned threads, std::byte* destination,
+                            std::size_t row_stride) {
+  const RegionTarget region{x, y, width, height, destination, row_stride};
+  read_image_regions_into(source, image, place, {&region, 1}, threads);
 }
 
 HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,

@@ -194,3 +194,51 @@ def test_throughput_grows_with_python_threads(slide_path):
         one = min(timed([work]) for _ in range(3))
         two = min(timed([work[0::2], work[1::2]]) for _ in range(3))
         assert one / two >= 1.3, f'1 thread {one:.3f} s, 2 threads {two:.3f} s'
+
+
+def test_read_regions_equals_one_read_region_per_patch(slide_path, pixels):
+    with tilestream.open(slide_path) as s:
+        rng = np.random.default_rng(9)
+        locations = np.stack([rng.integers(-100, 2100, 40), rng.integers(-100, 1500, 40)], axis=1)
+        locations[:5] = [[0, 0], [0, 0], [10, 10], [2000, 1400], [-300, -300]]  # repeats, overlaps, outside
+        for level, size in ((0, (256, 256)), (0, (100, 37)), (1, (64, 64))):
+            batch = s.read_regions(locations, size, level)
+            assert batch.shape == (40, size[1], size[0], 3) and batch.dtype == np.uint8
+            for k, (x, y) in enumerate(locations):
+                np.testing.assert_array_equal(batch[k], s.read_region((int(x), int(y)), level, size),
+                                              err_msg=f'patch {k} at {(x, y)} level {level}')
+        as_list = s.read_regions([(5, 6), (700, 80)], (30, 20), 0, threads=1)
+        np.testing.assert_array_equal(as_list[1], pixels[80:100, 700:730])
+        assert s.read_regions([], (16, 16), 0).shape == (0, 16, 16, 3)
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda s: s.read_regions([(0, 0)], (10, 10), 5), 'level 5 does not exist'),
+    (lambda s: s.read_regions([(0, 0)], (-1, 10), 0), r'size \(-1, 10\) is negative'),
+    (lambda s: s.read_regions([(0, 0, 0)], (10, 10), 0), None),
+])
+def test_read_regions_bad_arguments(slide_path, call, message):
+    with tilestream.open(slide_path) as s:
+        if message is None:
+            with pytest.raises(TypeError):
+                call(s)
+        else:
+            with pytest.raises(tilestream.UsageError, match=message):
+                call(s)
+
+
+def test_read_regions_decodes_a_shared_tile_once(slide_path, tmp_path):
+    """64 patches inside one tile cost about one tile's decode, not 64: timed against reading them one
+    by one (best of 3, one thread each)."""
+    with tilestream.open(slide_path) as s:
+        locations = [(x, y) for x in range(0, 256 - 32, 28) for y in range(0, 256 - 32, 28)]
+        batch_seconds, single_seconds = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            s.read_regions(locations, (32, 32), 0, threads=1)
+            batch_seconds.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for location in locations:
+                s.read_region(location, 0, (32, 32), threads=1)
+            single_seconds.append(time.perf_counter() - start)
+        assert min(single_seconds) > 5 * min(batch_seconds), (single_seconds, batch_seconds)

@@ -88,6 +88,24 @@ TEST_F(Level0Region, OutsideIsZeroAndInsideEqualsTheRegion) {
   }
 }
 
+// A batch of rectangles (overlapping, repeated, partly and wholly outside) equals one read per
+// rectangle, and its regions' memory is filled rectangle by rectangle at the given stride.
+TEST_F(Level0Region, ABatchEqualsOneReadPerRectangle) {
+  const Slide slide = Slide::open(path_);
+  const std::vector<LevelRect> rects = {{0, 0, 40, 30},   {0, 0, 40, 30},   {30, 20, 40, 30}, {-10, -5, 40, 30},
+                                        {280, 190, 40, 30}, {500, 0, 40, 30}, {63, 63, 40, 30}};
+  const std::size_t row = 40 * 3, stride = 30 * row + 16;  // 16 spare bytes after each rectangle
+  std::vector<std::byte> batch(rects.size() * stride, std::byte{0x5a});
+  read_level_rects_into(slide, 0, rects, batch.data(), row, stride, 3);
+  for (std::size_t k = 0; k < rects.size(); ++k) {
+    std::vector<std::byte> one(30 * row);
+    read_level_rect_into(slide, 0, rects[k], one.data(), row, 1);
+    EXPECT_EQ(std::memcmp(batch.data() + k * stride, one.data(), one.size()), 0) << "rectangle " << k;
+    for (std::size_t spare = 30 * row; spare < stride; ++spare)
+      ASSERT_EQ(batch[k * stride + spare], std::byte{0x5a}) << "rectangle " << k << " wrote past its share";
+  }
+}
+
 TEST_F(Level0Region, ARowWiderThanTheStrideIsAUsageErrorNamingTheFile) {
   const Slide slide = Slide::open(path_);
   std::vector<std::byte> memory(64 * 3 * 4);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tilestream/slide/slide.hpp"
 
@@ -34,6 +35,13 @@ InsidePart inside_part(const tiff::ImageInfo& image, const LevelRect& rect);
 // level does not exist; the slide's errors (IoError, CodecError...) name file, level and tile.
 void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,
                           std::size_t row_stride, unsigned threads);
+
+// Many rectangles of one level at once (a batch of patches), each read as read_level_rect_into reads
+// it, rectangle k into `destination` + k * `rect_stride`: every tile that several rectangles share is
+// read and decoded once (slide::read_image_regions_into). UsageError where a rectangle does not fit
+// its rows or its share of the memory.
+void read_level_rects_into(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
+                           std::byte* destination, std::size_t row_stride, std::size_t rect_stride, unsigned threads);
 
 // The same rectangle as OpenSlide's read_region renders it: 8-bit RGBA, alpha 255 inside the level and
 // every byte 0 outside (OpenSlide's transparent pixels), grey levels repeated into R, G and B (a fourth

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,21 @@ void check_region(const std::string& file, const std::string& place, const tiff:
 HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
                             const std::string& place, std::uint64_t x, std::uint64_t y,
                             std::uint64_t width, std::uint64_t height, unsigned threads);
+
+// A rectangle of an image and where its pixels go: `height` rows of width x samples pixels,
+// `row_stride` bytes apart.
+struct RegionTarget {
+  std::uint64_t x = 0, y = 0, width = 0, height = 0;
+  std::byte* data = nullptr;
+  std::size_t row_stride = 0;
+};
+
+// Reads many rectangles of one image at once: every tile (or strip) that some rectangle touches is
+// read and decoded once, on `threads` threads, and placed into each rectangle it overlaps (a batch of
+// patches that share tiles decodes each shared tile once). Rectangles must lie inside the image
+// (UsageError, as check_region) and may overlap each other; their targets must not overlap.
+void read_image_regions_into(const io::ByteSource& source, const tiff::ImageInfo& image, const std::string& place,
+                             std::span<const RegionTarget> regions, unsigned threads);
 
 // The same into caller memory (pinned staging, for instance): `height` rows of width x samples
 // pixels, `row_stride` bytes apart. UsageError when a row does not fit the stride.
