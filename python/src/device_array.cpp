@@ -8,6 +8,8 @@
 #include "tilestream/core/error.hpp"
 
 #if TILESTREAM_WITH_CUDA
+#include <cuda_runtime.h>
+
 #include <map>
 #include <mutex>
 #include <utility>
@@ -92,8 +94,8 @@ constexpr const char* dltensor_name = "dltensor";
 // and the arrays its DLTensor points at.
 struct DlpackExport {
   std::shared_ptr<const cuda::DeviceImage> image;
-  std::int64_t shape[3] = {};
-  std::int64_t strides[3] = {};
+  std::int64_t shape[4] = {};
+  std::int64_t strides[4] = {};  // in elements, C order
   cuda::DLManagedTensor tensor{};
 };
 
@@ -108,9 +110,22 @@ void delete_unused_capsule(PyObject* capsule) noexcept {
 
 class DeviceArray {
  public:
-  explicit DeviceArray(cuda::DeviceImage image) : image_(std::make_shared<const cuda::DeviceImage>(std::move(image))) {}
+  // `batch` > 0: the image holds that many images of height / batch rows, and the array is
+  // (batch, rows, width, samples); else (height, width, samples).
+  explicit DeviceArray(cuda::DeviceImage image, std::size_t batch = 0)
+      : image_(std::make_shared<const cuda::DeviceImage>(std::move(image))), batch_(batch) {}
 
-  nb::tuple shape() const { return nb::make_tuple(image_->height(), image_->width(), image_->samples()); }
+  std::vector<std::int64_t> dims() const {
+    const auto height = static_cast<std::int64_t>(image_->height()), width = static_cast<std::int64_t>(image_->width());
+    if (batch_ == 0) return {height, width, image_->samples()};
+    const auto n = static_cast<std::int64_t>(batch_);
+    return {n, height / n, width, image_->samples()};
+  }
+  nb::tuple shape() const {
+    nb::list out;
+    for (const std::int64_t d : dims()) out.append(d);
+    return nb::tuple(out);
+  }
   std::string dtype() const { return to_string(image_->dtype()); }
   int device() const { return image_->device(); }
   std::uintptr_t data_ptr() const { return reinterpret_cast<std::uintptr_t>(image_->data()); }
@@ -129,17 +144,18 @@ class DeviceArray {
       throw nb::buffer_error("tilestream.DeviceArray: __dlpack__ shares the memory and does not copy");
     auto context = std::make_unique<DlpackExport>();
     context->image = image_;
-    context->shape[0] = static_cast<std::int64_t>(image_->height());
-    context->shape[1] = static_cast<std::int64_t>(image_->width());
-    context->shape[2] = image_->samples();
-    const auto sample = static_cast<std::int64_t>(image_->sample_stride());
-    context->strides[0] = static_cast<std::int64_t>(image_->row_stride()) / sample;
-    context->strides[1] = static_cast<std::int64_t>(image_->pixel_stride()) / sample;
-    context->strides[2] = 1;
+    const std::vector<std::int64_t> d = dims();
+    const auto ndim = static_cast<int>(d.size());
+    std::int64_t step = 1;  // rows are packed (DeviceImage), so the strides are C order's
+    for (int k = ndim - 1; k >= 0; --k) {
+      context->shape[k] = d[static_cast<std::size_t>(k)];
+      context->strides[k] = step;
+      step *= d[static_cast<std::size_t>(k)];
+    }
     cuda::DLTensor& t = context->tensor.dl_tensor;
     t.data = const_cast<std::byte*>(image_->data());  // DLPack has no const; consumers may write
     t.device = {cuda::kDLCUDA, device()};
-    t.ndim = 3;
+    t.ndim = ndim;
     t.dtype = cuda::to_dlpack_dtype(image_->dtype());
     t.shape = context->shape;
     t.strides = context->strides;
@@ -159,7 +175,7 @@ class DeviceArray {
     d["typestr"] = typestr(image_->dtype());
     d["data"] = nb::make_tuple(data_ptr(), false);
     d["version"] = 3;
-    d["strides"] = nb::make_tuple(image_->row_stride(), image_->pixel_stride(), image_->sample_stride());
+    d["strides"] = nb::none();  // C order: rows are packed
     d["stream"] = nb::none();  // finished pixels: no synchronisation needed
     return d;
   }
@@ -172,11 +188,13 @@ class DeviceArray {
       const cuda::Stream stream;
       host = image_->to_host(stream);
     }
-    return to_numpy(std::move(host));
+    if (batch_ == 0) return to_numpy(std::move(host));
+    return to_numpy_batch(std::move(host), batch_, static_cast<std::size_t>(image_->height()) / batch_);
   }
 
  private:
   std::shared_ptr<const cuda::DeviceImage> image_;
+  std::size_t batch_ = 0;
 };
 
 }  // namespace
@@ -218,6 +236,20 @@ nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::s
   return nb::cast(DeviceArray(std::move(image)));
 }
 
+nb::object upload_batch(const HostImage& batch, std::size_t n, int device) {
+  cuda::DeviceImage image;
+  {
+    nb::gil_scoped_release release;
+    const cuda::DeviceGuard guard(device);
+    const cuda::Stream stream;
+    image = cuda::DeviceImage(batch.height(), batch.width(), batch.samples(), batch.dtype(), stream);
+    cuda::copy_to_device(image.buffer(), batch.bytes(), stream);
+    stream.synchronize();  // finished for any stream, and before `batch` may go
+    image.buffer().set_free_stream(cudaStreamLegacy);  // our stream ends here; the image outlives it
+  }
+  return nb::cast(DeviceArray(std::move(image), n));
+}
+
 #else
 
 // The name exists in every build; without CUDA nothing makes one (read_region(device="cuda") raises).
@@ -231,6 +263,10 @@ void bind_device_array(nb::module_& m) {
 nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t, const slide::LevelRect&, int,
                                unsigned) {
   throw UsageError(concat(slide->path(), ": ", option("device"), " cuda: this tilestream was built without CUDA"));
+}
+
+nb::object upload_batch(const HostImage&, std::size_t, int) {
+  throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "tilestream/core/host_image.hpp"
 #include "tilestream/slide/level0_region.hpp"
 #include "tilestream/slide/slide.hpp"
 
@@ -27,5 +28,9 @@ void bind_device_array(nanobind::module_& m);
 // UsageError in a build without CUDA or on a machine without the device.
 nanobind::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
                                      const slide::LevelRect& rect, int device, unsigned threads);
+
+// Copies a batch of `n` images stacked in `batch` to CUDA device `device` as an (n, rows, width,
+// samples) DeviceArray, finished when it returns. UsageError in a build without CUDA.
+nanobind::object upload_batch(const HostImage& batch, std::size_t n, int device);
 
 }  // namespace tilestream::python

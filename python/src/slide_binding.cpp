@@ -169,8 +169,9 @@ nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::i
 }
 
 // A batch of patches of one size: one (n, h, w, samples) array, tiles shared by patches decoded once.
-NumpyArray read_regions(const SlideHandle& handle, const std::vector<std::pair<std::int64_t, std::int64_t>>& locations,
-                        std::pair<std::int64_t, std::int64_t> size, std::int64_t level, unsigned threads) {
+nb::object read_regions(const SlideHandle& handle, const std::vector<std::pair<std::int64_t, std::int64_t>>& locations,
+                        std::pair<std::int64_t, std::int64_t> size, std::int64_t level,
+                        const std::optional<std::string>& device, unsigned threads) {
   const std::shared_ptr<const slide::Slide> s = handle.get();
   const std::size_t n = checked_level(*s, level);
   const auto [width, height] = checked_size(*s, size);
@@ -187,7 +188,11 @@ NumpyArray read_regions(const SlideHandle& handle, const std::vector<std::pair<s
     batch = region_image(whole, image.samples, image.dtype);
     slide::read_level_rects_into(*s, n, rects, batch.data(), batch.row_bytes(), batch.row_bytes() * height, threads);
   }
-  return to_numpy_batch(std::move(batch), locations.size(), height);
+  if (const std::optional<int> cuda = cuda_device(device)) {
+    check<UsageError>(!locations.empty(), s->path(), ": an empty batch has nothing to put on ", option("device"), " cuda");
+    return upload_batch(batch, locations.size(), *cuda);
+  }
+  return nb::cast(to_numpy_batch(std::move(batch), locations.size(), height));
 }
 
 constexpr const char* read_regions_doc = R"(A batch of patches of one size, as one (n, height, width, samples) array.
@@ -196,6 +201,8 @@ locations: n (x, y) in level-0 pixels (a sequence of pairs or an (n, 2) integer 
     read_region reads it (zeros outside the level).
 size: (width, height) of every patch, in the level's pixels.
 level: the level to read.
+device: None or "cpu" for a NumPy array; "cuda" or "cuda:N" for a DeviceArray of shape (n, height,
+    width, samples) in that GPU's memory (decoded on the CPU, then copied; finished when it returns).
 threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
 
 A tile that several patches share is read and decoded once; tiles are decoded in parallel and the GIL
@@ -291,9 +298,11 @@ void bind_slide(nb::module_& m) {
                    "device: str | None = None, out: numpy.typing.NDArray | None = None, threads: int = 0) "
                    "-> numpy.typing.NDArray | DeviceArray"),
            read_region_doc)
-      .def("read_regions", &read_regions, "locations"_a, "size"_a, "level"_a, nb::kw_only(), "threads"_a = 0,
+      .def("read_regions", &read_regions, "locations"_a, "size"_a, "level"_a, nb::kw_only(), "device"_a = nb::none(),
+           "threads"_a = 0,
            nb::sig("def read_regions(self, locations: collections.abc.Sequence[tuple[int, int]] | numpy.typing.NDArray, "
-                   "size: tuple[int, int], level: int, *, threads: int = 0) -> numpy.typing.NDArray"),
+                   "size: tuple[int, int], level: int, *, device: str | None = None, threads: int = 0) "
+                   "-> numpy.typing.NDArray | DeviceArray"),
            read_regions_doc)
       .def("_read_region_rgba", &read_region_rgba, "location"_a, "level"_a, "size"_a, "threads"_a = 0,
            "read_region as OpenSlide renders it: (height, width, 4) uint8 RGBA, alpha 255 inside the level and "

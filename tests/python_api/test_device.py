@@ -141,3 +141,22 @@ def test_many_threads_read_to_the_device(slide_path, gpu):
             t.join()
         for spot in spots:
             np.testing.assert_array_equal(results[spot], s.read_region(spot, 0, (200, 200)))
+
+
+def test_read_regions_on_the_device_equal_the_host_batch(slide_path, gpu):
+    cupy = pytest.importorskip('cupy')
+    torch = pytest.importorskip('torch')
+    with tilestream.open(slide_path) as s:
+        locations = [(0, 0), (0, 0), (1250, 880), (-30, 400), (600, 300)]
+        want = s.read_regions(locations, (128, 96), 0)
+        batch = s.read_regions(locations, (128, 96), 0, device='cuda')
+        assert batch.shape == (5, 96, 128, 3) and batch.dtype == 'uint8'
+        np.testing.assert_array_equal(batch.get(), want)
+        as_cupy, as_torch = cupy.from_dlpack(batch), torch.from_dlpack(batch)
+        assert as_cupy.data.ptr == as_torch.data_ptr() == batch.data_ptr
+        assert as_cupy.shape == (5, 96, 128, 3) and tuple(as_torch.shape) == (5, 96, 128, 3)
+        np.testing.assert_array_equal(cupy.asnumpy(as_cupy), want)
+        np.testing.assert_array_equal(as_torch.cpu().numpy(), want)
+        np.testing.assert_array_equal(cupy.asnumpy(cupy.asarray(batch)), want)
+        with pytest.raises(tilestream.UsageError, match='empty batch'):
+            s.read_regions([], (8, 8), 0, device='cuda')
