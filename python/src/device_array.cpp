@@ -3,8 +3,7 @@
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 
-#include <charconv>
-
+#include "tilestream/core/device_name.hpp"
 #include "tilestream/core/error.hpp"
 
 #if TILESTREAM_WITH_CUDA
@@ -29,14 +28,9 @@ using namespace nb::literals;
 namespace tilestream::python {
 
 std::optional<int> cuda_device(const std::optional<std::string>& device) {
-  if (!device || *device == "cpu") return std::nullopt;
-  if (*device == "cuda") return 0;
-  int n = -1;
-  const std::string& text = *device;
-  const bool numbered = text.starts_with("cuda:") &&
-                        std::from_chars(text.data() + 5, text.data() + text.size(), n).ptr == text.data() + text.size();
-  check<UsageError>(numbered && n >= 0, option("device"), " '", text, "' is not cpu, cuda or cuda:N");
-  return n;
+  if (!device) return std::nullopt;
+  const int n = parse_device_name(*device);
+  return n < 0 ? std::nullopt : std::optional<int>(n);
 }
 
 #if TILESTREAM_WITH_CUDA

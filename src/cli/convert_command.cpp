@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "tilestream/core/device_name.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
@@ -112,7 +113,7 @@ void run(const ConvertFlags& flags) {
   convert::ConvertOptions options = to_options(flags);
   options.mode = pipeline::parse_mode(flags.mode);
   if (!flags.memory.empty()) options.memory = parse_byte_size(flags.memory, "--memory");
-  const int device = parse_device_flag(flags.device);
+  const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = isatty(STDERR_FILENO) == 1;

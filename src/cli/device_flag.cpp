@@ -1,4 +1,4 @@
-// Parsing of --device, and the backend it picks.
+// The backend --device picks (the name itself is parsed by core/device_name).
 #include "cli/device_flag.hpp"
 
 #include "tilestream/core/error.hpp"
@@ -8,17 +8,6 @@
 #endif
 
 namespace tilestream::cli {
-
-int parse_device_flag(const std::string& text) {
-  if (text == "cpu") return -1;
-  if (text == "cuda") return 0;
-  if (text.starts_with("cuda:")) {
-    const std::string number = text.substr(5);
-    if (!number.empty() && number.size() <= 4 && number.find_first_not_of("0123456789") == std::string::npos)
-      return std::stoi(number);
-  }
-  throw UsageError("--device wants cpu, cuda or cuda:N, got '" + text + "'");
-}
 
 std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<io::IoMode>& io) {
   if (device < 0) return pipeline::make_cpu_backend();

@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "tilestream/core/device_name.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
@@ -71,7 +72,7 @@ void run(const ProcessFlags& flags) {
   options.layout = flags.layout == "cyx" ? pipeline::Layout::cyx : pipeline::Layout::yxc;
   options.shard = flags.shard;
   options.ome = flags.ome;
-  const int device = parse_device_flag(flags.device);
+  const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
 
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});

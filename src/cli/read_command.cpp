@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
+#include "tilestream/core/device_name.hpp"
 #include "cli/io_flag.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
@@ -169,7 +170,7 @@ std::array<std::uint64_t, 4> parse_region(const std::string& text) {
 }
 
 void run_read(const ReadArgs& args) {
-  const int device = parse_device_flag(args.device);
+  const int device = parse_device_name(args.device);
   // The CPU path exists to produce a file or a figure; a device read may just be timed and checksummed.
   check<UsageError>(device >= 0 || !args.output.empty() || args.json,
                     "--output is required (unless --device cuda or --json)");
