@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLE = REPO_ROOT / 'tests' / 'data' / 'mutations.tsv'
+TESTDATA = REPO_ROOT / '..' / 'shared' / 'testdata'
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,15 @@ def apply_edits(data: bytearray, edits: str) -> bytearray:
 @functools.cache
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_mutated(row: Mutation, folder: Path) -> Path | None:
+    """The row's patched slide, written into `folder` under the row's name (with its base's suffixes);
+    None where the shared base slide is absent. The base must be the slide the row was written for."""
+    base = TESTDATA / row.base
+    if not base.is_file():
+        return None
+    assert sha256_of(base) == row.sha256, f'{row.base} is not the slide the table was written for'
+    path = folder / (row.name + ''.join(Path(row.base).suffixes))
+    path.write_bytes(apply_edits(bytearray(base.read_bytes()), row.edits))
+    return path

@@ -11,6 +11,7 @@ import pytest
 import tifffile
 
 from conftest import REPO_ROOT, TESTDATA
+from tilestream_cli import open_openslide
 
 openslide = pytest.importorskip('openslide')
 
@@ -37,13 +38,6 @@ EXTRA_ASSOCIATED = {
 
 # What README.md must say of each deliberate difference.
 README_PHRASES = ['DCT scaling', 'restart interval', 'map image (SourceLens -2)']
-
-
-def open_openslide(path):
-    try:
-        return openslide.OpenSlide(str(path))
-    except openslide.OpenSlideError as e:
-        pytest.skip(f'OpenSlide does not open {path.name}: {e}')
 
 
 def deliberate(vendor: str, key: str, synthetic: bool) -> str | None:

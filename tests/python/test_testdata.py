@@ -9,7 +9,7 @@ import pytest
 import tifffile
 
 from conftest import TESTDATA
-from tilestream_cli import as_hws, assert_pixels, max_abs_diff, reference_at, tolerance_for
+from tilestream_cli import as_hws, assert_pixels, max_abs_diff, open_openslide, reference_at, tolerance_for
 
 SLIDE_SUFFIXES = {'.tif', '.tiff', '.svs', '.ndpi'}
 SLIDES = sorted(p.relative_to(TESTDATA).as_posix() for p in TESTDATA.rglob('*')
@@ -92,14 +92,6 @@ def clip_region(region, width, height):
     x = max(0, min(x, width - 1))
     y = max(0, min(y, height - 1))
     return x, y, max(1, min(w, width - x)), max(1, min(h, height - y))
-
-
-def open_openslide(path):
-    openslide = pytest.importorskip('openslide')
-    try:
-        return openslide.OpenSlide(str(path))
-    except openslide.OpenSlideError as e:
-        pytest.skip(f'OpenSlide does not open {path.name}: {e}')
 
 
 @slide_params

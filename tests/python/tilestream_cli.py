@@ -1,5 +1,5 @@
-# Thin wrapper around the tilestream command line and the reference decoders (tifffile) that the
-# Python tests compare it with. Every image is handled as (height, width, samples).
+# Thin wrapper around the tilestream command line and the reference decoders (tifffile, OpenSlide) that
+# the Python tests compare it with. Every image is handled as (height, width, samples).
 import json
 import os
 import subprocess
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 
 
@@ -107,3 +108,12 @@ def mean_2x2(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(image.dtype, np.integer):
         return np.floor(mean + 0.5).astype(image.dtype)
     return mean.astype(image.dtype)
+
+
+def open_openslide(path):
+    """openslide-python's slide, or a skip saying why OpenSlide does not open the file (or is absent)."""
+    openslide = pytest.importorskip('openslide')
+    try:
+        return openslide.OpenSlide(str(path))
+    except openslide.OpenSlideError as e:
+        pytest.skip(f'OpenSlide does not open {path.name}: {e}')

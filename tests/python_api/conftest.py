@@ -24,11 +24,3 @@ def testdata() -> Path:
     if not TESTDATA.is_dir():
         pytest.skip(f'shared test slides not found at {TESTDATA.resolve()}')
     return TESTDATA.resolve()
-
-
-def open_openslide(path):
-    openslide = pytest.importorskip('openslide')
-    try:
-        return openslide.OpenSlide(str(path))
-    except openslide.OpenSlideError as e:
-        pytest.skip(f'OpenSlide does not open {path.name}: {e}')

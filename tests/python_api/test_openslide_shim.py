@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 import tilestream
-from conftest import open_openslide, slide_params
-from tilestream_cli import max_abs_diff
+from conftest import slide_params
+from tilestream_cli import max_abs_diff, open_openslide
 
 TOLERANCE = 2
 

@@ -10,8 +10,8 @@ import pytest
 import tifffile
 
 import tilestream
-from conftest import open_openslide, slide_params
-from tilestream_cli import assert_pixels, max_abs_diff, reference_at, tolerance_for
+from conftest import slide_params
+from tilestream_cli import assert_pixels, max_abs_diff, open_openslide, reference_at, tolerance_for
 
 OPENSLIDE_TOLERANCE = 2
 
