@@ -78,18 +78,20 @@ write_slide() {
   echo "== slide written: $(stat -c %s "$work/seed.tif") bytes"
 }
 
-# Every wheel carried in .whl/ (bench/device/fetch-wheels.sh), without dependency resolution, into
+# Every wheel carried in .whl/ (bench/device/fetch-wheels.sh), or in the folder given as the first
+# argument (.whl-patches/: bench/device/fetch-patch-wheels.sh), without dependency resolution, into
 # $site, which goes first on PYTHONPATH. When the install of all of them at once fails (pip refuses
 # the whole set for one wheel it cannot take, say a cp312 wheel on another Python), they are
 # installed one at a time and those that fail are named; the run goes on without them (the rows that
 # need a missing package record why). $site/.carried-wheels lists the set installed (names and
 # sizes): a later command on the same machine with the same set keeps it.
 install_wheels() {
+  local folder=${1:-.whl}
   shopt -s nullglob
-  local wheels=(.whl/*.whl)
+  local wheels=("$folder"/*.whl)
   shopt -u nullglob
   if [ ${#wheels[@]} -eq 0 ]; then
-    echo "== no wheels in .whl/ (the rows that need zarr-python, kvikio or cucim will record why they are missing)"
+    echo "== no wheels in $folder/ (the rows that need the carried packages will record why they are missing)"
     return 0
   fi
   local stamp
