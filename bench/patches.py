@@ -1017,7 +1017,8 @@ def main(argv=None) -> int:
             "page_cache_statement": "warm: each slide file read through once before measuring (" +
                                     ", ".join(page_cache) + ")",
             "timing_statement": (f"a warm-up read, then {args.repeats} timed reads of about {args.seconds} s each "
-                                 f"(whole batches of {args.batch_size}); the median rate; "
+                                 f"(whole batches of {args.batch_size}; PatchLoader prefetch {args.prefetch}, "
+                                 f"threads = the row's threads); the median rate; "
                                  f"{args.check} patches per case checked against tilestream's read_region "
                                  f"(tolerance {args.tolerance})"),
             "versions": {r.name: ("absent: " + r.missing if r.missing else r.version) for r in readers.values()},
