@@ -37,19 +37,20 @@ InsidePart inside_part(const tiff::ImageInfo& image, const LevelRect& rect) {
   return in;
 }
 
-void read_level_rects_into(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
-                           std::byte* destination, std::size_t row_stride, std::size_t rect_stride, unsigned threads) {
+void read_level_rects_to(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
+                         std::span<std::byte* const> destinations, std::size_t row_stride, unsigned threads) {
+  check<UsageError>(rects.size() == destinations.size(), slide.path(), " level ", level, ": ", rects.size(),
+                    " regions for ", destinations.size(), " destinations");
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t pixel = image.samples * bytes_per_sample(image.dtype);
   std::vector<RegionTarget> inside_parts;
   inside_parts.reserve(rects.size());
   for (std::size_t k = 0; k < rects.size(); ++k) {
     const LevelRect& rect = rects[k];
-    check<UsageError>(rect.width <= row_stride / pixel && rect.height * row_stride <= rect_stride, slide.path(),
-                      " level ", level, ": a region of ", rect.width, " x ", rect.height,
-                      " pixels does not fit rows of ", row_stride, " bytes, ", rect_stride, " bytes a region");
+    check<UsageError>(rect.width <= row_stride / pixel, slide.path(), " level ", level, ": a region of ", rect.width,
+                      " x ", rect.height, " pixels does not fit rows of ", row_stride, " bytes");
     if (rect.width == 0 || rect.height == 0) continue;
-    std::byte* to = destination + k * rect_stride;
+    std::byte* to = destinations[k];
     const InsidePart in = inside_part(image, rect);
     if (!in.whole)
       for (std::uint64_t y = 0; y < rect.height; ++y) std::memset(to + y * row_stride, 0, rect.width * pixel);
@@ -59,6 +60,18 @@ void read_level_rects_into(const Slide& slide, std::size_t level, std::span<cons
     inside_parts.push_back({in.left, in.top, in.right - in.left, in.bottom - in.top, to, row_stride});
   }
   read_image_regions_into(slide.source(), image, concat("level ", level), inside_parts, threads);
+}
+
+void read_level_rects_into(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
+                           std::byte* destination, std::size_t row_stride, std::size_t rect_stride, unsigned threads) {
+  std::vector<std::byte*> destinations(rects.size());
+  for (std::size_t k = 0; k < rects.size(); ++k) {
+    check<UsageError>(rects[k].height * row_stride <= rect_stride, slide.path(), " level ", level, ": a region of ",
+                      rects[k].width, " x ", rects[k].height, " pixels does not fit rows of ", row_stride, " bytes, ",
+                      rect_stride, " bytes a region");
+    destinations[k] = destination + k * rect_stride;
+  }
+  read_level_rects_to(slide, level, rects, destinations, row_stride, threads);
 }
 
 void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect& rect, std::byte* destination,

@@ -43,6 +43,12 @@ void read_level_rect_into(const Slide& slide, std::size_t level, const LevelRect
 void read_level_rects_into(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
                            std::byte* destination, std::size_t row_stride, std::size_t rect_stride, unsigned threads);
 
+// The same with a destination per rectangle (patches of several slides interleaved in one batch):
+// rectangle k goes to `destinations[k]`, rows `row_stride` bytes apart. UsageError when the counts
+// differ or a row does not fit the stride.
+void read_level_rects_to(const Slide& slide, std::size_t level, std::span<const LevelRect> rects,
+                         std::span<std::byte* const> destinations, std::size_t row_stride, unsigned threads);
+
 // The same rectangle as OpenSlide's read_region renders it: 8-bit RGBA, alpha 255 inside the level and
 // every byte 0 outside (OpenSlide's transparent pixels), grey levels repeated into R, G and B (a fourth
 // stored sample is not used as alpha).
