@@ -18,7 +18,8 @@ ConvertResult convert_slide(const slide::Slide& slide, const std::string& output
                                    .memory = options.memory,
                                    .threads = options.threads,
                                    .overwrite = options.overwrite,
-                                   .resume = options.resume},
+                                   .resume = options.resume,
+                                   .stop = options.stop},
                                   on_progress);
   result.progress = result.run.progress;
   result.seconds = result.run.seconds;

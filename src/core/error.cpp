@@ -12,6 +12,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::cuda: return "CUDA error";
     case ErrorKind::usage: return "usage error";
     case ErrorKind::resource: return "not enough memory";
+    case ErrorKind::stopped: return "stopped";
   }
   return "error";
 }
@@ -67,6 +68,7 @@ void rethrow_with_context(const Error& error, const std::string& prefix) {
     case ErrorKind::io: throw IoError(message);
     case ErrorKind::usage: throw UsageError(message);
     case ErrorKind::cuda: throw CudaError(message);
+    case ErrorKind::stopped: throw StoppedError(message);
     case ErrorKind::resource: {
       const auto* resource = dynamic_cast<const ResourceError*>(&error);
       throw ResourceError(message, resource != nullptr ? resource->ways_out() : std::vector<WayOut>{});

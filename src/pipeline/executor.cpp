@@ -162,6 +162,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
       on_progress(now);
     };
     ZarrChunkSink sink(store, writer, s.blocks, d.layout, threads, 0, progress, backend.device_file_writers());
+    sink.stop_when(options.stop);
     if (!d.slide_level && !written[d.earlier])
       written[d.earlier] = std::make_unique<zarr::ArrayReader>(store, plan.datasets[d.earlier].path);
     std::unique_ptr<Source> source =

@@ -107,7 +107,8 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
                        .memory = options.memory,
                        .threads = options.threads,
                        .overwrite = options.overwrite,
-                       .resume = options.resume},
+                       .resume = options.resume,
+                                   .stop = options.stop},
                       progress);
   const DatasetReport& first = r.report.datasets.front();
   r.input = first.input;

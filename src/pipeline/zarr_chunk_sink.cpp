@@ -273,6 +273,10 @@ class ZarrChunkSink::BufferedRows final : public Rows {
 };
 
 std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
+  if (stop_ && stop_())
+    throw StoppedError(concat(store_.name(), ": stopped on request before chunk ", writer_.key(block_coords(task)),
+                              "; the chunks written are whole, and running again with ", option("resume"),
+                              " finishes the store"));
   try {
     if (raw_) return std::make_unique<RawRows>(*this, task);  // begins the chunk's value
     return std::make_unique<BufferedRows>(*this, task);

@@ -52,6 +52,10 @@ class ZarrChunkSink final : public ChunkSink {
   // error of the commit queue, naming its chunk. Call it before the run counts as done.
   void flush();
 
+  // Asked before each chunk is begun (RunOptions::stop); true makes begin_rows and write throw
+  // StoppedError. Set before the first chunk.
+  void stop_when(std::function<bool()> stop) { stop_ = std::move(stop); }
+
   bool raw() const { return raw_; }
   // Chunks stored with at least one band written from device memory.
   std::uint64_t blocks_from_device() const { return from_device_.load(); }
@@ -77,6 +81,7 @@ class ZarrChunkSink final : public ChunkSink {
   WorkQueue queue_;
   const std::function<void(const ProcessProgress&)> on_progress_;  // a copy: callers may pass a temporary
   const DeviceFileWriters device_writers_;
+  std::function<bool()> stop_;
   std::atomic<std::uint64_t> done_{0}, bytes_{0}, from_device_{0};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();

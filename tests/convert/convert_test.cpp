@@ -4,6 +4,7 @@
 // for byte; refusal of non-empty outputs and of resuming with other options.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -203,6 +204,51 @@ TEST(Convert, ResumeEqualsOneRunByteForByte) {
     const auto again = convert_slide(slide, two, options);
     EXPECT_EQ(again.progress.blocks_skipped, again.progress.blocks_total);
   }
+}
+
+// A run stopped on request (ConvertOptions::stop, Ctrl-C in Python) throws StoppedError, leaves only
+// whole blocks, and a resumed run ends equal to one uninterrupted run.
+TEST(Convert, StoppedRunResumesToOneRunByteForByte) {
+  const slide::Slide slide = slide::Slide::open(synthetic_slide());
+  ConvertOptions options;
+  options.chunk = 128;
+  options.ome = true;
+  options.threads = 2;
+  const std::string one = temp_path("unstopped.zarr"), two = temp_path("stopped.zarr");
+  fs::remove_all(one);
+  fs::remove_all(two);
+  const auto full = convert_slide(slide, one, options);
+  std::atomic<int> asked{0};
+  options.stop = [&asked] { return ++asked > 10; };  // ten blocks, then stop
+  try {
+    convert_slide(slide, two, options);
+    FAIL() << "the run did not stop";
+  } catch (const StoppedError& e) {
+    EXPECT_NE(std::string(e.what()).find("stopped on request"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resume"), std::string::npos) << e.what();
+  }
+  std::size_t blocks = 0;
+  const auto reference = all_files(one);
+  for (const auto& [key, bytes] : all_files(two)) {
+    EXPECT_EQ(key.find(".partial"), std::string::npos) << key;
+    if (key.find("zarr.json") == std::string::npos) {
+      ++blocks;
+      EXPECT_TRUE(reference.at(key) == bytes) << key << " is not whole";
+    }
+  }
+  EXPECT_GE(blocks, 1U);
+  EXPECT_LE(blocks, 10U);
+  options.stop = {};
+  options.resume = true;
+  const auto resumed = convert_slide(slide, two, options);
+  EXPECT_EQ(resumed.progress.blocks_skipped, blocks);
+  const auto b = all_files(two);
+  ASSERT_EQ(reference.size(), b.size());
+  for (const auto& [key, bytes] : reference) {
+    ASSERT_TRUE(b.count(key)) << key;
+    EXPECT_TRUE(b.at(key) == bytes) << key << " differs";
+  }
+  EXPECT_EQ(full.progress.blocks_total, resumed.progress.blocks_total);
 }
 
 TEST(Convert, ResumeWithOtherOptionsIsRefusedOverwriteReplacesOnlyOurStore) {

@@ -35,6 +35,7 @@ struct ConvertOptions {
   std::size_t memory = 0;  // tiled: bytes of blocks in flight; 0: the settings' default
   bool overwrite = false;  // replace a non-empty output, if it is a store of ours (store_ownership.hpp)
   bool resume = false;     // keep blocks already written, write the rest
+  std::function<bool()> stop;  // asked before each block is written; true stops (pipeline::RunOptions::stop)
   bool fsync = false;
   char separator = '/';  // v2 dimension_separator
   // The stored sample type; nullopt: the slide's. Conversions are exact (core/cast.hpp): any type to

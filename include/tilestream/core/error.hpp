@@ -11,7 +11,7 @@
 
 namespace tilestream {
 
-enum class ErrorKind { format, codec, unsupported, io, cuda, usage, resource };
+enum class ErrorKind { format, codec, unsupported, io, cuda, usage, resource, stopped };
 
 const char* to_string(ErrorKind kind);
 
@@ -58,6 +58,12 @@ struct CudaError : Error {
 // Bad arguments from the caller (API or command line).
 struct UsageError : Error {
   explicit UsageError(const std::string& m) : Error(ErrorKind::usage, m) {}
+};
+
+// A run stopped because its caller asked it to (RunOptions::stop: Ctrl-C in Python); what it wrote is
+// whole and a resumed run finishes it.
+struct StoppedError : Error {
+  explicit StoppedError(const std::string& m) : Error(ErrorKind::stopped, m) {}
 };
 
 // What a caller can change when memory runs short, named as the library's options; the message words

@@ -58,6 +58,10 @@ struct RunOptions {
   unsigned threads = 0;    // 0: the settings' default
   bool overwrite = false;  // replace a non-empty output, if it is a store of ours (store_ownership.hpp)
   bool resume = false;     // keep the blocks already written, write the rest
+  // Asked before each block is written, from worker threads at once (so it must be thread-safe and
+  // quick); true stops the run with StoppedError after the blocks being written are committed. What
+  // is committed stays, and a resumed run finishes the store. Unset: the run goes to its end.
+  std::function<bool()> stop;
 };
 
 struct RunProgress {

@@ -31,6 +31,7 @@ struct ProcessOptions {
   std::vector<zarr::CompressorSpec> compressors;  // empty: uncompressed
   bool overwrite = false;                         // replace a non-empty output that is a store of ours
   bool resume = false;                            // keep the chunks already written, compute the rest
+  std::function<bool()> stop;  // asked before each chunk is written; true stops (RunOptions::stop)
   bool fsync = false;                             // durable output: the store's policy (zarr/store.hpp)
 };
 
