@@ -31,6 +31,8 @@ wheels=(
                              # lazy-loader (all there); click and nvidia-nvimgcodec-cu13 only for
                              # cucim.clara (slide I/O), which is not used: without click its import
                              # fails quietly and cucim.skimage / cucim.core load alone
+  monai==1.6.1               # 1.7 MB, py3-none-any, for tests/python_api/test_monai.py (tilestream.monai).
+                             # Requires-Dist: torch>=2.8, numpy (both there); pure Python
 )
 
 "$python" -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
