@@ -6,8 +6,8 @@
 # against reader="OpenSlide". MONAI needs PyTorch: these skip where MONAI is absent (CI), except the
 # two that check that `import tilestream` never imports MONAI and what importing tilestream.monai
 # without it says. NDPI: OpenSlide adds levels the file does not store; the stored ones are compared.
-# Levels whose downsample is not whole are compared at location (0, 0) only (OpenSlide resamples other
-# locations there).
+# Locations above level 0 are whole numbers of the level's pixels (OpenSlide resamples the others,
+# tilestream floors them): levels whose downsample is not whole are compared at location (0, 0) only.
 import subprocess
 import sys
 from pathlib import Path
