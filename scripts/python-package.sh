@@ -10,7 +10,7 @@ rm -rf build/wheel build/pyenv
   -C build-dir=build/release
 python3 -m venv build/pyenv
 build/pyenv/bin/pip install -q --disable-pip-version-check build/wheel/tilestream-*.whl \
-  pytest tifffile imagecodecs openslide-python openslide-bin pillow 'zarr>=3' dask ome-zarr-models xarray
+  pytest tifffile imagecodecs openslide-python openslide-bin pillow 'zarr>=3' dask ome-zarr-models xarray tqdm
 # From the repository root, the installed package is the one imported (the sources are under python/).
 build/pyenv/bin/python -c 'import tilestream, sys; assert "site-packages" in tilestream.__file__, tilestream.__file__'
 build/pyenv/bin/python -m pytest -q tests/python_api

@@ -230,18 +230,33 @@ nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::s
   return nb::cast(DeviceArray(std::move(image)));
 }
 
-nb::object upload_batch(const HostImage& batch, std::size_t n, int device) {
+// What a PatchLoader worker thread made of a batch: its pixels in GPU memory, finished.
+struct DeviceBatch {
   cuda::DeviceImage image;
+};
+
+std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage& batch, int device) {
+  const cuda::DeviceGuard guard(device);
+  const cuda::Stream stream;
+  auto out = std::make_shared<DeviceBatch>();
+  out->image = cuda::DeviceImage(batch.height(), batch.width(), batch.samples(), batch.dtype(), stream);
+  cuda::copy_to_device(out->image.buffer(), batch.bytes(), stream);
+  stream.synchronize();  // finished for any stream, and before `batch` may go
+  out->image.buffer().set_free_stream(cudaStreamLegacy);  // our stream ends here; the image outlives it
+  return out;
+}
+
+nb::object device_batch_array(const std::shared_ptr<DeviceBatch>& batch, std::size_t n) {
+  return nb::cast(DeviceArray(std::move(batch->image), n));
+}
+
+nb::object upload_batch(const HostImage& batch, std::size_t n, int device) {
+  std::shared_ptr<DeviceBatch> copy;
   {
     nb::gil_scoped_release release;
-    const cuda::DeviceGuard guard(device);
-    const cuda::Stream stream;
-    image = cuda::DeviceImage(batch.height(), batch.width(), batch.samples(), batch.dtype(), stream);
-    cuda::copy_to_device(image.buffer(), batch.bytes(), stream);
-    stream.synchronize();  // finished for any stream, and before `batch` may go
-    image.buffer().set_free_stream(cudaStreamLegacy);  // our stream ends here; the image outlives it
+    copy = copy_batch_to_device(batch, device);
   }
-  return nb::cast(DeviceArray(std::move(image), n));
+  return device_batch_array(copy, n);
 }
 
 #else
@@ -260,6 +275,16 @@ nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::s
 }
 
 nb::object upload_batch(const HostImage&, std::size_t, int) {
+  throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));
+}
+
+struct DeviceBatch {};
+
+std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage&, int) {
+  throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));
+}
+
+nb::object device_batch_array(const std::shared_ptr<DeviceBatch>&, std::size_t) {
   throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));
 }
 

@@ -33,4 +33,11 @@ nanobind::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, 
 // samples) DeviceArray, finished when it returns. UsageError in a build without CUDA.
 nanobind::object upload_batch(const HostImage& batch, std::size_t n, int device);
 
+// A batch's pixels copied to GPU memory off the Python thread (a PatchLoader worker; needs no GIL),
+// finished when it returns; device_batch_array (with the GIL) hands it to Python as an (n, rows, width,
+// samples) DeviceArray, once. UsageError in a build without CUDA.
+struct DeviceBatch;
+std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage& batch, int device);
+nanobind::object device_batch_array(const std::shared_ptr<DeviceBatch>& batch, std::size_t n);
+
 }  // namespace tilestream::python

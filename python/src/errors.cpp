@@ -18,7 +18,7 @@ struct ErrorClass {
 };
 
 // One row per ErrorKind, in its order (tests/python_api/test_errors.py checks every class).
-std::array<ErrorClass, 7> error_classes() {
+std::array<ErrorClass, 8> error_classes() {
   return {{
       {ErrorKind::format, "FormatError", PyExc_ValueError,
        "The file is not a valid slide, or its structure contradicts itself (offsets past the end, loops)."},
@@ -31,11 +31,15 @@ std::array<ErrorClass, 7> error_classes() {
       {ErrorKind::usage, "UsageError", PyExc_ValueError, "Bad arguments: the message names the argument."},
       {ErrorKind::resource, "ResourceError", PyExc_MemoryError,
        "Not enough host or device memory for what was asked, found before allocating it."},
+      {ErrorKind::stopped, "StoppedError", PyExc_RuntimeError,
+       "A run stopped on request; the store it leaves is finished by running it again with resume=True. "
+       "(convert and process re-raise what stopped them instead: KeyboardInterrupt, or the exception of the "
+       "progress callback.)"},
   }};
 }
 
 // The classes, by ErrorKind; they live as long as the interpreter (module attributes hold them too).
-std::array<PyObject*, 7> classes{};
+std::array<PyObject*, 8> classes{};
 
 }  // namespace
 

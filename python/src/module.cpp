@@ -2,8 +2,10 @@
 // (python/tilestream/__init__.py) re-exports it; no pixel logic lives in Python.
 #include <nanobind/nanobind.h>
 
+#include "commands.hpp"
 #include "device_array.hpp"
 #include "errors.hpp"
+#include "patch_loader.hpp"
 #include "slide_binding.hpp"
 
 NB_MODULE(_tilestream, m) {
@@ -13,4 +15,6 @@ NB_MODULE(_tilestream, m) {
   tilestream::python::bind_errors(m);
   tilestream::python::bind_device_array(m);
   tilestream::python::bind_slide(m);
+  tilestream::python::bind_patch_loader(m);
+  tilestream::python::bind_commands(m);
 }

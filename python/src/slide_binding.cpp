@@ -17,6 +17,7 @@
 
 #include "device_array.hpp"
 #include "numpy_image.hpp"
+#include "slide_handle.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/slide/level0_region.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -26,34 +27,6 @@ using namespace nb::literals;
 
 namespace tilestream::python {
 namespace {
-
-// The Python object's state: the opened slide until close(). Each call takes its own reference, so a
-// close() from one thread while another reads lets the read finish.
-class SlideHandle {
- public:
-  explicit SlideHandle(const std::filesystem::path& path)
-      : path_(path.string()), slide_(std::make_shared<const slide::Slide>(slide::Slide::open(path_))) {}
-
-  std::shared_ptr<const slide::Slide> get() const {
-    const std::lock_guard lock(mutex_);
-    check<UsageError>(slide_ != nullptr, path_, ": the slide is closed");
-    return slide_;
-  }
-  void close() {
-    const std::lock_guard lock(mutex_);
-    slide_.reset();
-  }
-  bool closed() const {
-    const std::lock_guard lock(mutex_);
-    return slide_ == nullptr;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<const slide::Slide> slide_;
-};
 
 // Slide.associated_images: a read-only mapping from name to pixels, each read when asked for.
 class AssociatedImages {
@@ -221,6 +194,40 @@ NumpyArray read_region_rgba(const SlideHandle& handle, std::pair<std::int64_t, s
   return to_numpy(std::move(result));
 }
 
+// A rectangle addressed in the level's own pixels (the lazy Zarr view reads its chunks, the stored
+// tiles, through this); zeros outside the level.
+NumpyArray read_level_rect(const SlideHandle& handle, std::int64_t level, std::int64_t x, std::int64_t y,
+                           std::pair<std::int64_t, std::int64_t> size, unsigned threads) {
+  std::shared_ptr<const slide::Slide> s = handle.get();
+  const std::size_t n = checked_level(*s, level);
+  const auto [width, height] = checked_size(*s, size);
+  const RegionRequest r{std::move(s), n, {x, y, width, height}};
+  const tiff::ImageInfo& image = r.slide->level(n).image;
+  HostImage result;
+  {
+    nb::gil_scoped_release release;
+    result = region_image(r, image.samples, image.dtype);
+    slide::read_level_rect_into(*r.slide, n, r.rect, result.data(), result.row_bytes(), threads);
+  }
+  return to_numpy(std::move(result));
+}
+
+// What the lazy Zarr view needs to know of a level: its size, its stored tiles (strips: the width and
+// RowsPerStrip), its samples and NumPy dtype.
+nb::dict level_layout(const SlideHandle& handle, std::int64_t level) {
+  const std::shared_ptr<const slide::Slide> s = handle.get();
+  const tiff::ImageInfo& image = s->level(checked_level(*s, level)).image;
+  nb::dict out;
+  out["width"] = image.width;
+  out["height"] = image.height;
+  out["tile_width"] = image.tile_width;
+  out["tile_height"] = image.tile_height;
+  out["tiled"] = image.tiled;
+  out["samples"] = image.samples;
+  out["dtype"] = to_string(image.dtype);
+  return out;
+}
+
 constexpr const char* read_region_doc = R"(Pixels of a rectangle of one level, as OpenSlide addresses it.
 
 location: (x, y) of the top-left pixel in level-0 pixels (OpenSlide's convention; it becomes
@@ -307,6 +314,12 @@ void bind_slide(nb::module_& m) {
       .def("_read_region_rgba", &read_region_rgba, "location"_a, "level"_a, "size"_a, "threads"_a = 0,
            "read_region as OpenSlide renders it: (height, width, 4) uint8 RGBA, alpha 255 inside the level and "
            "0 outside; for tilestream.OpenSlide.")
+      .def("_read_level_rect", &read_level_rect, "level"_a, "x"_a, "y"_a, "size"_a, "threads"_a = 0,
+           "A (height, width, samples) rectangle addressed in the level's own pixels, zeros outside the level; for "
+           "the lazy Zarr view.")
+      .def("_level_layout", &level_layout, "level"_a,
+           "A level's width, height, tile_width, tile_height (strips: width and RowsPerStrip), tiled, samples and "
+           "dtype (a NumPy name); for the lazy Zarr view.")
       .def("close", &SlideHandle::close, "Releases the file; later calls raise UsageError. Reads still running finish.")
       .def("__enter__", [](nb::handle self) { return self; })
       .def("__exit__", [](SlideHandle& h, nb::args) { h.close(); })

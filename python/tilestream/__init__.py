@@ -24,6 +24,7 @@ from ._tilestream import (
     FormatError,
     IoError,
     ResourceError,
+    StoppedError,
     Slide,
     UnsupportedError,
     UsageError,
@@ -33,6 +34,8 @@ from ._tilestream import (
 )
 
 from ._openslide import OpenSlide
+from ._patches import PatchBatch, PatchLoader
+from ._commands import convert, process
 from ._zarr_view import aszarr as _aszarr
 from ._zarr_view import to_dask
 
@@ -41,6 +44,6 @@ _Mapping.register(AssociatedImages)
 Slide.aszarr = _aszarr
 
 __all__ = [
-    "AssociatedImages", "CodecError", "DeviceArray", "OpenSlide", "CudaError", "Error", "FormatError", "IoError", "ResourceError", "Slide",
+    "AssociatedImages", "CodecError", "DeviceArray", "OpenSlide", "PatchBatch", "PatchLoader", "CudaError", "Error", "FormatError", "IoError", "ResourceError", "Slide", "StoppedError", "convert", "process",
     "UnsupportedError", "UsageError", "__version__", "open", "to_dask", "with_cuda",
 ]

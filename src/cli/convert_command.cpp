@@ -109,36 +109,28 @@ void draw_bar(const convert::Progress& p, double seconds) {
                 seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
 }
 
-void run(const ConvertFlags& flags) {
+void run(const ConvertFlags& flags, const RunHooks& hooks) {
   convert::ConvertOptions options = to_options(flags);
   options.mode = pipeline::parse_mode(flags.mode);
   if (!flags.memory.empty()) options.memory = parse_byte_size(flags.memory, "--memory");
+  options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
-  const bool tty = isatty(STDERR_FILENO) == 1;
+  const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const convert::Progress&)> progress;
-  if (tty) progress = [start](const convert::Progress& p) { draw_bar(p, seconds_since(start)); };
+  if (hooks.progress)
+    progress = [&hooks](const convert::Progress& p) {
+      hooks.progress(p.blocks_done, p.blocks_total, p.blocks_skipped, p.bytes_written);
+    };
+  else if (tty)
+    progress = [start](const convert::Progress& p) { draw_bar(p, seconds_since(start)); };
   const convert::ConvertResult result = convert::convert_slide(slide, flags.output, options, *backend, progress);
   const double seconds = result.seconds;
   const convert::Progress& p = result.progress;
   const double mb = static_cast<double>(p.bytes_written) / 1e6;
-  if (tty) std::fputc('\n', stderr);
-  std::string arrays;
-  for (const std::string& path : result.array_paths) arrays += (arrays.empty() ? "" : ", ") + path;
-  if (!tty)
-    std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
-                 options.zarr_version, arrays.c_str());
   const nlohmann::json report = run_report_json(result.run);
-  std::fprintf(stderr, "io: %s\n", report["io_detail"].get<std::string>().c_str());
-  std::fprintf(stderr,
-               "converted %zu arrays on %s (%s), %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), "
-               "peak device memory %.0f MB, peak RSS %.0f MB\n",
-               result.array_paths.size(), result.run.backend.c_str(), pipeline::to_string(options.mode),
-               static_cast<unsigned long long>(p.blocks_done), static_cast<unsigned long long>(p.blocks_skipped), mb,
-               seconds, seconds > 0 ? mb / seconds : 0.0, report["peak_device_mb"].get<double>(), peak_rss_mb());
-  if (!flags.json) return;
   nlohmann::json j = report;
   j["command"] = "convert";
   j["input"] = flags.input;
@@ -154,12 +146,29 @@ void run(const ConvertFlags& flags) {
   j["array_bytes"] = array_bytes;
   j["read_seconds"] = report["busy_seconds"]["read"];
   j["arrays"] = result.array_paths;
-  std::printf("%s\n", j.dump().c_str());
+  if (hooks.report) {
+    hooks.report(std::move(j));
+    return;
+  }
+  if (tty) std::fputc('\n', stderr);
+  std::string arrays;
+  for (const std::string& path : result.array_paths) arrays += (arrays.empty() ? "" : ", ") + path;
+  if (!tty)
+    std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
+                 options.zarr_version, arrays.c_str());
+  std::fprintf(stderr, "io: %s\n", report["io_detail"].get<std::string>().c_str());
+  std::fprintf(stderr,
+               "converted %zu arrays on %s (%s), %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), "
+               "peak device memory %.0f MB, peak RSS %.0f MB\n",
+               result.array_paths.size(), result.run.backend.c_str(), pipeline::to_string(options.mode),
+               static_cast<unsigned long long>(p.blocks_done), static_cast<unsigned long long>(p.blocks_skipped), mb,
+               seconds, seconds > 0 ? mb / seconds : 0.0, report["peak_device_mb"].get<double>(), peak_rss_mb());
+  if (flags.json) std::printf("%s\n", j.dump().c_str());
 }
 
 }  // namespace
 
-void add_convert_command(CLI::App& app) {
+void add_convert_command(CLI::App& app, const RunHooks& hooks) {
   auto flags = std::make_shared<ConvertFlags>();
   CLI::App* cmd =
       app.add_subcommand("convert", "Convert a slide to Zarr v2/v3 (optionally sharded) or OME-Zarr");
@@ -194,7 +203,7 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
-  cmd->callback([flags] { run(*flags); });
+  cmd->callback([flags, hooks] { run(*flags, hooks); });
 }
 
 }  // namespace tilestream::cli

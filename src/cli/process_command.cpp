@@ -54,7 +54,7 @@ nlohmann::json shape_json(const ops::ImageShape& s) {
   return {{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
 }
 
-void run(const ProcessFlags& flags) {
+void run(const ProcessFlags& flags, const RunHooks& hooks) {
   const ops::Chain chain = ops::Chain::parse(flags.ops);
   pipeline::ProcessOptions options;
   options.mode = pipeline::parse_mode(flags.mode);
@@ -72,41 +72,32 @@ void run(const ProcessFlags& flags) {
   options.layout = flags.layout == "cyx" ? pipeline::Layout::cyx : pipeline::Layout::yxc;
   options.shard = flags.shard;
   options.ome = flags.ome;
+  options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
 
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
-  const bool tty = isatty(STDERR_FILENO) == 1;
+  const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const pipeline::ProcessProgress&)> progress;
-  if (tty)
+  if (hooks.progress) {
+    // ProcessProgress counts only the chunks this run computes: resumed chunks are in neither figure.
+    progress = [&hooks](const pipeline::ProcessProgress& p) {
+      hooks.progress(p.chunks_done, p.chunks_total, 0, p.bytes_written);
+    };
+  } else if (tty) {
     progress = [start](const pipeline::ProcessProgress& p) {
       const double seconds = seconds_since(start);
       draw_bar(p.chunks_done, p.chunks_total, "chunks",
                seconds > 0 ? static_cast<double>(p.bytes_written) / seconds : 0);
     };
+  }
   const pipeline::ProcessResult r =
       pipeline::process_slide(slide, flags.output, chain, options, *backend, progress);
-  if (tty) std::fputc('\n', stderr);
-
   const double in_mb = static_cast<double>(r.input.size_bytes()) / 1e6;
   const double out_mb = static_cast<double>(r.output.size_bytes()) / 1e6;
   const double rss = peak_rss_mb();
   const double device_mb = static_cast<double>(r.run.peak_device_bytes) / 1e6;
-  std::fprintf(
-      stderr,
-      "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks (%llu skipped), %.1f MB in "
-      "%.2f s "
-      "(%.1f MB/s), peak device memory %.0f MB, peak RSS %.0f MB\n",
-      chain.spec().c_str(), r.backend.c_str(), pipeline::to_string(options.mode), r.workers,
-      options.mode == pipeline::Mode::tiled ? "workers" : "threads",
-      static_cast<unsigned long long>(r.input.width), static_cast<unsigned long long>(r.input.height),
-      static_cast<unsigned long long>(r.output.width), static_cast<unsigned long long>(r.output.height),
-      r.output.samples, to_string(r.output.dtype), static_cast<unsigned long long>(r.progress.chunks_done),
-      static_cast<unsigned long long>(r.chunks_skipped), in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
-  std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
-               r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
-  if (!flags.json) return;
   nlohmann::json j = run_report_json(r.report);
   j["command"] = "process";
   j["input"] = flags.input;
@@ -139,12 +130,30 @@ void run(const ProcessFlags& flags) {
   j["peak_rss_mb"] = rss;
   j["peak_device_mb"] = device_mb;
   j["ome"] = options.ome;
-  std::printf("%s\n", j.dump().c_str());
+  if (hooks.report) {
+    hooks.report(std::move(j));
+    return;
+  }
+  if (tty) std::fputc('\n', stderr);
+  std::fprintf(
+      stderr,
+      "processed %s on %s (%s, %u %s): %llux%llu -> %llux%llux%u %s, %llu chunks (%llu skipped), %.1f MB in "
+      "%.2f s "
+      "(%.1f MB/s), peak device memory %.0f MB, peak RSS %.0f MB\n",
+      chain.spec().c_str(), r.backend.c_str(), pipeline::to_string(options.mode), r.workers,
+      options.mode == pipeline::Mode::tiled ? "workers" : "threads",
+      static_cast<unsigned long long>(r.input.width), static_cast<unsigned long long>(r.input.height),
+      static_cast<unsigned long long>(r.output.width), static_cast<unsigned long long>(r.output.height),
+      r.output.samples, to_string(r.output.dtype), static_cast<unsigned long long>(r.progress.chunks_done),
+      static_cast<unsigned long long>(r.chunks_skipped), in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
+  std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
+               r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
+  if (flags.json) std::printf("%s\n", j.dump().c_str());
 }
 
 }  // namespace
 
-void add_process_command(CLI::App& app) {
+void add_process_command(CLI::App& app, const RunHooks& hooks) {
   auto flags = std::make_shared<ProcessFlags>();
   CLI::App* cmd = app.add_subcommand(
       "process", "Run image operations on a slide level and write the result as a Zarr array");
@@ -182,7 +191,7 @@ void add_process_command(CLI::App& app) {
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");
-  cmd->callback([flags] { run(*flags); });
+  cmd->callback([flags, hooks] { run(*flags, hooks); });
 }
 
 }  // namespace tilestream::cli

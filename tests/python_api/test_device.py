@@ -160,3 +160,17 @@ def test_read_regions_on_the_device_equal_the_host_batch(slide_path, gpu):
         np.testing.assert_array_equal(cupy.asnumpy(cupy.asarray(batch)), want)
         with pytest.raises(tilestream.UsageError, match='empty batch'):
             s.read_regions([], (8, 8), 0, device='cuda')
+
+
+def test_patch_loader_batches_on_the_device_equal_the_host_batches(slide_path, gpu):
+    torch = pytest.importorskip('torch')
+    kwargs = dict(batch_size=8, shuffle=True, seed=2, prefetch=3)
+    host = list(tilestream.PatchLoader(slide_path, (128, 96), 0, **kwargs))
+    on_device = list(tilestream.PatchLoader(slide_path, (128, 96), 0, device='cuda', **kwargs))
+    assert len(host) == len(on_device) > 1
+    for h, d in zip(host, on_device):
+        assert isinstance(d.images, tilestream.DeviceArray) and d.images.shape == h.images.shape
+        as_torch = torch.from_dlpack(d.images)
+        assert as_torch.data_ptr() == d.images.data_ptr and as_torch.is_cuda
+        np.testing.assert_array_equal(as_torch.cpu().numpy(), h.images)
+        np.testing.assert_array_equal(d.locations, h.locations)

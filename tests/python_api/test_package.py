@@ -15,7 +15,8 @@ def test_the_installed_package_ships_stubs_and_py_typed():
                  'class Error(Exception)', 'class FormatError(Error, ValueError)', 'class CodecError(Error, ValueError)',
                  'class UnsupportedError(Error, ValueError)', 'class UsageError(Error, ValueError)',
                  'class IoError(Error, OSError)', 'class CudaError(Error, RuntimeError)',
-                 'class ResourceError(Error, MemoryError)'):
+                 'class ResourceError(Error, MemoryError)', 'class StoppedError(Error, RuntimeError)',
+                 'class _PatchStream', 'def _run_command'):
         assert name in stub, f'{name} missing from the stubs'
 
 
@@ -27,7 +28,7 @@ def test_version_is_the_projects():
 @pytest.mark.parametrize('name, builtin', [
     ('FormatError', ValueError), ('CodecError', ValueError), ('UnsupportedError', ValueError),
     ('IoError', OSError), ('CudaError', RuntimeError), ('UsageError', ValueError),
-    ('ResourceError', MemoryError),
+    ('ResourceError', MemoryError), ('StoppedError', RuntimeError),
 ])
 def test_every_error_class_derives_from_error_and_its_builtin(name, builtin):
     cls = getattr(tilestream, name)
@@ -39,3 +40,5 @@ def test_docstrings_say_what_calls_do():
     assert 'level-0 pixels' in tilestream.Slide.read_region.__doc__
     assert 'OpenSlide' in tilestream.Slide.get_best_level_for_downsample.__doc__
     assert tilestream.open.__doc__
+    assert 'prefetch' in tilestream.PatchLoader.__doc__ and 'resume=True' in tilestream.convert.__doc__
+    assert 'ops' in tilestream.process.__doc__
