@@ -4,6 +4,7 @@
 // around them throw.
 #include "codec/jpeg.hpp"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE
 #include <new>
@@ -74,6 +75,7 @@ struct DecodeJob {
   std::uint16_t photometric;
   unsigned char* out;
   std::size_t out_row_stride;  // bytes from one output row to the next
+  TileWindow window;           // what the caller needs; the whole tile when empty
 };
 
 void run_decode(const DecodeJob& job, JpegStatus& status) {
@@ -130,13 +132,37 @@ void run_decode(const DecodeJob& job, JpegStatus& status) {
     return;
   }
   const std::size_t stride = job.out_row_stride;
+  // A window: one MCU of margin on every side, since cropping and skipping leave the upsampling
+  // context at their edges to blocks they do not decode; the margin keeps those edges outside it.
+  JDIMENSION left = 0, end_row = job.rows;
+  const TileWindow& w = job.window;
+  if (w.right > w.left && w.bottom > w.top) {
+    const auto mcu_width = static_cast<JDIMENSION>(cinfo.max_h_samp_factor * DCTSIZE);
+    const auto mcu_height = static_cast<JDIMENSION>(cinfo.max_v_samp_factor * DCTSIZE);
+    left = w.left > mcu_width ? w.left - mcu_width : 0;
+    JDIMENSION width = std::min<JDIMENSION>(w.right + mcu_width, job.width) - left;
+#if defined(LIBJPEG_TURBO_VERSION_NUMBER)
+    if (width < cinfo.output_width) jpeg_crop_scanline(&cinfo, &left, &width);  // left moves to an MCU edge
+    const JDIMENSION top = w.top > mcu_height ? w.top - mcu_height : 0;
+    if (top > 0 && jpeg_skip_scanlines(&cinfo, top) != top) {
+      set_failure(status, JpegStatus::codec_error, "JPEG decoder skipped fewer rows than asked");
+      jpeg_destroy_decompress(&cinfo);
+      return;
+    }
+#else
+    left = 0;  // plain libjpeg: no cropping or skipping, the rows above are decoded too
+    (void)width;
+#endif
+    end_row = std::min<JDIMENSION>(w.bottom + mcu_height, job.rows);
+  }
+  const std::size_t column_offset = static_cast<std::size_t>(left) * job.samples;
   constexpr int max_batch = 16;
   JSAMPROW rows[max_batch];
-  while (cinfo.output_scanline < job.rows) {
+  while (cinfo.output_scanline < end_row) {
     const JDIMENSION first = cinfo.output_scanline;
-    JDIMENSION batch = job.rows - first;
+    JDIMENSION batch = end_row - first;
     if (batch > static_cast<JDIMENSION>(max_batch)) batch = max_batch;
-    for (JDIMENSION i = 0; i < batch; ++i) rows[i] = job.out + (first + i) * stride;
+    for (JDIMENSION i = 0; i < batch; ++i) rows[i] = job.out + (first + i) * stride + column_offset;
     if (jpeg_read_scanlines(&cinfo, rows, batch) == 0) {
       // Only a suspending data source returns 0; ours never should.
       set_failure(status, JpegStatus::codec_error, "JPEG decoder returned no scanlines");
@@ -277,6 +303,11 @@ void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::
 
 void jpeg_decode_rows(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
                       std::size_t row_stride) {
+  jpeg_decode_window(src, layout, {}, dst, row_stride);
+}
+
+void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout, const TileWindow& window,
+                        std::byte* dst, std::size_t row_stride) {
   check<UnsupportedError>(bytes_per_sample(layout.dtype) == 1, "JPEG with ", to_string(layout.dtype),
                           " samples is not supported (8-bit only)");
   const DecodeJob job{reinterpret_cast<const unsigned char*>(layout.jpeg_tables.data()),
@@ -288,7 +319,8 @@ void jpeg_decode_rows(std::span<const std::byte> src, const TileLayout& layout, 
                       layout.samples,
                       layout.photometric,
                       reinterpret_cast<unsigned char*>(dst),
-                      row_stride};
+                      row_stride,
+                      window};
   JpegStatus status;
   run_decode(job, status);
   throw_on_failure(status, "JPEG");

@@ -20,6 +20,12 @@ void jpeg_decode(std::span<const std::byte> src, const TileLayout& layout, std::
 void jpeg_decode_rows(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
                       std::size_t row_stride);
 
+// The same, decoding only the 8x8 blocks in and around `window` (libjpeg-turbo's cropping and
+// skipping of rows, with a margin of one MCU so that the window's pixels equal a full decode's, fancy
+// upsampling included); rows below the window's margin are not decoded at all.
+void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout, const TileWindow& window,
+                        std::byte* dst, std::size_t row_stride);
+
 // Abbreviated stream (no tables) of 1- or 3-sample 8-bit pixels; see EncodeOptions.
 std::vector<std::byte> jpeg_encode(std::span<const std::byte> pixels, const TileLayout& layout,
                                    const EncodeOptions& options);

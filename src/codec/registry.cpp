@@ -28,7 +28,7 @@ constexpr std::array codecs{
     Codec{compression::ccitt_t6, "CCITT Group 4", bytes, nullptr, nullptr, nullptr},
     Codec{compression::lzw, "LZW", bytes, lzw_decode, lzw_encode, nullptr},
     Codec{compression::ojpeg, "old-style JPEG", image, nullptr, nullptr, nullptr},
-    Codec{compression::jpeg, "JPEG", image, jpeg_decode, jpeg_encode, jpeg_decode_rows},
+    Codec{compression::jpeg, "JPEG", image, jpeg_decode, jpeg_encode, jpeg_decode_rows, jpeg_decode_window},
     Codec{compression::adobe_deflate, "Adobe deflate", bytes, deflate_decode, deflate_encode, nullptr},
     Codec{compression::packbits, "PackBits", bytes, packbits_decode, packbits_encode, nullptr},
     Codec{compression::deflate, "deflate", bytes, deflate_decode, deflate_encode, nullptr},
@@ -100,6 +100,22 @@ void decode_tile_into(std::uint16_t compression, std::span<const std::byte> src,
   decode_tile(compression, src, layout, scratch);
   for (std::uint32_t r = 0; r < layout.rows; ++r)
     std::memcpy(dst + r * row_stride, scratch.data() + r * row_bytes, row_bytes);
+}
+
+void decode_tile_window_into(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                             const TileWindow& window, std::byte* dst, std::size_t row_stride) {
+  check<UsageError>(window.left < window.right && window.right <= layout.width && window.top < window.bottom &&
+                        window.bottom <= layout.rows,
+                    "a window of columns ", window.left, "-", window.right, ", rows ", window.top, "-", window.bottom,
+                    " of a ", layout.width, " x ", layout.rows, " tile");
+  const Codec* codec = find_codec(compression);
+  if (codec != nullptr && codec->decode_window != nullptr) {
+    const std::size_t row_bytes = std::size_t{layout.width} * layout.samples * bytes_per_sample(layout.dtype);
+    check<UsageError>(row_stride >= row_bytes, "row stride of ", row_stride, " bytes for rows of ", row_bytes);
+    codec->decode_window(src, layout, window, dst, row_stride);
+    return;
+  }
+  decode_tile_into(compression, src, layout, dst, row_stride);
 }
 
 std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const std::byte> pixels,

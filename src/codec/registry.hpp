@@ -16,6 +16,9 @@ using DecodeFn = void (*)(std::span<const std::byte> src, const TileLayout& layo
 // Decodes writing row r at dst + r * row_stride; offered by image codecs that produce rows.
 using RowsDecodeFn = void (*)(std::span<const std::byte> src, const TileLayout& layout, std::byte* dst,
                               std::size_t row_stride);
+// Decodes at least `window` of the tile, rows at dst + r * row_stride (decode_tile_window_into).
+using WindowDecodeFn = void (*)(std::span<const std::byte> src, const TileLayout& layout, const TileWindow& window,
+                                std::byte* dst, std::size_t row_stride);
 // Encodes prepared bytes (or pixels, for image codecs) into a new stream.
 using EncodeFn = std::vector<std::byte> (*)(std::span<const std::byte> data, const TileLayout& layout,
                                             const EncodeOptions& options);
@@ -33,6 +36,7 @@ struct Codec {
   DecodeFn decode;  // nullptr: known by name only, not decodable
   EncodeFn encode;  // nullptr: not encodable
   RowsDecodeFn decode_rows;  // nullptr: decode_tile_into goes through a scratch buffer
+  WindowDecodeFn decode_window = nullptr;  // nullptr: a window is decoded as the whole tile
 };
 
 // The registered codec for a compression id, or nullptr when the id is unknown.

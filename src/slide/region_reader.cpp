@@ -50,11 +50,12 @@ codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   return layout;
 }
 
-// Reads and decodes tile (tx, ty) of one plane into `dst` (rows `row_stride` bytes apart).
-// Errors get the file, place, IFD, tile number, position and byte offset in front.
+// Reads and decodes tile (tx, ty) of one plane into `dst` (rows `row_stride` bytes apart); with a
+// `window`, at least that part of it (codec::decode_tile_window_into). Errors get the file, place,
+// IFD, tile number, position and byte offset in front.
 void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, const std::string& place,
                 std::uint32_t tx, std::uint32_t ty, std::uint32_t plane, Scratch& scratch,
-                std::byte* dst, std::size_t row_stride) {
+                std::byte* dst, std::size_t row_stride, const codec::TileWindow* window = nullptr) {
   const codec::TileLayout layout = layout_of(image, ty);
   const std::size_t number = image.tile_number(tx, ty, plane);
   const std::uint64_t offset = image.tile_offsets[number];
@@ -68,7 +69,10 @@ void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, cons
   try {
     scratch.stored.resize(count);
     source.read_exact(offset, scratch.stored);
-    codec::decode_tile_into(image.compression, scratch.stored, layout, dst, row_stride);
+    if (window != nullptr)
+      codec::decode_tile_window_into(image.compression, scratch.stored, layout, *window, dst, row_stride);
+    else
+      codec::decode_tile_into(image.compression, scratch.stored, layout, dst, row_stride);
   } catch (const Error& e) {
     rethrow_with_context(e, concat(source.name(), ": ", place, " (", image.ifd_label, "), ", unit, " ",
                                    number, " (column ", tx, ", row ", ty,
@@ -198,10 +202,19 @@ void read_image_regions_into(const io::ByteSource& source, const tiff::ImageInfo
       return Rect{regions[r].x, regions[r].y, regions[r].width, regions[r].height};
     };
     const auto target_of = [&](std::size_t r) { return Target{regions[r].data, regions[r].row_stride, pixel_bytes}; };
+    // The part of the tile the regions it serves need: decoding can stop short of the rest.
+    codec::TileWindow window{layout.width, layout.rows, 0, 0};
+    for (const std::size_t r : served) {
+      const Overlap o = overlap_of(image, layout, tx, ty, rect_of(r));
+      window.left = std::min(window.left, static_cast<std::uint32_t>(o.x0 - tile_x));
+      window.right = std::max(window.right, static_cast<std::uint32_t>(o.x1 - tile_x));
+      window.top = std::min(window.top, static_cast<std::uint32_t>(o.y0 - tile_y));
+      window.bottom = std::max(window.bottom, static_cast<std::uint32_t>(o.y1 - tile_y));
+    }
     if (!image.conversion.identity()) {
       mine.decoded.resize(layout.decoded_bytes());
       decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
-                 layout.decoded_bytes() / layout.rows);
+                 layout.decoded_bytes() / layout.rows, &window);
       for (const std::size_t r : served) convert_tile(image, layout, tx, ty, mine.decoded, rect_of(r), target_of(r));
       return;
     }
@@ -218,7 +231,7 @@ void read_image_regions_into(const io::ByteSource& source, const tiff::ImageInfo
     }
     mine.decoded.resize(layout.decoded_bytes());
     decode_one(source, image, place, tx, ty, plane, mine, mine.decoded.data(),
-               layout.decoded_bytes() / layout.rows);
+               layout.decoded_bytes() / layout.rows, &window);
     for (const std::size_t r : served) place_tile(image, layout, tx, ty, plane, mine.decoded, rect_of(r), target_of(r));
   });
 }

@@ -194,3 +194,68 @@ TEST(Jpeg, EncoderRejectsFourSamplesAndBadQuality) {
 
 }  // namespace
 }  // namespace tilestream::codec::test
+
+namespace tilestream::codec::test {
+namespace {
+
+// decode_tile_window_into decodes only the blocks around a window (cropped columns, skipped rows, the
+// rows below left alone), and the window's pixels equal a full decode's, whatever the subsampling.
+struct WindowCase {
+  const char* name;
+  std::uint32_t samples;
+  bool ycbcr;  // 2x2-subsampled YCbCr (fancy upsampling reads neighbouring blocks), else RGB / grey
+  std::uint32_t width, rows;
+};
+
+class JpegWindow : public testing::TestWithParam<WindowCase> {};
+
+TEST_P(JpegWindow, TheWindowEqualsAFullDecode) {
+  const WindowCase& c = GetParam();
+  TileLayout layout = make_layout(c.width, c.rows, c.samples);
+  layout.photometric = c.samples == 1 ? photometric::min_is_black : c.ycbcr ? photometric::ycbcr : photometric::rgb;
+  EncodeOptions options;
+  options.jpeg_quality = 80;
+  options.jpeg_ycbcr = c.ycbcr;
+  const std::vector<std::byte> stream = encode_tile(compression::jpeg, test_pixels(layout, 3), layout, options);
+  const std::vector<std::byte> tables = make_jpeg_tables(c.samples, options);
+  layout.jpeg_tables = tables;
+  const std::vector<std::byte> full = decode(compression::jpeg, stream, layout);
+  const std::size_t row = std::size_t{c.width} * c.samples;
+  std::uint32_t state = 12345;
+  const auto next = [&state](std::uint32_t bound) {
+    state = state * 1103515245u + 12345u;
+    return (state >> 8) % bound;
+  };
+  std::vector<TileWindow> windows = {{0, 0, c.width, c.rows}, {c.width - 1, c.rows - 1, c.width, c.rows}, {0, 0, 1, 1},
+                                     {17, 33, 18, 34}, {c.width / 2, 0, c.width, c.rows / 2}};
+  for (int k = 0; k < 60; ++k) {
+    const std::uint32_t left = next(c.width), top = next(c.rows);
+    windows.push_back({left, top, left + 1 + next(c.width - left), top + 1 + next(c.rows - top)});
+  }
+  for (const TileWindow& w : windows) {
+    std::vector<std::byte> got(full.size(), std::byte{0x5a});
+    decode_tile_window_into(compression::jpeg, stream, layout, w, got.data(), row);
+    std::size_t differ = 0;
+    for (std::uint32_t y = w.top; y < w.bottom; ++y)
+      differ += !std::equal(full.begin() + y * row + w.left * c.samples, full.begin() + y * row + w.right * c.samples,
+                            got.begin() + y * row + w.left * c.samples);
+    EXPECT_EQ(differ, 0u) << "window " << w.left << "-" << w.right << " x " << w.top << "-" << w.bottom;
+    if (w.bottom + 32 <= c.rows)  // rows well below the window are not decoded
+      EXPECT_EQ(got[(c.rows - 1) * row], std::byte{0x5a});
+  }
+  std::vector<std::byte> got(full.size());
+  EXPECT_THROW(decode_tile_window_into(compression::jpeg, stream, layout, {5, 5, 5, 9}, got.data(), row), UsageError);
+  EXPECT_THROW(decode_tile_window_into(compression::jpeg, stream, layout, {0, 0, c.width + 1, 1}, got.data(), row),
+               UsageError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, JpegWindow,
+                         testing::Values(WindowCase{"ycbcr_256", 3, true, 256, 256},
+                                         WindowCase{"ycbcr_240", 3, true, 240, 240},
+                                         WindowCase{"rgb_256", 3, false, 256, 256},
+                                         WindowCase{"grey_192x128", 1, false, 192, 128},
+                                         WindowCase{"ycbcr_strip_1000x72", 3, true, 1000, 72}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace tilestream::codec::test

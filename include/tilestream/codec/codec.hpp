@@ -80,6 +80,18 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
 void decode_tile_into(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
                       std::byte* dst, std::size_t row_stride);
 
+// The part of a tile a caller needs, in the tile's pixels: columns [left, right), rows [top, bottom).
+struct TileWindow {
+  std::uint32_t left = 0, top = 0, right = 0, bottom = 0;
+};
+
+// Decodes like decode_tile_into, where only `window` of the tile is needed: pixels outside it may be
+// left as they were. JPEG decodes only the rows and columns of 8x8 blocks around the window (a
+// random patch needs about a quarter of each tile it touches), the window's pixels equal to a full
+// decode's; other codecs decode the whole tile.
+void decode_tile_window_into(std::uint16_t compression, std::span<const std::byte> src, const TileLayout& layout,
+                             const TileWindow& window, std::byte* dst, std::size_t row_stride);
+
 // Encoding options for writing tiles (synth and tests).
 struct EncodeOptions {
   int jpeg_quality = 90;
