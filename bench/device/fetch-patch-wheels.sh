@@ -36,6 +36,7 @@ wheels=(
                              # nvidia-nvimgcodec-cu13 (below). CuImage's default plugin, cuslide, decodes
                              # JPEG with libjpeg-turbo and, for device="cuda", a static nvJPEG: it needs
                              # neither nvImageCodec nor the toolkit's libnvjpeg.
+  monai==1.6.1               # 1.7 MB, pure Python: tests/python_api/test_monai.py there (torch, numpy there)
   click==8.5.1               # cucim.clara imports it (its CLI): without it `from cucim import CuImage` fails
   nvidia-nvimgcodec-cu13==0.9.0.20  # only for cuCIM's second plugin, cuslide2 (ENABLE_CUSLIDE2=1), which
                              # dlopens libnvimgcodec.so.0; slimmed below to that library and its JPEG and

@@ -2,13 +2,16 @@
 # the test command builds the wheel and installs it into a fresh virtual environment), with the shared
 # test slides and the pure helpers of the command-line tests (tests/python: tifffile references, the
 # mutation table).
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TESTDATA = REPO_ROOT / '..' / 'shared' / 'testdata'
+# The shared test slides; TILESTREAM_TESTDATA (relative to the repository) names a copy where
+# ../shared does not travel (the GPU machine: .testslides, bench/device/prepare.sh).
+TESTDATA = REPO_ROOT / os.environ.get('TILESTREAM_TESTDATA', '../shared/testdata')
 sys.path.insert(0, str(REPO_ROOT / 'tests' / 'python'))
 
 SLIDE_SUFFIXES = {'.tif', '.tiff', '.svs', '.ndpi'}
