@@ -39,8 +39,9 @@ step "ThreadSanitizer build and the multithreaded tests"
 scripts/build.sh tsan
 # The C++ tests whose code runs on several threads (work queue, parallel loops, the conversion and
 # process pipelines, chunk sinks, stores, range reads, threaded slide reads and writes, and the CLI
-# runs they spawn, which use the TSan build's binary). scripts/tsan.supp lists third-party code only.
-tsan_tests='(^|/)(WorkQueue|ParallelFor|Convert|ConvertCase|ConvertRealSlide|ProcessMode|ProcessSlide|TiledEqualsGlobal|ZarrChunkSink|ZarrChunkSinkOn|FileStore|MemoryStore|StreamingWrite|WriteFile|RangeRead|DirectRead|RegionsOfRealSlides|Slide|TiffWriter|WriteSyntheticSlide|SynthCommand|BlockSource)[./]'
+# runs they spawn, which use the TSan build's binary), batches of patches read ahead and the host
+# buffers recycled between threads. scripts/tsan.supp lists third-party code only.
+tsan_tests='(^|/)(WorkQueue|ParallelFor|Convert|ConvertCase|ConvertRealSlide|ProcessMode|ProcessSlide|TiledEqualsGlobal|ZarrChunkSink|ZarrChunkSinkOn|FileStore|MemoryStore|StreamingWrite|WriteFile|RangeRead|DirectRead|RegionsOfRealSlides|Slide|TiffWriter|WriteSyntheticSlide|SynthCommand|BlockSource|PatchStreamTest|HostImage)[./]'
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build/tsan --output-on-failure -j "$(nproc)" --label-exclude gpu -R "$tsan_tests"
 

@@ -77,7 +77,8 @@ class PatchLoader:
         copied there on the worker threads.
     prefetch: batches read ahead, each on its own worker thread (the memory of prefetch + 1 batches).
     threads: decoding threads in all (0: TILESTREAM_THREADS, else every core), shared out among the
-        batches read at once (threads // prefetch each, at least 1).
+        batches read at once (threads // prefetch each, at least 1: below prefetch threads, prefetch
+        threads decode).
 
     Use it directly (`for batch in loader`) or as the source of a PyTorch IterableDataset; with
     PyTorch's DataLoader use batch_size=None and num_workers=0, since this loader batches and
