@@ -130,7 +130,16 @@ def interrupted_then_resumed(slide, tmp_path, stop_with):
     return raised
 
 
-def test_ctrl_c_stops_cleanly_and_resume_finishes_the_store(slide, tmp_path):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, as in an interactive session: a process started in the background
+    by a shell (CI) inherits SIGINT ignored, and Python then leaves it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes_the_store(slide, tmp_path, ctrl_c_raises):
     def press_ctrl_c(progress):
         os.kill(os.getpid(), signal.SIGINT)  # as a terminal's Ctrl-C: Python's handler flags it
 
