@@ -112,6 +112,18 @@ void check_out(const slide::Slide& s, std::size_t level, const nb::ndarray<nb::d
                     " must be C-contiguous");
 }
 
+// The request's pixels in a new host image of the level's samples, as a NumPy array; the GIL released.
+NumpyArray read_to_numpy(const RegionRequest& r, unsigned threads) {
+  const tiff::ImageInfo& image = r.slide->level(r.level).image;
+  HostImage result;
+  {
+    nb::gil_scoped_release release;
+    result = region_image(r, image.samples, image.dtype);
+    slide::read_level_rect_into(*r.slide, r.level, r.rect, result.data(), result.row_bytes(), threads);
+  }
+  return to_numpy(std::move(result));
+}
+
 nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
                        std::pair<std::int64_t, std::int64_t> size, const std::optional<std::string>& device,
                        std::optional<nb::ndarray<nb::device::cpu>> out, unsigned threads) {
@@ -132,13 +144,7 @@ nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::i
     }
     return nb::find(*out);
   }
-  HostImage result;
-  {
-    nb::gil_scoped_release release;
-    result = region_image(r, image.samples, image.dtype);
-    slide::read_level_rect_into(*r.slide, r.level, r.rect, result.data(), row_stride, threads);
-  }
-  return nb::cast(to_numpy(std::move(result)));
+  return nb::cast(read_to_numpy(r, threads));
 }
 
 // A batch of patches of one size: one (n, h, w, samples) array, tiles shared by patches decoded once.
@@ -201,15 +207,7 @@ NumpyArray read_level_rect(const SlideHandle& handle, std::int64_t level, std::i
   std::shared_ptr<const slide::Slide> s = handle.get();
   const std::size_t n = checked_level(*s, level);
   const auto [width, height] = checked_size(*s, size);
-  const RegionRequest r{std::move(s), n, {x, y, width, height}};
-  const tiff::ImageInfo& image = r.slide->level(n).image;
-  HostImage result;
-  {
-    nb::gil_scoped_release release;
-    result = region_image(r, image.samples, image.dtype);
-    slide::read_level_rect_into(*r.slide, n, r.rect, result.data(), result.row_bytes(), threads);
-  }
-  return to_numpy(std::move(result));
+  return read_to_numpy({std::move(s), n, {x, y, width, height}}, threads);
 }
 
 // What the lazy Zarr view needs to know of a level: its size, its stored tiles (strips: the width and

@@ -1,6 +1,7 @@
 #include "tilestream/slide/patch_stream.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "tilestream/core/error.hpp"
@@ -33,7 +34,7 @@ PatchStream::PatchStream(std::vector<std::shared_ptr<const Slide>> slides, std::
   batch_count_ = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
   const unsigned workers = std::max(1U, options_.prefetch);
   options_.prefetch = workers;
-  options_.threads = std::max(1U, resolve_threads(options_.threads) / workers);  // per batch from here on
+  threads_per_batch_ = std::max(1U, resolve_threads(options_.threads) / workers);
   for (unsigned w = 0; w < std::min<std::size_t>(workers, batch_count_); ++w)
     workers_.emplace_back([this] { work(); });
 }
@@ -97,19 +98,20 @@ PatchBatch PatchStream::read_batch(std::size_t index) const {
   batch.pixels = HostImage((end - begin) * options_.height, options_.width, image.samples, image.dtype);
   const std::size_t patch_bytes = batch.pixels.row_bytes() * options_.height;
   // Each slide's patches in one call, so that the tiles they share are decoded once.
-  for (std::uint32_t s = 0; s < slides_.size(); ++s) {
+  struct SlidePatches {
     std::vector<LevelRect> rects;
     std::vector<std::byte*> destinations;
-    for (std::size_t k = 0; k < batch.patches.size(); ++k) {
-      const PatchRef& p = batch.patches[k];
-      if (p.slide != s) continue;
-      rects.push_back(level_rect(*slides_[s], options_.level, p.x, p.y, options_.width, options_.height));
-      destinations.push_back(batch.pixels.data() + k * patch_bytes);
-    }
-    if (!rects.empty())
-      read_level_rects_to(*slides_[s], options_.level, rects, destinations, batch.pixels.row_bytes(),
-                          options_.threads);
+  };
+  std::map<std::uint32_t, SlidePatches> by_slide;
+  for (std::size_t k = 0; k < batch.patches.size(); ++k) {
+    const PatchRef& p = batch.patches[k];
+    SlidePatches& group = by_slide[p.slide];
+    group.rects.push_back(level_rect(*slides_[p.slide], options_.level, p.x, p.y, options_.width, options_.height));
+    group.destinations.push_back(batch.pixels.data() + k * patch_bytes);
   }
+  for (const auto& [s, group] : by_slide)
+    read_level_rects_to(*slides_[s], options_.level, group.rects, group.destinations, batch.pixels.row_bytes(),
+                        threads_per_batch_);
   return batch;
 }
 

@@ -74,6 +74,7 @@ class PatchStream {
   PatchStreamOptions options_;
   Finish finish_;
   std::size_t batch_count_ = 0;
+  unsigned threads_per_batch_ = 1;  // options_.threads shared out among the workers
 
   std::mutex mutex_;
   std::condition_variable changed_;
