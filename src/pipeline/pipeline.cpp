@@ -108,7 +108,7 @@ ProcessResult process_slide(const slide::Slide& slide, const std::string& output
                        .threads = options.threads,
                        .overwrite = options.overwrite,
                        .resume = options.resume,
-                                   .stop = options.stop},
+                       .stop = options.stop},
                       progress);
   const DatasetReport& first = r.report.datasets.front();
   r.input = first.input;
