@@ -13,7 +13,7 @@ namespace {
 
 Settings load_settings() {
   Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20,
-                    std::size_t{1} << 30, std::size_t{1} << 20, {}, {}};
+                    std::size_t{1} << 30, std::size_t{1} << 20, {}, {}, {}};
   if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long parsed = std::strtoul(value, &end, 10);
@@ -34,6 +34,7 @@ Settings load_settings() {
     settings.band_bytes = parse_byte_size(value, "TILESTREAM_BAND_BYTES");
   if (const char* value = std::getenv("TILESTREAM_IO"); value != nullptr) settings.io = value;
   if (const char* value = std::getenv("TILESTREAM_CUFILE_LIBRARY"); value != nullptr) settings.cufile_library = value;
+  if (const char* value = std::getenv("TILESTREAM_NVCOMP_LIBRARY"); value != nullptr) settings.nvcomp_library = value;
   return settings;
 }
 

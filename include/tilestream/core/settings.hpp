@@ -27,6 +27,8 @@ struct Settings {
   std::string io;
   // The cuFile library to dlopen instead of libcufile.so.0: TILESTREAM_CUFILE_LIBRARY ("" when unset).
   std::string cufile_library;
+  // The nvCOMP library to dlopen instead of libnvcomp.so.6: TILESTREAM_NVCOMP_LIBRARY ("" when unset).
+  std::string nvcomp_library;
 };
 
 const Settings& default_settings();
