@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
+#include "cli/decode_flag.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
@@ -44,6 +45,7 @@ struct ConvertFlags {
   std::string dtype;
   std::string device = "cpu";
   std::string io;
+  std::string decode;
   std::string mode = "tiled";
   std::string memory;
   bool stored_samples = false;
@@ -115,7 +117,8 @@ void run(const ConvertFlags& flags, const RunHooks& hooks) {
   if (!flags.memory.empty()) options.memory = parse_byte_size(flags.memory, "--memory");
   options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
-  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
+  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device),
+                                                                  parse_decode_flag(flags.decode, device));
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
@@ -157,6 +160,7 @@ void run(const ConvertFlags& flags, const RunHooks& hooks) {
     std::fprintf(stderr, "%s -> %s: Zarr v%d, arrays %s\n", flags.input.c_str(), flags.output.c_str(),
                  options.zarr_version, arrays.c_str());
   std::fprintf(stderr, "io: %s\n", report["io_detail"].get<std::string>().c_str());
+  print_decode(report["decode"]);
   std::fprintf(stderr,
                "converted %zu arrays on %s (%s), %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), "
                "peak device memory %.0f MB, peak RSS %.0f MB\n",
@@ -200,6 +204,7 @@ void add_convert_command(CLI::App& app, const RunHooks& hooks) {
                   "Tiled mode: bytes of blocks in flight at most, like 512M, 2G or 1048576 "
                   "(default TILESTREAM_MEMORY, else 1G)");
   add_io_option(*cmd, flags->io, "how tiles are read and blocks written");
+  add_decode_option(*cmd, flags->decode);
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

@@ -9,16 +9,19 @@
 
 namespace tilestream::cli {
 
-std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<io::IoMode>& io) {
+std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<io::IoMode>& io,
+                                                const std::optional<codec::DecodeMode>& decode) {
   if (device < 0) return pipeline::make_cpu_backend();
 #if TILESTREAM_WITH_CUDA
   (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
   pipeline::DeviceBackendOptions options;
   options.device = device;
   options.io = io;
+  options.decode = decode;
   return pipeline::make_device_backend(options);
 #else
   (void)io;
+  (void)decode;
   throw UsageError(concat("--device cuda:", device, ": this tilestream was built without CUDA"));
 #endif
 }

@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
+#include "cli/decode_flag.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
@@ -42,6 +43,7 @@ struct ProcessFlags {
   int zarr_version = 3;
   std::string codec = "zstd";
   std::string io;
+  std::string decode;
   bool overwrite = false;
   bool resume = false;
   bool fsync = false;
@@ -74,7 +76,8 @@ void run(const ProcessFlags& flags, const RunHooks& hooks) {
   options.ome = flags.ome;
   options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
-  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device));
+  const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device),
+                                                                  parse_decode_flag(flags.decode, device));
 
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
@@ -148,6 +151,7 @@ void run(const ProcessFlags& flags, const RunHooks& hooks) {
       static_cast<unsigned long long>(r.chunks_skipped), in_mb, r.seconds, r.seconds > 0 ? in_mb / r.seconds : 0.0, device_mb, rss);
   std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
                r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
+  print_decode(j["decode"]);
   if (flags.json) std::printf("%s\n", j.dump().c_str());
 }
 
@@ -177,6 +181,7 @@ void add_process_command(CLI::App& app, const RunHooks& hooks) {
                   "(default TILESTREAM_MEMORY, else 1G)");
   cmd->add_option("--device", flags->device, "cpu (default) or cuda[:N]: read, process and copy out on the GPU");
   add_io_option(*cmd, flags->io, "how raw tiles are read");
+  add_decode_option(*cmd, flags->decode);
   cmd->add_option("--level", flags->level, "Slide level to process (default 0)");
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");

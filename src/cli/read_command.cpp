@@ -13,7 +13,9 @@
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
+#include "cli/decode_flag.hpp"
 #include "cli/io_flag.hpp"
+#include "cli/report.hpp"
 #include "tilestream/core/checksum.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
@@ -38,6 +40,7 @@ struct ReadArgs {
   unsigned threads = 0;
   std::string device = "cpu";
   std::string io;
+  std::string decode;
   unsigned repeat = 1;
   bool json = false;
   bool stored_samples = false;
@@ -61,11 +64,24 @@ struct ReadResult {
   std::string io = "posix";
   std::string io_detail;
   std::string path;
+  std::string decoder = "CPU";  // who decoded the tiles, and why
+  std::string decode_detail;
+  std::uint64_t tiles_gpu = 0;
+  std::uint64_t tiles_cpu = 0;
+  std::string fallback_reason;
   unsigned threads = 1;
   std::uint64_t file_bytes_read = 0;
   double setup_seconds = 0;
   std::vector<double> runs_seconds;
 };
+
+nlohmann::json decode_json(const ReadResult& r) {
+  return {{"decoder", r.decoder},
+          {"detail", r.decode_detail},
+          {"tiles_gpu", r.tiles_gpu},
+          {"tiles_cpu_fallback", r.tiles_cpu},
+          {"fallback_reason", r.fallback_reason}};
+}
 
 void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
   const std::string checksum = checksum_text(image);
@@ -79,6 +95,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
                  r.runs_seconds.size() > 1 ? concat(" [run ", i + 1, "/", r.runs_seconds.size(), "]").c_str() : "");
   }
   std::fprintf(stderr, "path: %s\nio: %s (%s)\n", r.path.c_str(), r.io.c_str(), r.io_detail.c_str());
+  print_decode(decode_json(r));
   if (r.setup_seconds > 0) std::fprintf(stderr, "setup: %.3f s (reader made once, not in the times above)\n", r.setup_seconds);
   std::fprintf(stderr, "checksum: fnv1a64 %s\n", checksum.c_str());
   if (!args.json) return;
@@ -95,6 +112,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
   j["io"] = r.io;
   j["io_detail"] = r.io_detail;
   j["path"] = r.path;
+  j["decode"] = decode_json(r);
   j["threads"] = r.threads;
   j["shape"] = {image.height(), image.width(), image.samples()};
   j["dtype"] = to_string(image.dtype());
@@ -133,6 +151,7 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   options.threads = threads;
   options.device = device;
   options.io = parse_io_flag(args.io, device);
+  options.decode = parse_decode_flag(args.decode, device);
   slide::DeviceReader reader(options);
   result.device = concat("cuda:", device);
   result.threads = reader.threads();
@@ -147,6 +166,11 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   result.io = io::to_string(run.io);
   result.io_detail = run.io_detail;
   result.path = run.path;
+  result.decoder = run.decoder;
+  result.decode_detail = run.decode_detail;
+  result.tiles_gpu = run.tiles_gpu;
+  result.tiles_cpu = run.tiles_cpu;
+  result.fallback_reason = run.fallback_reason;
   result.file_bytes_read = run.bytes_read;
   const cuda::Stream stream;
   const HostImage host = image.to_host(stream);  // after the timing: for the checksum and -o
@@ -175,6 +199,7 @@ void run_read(const ReadArgs& args) {
   check<UsageError>(device >= 0 || !args.output.empty() || args.json,
                     "--output is required (unless --device cuda or --json)");
   (void)parse_io_flag(args.io, device);  // checked on every path
+  (void)parse_decode_flag(args.decode, device);
   if (device >= 0) {
 #if TILESTREAM_WITH_CUDA
     run_read_device(args, device, resolve_threads(args.threads));
@@ -189,6 +214,7 @@ void run_read(const ReadArgs& args) {
   result.threads = options.threads;
   result.path = concat("CPU decode (", options.threads, " threads)");
   result.io_detail = "posix: pread and decode on CPU threads";
+  result.decode_detail = "a CPU read decodes its tiles on the CPU";
   HostImage image;
   for (unsigned i = 0; i < args.repeat; ++i) {
     image = HostImage();
@@ -227,6 +253,7 @@ void add_read_command(CLI::App& app) {
       ->check(CLI::Range(1u, 4096u));
   cmd->add_option("--device", args->device, "Where the pixels land: cpu (default), cuda or cuda:N");
   add_io_option(*cmd, args->io, "how raw tiles reach the GPU");
+  add_decode_option(*cmd, args->decode);
   cmd->add_option("--repeat", args->repeat, "Read this many times with one reader and report each run")
       ->check(CLI::Range(1u, 1000u));
   cmd->add_flag("--stored-samples", args->stored_samples,

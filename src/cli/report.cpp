@@ -1,12 +1,15 @@
 // Progress bar and peak memory for the sub-commands' reports.
 #include "cli/report.hpp"
 
+#include "tilestream/core/error.hpp"
+
 #include <algorithm>
 
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace tilestream::cli {
 
@@ -40,6 +43,34 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+namespace {
+
+// Who decoded the tiles (nvJPEG or the CPU, and why), and how many tiles fell back to the CPU.
+nlohmann::json decode_json(const pipeline::BackendReport& run) {
+  return {{"decoder", run.decoder},
+          {"detail", run.decode_detail},
+          {"tiles_gpu", run.tiles_gpu},
+          {"tiles_cpu_fallback", run.tiles_cpu},
+          {"fallback_reason", run.fallback_reason}};
+}
+
+// The run's decoding over its datasets: the first that read a slide names the decoder, the counts add up.
+nlohmann::json decode_json(const std::vector<pipeline::DatasetReport>& datasets) {
+  pipeline::BackendReport all;
+  for (const pipeline::DatasetReport& d : datasets) {
+    if (all.decoder.empty()) {
+      all.decoder = d.run.decoder;
+      all.decode_detail = d.run.decode_detail;
+    }
+    if (all.fallback_reason.empty()) all.fallback_reason = d.run.fallback_reason;
+    all.tiles_gpu += d.run.tiles_gpu;
+    all.tiles_cpu += d.run.tiles_cpu;
+  }
+  return decode_json(all);
+}
+
+}  // namespace
+
 nlohmann::json run_report_json(const pipeline::RunReport& report) {
   const auto shape = [](const ops::ImageShape& s) {
     return nlohmann::json{{"shape", {s.height, s.width, s.samples}}, {"dtype", to_string(s.dtype)}};
@@ -66,6 +97,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"bytes_in_flight", d.bytes_in_flight},
                         {"io", d.run.io},
                         {"io_detail", d.run.io_detail},
+                        {"decode", decode_json(d.run)},
                         {"peak_device_bytes", d.run.peak_device_bytes},
                         {"busy_seconds",
                          {{"read", d.run.read_seconds}, {"compute", d.run.compute_seconds}, {"write", d.run.write_seconds}}},
@@ -77,6 +109,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
   return {{"device", report.backend},
           {"io", first.run.io},
           {"io_detail", first.run.io_detail},
+          {"decode", decode_json(report.datasets)},
           {"busy_seconds", {{"read", read}, {"compute", compute}, {"write", write}}},
           // Wall seconds: every block handed to the sink (global mode: from the result in memory), and
           // the wait for the commits still syncing after the last one (fsync).
@@ -88,6 +121,17 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
           {"bytes_written", report.progress.bytes_written},
           {"total_seconds", report.seconds},
           {"datasets", datasets}};
+}
+
+void print_decode(const nlohmann::json& decode) {
+  const std::string decoder = decode.value("decoder", "");
+  if (decoder.empty()) return;
+  std::string line = concat("decode: ", decoder, " (", decode.value("detail", ""), ")");
+  const std::uint64_t gpu = decode.value("tiles_gpu", std::uint64_t{0});
+  const std::uint64_t cpu = decode.value("tiles_cpu_fallback", std::uint64_t{0});
+  if (gpu + cpu > 0) line += concat(", ", gpu, " tiles on the GPU, ", cpu, " on the CPU");
+  if (cpu > 0) line += concat(" (", decode.value("fallback_reason", ""), ")");
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 }  // namespace tilestream::cli

@@ -30,6 +30,8 @@ struct SynthFlags {
   std::uint64_t seed = 1;
   bool aperio = false;
   bool seed_shape = false;
+  std::string jpeg_color = "420";
+  bool progressive = false;
 };
 
 std::uint16_t parse_compression(const std::string& name) {
@@ -87,6 +89,15 @@ synth::SynthOptions to_options(const SynthFlags& f) {
   o.threads = f.threads;
   o.seed = f.seed;
   o.aperio_description = f.aperio;
+  if (f.jpeg_color == "rgb") {
+    o.jpeg_ycbcr = false;
+  } else {
+    check<UsageError>(f.jpeg_color == "444" || f.jpeg_color == "422" || f.jpeg_color == "420",
+                      "--jpeg-color must be 420, 422, 444 or rgb, not '", f.jpeg_color, "'");
+    o.jpeg_ycbcr_sampling = {static_cast<std::uint8_t>(f.jpeg_color == "444" ? 1 : 2),
+                             static_cast<std::uint8_t>(f.jpeg_color == "420" ? 2 : 1)};
+  }
+  o.jpeg_progressive = f.progressive;
   return o;
 }
 
@@ -124,6 +135,9 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--strips", flags->strips, "Write strips of this many rows instead of tiles");
   cmd->add_option("--threads", flags->threads, "Encoding threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_option("--seed", flags->seed, "Pattern seed (default 1)");
+  cmd->add_option("--jpeg-color", flags->jpeg_color,
+                  "JPEG colour: YCbCr sampled 420, 422 or 444, or rgb (RGB, not subsampled; default 420)");
+  cmd->add_flag("--progressive", flags->progressive, "Progressive JPEG (decoders' fallback tests)");
   cmd->add_flag("--aperio", flags->aperio, "Write an Aperio-style ImageDescription on level 0");
   cmd->add_flag("--seed-shape", flags->seed_shape,
                 "19920x26420 RGB, 512x512 uncompressed tiles, all levels: the seed slide's shape");

@@ -5,6 +5,7 @@
 #include "codec/jpeg.hpp"
 
 #include <algorithm>
+#include <array>
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE
 #include <new>
@@ -227,6 +228,8 @@ struct EncodeJob {
   std::uint32_t samples;
   int quality;
   bool ycbcr;
+  std::array<std::uint8_t, 2> sampling;  // luma factors of YCbCr
+  bool progressive;
   std::vector<std::byte>* out;
 };
 
@@ -255,8 +258,8 @@ void run_encode(const EncodeJob& job, JpegStatus& status) {
   if (job.samples == 3) {
     if (job.ycbcr) {
       jpeg_set_colorspace(&cinfo, JCS_YCbCr);
-      cinfo.comp_info[0].h_samp_factor = 2;
-      cinfo.comp_info[0].v_samp_factor = 2;
+      cinfo.comp_info[0].h_samp_factor = job.sampling[0];
+      cinfo.comp_info[0].v_samp_factor = job.sampling[1];
     } else {
       jpeg_set_colorspace(&cinfo, JCS_RGB);  // 1x1 sampling for all components
     }
@@ -265,6 +268,7 @@ void run_encode(const EncodeJob& job, JpegStatus& status) {
   cinfo.write_JFIF_header = FALSE;
   cinfo.write_Adobe_marker = FALSE;
   jpeg_set_quality(&cinfo, job.quality, TRUE);
+  if (job.progressive) jpeg_simple_progression(&cinfo);
 
   if (job.pixels == nullptr) {
     jpeg_write_tables(&cinfo);
@@ -289,6 +293,9 @@ void throw_on_failure(const JpegStatus& status, const char* what) {
 }
 
 void check_encodable(std::uint32_t samples, const EncodeOptions& options) {
+  const auto [h, v] = options.jpeg_ycbcr_sampling;
+  check<UsageError>((h == 1 || h == 2) && (v == 1 || v == 2), "JPEG YCbCr sampling must be 1 or 2 each way, not ",
+                    unsigned{h}, "x", unsigned{v});
   check<UnsupportedError>(samples == 1 || samples == 3, "JPEG encoding of ", samples,
                           " samples per pixel is not supported (1 or 3)");
   check<UsageError>(options.jpeg_quality >= 1 && options.jpeg_quality <= 100,
@@ -336,7 +343,8 @@ std::vector<std::byte> jpeg_encode(std::span<const std::byte> pixels, const Tile
                     "JPEG tile of ", layout.width, " x ", layout.rows, " pixels is out of range");
   std::vector<std::byte> out;
   const EncodeJob job{reinterpret_cast<const unsigned char*>(pixels.data()), layout.width, layout.rows,
-                      layout.samples, options.jpeg_quality, options.jpeg_ycbcr, &out};
+                      layout.samples, options.jpeg_quality, options.jpeg_ycbcr, options.jpeg_ycbcr_sampling,
+                      options.jpeg_progressive, &out};
   JpegStatus status;
   run_encode(job, status);
   throw_on_failure(status, "JPEG encoder");
@@ -346,7 +354,8 @@ std::vector<std::byte> jpeg_encode(std::span<const std::byte> pixels, const Tile
 std::vector<std::byte> jpeg_tables(std::uint32_t samples, const EncodeOptions& options) {
   check_encodable(samples, options);
   std::vector<std::byte> out;
-  const EncodeJob job{nullptr, 8, 8, samples, options.jpeg_quality, options.jpeg_ycbcr, &out};
+  const EncodeJob job{nullptr, 8, 8, samples, options.jpeg_quality, options.jpeg_ycbcr, options.jpeg_ycbcr_sampling,
+                      options.jpeg_progressive, &out};
   JpegStatus status;
   run_encode(job, status);
   throw_on_failure(status, "JPEG encoder");

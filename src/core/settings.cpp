@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "tilestream/core/error.hpp"
 
@@ -12,8 +13,11 @@ namespace tilestream {
 namespace {
 
 Settings load_settings() {
-  Settings settings{std::max(1u, std::thread::hardware_concurrency()), std::size_t{8} << 20,
-                    std::size_t{1} << 30, std::size_t{1} << 20, {}, {}, {}};
+  Settings settings;
+  settings.threads = std::max(1u, std::thread::hardware_concurrency());
+  settings.task_bytes = std::size_t{8} << 20;
+  settings.memory_bytes = std::size_t{1} << 30;
+  settings.band_bytes = std::size_t{1} << 20;
   if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long parsed = std::strtoul(value, &end, 10);
@@ -34,7 +38,25 @@ Settings load_settings() {
     settings.band_bytes = parse_byte_size(value, "TILESTREAM_BAND_BYTES");
   if (const char* value = std::getenv("TILESTREAM_IO"); value != nullptr) settings.io = value;
   if (const char* value = std::getenv("TILESTREAM_CUFILE_LIBRARY"); value != nullptr) settings.cufile_library = value;
+  if (const char* value = std::getenv("TILESTREAM_DECODE"); value != nullptr) settings.decode = value;
+  if (const char* value = std::getenv("TILESTREAM_NVJPEG_LIBRARY"); value != nullptr) settings.nvjpeg_library = value;
   if (const char* value = std::getenv("TILESTREAM_NVCOMP_LIBRARY"); value != nullptr) settings.nvcomp_library = value;
+  if (const char* value = std::getenv("TILESTREAM_NVJPEG_BACKEND"); value != nullptr) {
+    settings.nvjpeg_backend = value;
+    check<UsageError>(settings.nvjpeg_backend.empty() || settings.nvjpeg_backend == "hardware" ||
+                          settings.nvjpeg_backend == "cuda",
+                      "TILESTREAM_NVJPEG_BACKEND must be hardware or cuda, not '", settings.nvjpeg_backend, "'");
+  }
+  for (const auto& [name, field] : {std::pair{"TILESTREAM_JPEG_BATCH", &settings.jpeg_batch_tiles},
+                                    std::pair{"TILESTREAM_JPEG_LANES", &settings.jpeg_lanes}}) {
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
+      char* end = nullptr;
+      const unsigned long parsed = std::strtoul(value, &end, 10);
+      check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= 4096, name, " must be a number from 1 to 4096, not '",
+                        value, "'");
+      *field = static_cast<unsigned>(parsed);
+    }
+  }
   return settings;
 }
 

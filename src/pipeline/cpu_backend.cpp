@@ -90,6 +90,10 @@ class CpuBackend final : public Backend {
     r.io = "posix";
     r.io_detail = concat("posix: pread and decode on CPU threads (", job.workers, " block workers, ", job.threads,
                          " threads)");
+    if (job.source.slide() != nullptr) {
+      r.decoder = "CPU";
+      r.decode_detail = "a CPU run decodes its tiles on the CPU";
+    }
     r.bytes_held = bytes_held;
     r.read_seconds = read.seconds();
     r.compute_seconds = compute.seconds();

@@ -208,6 +208,8 @@ class CudaBackend final : public pipeline::Backend {
     const DeviceGuard guard(options.device);
     // Once for the run: every reader of it (one per tiled worker) reads the way decided here.
     io_ = io::resolve_device_io(options.io.value_or(io::default_io_mode()));
+    decode_ = codec::nvjpeg::resolve_device_decode(options.decode.value_or(codec::default_decode_mode()),
+                                                   options.device);
   }
 
   std::string name() const override { return concat("cuda:", options_.device); }
@@ -224,6 +226,7 @@ class CudaBackend final : public pipeline::Backend {
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
     out.io_detail = report.io_detail;  // names its mode already
+    add_decode(out, report, true);
     const auto compute_start = std::chrono::steady_clock::now();
     const ops::ImageShape& out_shape = job.plan.output;
     DeviceImage result;
@@ -325,10 +328,13 @@ class CudaBackend final : public pipeline::Backend {
                 return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
               }, mine.bands, mine.stream, sink);
         });
-        if (n == 0) {
+        {
           const std::lock_guard lock(detail_mutex);
-          out.io = io::to_string(report.io);
-          out.io_detail = report.io_detail;  // names its mode already
+          if (n == 0) {
+            out.io = io::to_string(report.io);
+            out.io_detail = report.io_detail;  // names its mode already
+          }
+          add_decode(out, report, n == 0);
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
@@ -391,8 +397,21 @@ class CudaBackend final : public pipeline::Backend {
 
  private:
   std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
+  // Adds a read's decoding to the dataset's report: its decoder and reasons from the first read
+  // (`first`) or the first that has them, its tile counts always.
+  static void add_decode(pipeline::BackendReport& out, const slide::DeviceReadReport& report, bool first) {
+    if (first || out.decoder.empty()) {
+      out.decoder = report.decoder;
+      out.decode_detail = report.decode_detail;
+    }
+    if (out.fallback_reason.empty()) out.fallback_reason = report.fallback_reason;
+    out.tiles_gpu += report.tiles_gpu;
+    out.tiles_cpu += report.tiles_cpu;
+  }
+
   slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
     slide::DeviceReaderOptions o;
+    o.resolved_decode = decode_;
     o.threads = threads;
     o.task_bytes = task_bytes;
     o.device = options_.device;
@@ -402,6 +421,7 @@ class CudaBackend final : public pipeline::Backend {
 
   DeviceBackendOptions options_;
   io::ResolvedIo io_;
+  codec::nvjpeg::ResolvedDecode decode_;
 };
 
 }  // namespace

@@ -9,7 +9,11 @@
 #include <limits>
 #include <vector>
 
+#include <atomic>
+#include <mutex>
+
 #include "tilestream/codec/codec.hpp"
+#include "tilestream/codec/jpeg_stream.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/parallel.hpp"
@@ -79,6 +83,69 @@ io::DeviceReadRequest read_request(const TileReadTask& task, std::size_t tile_by
   return request;
 }
 
+// One slot of an nvJPEG lane: a batch's tile bytes as read, their complete streams, tiles decoded on
+// the CPU instead (uploaded from here), the decoded tiles on the device, and whether its work is done.
+struct JpegSlot {
+  cuda::PinnedBuffer raw;
+  cuda::PinnedBuffer joined;
+  cuda::PinnedBuffer fallback;
+  cuda::DeviceBuffer tiles;
+  cuda::Event done;
+  bool pending = false;
+};
+
+// A thread of the nvJPEG path: its stream, two slots and its batched decoder (whose two states serve
+// the two slots). The stream is declared first so that it goes last.
+struct JpegLane {
+  cuda::Stream stream;
+  std::array<JpegSlot, 2> slots;
+  std::optional<codec::nvjpeg::BatchDecoder> decoder;
+  std::size_t next = 0;
+};
+
+// Consecutive tiles of a region (in its slot order) decoded as one nvJPEG batch. When the tiles lie
+// close together in the file (as scanners write them) one pread covers them all.
+struct JpegBatch {
+  std::size_t first = 0;
+  std::size_t count = 0;
+  bool one_read = false;
+  std::uint64_t offset = 0;  // one_read: the covering read
+  std::size_t length = 0;    // one_read: its length; else the tiles' bytes
+  std::size_t stream_bytes = 0;  // the batch's complete streams (tables joined)
+};
+
+std::vector<JpegBatch> plan_jpeg_batches(const tiff::ImageInfo& image, std::span<const TileSlot> slots,
+                                         std::size_t batch_tiles) {
+  std::vector<JpegBatch> batches;
+  for (std::size_t first = 0; first < slots.size(); first += batch_tiles) {
+    JpegBatch b;
+    b.first = first;
+    b.count = std::min(batch_tiles, slots.size() - first);
+    std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
+    std::size_t sum = 0;
+    for (std::size_t j = first; j < first + b.count; ++j) {
+      const std::size_t number = image.tile_number(slots[j].column, slots[j].row);
+      const std::uint64_t offset = image.tile_offsets[number];
+      const std::size_t bytes = static_cast<std::size_t>(image.tile_byte_counts[number]);
+      lo = std::min(lo, offset);
+      hi = std::max(hi, offset + bytes);
+      sum += bytes;
+      b.stream_bytes += image.jpeg_tables.size() + bytes;  // at least the joined stream's size
+    }
+    // One read when what lies between the tiles is at most as much again as the tiles themselves.
+    b.one_read = hi - lo <= 2 * std::uint64_t{sum} + (1u << 20);
+    b.offset = lo;
+    b.length = b.one_read ? static_cast<std::size_t>(hi - lo) : sum;
+    batches.push_back(b);
+  }
+  return batches;
+}
+
+// Decoded bytes one nvJPEG batch aims at, and the most tiles it takes.
+constexpr std::size_t jpeg_batch_target_bytes = 64u << 20;
+constexpr std::size_t jpeg_batch_max_tiles = 256;
+constexpr unsigned jpeg_default_lanes = 4;
+
 // Bytes of decoded pixels one band of the decode path aims at: big enough that every thread has
 // several tiles to decode, small enough to stay a modest pinned buffer.
 constexpr std::size_t band_target_bytes = 64u << 20;
@@ -96,6 +163,23 @@ bool raw_tiles_possible(const tiff::ImageInfo& image) {
          (sample == 1 || image.big_endian == (std::endian::native == std::endian::big));
 }
 
+std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image) {
+  if (!image.unsupported_reason.empty()) return image.unsupported_reason;
+  if (image.compression != codec::compression::jpeg) {
+    return concat(codec::compression_name(image.compression), " tiles, not JPEG");
+  }
+  if (!image.tiled) return "JPEG strips, not tiles";
+  if (image.planes() != 1) return "JPEG in separate planes";
+  if (image.bits_per_sample != 8 || image.dtype != DType::uint8) return concat(image.bits_per_sample, "-bit JPEG");
+  if (image.samples != 1 && image.samples != 3) return concat(image.samples, " samples per pixel");
+  if (!image.conversion.identity()) return "pixels converted after decoding (photometric)";
+  if (image.samples == 3 && image.photometric != codec::photometric::ycbcr &&
+      image.photometric != codec::photometric::rgb) {
+    return concat("photometric ", image.photometric, " JPEG");
+  }
+  return {};
+}
+
 struct DeviceReader::Impl {
   int device = 0;
   unsigned threads = 1;
@@ -107,6 +191,10 @@ struct DeviceReader::Impl {
   std::vector<Lane> lanes;
   std::array<cuda::PinnedBuffer, 2> bands;  // decode path, allocated on first use
   std::array<cuda::Event, 2> band_done;
+  codec::nvjpeg::ResolvedDecode decode;
+  std::size_t jpeg_batch_tiles = 0;  // 0: from the tile size
+  unsigned jpeg_lane_count = 1;
+  std::vector<JpegLane> jpeg_lanes;  // made on the first nvJPEG read
 
   // The lanes set up their slots in parallel (pinning staging is slow on one thread), except for
   // cuFile registrations, which stay on this thread.
@@ -134,7 +222,176 @@ struct DeviceReader::Impl {
                 cuda::DeviceImage& out, DeviceReadReport& report);
   void read_decoded(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y, std::uint64_t width,
                     std::uint64_t height, cuda::DeviceImage& out, DeviceReadReport& report);
+  void read_jpeg_on_gpu(const Slide& slide, std::size_t level, const PlaceGeometry& g,
+                        std::span<const TileSlot> slots, cuda::DeviceImage& out, DeviceReadReport& report);
 };
+
+void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level, const PlaceGeometry& g,
+                                          std::span<const TileSlot> slots, cuda::DeviceImage& out,
+                                          DeviceReadReport& report) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  const std::size_t tile_bytes = g.tile_bytes();
+  std::size_t batch_tiles = jpeg_batch_tiles != 0
+                                ? jpeg_batch_tiles
+                                : std::clamp<std::size_t>(jpeg_batch_target_bytes / tile_bytes, 1, jpeg_batch_max_tiles);
+  // Every lane gets batches, so that a small region still spreads over the lanes.
+  batch_tiles = std::max<std::size_t>(1, std::min(batch_tiles, (slots.size() + jpeg_lane_count - 1) / jpeg_lane_count));
+  const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
+  std::size_t raw_bytes = 0, stream_bytes = 0;
+  for (const JpegBatch& b : batches) {
+    raw_bytes = std::max(raw_bytes, b.length);
+    stream_bytes = std::max(stream_bytes, b.stream_bytes);
+  }
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(jpeg_lane_count, batches.size()));
+  if (jpeg_lanes.size() < workers) {
+    const std::size_t had = jpeg_lanes.size();
+    jpeg_lanes.resize(workers);
+    for (std::size_t w = had; w < workers; ++w) jpeg_lanes[w].decoder.emplace(device, decode);
+  }
+  // Buffers grow to the largest batch seen and are kept for the next read; pinning runs on the lanes'
+  // own threads, in parallel.
+  parallel_for(workers, workers, [&](std::size_t w) {
+    const cuda::DeviceGuard guard(device);
+    JpegLane& lane = jpeg_lanes[w];
+    for (JpegSlot& slot : lane.slots) {
+      if (slot.pending) slot.done.synchronize();
+      slot.pending = false;
+      if (slot.raw.size() < raw_bytes) slot.raw = cuda::PinnedBuffer(raw_bytes);
+      if (slot.joined.size() < stream_bytes) slot.joined = cuda::PinnedBuffer(stream_bytes);
+      if (slot.tiles.size() < batch_tiles * tile_bytes) slot.tiles = cuda::DeviceBuffer(batch_tiles * tile_bytes, lane.stream);
+    }
+  });
+  cuda::Event allocated;
+  allocated.record(main);
+  for (unsigned w = 0; w < workers; ++w) jpeg_lanes[w].stream.wait(allocated);
+
+  const std::string place = concat("level ", level);
+  const codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
+                                         image.samples == 3 && image.photometric == codec::photometric::rgb};
+  codec::TileLayout layout;
+  layout.width = image.tile_width;
+  layout.rows = image.tile_height;
+  layout.samples = image.samples;
+  layout.dtype = DType::uint8;
+  layout.photometric = image.photometric;
+  layout.jpeg_tables = image.jpeg_tables;
+  std::atomic<std::uint64_t> on_gpu{0}, on_cpu{0};
+  std::mutex reason_mutex;
+  std::string first_reason;
+  auto finish_lanes = [&] {
+    for (unsigned w = 0; w < workers; ++w) {
+      jpeg_lanes[w].stream.synchronize();
+      for (JpegSlot& slot : jpeg_lanes[w].slots) slot.pending = false;
+    }
+  };
+  try {
+    parallel_for_workers(batches.size(), workers, [&](std::size_t n, unsigned worker) {
+      JpegLane& lane = jpeg_lanes[worker];
+      const std::size_t k = lane.next++ % lane.slots.size();
+      JpegSlot& slot = lane.slots[k];
+      if (slot.pending) slot.done.synchronize();  // its decode, uploads and placement have finished
+      const JpegBatch& batch = batches[n];
+      const std::span<const TileSlot> batch_slots = slots.subspan(batch.first, batch.count);
+      std::vector<std::span<const std::byte>> tiles(batch.count);
+      auto tile_context = [&](std::size_t j) {
+        const std::size_t number = image.tile_number(batch_slots[j].column, batch_slots[j].row);
+        return concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number, " (column ",
+                      batch_slots[j].column, ", row ", batch_slots[j].row, ") at offset ", image.tile_offsets[number]);
+      };
+      if (batch.one_read) {
+        try {
+          slide.source().read_exact(batch.offset, {slot.raw.data(), batch.length});
+        } catch (const Error& e) {
+          rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
+                                         batch.offset, " to ", batch.offset + batch.length));
+        }
+      }
+      std::size_t at = 0;
+      for (std::size_t j = 0; j < batch.count; ++j) {
+        const std::size_t number = image.tile_number(batch_slots[j].column, batch_slots[j].row);
+        const std::uint64_t offset = image.tile_offsets[number];
+        const std::size_t bytes = static_cast<std::size_t>(image.tile_byte_counts[number]);
+        if (batch.one_read) {
+          tiles[j] = {slot.raw.data() + (offset - batch.offset), bytes};
+        } else {
+          try {
+            slide.source().read_exact(offset, {slot.raw.data() + at, bytes});
+          } catch (const Error& e) {
+            rethrow_with_context(e, tile_context(j));
+          }
+          tiles[j] = {slot.raw.data() + at, bytes};
+          at += bytes;
+        }
+      }
+      // Tiles nvJPEG decodes as libjpeg would are joined with the tables; the others go to the CPU.
+      std::vector<std::span<const std::byte>> streams;
+      std::vector<std::uint32_t> gpu_tiles, cpu_tiles;
+      std::string reason;
+      std::size_t joined = 0;
+      for (std::size_t j = 0; j < batch.count; ++j) {
+        std::string why;
+        try {
+          const codec::JpegFrame frame = codec::read_jpeg_frame(image.jpeg_tables, tiles[j]);
+          why = codec::gpu_jpeg_unsupported_reason(frame, image.photometric, image.samples, image.tile_width,
+                                                   image.tile_height);
+          if (why.empty()) why = codec::jpeg_scan_problem(tiles[j]);
+        } catch (const CodecError& e) {
+          why = e.what();  // the CPU decoder says it again, naming the tile, if the tile is bad
+        }
+        if (why.empty()) {
+          const std::size_t size = codec::joined_jpeg_size(image.jpeg_tables, tiles[j]);
+          const std::span<std::byte> stream{slot.joined.data() + joined, size};
+          codec::join_jpeg_stream(image.jpeg_tables, tiles[j], stream);
+          streams.push_back(stream);
+          gpu_tiles.push_back(static_cast<std::uint32_t>(j));
+          joined += size;
+        } else {
+          cpu_tiles.push_back(static_cast<std::uint32_t>(j));
+          if (reason.empty()) reason = why;
+        }
+      }
+      const std::string refused = lane.decoder->decode(k, streams, gpu_tiles, format, slot.tiles.data(), lane.stream);
+      if (!refused.empty()) {
+        cpu_tiles.insert(cpu_tiles.end(), gpu_tiles.begin(), gpu_tiles.end());
+        gpu_tiles.clear();
+        reason = concat("nvJPEG refused a batch: ", refused);
+      }
+      if (!cpu_tiles.empty()) {
+        if (slot.fallback.size() < batch.count * tile_bytes) slot.fallback = cuda::PinnedBuffer(batch.count * tile_bytes);
+        for (const std::uint32_t j : cpu_tiles) {
+          std::byte* dst = slot.fallback.data() + j * tile_bytes;
+          try {
+            codec::decode_tile_into(image.compression, tiles[j], layout, dst, g.tile_width * g.pixel_bytes());
+          } catch (const Error& e) {
+            rethrow_with_context(e, tile_context(j));
+          }
+          cuda::check_cuda(cudaMemcpyAsync(slot.tiles.data() + j * tile_bytes, dst, tile_bytes, cudaMemcpyHostToDevice,
+                                           lane.stream.get()),
+                           "cudaMemcpyAsync(CPU-decoded tile to device)");
+        }
+        const std::lock_guard lock(reason_mutex);
+        if (first_reason.empty()) first_reason = reason;
+      }
+      place_tiles(slot.tiles, batch_slots, g, out, lane.stream);
+      slot.done.record(lane.stream);
+      slot.pending = true;
+      on_gpu += gpu_tiles.size();
+      on_cpu += cpu_tiles.size();
+    });
+  } catch (...) {
+    try {
+      finish_lanes();  // no decode or copy may still read a pinned buffer once the error leaves
+    } catch (...) {
+    }
+    throw;
+  }
+  finish_lanes();
+  report.tasks = batches.size();
+  for (const JpegBatch& b : batches) report.bytes_read += b.length;
+  report.tiles_gpu = on_gpu.load();
+  report.tiles_cpu = on_cpu.load();
+  report.fallback_reason = first_reason;
+}
 
 void DeviceReader::Impl::read_raw(const Slide& slide, std::size_t level, const PlaceGeometry& g,
                                   std::span<const TileSlot> slots, cuda::DeviceImage& out,
@@ -279,6 +536,12 @@ DeviceReader::DeviceReader(const DeviceReaderOptions& options) {
     cuda::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all),
                      "cudaMemPoolSetAttribute(release threshold)");
   }
+  m.decode = options.resolved_decode
+                 ? *options.resolved_decode
+                 : codec::nvjpeg::resolve_device_decode(options.decode.value_or(codec::default_decode_mode()), m.device);
+  m.jpeg_batch_tiles = options.jpeg_batch_tiles != 0 ? options.jpeg_batch_tiles : default_settings().jpeg_batch_tiles;
+  const unsigned lanes = options.jpeg_lanes != 0 ? options.jpeg_lanes : default_settings().jpeg_lanes;
+  m.jpeg_lane_count = lanes != 0 ? lanes : std::min(m.threads, jpeg_default_lanes);
   m.lanes = std::vector<Lane>(m.threads);
   m.size_slots(resolve_task_bytes(options.task_bytes));
   m.setup_seconds = seconds_since(start);
@@ -289,6 +552,7 @@ DeviceReader::DeviceReader(DeviceReader&&) noexcept = default;
 DeviceReader& DeviceReader::operator=(DeviceReader&&) noexcept = default;
 
 io::IoMode DeviceReader::io_mode() const { return impl_->mode; }
+const codec::nvjpeg::ResolvedDecode& DeviceReader::decode() const { return impl_->decode; }
 const std::string& DeviceReader::io_detail() const { return impl_->detail; }
 unsigned DeviceReader::threads() const { return impl_->threads; }
 int DeviceReader::device() const { return impl_->device; }
@@ -313,6 +577,12 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     slots = region_tile_slots(g);
     raw = tiles_complete(image, slots, g.tile_bytes());
   }
+  const std::string gpu_unsupported = raw ? std::string() : gpu_decode_unsupported_reason(image);
+  bool gpu_jpeg = !raw && m.decode.gpu && gpu_unsupported.empty();
+  if (gpu_jpeg) {
+    slots = region_tile_slots(g);
+    gpu_jpeg = tiles_complete(image, slots, 1);  // no sparse tile: those are the CPU path's
+  }
   const bool whole = x == 0 && y == 0 && width == image.width && height == image.height;
   cuda::check_device_memory(
       {.file = slide.path(),
@@ -329,8 +599,23 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     mine.io = m.mode;
     mine.io_detail = m.detail;
     m.read_raw(slide, level, g, slots, out, mine);
+  } else if (gpu_jpeg) {
+    mine.path = gpu_decode_path;
+    mine.io = io::IoMode::posix;
+    mine.io_detail = m.mode == io::IoMode::posix
+                         ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
+                         : concat("posix, not ", io::to_string(m.mode),
+                                  ": nvJPEG takes its streams from pinned host memory, read with pread");
+    mine.decoder = m.decode.decoder;
+    mine.decode_detail = m.decode.detail;
+    m.read_jpeg_on_gpu(slide, level, g, slots, out, mine);
   } else {
     mine.path = cpu_decode_path;
+    mine.decoder = "CPU";
+    mine.decode_detail = !m.decode.gpu ? m.decode.detail
+                         : gpu_unsupported.empty()
+                             ? std::string("sparse tiles in the region")
+                             : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles only");
     mine.io = io::IoMode::posix;
     mine.io_detail = m.mode == io::IoMode::posix
                          ? std::string("posix: pread and decode on CPU threads into pinned memory")

@@ -126,6 +126,9 @@ SynthResult write_synthetic_slide(const std::string& path, const SynthOptions& o
   base.compression = o.compression;
   base.predictor = o.predictor ? 2 : 1;
   base.encode.jpeg_quality = o.jpeg_quality;
+  base.encode.jpeg_ycbcr = o.jpeg_ycbcr;
+  base.encode.jpeg_ycbcr_sampling = o.jpeg_ycbcr_sampling;
+  base.encode.jpeg_progressive = o.jpeg_progressive;
 
   tiff::TiffWriter writer(path, tiff::WriterOptions{result.big_tiff, o.big_endian});
   auto add = [&](tiff::PageSpec page, unsigned level, LevelSize size) {

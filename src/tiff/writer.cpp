@@ -255,7 +255,7 @@ void TiffWriter::add_page(const PageSpec& page, const TileFiller& fill, unsigned
   tags.add_shorts(tag::sample_format, formats);
   if (is_jpeg(page)) tags.add_undefined(tag::jpeg_tables, jpeg_tables);
   if (uses_ycbcr(page)) {
-    const std::uint16_t subsampling[2] = {2, 2};
+    const std::uint16_t subsampling[2] = {page.encode.jpeg_ycbcr_sampling[0], page.encode.jpeg_ycbcr_sampling[1]};
     tags.add_shorts(tag::ycbcr_subsampling, subsampling);
   }
   s.pages.push_back(tags.take());

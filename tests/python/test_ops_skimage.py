@@ -205,6 +205,8 @@ def test_zarr_v2_gzip_a_small_memory_budget_and_fsync(cli, sources, tmp_path):
     (['--op', 'sobel', '--device', 'gpu'], '--device wants cpu, cuda or cuda:N'),
     (['--op', 'sobel', '--io', 'gds'], '--io gds moves data to or from device memory: it needs --device cuda'),
     (['--op', 'sobel', '--io', 'fast'], 'io mode must be auto, posix, direct or gds'),
+    (['--op', 'sobel', '--decode', 'gpu'], '--decode gpu decodes into device memory: it needs --device cuda'),
+    (['--op', 'sobel', '--decode', 'nvjpeg'], "decode mode must be auto, cpu or gpu, not 'nvjpeg'"),
     (['--op', 'sobel', '--mode', 'stream'], '--mode must be global or tiled'),
     (['--op', 'sobel', '--memory', '12Q'], '--memory must be a byte count like 1048576, 512M or 2G'),
     (['--op', 'gaussian:sigma=20', '--memory', '1M'], 'raise --memory or lower --chunk'),

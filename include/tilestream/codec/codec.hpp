@@ -5,6 +5,7 @@
 // callers add the file / IFD / tile context to any error it throws (rethrow_with_context).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -96,7 +97,11 @@ void decode_tile_window_into(std::uint16_t compression, std::span<const std::byt
 struct EncodeOptions {
   int jpeg_quality = 90;
   int deflate_level = 6;
-  bool jpeg_ycbcr = true;  // 3-sample JPEG stored as YCbCr (photometric 6, 2x2 subsampled) or as RGB
+  bool jpeg_ycbcr = true;  // 3-sample JPEG stored as YCbCr (photometric 6, subsampled) or as RGB
+  // Luma sampling factors {horizontal, vertical} of YCbCr JPEG, chroma being 1x1: {2, 2} is 4:2:0,
+  // {2, 1} 4:2:2, {1, 1} 4:4:4 (TIFF's YCbCrSubSampling says the same).
+  std::array<std::uint8_t, 2> jpeg_ycbcr_sampling{2, 2};
+  bool jpeg_progressive = false;  // progressive scans (tests of decoders that fall back on them)
 };
 
 // Encodes pixels laid out as `layout` describes (predictor applied here when layout.predictor == 2,

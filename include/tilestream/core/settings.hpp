@@ -27,6 +27,19 @@ struct Settings {
   std::string io;
   // The cuFile library to dlopen instead of libcufile.so.0: TILESTREAM_CUFILE_LIBRARY ("" when unset).
   std::string cufile_library;
+  // Where JPEG tiles bound for the GPU are decoded when a run names no mode: TILESTREAM_DECODE as
+  // written ("" when unset); codec::default_decode_mode() parses it through the decode mode table.
+  std::string decode;
+  // The nvJPEG library to dlopen instead of libnvjpeg.so.13: TILESTREAM_NVJPEG_LIBRARY ("" when unset).
+  std::string nvjpeg_library;
+  // nvJPEG's backend: TILESTREAM_NVJPEG_BACKEND, "hardware" or "cuda" ("" when unset: the CUDA
+  // backend, codec/nvjpeg.hpp says why); for benchmarks and tests of each.
+  std::string nvjpeg_backend;
+  // nvJPEG batches: TILESTREAM_JPEG_BATCH tiles per batch (0 when unset: as many as fit in 64 MiB
+  // decoded, at most 256) and TILESTREAM_JPEG_LANES threads running batches (0 when unset: the
+  // reader's threads, at most 4). For tuning on a new GPU.
+  unsigned jpeg_batch_tiles = 0;
+  unsigned jpeg_lanes = 0;
   // The nvCOMP library to dlopen instead of libnvcomp.so.6: TILESTREAM_NVCOMP_LIBRARY ("" when unset).
   std::string nvcomp_library;
 };

@@ -74,6 +74,13 @@ class ChunkSink {
 struct BackendReport {
   std::string io = "posix";           // the io mode the level's reads ran
   std::string io_detail;              // why that mode, and how the run went
+  // Who decoded the level's compressed tiles ("nvJPEG hardware decoder", "CPU"...; empty for raw tiles
+  // and arrays) and why; tiles nvJPEG decoded and those of its path that fell back to the CPU, why.
+  std::string decoder;
+  std::string decode_detail;
+  std::uint64_t tiles_gpu = 0;
+  std::uint64_t tiles_cpu = 0;
+  std::string fallback_reason;
   std::size_t peak_device_bytes = 0;  // device backends: the device memory held at most during the run
   std::size_t bytes_held = 0;         // global mode: the most bytes of images held at once
   // Busy seconds per stage summed over the threads that did it (in tiled mode the stages of different

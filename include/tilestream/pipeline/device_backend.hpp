@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "tilestream/codec/decode_mode.hpp"
 #include "tilestream/io/io_mode.hpp"
 #include "tilestream/pipeline/backend.hpp"
 
@@ -24,6 +25,7 @@ namespace tilestream::pipeline {
 struct DeviceBackendOptions {
   int device = 0;
   std::optional<io::IoMode> io;  // how raw tiles are read (slide/device_reader.hpp); nullopt: default
+  std::optional<codec::DecodeMode> decode;  // where JPEG tiles are decoded; nullopt: the default
   std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: the settings' band size
 };
 

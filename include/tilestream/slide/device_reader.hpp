@@ -7,11 +7,19 @@
 //    with the io backend (posix: pread into pinned memory; direct: O_DIRECT into pinned memory; gds:
 //    cuFile into device memory), copies it to its device tile buffer on its own stream and queues the
 //    place_tiles kernel, while it reads its next task into its second buffer;
+//  - nvJPEG decode on the GPU (JPEG tiles, 8-bit, 1 or 3 samples, when the run's decode mode is auto
+//    or gpu and nvJPEG loads, codec/nvjpeg.hpp): each thread reads batches of neighbouring tiles with
+//    pread into pinned memory, joins each with the JPEGTables into a complete stream, and queues the
+//    batch on nvJPEG (its CUDA backend, or the hardware decoder) into its device tile buffer and the
+//    place_tiles kernel, while it prepares its next batch in its second slot. Tiles nvJPEG cannot
+//    decode as libjpeg would (progressive, 12-bit, odd sampling: codec/jpeg_stream.hpp), and whole
+//    batches nvJPEG refuses, are decoded on that thread's CPU and uploaded; the report counts them.
+//    Pixels differ from the CPU decoder's by the IDCT's and upsampling's rounding (a few levels);
 //  - CPU decode + upload (anything else: compressed, predictor, big-endian 16-bit, strips, planar,
 //    sparse or short tiles): bands of tile rows are decoded on CPU threads straight into pinned
 //    memory and uploaded, the next band decoding while the last one travels. Compressed tiles are read
 //    with pread (posix) whatever the io mode, and the report says so.
-// Both give the CPU path's pixels byte for byte.
+// The raw and CPU paths give the CPU path's pixels byte for byte.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +28,8 @@
 #include <optional>
 #include <string>
 
+#include "tilestream/codec/decode_mode.hpp"
+#include "tilestream/codec/nvjpeg.hpp"
 #include "tilestream/cuda/device_image.hpp"
 #include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/io/io_mode.hpp"
@@ -35,6 +45,15 @@ struct DeviceReaderOptions {
   // device backend's workers) share one decision; it overrides `io`.
   std::optional<io::ResolvedIo> resolved_io;
   std::size_t task_bytes = 0;        // bytes one read task moves; 0: settings default (8 MiB)
+  // Where JPEG tiles are decoded; nullopt: codec::default_decode_mode() (TILESTREAM_DECODE, else auto).
+  std::optional<codec::DecodeMode> decode;
+  // The run's decode decision already made (codec::nvjpeg::resolve_device_decode), shared by the
+  // readers of one run; it overrides `decode`.
+  std::optional<codec::nvjpeg::ResolvedDecode> resolved_decode;
+  // Tiles one nvJPEG batch decodes at most (0: as many as fit in 64 MiB decoded, at most 256), and
+  // threads that run batches (0: the reader's threads, at most 4).
+  std::size_t jpeg_batch_tiles = 0;
+  unsigned jpeg_lanes = 0;
   // Keep device memory freed by earlier images in the device's stream-ordered pool instead of giving
   // it back to the driver, so the next read of the same size allocates in microseconds. Process-wide
   // (it sets the release threshold of the device's default memory pool).
@@ -48,10 +67,22 @@ struct DeviceReadReport {
   std::uint64_t bytes_read = 0;  // bytes read from the file (raw path) or pixels decoded (decode path)
   std::size_t tasks = 0;       // read tasks (raw path) or bands (decode path)
   double seconds = 0;          // wall time from the call to finished pixels on the device
+  // Who decoded compressed tiles ("nvJPEG hardware decoder", "nvJPEG CUDA backend", "CPU"), empty
+  // for raw tiles, and why.
+  std::string decoder;
+  std::string decode_detail;
+  std::uint64_t tiles_gpu = 0;  // tiles nvJPEG decoded
+  std::uint64_t tiles_cpu = 0;  // tiles of the nvJPEG path decoded on the CPU instead
+  std::string fallback_reason;  // why the first of those were
 };
 
 inline constexpr const char* raw_tiles_path = "raw tiles placed on GPU";
 inline constexpr const char* cpu_decode_path = "CPU decode + upload";
+inline constexpr const char* gpu_decode_path = "nvJPEG decode on GPU";
+
+// Why the tiles of `image` cannot take the nvJPEG path ("LZW, not JPEG", "strips"...), or empty when
+// they can (single tiles may still fall back to the CPU).
+std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image);
 
 // Whether `image` qualifies for the raw-tile path at all (a region may still take the decode path
 // when one of its tiles is sparse or short).
@@ -78,6 +109,7 @@ class DeviceReader {
   cuda::DeviceImage read_level(const Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);
 
   io::IoMode io_mode() const;         // the resolved mode for raw tiles (never automatic)
+  const codec::nvjpeg::ResolvedDecode& decode() const;  // the resolved decode mode
   const std::string& io_detail() const;
   unsigned threads() const;
   int device() const;

@@ -50,6 +50,9 @@ struct SynthOptions {
   std::uint32_t tile = 256;  // tile side (multiple of 16); for strips, only sets the level count
   std::uint16_t compression = codec::compression::jpeg;
   int jpeg_quality = 90;
+  bool jpeg_ycbcr = true;                                // 3-sample JPEG as YCbCr, else RGB (4:4:4)
+  std::array<std::uint8_t, 2> jpeg_ycbcr_sampling{2, 2};  // luma factors: {2, 2} 4:2:0, {2, 1} 4:2:2, {1, 1} 4:4:4
+  bool jpeg_progressive = false;
   unsigned levels = 0;  // 0: halve until the smallest level fits in one tile
   std::uint32_t samples = 3;
   DType dtype = DType::uint8;

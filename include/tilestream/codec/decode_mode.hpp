@@ -1,0 +1,37 @@
+// Where compressed tiles bound for device memory are decoded: the decode modes a run can ask for, as
+// one table (like io/io_mode.hpp). The choice is always visible: reads into device memory report the
+// decoder that ran (nvJPEG's hardware or CUDA backend, or the CPU) and why, and count the tiles that
+// fell back to the CPU.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace tilestream::codec {
+
+enum class DecodeMode {
+  automatic,  // JPEG tiles on the GPU where nvJPEG loads and the run has a device, else on the CPU
+  cpu,        // every tile on CPU threads (libjpeg-turbo, zlib...), then uploaded
+  gpu,        // JPEG tiles with nvJPEG; an error when nvJPEG or the device is missing
+};
+
+struct DecodeModeInfo {
+  DecodeMode mode;
+  std::string_view name;     // as --decode, decode= and TILESTREAM_DECODE spell it
+  std::string_view summary;  // for --help
+};
+
+std::span<const DecodeModeInfo> decode_modes();
+const DecodeModeInfo& info(DecodeMode mode);
+
+// A name of the table; UsageError naming the accepted values otherwise.
+DecodeMode parse_decode_mode(std::string_view text);
+const char* to_string(DecodeMode mode);
+// "auto (...), cpu (...), gpu (...)": the table as --help text.
+std::string describe_decode_modes();
+
+// The process default: TILESTREAM_DECODE when set (UsageError when it is not a mode), else auto.
+DecodeMode default_decode_mode();
+
+}  // namespace tilestream::codec
