@@ -6,7 +6,9 @@
 file(GLOB TILESTREAM_VENV_NVCOMP_INCLUDE_DIRS
      ${CMAKE_SOURCE_DIR}/.venv/lib/python3*/site-packages/nvidia/libnvcomp/include)
 find_path(TILESTREAM_NVCOMP_INCLUDE_DIR nvcomp.h
-          HINTS ${CUDAToolkit_INCLUDE_DIRS} ${TILESTREAM_VENV_NVCOMP_INCLUDE_DIRS})
+          HINTS ${CUDAToolkit_INCLUDE_DIRS} ${TILESTREAM_VENV_NVCOMP_INCLUDE_DIRS}
+                # the copy bench/device/fetch-nvcomp.sh makes for the GPU machine, which has no nvCOMP
+                ${CMAKE_SOURCE_DIR}/.nvcomp/include)
 if(TILESTREAM_NVCOMP_INCLUDE_DIR)
   message(STATUS "tilestream: nvCOMP (GPU chunk compression) through dlopen, nvcomp.h from "
                  "${TILESTREAM_NVCOMP_INCLUDE_DIR}")

@@ -14,6 +14,10 @@ if [ "$(id -u)" = 0 ] && command -v mountpoint >/dev/null; then
     echo "prepare.sh: wrote udev data for block device $root_dev ($fs_type) so cuFile can register files"
   fi
 fi
+# - nvCOMP is not installed there: a copy carried in .nvcomp/ (bench/device/fetch-nvcomp.sh) is loaded.
+if [ -f .nvcomp/lib64/libnvcomp.so.6 ]; then
+  export TILESTREAM_NVCOMP_LIBRARY="$PWD/.nvcomp/lib64/libnvcomp.so.6"
+fi
 if [ -d .testslides ]; then
   export TILESTREAM_TESTDATA="$PWD/.testslides"
 fi

@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -26,6 +27,14 @@ namespace nb = nanobind;
 using namespace nb::literals;
 
 namespace tilestream::python {
+
+std::optional<codec::DecodeMode> decode_mode(const std::optional<std::string>& decode, bool to_device) {
+  if (!decode) return std::nullopt;
+  const codec::DecodeMode mode = codec::parse_decode_mode(*decode);
+  check<UsageError>(to_device || mode != codec::DecodeMode::gpu, option("decode"),
+                    " gpu decodes into GPU memory: it needs ", option("device"), " cuda");
+  return mode;
+}
 
 std::optional<int> cuda_device(const std::optional<std::string>& device) {
   if (!device) return std::nullopt;
@@ -45,10 +54,11 @@ class ReaderPool {
     static ReaderPool* pool = new ReaderPool;
     return *pool;
   }
-  std::unique_ptr<slide::DeviceReader> take(int device, unsigned threads) {
+  std::unique_ptr<slide::DeviceReader> take(int device, unsigned threads, std::optional<codec::DecodeMode> decode) {
+    const Key key{device, threads, decode ? static_cast<int>(*decode) : -1};
     {
       const std::lock_guard lock(mutex_);
-      auto& idle = idle_[{device, threads}];
+      auto& idle = idle_[key];
       if (!idle.empty()) {
         auto reader = std::move(idle.back());
         idle.pop_back();
@@ -58,16 +68,19 @@ class ReaderPool {
     slide::DeviceReaderOptions options;
     options.device = device;
     options.threads = threads;
+    options.decode = decode;
     return std::make_unique<slide::DeviceReader>(options);
   }
-  void give_back(int device, unsigned threads, std::unique_ptr<slide::DeviceReader> reader) {
+  void give_back(int device, unsigned threads, std::optional<codec::DecodeMode> decode,
+                 std::unique_ptr<slide::DeviceReader> reader) {
     const std::lock_guard lock(mutex_);
-    idle_[{device, threads}].push_back(std::move(reader));
+    idle_[Key{device, threads, decode ? static_cast<int>(*decode) : -1}].push_back(std::move(reader));
   }
 
  private:
+  using Key = std::tuple<int, unsigned, int>;  // device, threads, decode mode (-1: the default)
   std::mutex mutex_;
-  std::map<std::pair<int, unsigned>, std::vector<std::unique_ptr<slide::DeviceReader>>> idle_;
+  std::map<Key, std::vector<std::unique_ptr<slide::DeviceReader>>> idle_;
 };
 
 // NumPy's type string of a sample type, for __cuda_array_interface__.
@@ -218,14 +231,15 @@ void bind_device_array(nb::module_& m) {
 }
 
 nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
-                               const slide::LevelRect& rect, int device, unsigned threads) {
+                               const slide::LevelRect& rect, int device, unsigned threads,
+                               std::optional<codec::DecodeMode> decode) {
   cuda::DeviceImage image;
   {
     nb::gil_scoped_release release;
     ReaderPool& pool = ReaderPool::instance();
-    std::unique_ptr<slide::DeviceReader> reader = pool.take(device, threads);
+    std::unique_ptr<slide::DeviceReader> reader = pool.take(device, threads, decode);
     image = slide::read_level_rect_to_device(*reader, *slide, level, rect);
-    pool.give_back(device, threads, std::move(reader));
+    pool.give_back(device, threads, decode, std::move(reader));
   }
   return nb::cast(DeviceArray(std::move(image)));
 }
@@ -270,7 +284,7 @@ void bind_device_array(nb::module_& m) {
 }
 
 nb::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t, const slide::LevelRect&, int,
-                               unsigned) {
+                               unsigned, std::optional<codec::DecodeMode>) {
   throw UsageError(concat(slide->path(), ": ", option("device"), " cuda: this tilestream was built without CUDA"));
 }
 

@@ -1,6 +1,6 @@
 // tilestream.DeviceArray: pixels in GPU memory, handed to CuPy, PyTorch and any DLPack or CUDA Array
 // Interface consumer without a copy (__dlpack__, __dlpack_device__, __cuda_array_interface__).
-// Regions are read onto the device by DeviceReaders kept per (device, threads) for the process, so
+// Regions are read onto the device by DeviceReaders kept per (device, threads, decode mode) for the process, so
 // that their streams and pinned buffers serve every later read.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "tilestream/codec/decode_mode.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/slide/level0_region.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -26,8 +27,14 @@ void bind_device_array(nanobind::module_& m);
 // Reads `rect` of `level` (OpenSlide's addressing, zeros outside the level) onto CUDA device `device`
 // as a DeviceArray, the GIL released; the pixels are finished when it returns, for any stream.
 // UsageError in a build without CUDA or on a machine without the device.
+// `decode` says where JPEG tiles are decoded (nullopt: TILESTREAM_DECODE, else auto).
 nanobind::object read_rect_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
-                                     const slide::LevelRect& rect, int device, unsigned threads);
+                                     const slide::LevelRect& rect, int device, unsigned threads,
+                                     std::optional<codec::DecodeMode> decode);
+
+// The decode mode a `decode` argument names (None: nullopt). UsageError naming the argument for a
+// name not in the table, and for "gpu" where the pixels go to host memory (`to_device` false).
+std::optional<codec::DecodeMode> decode_mode(const std::optional<std::string>& decode, bool to_device);
 
 // Copies a batch of `n` images stacked in `batch` to CUDA device `device` as an (n, rows, width,
 // samples) DeviceArray, finished when it returns. UsageError in a build without CUDA.

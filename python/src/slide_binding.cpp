@@ -126,12 +126,15 @@ NumpyArray read_to_numpy(const RegionRequest& r, unsigned threads) {
 
 nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::int64_t> location, std::int64_t level,
                        std::pair<std::int64_t, std::int64_t> size, const std::optional<std::string>& device,
-                       std::optional<nb::ndarray<nb::device::cpu>> out, unsigned threads) {
+                       std::optional<nb::ndarray<nb::device::cpu>> out, unsigned threads,
+                       const std::optional<std::string>& decode) {
   const RegionRequest r = region_request(handle, location, level, size);
-  if (const std::optional<int> cuda = cuda_device(device)) {
+  const std::optional<int> cuda = cuda_device(device);
+  const std::optional<codec::DecodeMode> mode = decode_mode(decode, cuda.has_value());
+  if (cuda) {
     check<UsageError>(!out, r.slide->path(), ": ", option("out"), " takes host arrays; with ", option("device"),
                       " cuda the region is a new DeviceArray");
-    return read_rect_to_device(r.slide, r.level, r.rect, *cuda, threads);
+    return read_rect_to_device(r.slide, r.level, r.rect, *cuda, threads, mode);
   }
   const tiff::ImageInfo& image = r.slide->level(r.level).image;
   const std::size_t row_stride = static_cast<std::size_t>(r.rect.width) * image.samples * bytes_per_sample(image.dtype);
@@ -237,6 +240,9 @@ device: None or "cpu" for a NumPy array; "cuda" or "cuda:N" for a DeviceArray in
 out: optional C-contiguous (height, width, samples) NumPy array of the level's dtype to read into; it is
     returned (host reads only).
 threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
+decode: with device "cuda", where JPEG tiles are decoded: "auto" (nvJPEG on the GPU where it loads,
+    else the CPU), "cpu" or "gpu" (nvJPEG, an error where it is missing); None: TILESTREAM_DECODE, else
+    auto. nvJPEG's pixels differ from libjpeg's by a few levels at most (its IDCT and upsampling).
 
 Returns an (height, width, samples) NumPy array (RGB for the usual slides, uint8). Parts of the
 rectangle outside the level are 0. The GIL is released while tiles are read and decoded.)";
@@ -298,10 +304,10 @@ void bind_slide(nb::module_& m) {
           "The level to read for a wanted downsample, as OpenSlide picks it: the smallest level whose downsample "
           "does not exceed it (level 0 for anything at or below 1).")
       .def("read_region", &read_region, "location"_a, "level"_a, "size"_a, nb::kw_only(), "device"_a = nb::none(),
-           "out"_a = nb::none(), "threads"_a = 0,
+           "out"_a = nb::none(), "threads"_a = 0, "decode"_a = nb::none(),
            nb::sig("def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int], *, "
-                   "device: str | None = None, out: numpy.typing.NDArray | None = None, threads: int = 0) "
-                   "-> numpy.typing.NDArray | DeviceArray"),
+                   "device: str | None = None, out: numpy.typing.NDArray | None = None, threads: int = 0, "
+                   "decode: str | None = None) -> numpy.typing.NDArray | DeviceArray"),
            read_region_doc)
       .def("read_regions", &read_regions, "locations"_a, "size"_a, "level"_a, nb::kw_only(), "device"_a = nb::none(),
            "threads"_a = 0,

@@ -74,15 +74,18 @@ class TilestreamWSIReader(BaseWSIReader):
         level, mpp, mpp_rtol, mpp_atol, power, power_rtol, power_atol, channel_dim, dtype, device,
         mode: as for MONAI's WSIReader (only one of level, mpp, power; default level 0).
         threads: decode threads of each read (0: TILESTREAM_THREADS, else every core).
+        decode: with a CUDA device, where JPEG tiles are decoded ("auto", "cpu" or "gpu", as for
+            Slide.read_region; None: TILESTREAM_DECODE, else auto).
         kwargs: passed to tilestream.open (which takes none today).
     """
 
     supported_suffixes = ["tif", "tiff", "svs", "ndpi"]
     backend = "tilestream"
 
-    def __init__(self, threads: int = 0, **kwargs):
+    def __init__(self, threads: int = 0, decode: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.threads = threads
+        self.decode = decode
         # Set only on the copy get_data makes for a CUDA device: (torch device, torch dtype) of the patch.
         self._cuda_patch = None
 
@@ -170,7 +173,9 @@ class TilestreamWSIReader(BaseWSIReader):
         if self._cuda_patch is not None:
             cuda, torch_dtype = self._cuda_patch
             if stored_rgb:
-                pixels = torch.from_dlpack(wsi.read_region(xy, level, wh, device=f"cuda:{cuda.index}", threads=self.threads))
+                pixels = torch.from_dlpack(
+                    wsi.read_region(xy, level, wh, device=f"cuda:{cuda.index}", threads=self.threads, decode=self.decode)
+                )
             else:
                 pixels = torch.as_tensor(self._read_host(wsi, xy, level, wh, mode, stored_rgb), device=cuda)
             return torch.movedim(pixels.to(torch_dtype), -1, self.channel_dim)

@@ -23,6 +23,7 @@
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/io/cufile.hpp"
+#include "tilestream/io/direct_file.hpp"
 #include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/slide/device_place_tiles.hpp"
 #include "tilestream/slide/tile_read_plan.hpp"
@@ -237,9 +238,13 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
   // Every lane gets batches, so that a small region still spreads over the lanes.
   batch_tiles = std::max<std::size_t>(1, std::min(batch_tiles, (slots.size() + jpeg_lane_count - 1) / jpeg_lane_count));
   const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
+  // O_DIRECT reads widen each read to the file's alignment, into aligned places of the buffer.
+  std::optional<io::DirectReadFile> direct;
+  if (mode == io::IoMode::direct) direct.emplace(slide.path());
+  const std::size_t align = direct ? direct->alignment() : 1;
   std::size_t raw_bytes = 0, stream_bytes = 0;
   for (const JpegBatch& b : batches) {
-    raw_bytes = std::max(raw_bytes, b.length);
+    raw_bytes = std::max(raw_bytes, b.length + (b.one_read ? 1 : b.count) * 4 * (align > 1 ? align : 0));
     stream_bytes = std::max(stream_bytes, b.stream_bytes);
   }
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(jpeg_lane_count, batches.size()));
@@ -298,9 +303,14 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
         return concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number, " (column ",
                       batch_slots[j].column, ", row ", batch_slots[j].row, ") at offset ", image.tile_offsets[number]);
       };
+      const std::byte* base = slot.raw.data();  // where the batch's covering read put batch.offset
       if (batch.one_read) {
         try {
-          slide.source().read_exact(batch.offset, {slot.raw.data(), batch.length});
+          if (direct) {
+            base = direct->read_covering(batch.offset, batch.length, slot.raw.bytes()).data();
+          } else {
+            slide.source().read_exact(batch.offset, {slot.raw.data(), batch.length});
+          }
         } catch (const Error& e) {
           rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
                                          batch.offset, " to ", batch.offset + batch.length));
@@ -312,15 +322,21 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
         const std::uint64_t offset = image.tile_offsets[number];
         const std::size_t bytes = static_cast<std::size_t>(image.tile_byte_counts[number]);
         if (batch.one_read) {
-          tiles[j] = {slot.raw.data() + (offset - batch.offset), bytes};
+          tiles[j] = {base + (offset - batch.offset), bytes};
         } else {
           try {
-            slide.source().read_exact(offset, {slot.raw.data() + at, bytes});
+            if (direct) {
+              at = (at + align - 1) / align * align;
+              tiles[j] = direct->read_covering(offset, bytes, slot.raw.bytes().subspan(at));
+              at = static_cast<std::size_t>(tiles[j].data() + bytes - slot.raw.data()) + align;
+            } else {
+              slide.source().read_exact(offset, {slot.raw.data() + at, bytes});
+              tiles[j] = {slot.raw.data() + at, bytes};
+              at += bytes;
+            }
           } catch (const Error& e) {
             rethrow_with_context(e, tile_context(j));
           }
-          tiles[j] = {slot.raw.data() + at, bytes};
-          at += bytes;
         }
       }
       // Tiles nvJPEG decodes as libjpeg would are joined with the tables; the others go to the CPU.
@@ -601,11 +617,11 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     m.read_raw(slide, level, g, slots, out, mine);
   } else if (gpu_jpeg) {
     mine.path = gpu_decode_path;
-    mine.io = io::IoMode::posix;
-    mine.io_detail = m.mode == io::IoMode::posix
-                         ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
-                         : concat("posix, not ", io::to_string(m.mode),
-                                  ": nvJPEG takes its streams from pinned host memory, read with pread");
+    mine.io = m.mode == io::IoMode::direct ? io::IoMode::direct : io::IoMode::posix;
+    mine.io_detail = m.mode == io::IoMode::posix    ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
+                     : m.mode == io::IoMode::direct ? std::string("direct: O_DIRECT reads of tile batches into pinned memory, decoded by nvJPEG")
+                                                    : concat("posix, not ", io::to_string(m.mode),
+                                                             ": nvJPEG takes its streams from pinned host memory, read with pread");
     mine.decoder = m.decode.decoder;
     mine.decode_detail = m.decode.detail;
     m.read_jpeg_on_gpu(slide, level, g, slots, out, mine);

@@ -21,6 +21,7 @@
 #include "support/store_files.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
+#include "tilestream/codec/nvjpeg.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/pipeline.hpp"
@@ -116,6 +117,7 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
   for (const std::uint64_t chunk : {std::uint64_t{256}, std::uint64_t{300}}) {
     // Chunk 300: bands of a few rows (20 rows of 3 uint8 samples, 5 of 3 float32) and zstd chunks.
     pipeline::DeviceBackendOptions gpu_options;
+    gpu_options.decode = codec::DecodeMode::cpu;  // the CPU decoder: stores equal to the CPU run's
     gpu_options.band_bytes = chunk == 300 ? 18000 : 0;
     const auto gpu = pipeline::make_device_backend(gpu_options);
     pipeline::ProcessOptions options;
@@ -150,6 +152,7 @@ TEST_P(DevicePipelineRealSlides, TiledEqualsGlobalEqualsCpu) {
   TILESTREAM_REQUIRE_TESTDATA(path, real.file);
   const slide::Slide slide = slide::Slide::open(path);
   pipeline::DeviceBackendOptions gpu_options;
+  gpu_options.decode = codec::DecodeMode::cpu;  // the CPU decoder: stores equal to the CPU run's
   gpu_options.band_bytes = 50000;  // several bands per chunk
   const auto gpu = pipeline::make_device_backend(gpu_options);
   for (const auto& c : chains()) {
@@ -167,6 +170,49 @@ INSTANTIATE_TEST_SUITE_P(Shared, DevicePipelineRealSlides,
                                            RealSlide{"raw", "derived/cmu1-crop-tiled-raw.tif", 0},
                                            RealSlide{"deflate_pred", "derived/cmu1-pyramid-deflate-pred.tif", 1}),
                          [](const auto& p) { return p.param.name; });
+
+// nvJPEG decodes the tiles: device tiled equals device global bit for bit (a tile decodes the same
+// whichever batch it is in), and the report counts the tiles nvJPEG decoded.
+class DevicePipelineNvJpeg : public testing::CudaTest {};
+
+TEST_F(DevicePipelineNvJpeg, TiledEqualsGlobal) {
+  if (!codec::nvjpeg::resolve_device_decode(codec::DecodeMode::automatic, 0).gpu) {
+    FAIL() << "nvJPEG is not available on this GPU machine";
+  }
+  const std::string slide_path = disk_path("jpeg.tif");
+  synth::SynthOptions synth_options;
+  synth_options.width = 1101;
+  synth_options.height = 703;
+  synth_options.tile = 256;
+  synth_options.levels = 1;
+  synth_options.threads = 4;
+  synth::write_synthetic_slide(slide_path, synth_options);
+  const slide::Slide slide = slide::Slide::open(slide_path);
+  pipeline::DeviceBackendOptions gpu_options;
+  gpu_options.decode = codec::DecodeMode::gpu;
+  const auto gpu = pipeline::make_device_backend(gpu_options);
+  for (const std::vector<std::string>& ops : {std::vector<std::string>{"sobel"}, std::vector<std::string>{"downsample2x"}}) {
+    pipeline::ProcessOptions options;
+    options.chunk = 300;
+    options.threads = 4;
+    options.overwrite = true;
+    options.mode = pipeline::Mode::global;
+    const std::string global = disk_path("global.zarr"), tiled = disk_path("tiled.zarr");
+    const pipeline::ProcessResult g = pipeline::process_slide(slide, global, ops::Chain::parse(ops), options, *gpu);
+    EXPECT_EQ(g.run.tiles_gpu, 15u);  // 5 x 3 tiles, each once
+    EXPECT_EQ(g.run.tiles_cpu, 0u) << g.run.fallback_reason;
+    EXPECT_NE(g.run.decoder.find("nvJPEG"), std::string::npos) << g.run.decoder;
+    options.mode = pipeline::Mode::tiled;
+    options.memory = std::size_t{64} << 20;
+    const pipeline::ProcessResult t = pipeline::process_slide(slide, tiled, ops::Chain::parse(ops), options, *gpu);
+    EXPECT_GE(t.run.tiles_gpu, 15u);  // tiles under several chunks' halos are decoded for each
+    EXPECT_EQ(t.run.tiles_cpu, 0u) << t.run.fallback_reason;
+    expect_same_store(global, tiled, ops.front() + ": nvJPEG, device tiled vs device global");
+    fs::remove_all(global);
+    fs::remove_all(tiled);
+  }
+  fs::remove(slide_path);
+}
 
 class DevicePipelineMemory : public testing::CudaTest {};
 

@@ -174,3 +174,39 @@ def test_patch_loader_batches_on_the_device_equal_the_host_batches(slide_path, g
         assert as_torch.data_ptr() == d.images.data_ptr and as_torch.is_cuda
         np.testing.assert_array_equal(as_torch.cpu().numpy(), h.images)
         np.testing.assert_array_equal(d.locations, h.locations)
+
+
+def test_decode_argument_errors(slide_path):
+    with tilestream.open(slide_path) as s:
+        with pytest.raises(tilestream.UsageError, match="decode mode must be auto, cpu or gpu, not 'nvjpeg'"):
+            s.read_region((0, 0), 0, (4, 4), decode='nvjpeg')
+        with pytest.raises(tilestream.UsageError, match='decode gpu decodes into GPU memory: it needs device cuda'):
+            s.read_region((0, 0), 0, (4, 4), decode='gpu')
+        # On the host every mode but gpu reads as usual.
+        np.testing.assert_array_equal(s.read_region((0, 0), 0, (4, 4), decode='cpu'), s.read_region((0, 0), 0, (4, 4)))
+
+
+@pytest.fixture(scope='module')
+def jpeg_path(tmp_path_factory):
+    pytest.importorskip('imagecodecs')
+    path = tmp_path_factory.mktemp('device_jpeg') / 'jpeg.tif'
+    y, x = np.mgrid[0:700, 0:1000]
+    pixels = np.stack([(x * 255 // 999), (y * 255 // 699), ((x + y) % 256)], axis=-1).astype(np.uint8)
+    pixels[200:400, 300:600] = (200, 30, 90)  # colour edges, where upsampling shows
+    tifffile.imwrite(path, pixels, tile=(256, 256), compression='jpeg', photometric='ycbcr')
+    return path
+
+
+def test_nvjpeg_reads_are_within_the_decode_tolerance(jpeg_path, gpu):
+    with tilestream.open(jpeg_path) as s:
+        want = s.read_region((0, 0), 0, (1000, 700)).astype(np.int16)
+        exact = s.read_region((0, 0), 0, (1000, 700), device='cuda', decode='cpu').get()
+        np.testing.assert_array_equal(exact, want)
+        try:
+            got = s.read_region((0, 0), 0, (1000, 700), device='cuda', decode='gpu').get().astype(np.int16)
+        except tilestream.UnsupportedError as e:
+            pytest.fail(f'nvJPEG is not available on this GPU machine: {e}')
+        diff = np.abs(got - want)
+        assert diff.max() <= 4 and diff.mean() <= 0.5, (diff.max(), diff.mean())
+        again = s.read_region((0, 0), 0, (1000, 700), device='cuda', decode='gpu').get()
+        np.testing.assert_array_equal(again, got.astype(np.uint8))

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -223,6 +224,39 @@ INSTANTIATE_TEST_SUITE_P(Shared, DeviceJpegReal,
                          ::testing::Values(RealCase{"aperio/CMU-1-Small-Region.svs"},
                                            RealCase{"derived/cmu1-pyramid-jpeg-bigtiff.tif"}),
                          [](const auto& param_info) { return param_info.index == 0 ? std::string("svs") : std::string("bigtiff"); });
+
+// The io modes read the same bytes: nvJPEG's pixels equal whichever way the tiles came; direct reads
+// with O_DIRECT, gds with pread (nvJPEG takes host memory) and says so.
+TEST_F(DeviceJpegFallback, IoModesGiveTheSamePixels) {
+  if (!require_nvjpeg().gpu) return;
+  const std::string path = write_synth({"io", 256, 3, true, {2, 2}, 90});
+  const Slide slide = Slide::open(path);
+  const cuda::Stream stream;
+  std::optional<HostImage> first;
+  for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
+    DeviceReaderOptions o = gpu_options();
+    o.io = mode;
+    std::optional<DeviceReader> reader;
+    try {
+      reader.emplace(o);
+    } catch (const UnsupportedError& e) {
+      std::printf("[ nvjpeg   ] io %s unavailable here: %s\n", io::to_string(mode), e.what());
+      continue;
+    }
+    DeviceReadReport report;
+    HostImage image = reader->read_level(slide, 0, &report).to_host(stream);
+    EXPECT_EQ(report.path, gpu_decode_path);
+    EXPECT_EQ(report.io, mode == io::IoMode::direct ? io::IoMode::direct : io::IoMode::posix) << report.io_detail;
+    if (mode == io::IoMode::gds) {
+      EXPECT_NE(report.io_detail.find("posix, not gds"), std::string::npos);
+    }
+    if (!first) {
+      first.emplace(std::move(image));
+    } else {
+      EXPECT_TRUE(equal(*first, image)) << "io " << io::to_string(mode);
+    }
+  }
+}
 
 // decode cpu takes the CPU path for JPEG and says it was asked for.
 TEST_F(DeviceJpegFallback, DecodeCpuIsTheCpuPath) {

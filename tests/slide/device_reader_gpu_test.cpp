@@ -161,6 +161,7 @@ TEST_P(ReadToDevice, EqualsTheCpuPath) {
     for (const unsigned threads : {1u, 8u}) {
       for (const std::size_t task : {std::size_t{1}, std::size_t{4} << 20}) {  // 1: one tile a task
         DeviceReaderOptions options;
+        options.decode = codec::DecodeMode::cpu;  // the CPU decoder: pixels equal bit for bit
         options.threads = threads;
         options.task_bytes = task;
         options.io = mode;
@@ -189,6 +190,7 @@ class DeviceReaderIo : public testing::CudaTest {};
 
 TEST_F(DeviceReaderIo, AutoPicksAModeAndSaysWhy) {
   DeviceReaderOptions options;
+  options.decode = codec::DecodeMode::cpu;  // the CPU decoder: pixels equal bit for bit
   options.io = io::IoMode::automatic;
   options.threads = 2;
   const DeviceReader reader(options);
@@ -201,6 +203,7 @@ TEST_F(DeviceReaderIo, AutoPicksAModeAndSaysWhy) {
 TEST_F(DeviceReaderIo, GdsSaysWhichModeRuns) {
   SKIP_UNLESS_IO_RUNS(io::IoMode::gds);
   DeviceReaderOptions options;
+  options.decode = codec::DecodeMode::cpu;  // the CPU decoder: pixels equal bit for bit
   options.io = io::IoMode::gds;
   options.threads = 2;
   const DeviceReader reader(options);
@@ -221,6 +224,7 @@ TEST_F(DeviceReaderIo, TruncatedFileNamesFileAndOffsetOnEveryBackend) {
     if (mode == io::IoMode::gds && !io::gds::available()) continue;
     SCOPED_TRACE(io_name(mode));
     DeviceReaderOptions options;
+    options.decode = codec::DecodeMode::cpu;  // the CPU decoder: pixels equal bit for bit
     options.io = mode;
     options.threads = 2;
     DeviceReader reader(options);
@@ -261,6 +265,7 @@ TEST_P(ReadToDeviceTestdata, EqualsTheCpuPath) {
   for (const io::IoMode mode : {io::IoMode::posix, io::IoMode::direct, io::IoMode::gds}) {
     if (mode == io::IoMode::gds && !io::gds::available()) continue;
     DeviceReaderOptions options;
+    options.decode = codec::DecodeMode::cpu;  // the CPU decoder: pixels equal bit for bit
     options.threads = 8;
     options.io = mode;
     DeviceReader reader(options);

@@ -9,7 +9,8 @@
 //    place_tiles kernel, while it reads its next task into its second buffer;
 //  - nvJPEG decode on the GPU (JPEG tiles, 8-bit, 1 or 3 samples, when the run's decode mode is auto
 //    or gpu and nvJPEG loads, codec/nvjpeg.hpp): each thread reads batches of neighbouring tiles with
-//    pread into pinned memory, joins each with the JPEGTables into a complete stream, and queues the
+//    pread (O_DIRECT with io direct; gds reads with pread too, since nvJPEG takes its streams from
+//    host memory) into pinned memory, joins each with the JPEGTables into a complete stream, and queues the
 //    batch on nvJPEG (its CUDA backend, or the hardware decoder) into its device tile buffer and the
 //    place_tiles kernel, while it prepares its next batch in its second slot. Tiles nvJPEG cannot
 //    decode as libjpeg would (progressive, 12-bit, odd sampling: codec/jpeg_stream.hpp), and whole
