@@ -68,6 +68,7 @@ log="$out/decode_bench.log"
 bin=${DECODE_BENCH_BIN:-$build/tilestream}
 ceiling=${DECODE_BENCH_CEILING:-$build/bench/tilestream_nvjpeg_ceiling}
 python=${PYTHON:-python3}
+# shellcheck disable=SC2034  # (install_wheels reads it)
 site=${DECODE_BENCH_SITE:-/tmp/site-patches}
 wheel_dir=${DECODE_BENCH_WHEELS:-.whl-patches}
 slide_size=${DECODE_BENCH_SLIDE_SIZE:-19920x26420}
