@@ -13,6 +13,7 @@
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
 #include "cli/decode_flag.hpp"
+#include "cli/encode_flag.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/convert/convert.hpp"
@@ -46,6 +47,7 @@ struct ConvertFlags {
   std::string device = "cpu";
   std::string io;
   std::string decode;
+  std::string encode;
   std::string mode = "tiled";
   std::string memory;
   bool stored_samples = false;
@@ -118,7 +120,8 @@ void run(const ConvertFlags& flags, const RunHooks& hooks) {
   options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device),
-                                                                  parse_decode_flag(flags.decode, device));
+                                                                  parse_decode_flag(flags.decode, device),
+                                                                  parse_encode_flag(flags.encode, device));
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
@@ -161,6 +164,7 @@ void run(const ConvertFlags& flags, const RunHooks& hooks) {
                  options.zarr_version, arrays.c_str());
   std::fprintf(stderr, "io: %s\n", report["io_detail"].get<std::string>().c_str());
   print_decode(report["decode"]);
+  print_encode(report["encode"]);
   std::fprintf(stderr,
                "converted %zu arrays on %s (%s), %llu blocks (%llu skipped), %.1f MB in %.2f s (%.1f MB/s), "
                "peak device memory %.0f MB, peak RSS %.0f MB\n",
@@ -205,6 +209,7 @@ void add_convert_command(CLI::App& app, const RunHooks& hooks) {
                   "(default TILESTREAM_MEMORY, else 1G)");
   add_io_option(*cmd, flags->io, "how tiles are read and blocks written");
   add_decode_option(*cmd, flags->decode);
+  add_encode_option(*cmd, flags->encode);
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

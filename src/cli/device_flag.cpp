@@ -10,7 +10,8 @@
 namespace tilestream::cli {
 
 std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<io::IoMode>& io,
-                                                const std::optional<codec::DecodeMode>& decode) {
+                                                const std::optional<codec::DecodeMode>& decode,
+                                                const std::optional<zarr::EncodeMode>& encode) {
   if (device < 0) return pipeline::make_cpu_backend();
 #if TILESTREAM_WITH_CUDA
   (void)cuda::describe_device(device);  // the CUDA context: a one-off start-up outside every figure
@@ -18,10 +19,12 @@ std::unique_ptr<pipeline::Backend> make_backend(int device, const std::optional<
   options.device = device;
   options.io = io;
   options.decode = decode;
+  options.encode = encode;
   return pipeline::make_device_backend(options);
 #else
   (void)io;
   (void)decode;
+  (void)encode;
   throw UsageError(concat("--device cuda:", device, ": this tilestream was built without CUDA"));
 #endif
 }

@@ -14,6 +14,7 @@
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
 #include "cli/decode_flag.hpp"
+#include "cli/encode_flag.hpp"
 #include "cli/io_flag.hpp"
 #include "cli/report.hpp"
 #include "tilestream/core/error.hpp"
@@ -44,6 +45,7 @@ struct ProcessFlags {
   std::string codec = "zstd";
   std::string io;
   std::string decode;
+  std::string encode;
   bool overwrite = false;
   bool resume = false;
   bool fsync = false;
@@ -77,7 +79,8 @@ void run(const ProcessFlags& flags, const RunHooks& hooks) {
   options.stop = hooks.stop;
   const int device = parse_device_name(flags.device);
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device),
-                                                                  parse_decode_flag(flags.decode, device));
+                                                                  parse_decode_flag(flags.decode, device),
+                                                                  parse_encode_flag(flags.encode, device));
 
   const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
@@ -152,6 +155,7 @@ void run(const ProcessFlags& flags, const RunHooks& hooks) {
   std::fprintf(stderr, "io: %s\nbusy seconds over all threads: read %.2f, compute %.2f, write %.2f\n",
                r.run.io_detail.c_str(), r.run.read_seconds, r.run.compute_seconds, r.run.write_seconds);
   print_decode(j["decode"]);
+  print_encode(j["encode"]);
   if (flags.json) std::printf("%s\n", j.dump().c_str());
 }
 
@@ -182,6 +186,7 @@ void add_process_command(CLI::App& app, const RunHooks& hooks) {
   cmd->add_option("--device", flags->device, "cpu (default) or cuda[:N]: read, process and copy out on the GPU");
   add_io_option(*cmd, flags->io, "how raw tiles are read");
   add_decode_option(*cmd, flags->decode);
+  add_encode_option(*cmd, flags->encode);
   cmd->add_option("--level", flags->level, "Slide level to process (default 0)");
   cmd->add_option("--threads", flags->threads, "Worker threads (default: TILESTREAM_THREADS or all cores)");
   cmd->add_option("--zarr-version", flags->zarr_version, "2 or 3 (default 3)");

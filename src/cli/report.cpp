@@ -69,6 +69,24 @@ nlohmann::json decode_json(const std::vector<pipeline::DatasetReport>& datasets)
   return decode_json(all);
 }
 
+// Who compressed the chunks (nvCOMP on the GPU or the CPU, and why) and how many blocks the GPU encoded.
+nlohmann::json encode_json(const pipeline::BackendReport& run) {
+  return {{"encoder", run.encoder}, {"detail", run.encode_detail}, {"blocks_gpu", run.blocks_gpu_encoded}};
+}
+
+// The run's encoding over its datasets: the first that compressed names the encoder, the counts add up.
+nlohmann::json encode_json(const std::vector<pipeline::DatasetReport>& datasets) {
+  pipeline::BackendReport all;
+  for (const pipeline::DatasetReport& d : datasets) {
+    if (all.encoder.empty()) {
+      all.encoder = d.run.encoder;
+      all.encode_detail = d.run.encode_detail;
+    }
+    all.blocks_gpu_encoded += d.run.blocks_gpu_encoded;
+  }
+  return encode_json(all);
+}
+
 }  // namespace
 
 nlohmann::json run_report_json(const pipeline::RunReport& report) {
@@ -98,6 +116,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"io", d.run.io},
                         {"io_detail", d.run.io_detail},
                         {"decode", decode_json(d.run)},
+                        {"encode", encode_json(d.run)},
                         {"peak_device_bytes", d.run.peak_device_bytes},
                         {"busy_seconds",
                          {{"read", d.run.read_seconds}, {"compute", d.run.compute_seconds}, {"write", d.run.write_seconds}}},
@@ -110,6 +129,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
           {"io", first.run.io},
           {"io_detail", first.run.io_detail},
           {"decode", decode_json(report.datasets)},
+          {"encode", encode_json(report.datasets)},
           {"busy_seconds", {{"read", read}, {"compute", compute}, {"write", write}}},
           // Wall seconds: every block handed to the sink (global mode: from the result in memory), and
           // the wait for the commits still syncing after the last one (fsync).
@@ -121,6 +141,14 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
           {"bytes_written", report.progress.bytes_written},
           {"total_seconds", report.seconds},
           {"datasets", datasets}};
+}
+
+void print_encode(const nlohmann::json& encode) {
+  const std::string encoder = encode.value("encoder", "");
+  if (encoder.empty()) return;
+  std::string line = concat("encode: ", encoder, " (", encode.value("detail", ""), ")");
+  if (const std::uint64_t gpu = encode.value("blocks_gpu", std::uint64_t{0}); gpu > 0) line += concat(", ", gpu, " blocks");
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 void print_decode(const nlohmann::json& decode) {

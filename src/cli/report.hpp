@@ -19,12 +19,14 @@ void draw_bar(std::uint64_t done, std::uint64_t total, const char* unit, double 
 double peak_rss_mb();
 
 // A run's report as JSON, the one serialisation of it (convert's and process's --json): totals
-// ("io", "io_detail", "decode", "busy_seconds", "write_seconds", "fsync_seconds", "peak_device_mb", "blocks",
+// ("io", "io_detail", "decode", "encode", "busy_seconds", "write_seconds", "fsync_seconds", "peak_device_mb", "blocks",
 // "blocks_skipped", "bytes_written", "total_seconds") and "datasets", one object per array written.
 nlohmann::json run_report_json(const pipeline::RunReport& report);
 
 // "decode: <decoder> (<detail>), N tiles on the GPU, M on the CPU (<why>)" on stderr, from a
 // report's "decode" object; nothing for raw tiles (no decoder).
 void print_decode(const nlohmann::json& decode);
+// "encode: <encoder> (<detail>), N blocks" on stderr, from a report's "encode" object.
+void print_encode(const nlohmann::json& encode);
 
 }  // namespace tilestream::cli

@@ -39,6 +39,7 @@ Settings load_settings() {
   if (const char* value = std::getenv("TILESTREAM_IO"); value != nullptr) settings.io = value;
   if (const char* value = std::getenv("TILESTREAM_CUFILE_LIBRARY"); value != nullptr) settings.cufile_library = value;
   if (const char* value = std::getenv("TILESTREAM_DECODE"); value != nullptr) settings.decode = value;
+  if (const char* value = std::getenv("TILESTREAM_ENCODE"); value != nullptr) settings.encode = value;
   if (const char* value = std::getenv("TILESTREAM_NVJPEG_LIBRARY"); value != nullptr) settings.nvjpeg_library = value;
   if (const char* value = std::getenv("TILESTREAM_NVCOMP_LIBRARY"); value != nullptr) settings.nvcomp_library = value;
   if (const char* value = std::getenv("TILESTREAM_NVJPEG_BACKEND"); value != nullptr) {

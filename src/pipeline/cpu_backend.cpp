@@ -94,6 +94,8 @@ class CpuBackend final : public Backend {
       r.decoder = "CPU";
       r.decode_detail = "a CPU run decodes its tiles on the CPU";
     }
+    r.encoder = "CPU";
+    r.encode_detail = "a CPU run compresses on the CPU";
     r.bytes_held = bytes_held;
     r.read_seconds = read.seconds();
     r.compute_seconds = compute.seconds();
@@ -106,6 +108,17 @@ class CpuBackend final : public Backend {
 
 void ChunkRows::write_device_rows(const DeviceRows& /*rows*/) {
   throw UsageError("rows in device memory handed to a chunk that takes host rows only");
+}
+
+std::optional<DeviceBlockFormat> ChunkSink::device_block_format(std::string* why_not) const {
+  if (why_not != nullptr) *why_not = "this sink takes host pixels only";
+  return std::nullopt;
+}
+
+void ChunkSink::begin_encoded(const ChunkTask& /*task*/) {}
+
+void ChunkSink::store_encoded(const ChunkTask& /*task*/, std::span<const std::byte> /*encoded*/) {
+  throw UsageError("an encoded block handed to a sink that encodes its blocks itself");
 }
 
 std::uint64_t Backend::global_bytes(const ChunkPlan& plan, const ops::Chain& chain) const {

@@ -24,6 +24,9 @@
 #include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/ops/device.hpp"
 #include "tilestream/slide/device_reader.hpp"
+#include "tilestream/zarr/device_encoder.hpp"
+#include "tilestream/zarr/encode_mode.hpp"
+#include "pipeline/device_block.hpp"
 
 namespace tilestream::pipeline {
 namespace {
@@ -176,6 +179,42 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
+// Makes task.out's padded block in device memory as `format` says, band by band from make_band (rows
+// copied, or spread into planes for (c, y, x)), compresses it with `encoder` and stores it through
+// `sink`. The copies are queued on `stream` behind whatever made each band, so a band buffer may be
+// reused for the next band at once.
+void encode_chunk_on_device(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format,
+                            std::size_t pixel_bytes, std::uint64_t rows_per_band,
+                            const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, DeviceBuffer& block,
+                            zarr::DeviceChunkEncoder& encoder, const Stream& stream, pipeline::ChunkSink& sink) {
+  sink.begin_encoded(task);
+  const std::size_t bytes = format.block_bytes();
+  check<UsageError>(block.size() >= bytes, "encode_chunk_on_device: device block of ", block.size(), " bytes for ", bytes);
+  check_cuda(cudaMemsetAsync(block.data(), 0, bytes, stream.get()), "cudaMemsetAsync(block padding)");
+  const std::size_t sample = bytes_per_sample(format.dtype);
+  const std::size_t chunk_row = format.chunk_width * pixel_bytes;
+  const bool planes = format.layout == pipeline::Layout::cyx && format.samples > 1;
+  for (std::uint64_t y = task.out.y; y < task.out.y + task.out.height; y += rows_per_band) {
+    const ops::Box box{y, task.out.x, std::min(rows_per_band, task.out.y + task.out.height - y), task.out.width};
+    const ConstDeviceTileView band = make_band(box);
+    const std::byte* first = band.data + (box.y - band.box.y) * band.row_stride + (box.x - band.box.x) * pixel_bytes;
+    const std::uint64_t row0 = box.y - task.out.y;
+    if (planes) {
+      scatter_band_to_planes(first, band.row_stride, box.height, box.width, format.samples, sample,
+                             block.data() + row0 * format.chunk_width * sample,
+                             format.chunk_height * format.chunk_width * sample, format.chunk_width * sample,
+                             stream.get());
+    } else {
+      check_cuda(cudaMemcpy2DAsync(block.data() + row0 * chunk_row, chunk_row, first, band.row_stride,
+                                   box.width * pixel_bytes, box.height, cudaMemcpyDeviceToDevice, stream.get()),
+                 "cudaMemcpy2DAsync(band into block)");
+    }
+  }
+  const zarr::DeviceChunkEncoder::Chunk chunk{block.data(), bytes};
+  const std::vector<std::vector<std::byte>> encoded = encoder.encode({&chunk, 1}, stream);  // waits for the copies
+  sink.store_encoded(task, encoded.front());
+}
+
 // The pixels of `box` of the job's source on the device: a slide level's tiles through `reader` (its io
 // mode, placed on the device), an array's read on the host and uploaded on `stream`.
 DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, slide::DeviceReader& reader, unsigned threads,
@@ -210,6 +249,13 @@ class CudaBackend final : public pipeline::Backend {
     io_ = io::resolve_device_io(options.io.value_or(io::default_io_mode()));
     decode_ = codec::nvjpeg::resolve_device_decode(options.decode.value_or(codec::default_decode_mode()),
                                                    options.device);
+    encode_mode_ = options.encode.value_or(zarr::default_encode_mode());
+    if (encode_mode_ != zarr::EncodeMode::cpu) {
+      nvcomp_ = zarr::DeviceChunkEncoder::available(&nvcomp_missing_);
+      check<UnsupportedError>(nvcomp_ || encode_mode_ != zarr::EncodeMode::gpu,
+                              "GPU chunk compression is not available: ", nvcomp_missing_, " (use ", option("encode"),
+                              " cpu)");
+    }
   }
 
   std::string name() const override { return concat("cuda:", options_.device); }
@@ -242,12 +288,23 @@ class CudaBackend final : public pipeline::Backend {
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
+    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
     struct Writer {
-      // gds writes pack the bands of the whole image into a device band before cuFile writes them.
-      Writer(std::size_t band_bytes, bool device_band) : bands(band_bytes, device_band, stream) {}
+      // gds writes pack the bands of the whole image into a device band before cuFile writes them;
+      // chunks compressed here are made whole in a device block.
+      Writer(std::size_t band_bytes, bool device_band, const std::optional<pipeline::DeviceBlockFormat>& encoding)
+          : bands(encoding ? 0 : band_bytes, device_band, stream) {
+        if (encoding) {
+          block = DeviceBuffer(encoding->block_bytes(), stream);
+          encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
+        }
+      }
       Stream stream;
       Bands bands;
+      DeviceBuffer block;
+      std::optional<zarr::DeviceChunkEncoder> encoder;
     };
+    std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<Writer>> pool(threads);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
@@ -256,12 +313,21 @@ class CudaBackend final : public pipeline::Backend {
     parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
       if (!pool[w]) {
-        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel, io_.mode == io::IoMode::gds);
+        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel, io_.mode == io::IoMode::gds,
+                                           encoding);
         setup.ready(seconds_since(start));
       }
       write.time([&] {
-        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, job.plan.chunk_width, [&](const ops::Box&) { return all; },
-                     pool[w]->bands, pool[w]->stream, sink);
+        const auto all_of = [&](const ops::Box&) { return all; };
+        if (encoding) {
+          // The whole chunk at once: its rows lie in the image already.
+          encode_chunk_on_device(job.plan.tasks[n], *encoding, pixel, job.plan.chunk_height, all_of, pool[w]->block,
+                                 *pool[w]->encoder, pool[w]->stream, sink);
+          ++encoded;
+          return;
+        }
+        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, job.plan.chunk_width, all_of, pool[w]->bands,
+                     pool[w]->stream, sink);
       });
     });
     const double last_done = seconds_since(start);
@@ -275,6 +341,7 @@ class CudaBackend final : public pipeline::Backend {
                             setup.seconds(), " s after the chain, all chunks stored after ", last_done,
                             " s, released in ", seconds_since(release), " s");
     out.write_seconds = write.seconds();
+    out.blocks_gpu_encoded = encoded.load();
     out.peak_device_bytes = peak.bytes();  // a high-water mark: the chain's moment is in it
     out.bytes_held = out.peak_device_bytes;
     return out;
@@ -288,19 +355,29 @@ class CudaBackend final : public pipeline::Backend {
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
     // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
     // the others still pin their memory.
+    pipeline::BackendReport out;
+    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
     struct Worker {
-      Worker(std::size_t band_bytes, const slide::DeviceReaderOptions& reader_options)
-          : reader(reader_options), bands(band_bytes, true, stream) {}
+      Worker(std::size_t band_bytes, const slide::DeviceReaderOptions& reader_options,
+             const std::optional<pipeline::DeviceBlockFormat>& encoding)
+          : reader(reader_options), bands(band_bytes, true, stream) {
+        if (encoding) {
+          block = DeviceBuffer(encoding->block_bytes(), stream);
+          encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
+        }
+      }
       Stream stream;
       slide::DeviceReader reader;
       Bands bands;
+      DeviceBuffer block;  // chunks compressed here: the padded block
+      std::optional<zarr::DeviceChunkEncoder> encoder;
     };
+    std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<Worker>> pool(workers);
     const PoolPeak peak(options_.device);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
     std::mutex detail_mutex;
-    pipeline::BackendReport out;
     BusySeconds read, write;
     parallel_for_workers(job.plan.tasks.size(), workers, [&](std::size_t n, unsigned w) {
       const pipeline::ChunkTask& task = job.plan.tasks[n];
@@ -308,7 +385,7 @@ class CudaBackend final : public pipeline::Backend {
         const DeviceGuard thread_guard(options_.device);
         if (!pool[w]) {
           pool[w] = std::make_unique<Worker>(rows_per_band * job.plan.chunk_width * pixel,
-                                             reader_options(1, kTiledReadTaskBytes));
+                                             reader_options(1, kTiledReadTaskBytes), encoding);
           setup.ready(seconds_since(start));
         }
         Worker& mine = *pool[w];
@@ -317,16 +394,23 @@ class CudaBackend final : public pipeline::Backend {
             read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
         const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
         write.time([&] {
-          stream_chunk(task, pixel, rows_per_band, job.plan.chunk_width, [&](const ops::Box& box) {
-                if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
-                const ops::Box need = job.chain.input_box(box, job.plan.input);
-                const ConstDeviceTileView band_in{
-                    in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
-                    in.row_stride, need};
-                const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
-                run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
-                return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
-              }, mine.bands, mine.stream, sink);
+          const auto make_band = [&](const ops::Box& box) {
+            if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
+            const ops::Box need = job.chain.input_box(box, job.plan.input);
+            const ConstDeviceTileView band_in{
+                in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
+                in.row_stride, need};
+            const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
+            run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
+            return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
+          };
+          if (encoding) {
+            encode_chunk_on_device(task, *encoding, pixel, rows_per_band, make_band, mine.block, *mine.encoder,
+                                   mine.stream, sink);
+            ++encoded;
+            return;
+          }
+          stream_chunk(task, pixel, rows_per_band, job.plan.chunk_width, make_band, mine.bands, mine.stream, sink);
         });
         {
           const std::lock_guard lock(detail_mutex);
@@ -349,6 +433,7 @@ class CudaBackend final : public pipeline::Backend {
                             " s, workers released in ", seconds_since(release), " s");
     out.read_seconds = read.seconds();
     out.write_seconds = write.seconds();  // the chain runs band by band inside stream_chunk: counted here
+    out.blocks_gpu_encoded = encoded.load();
     out.peak_device_bytes = peak.bytes();
     return out;
   }
@@ -382,7 +467,6 @@ class CudaBackend final : public pipeline::Backend {
   // staging.
   std::size_t tiled_task_bytes(const pipeline::ChunkPlan& plan, const ops::Chain& chain,
                                std::size_t tile_bytes) const override {
-    (void)tile_bytes;  // raw tiles go through the slots; decoded ones through bands of the reader's own
     const std::size_t pixel = plan.output.pixel_bytes();
     const std::uint64_t rows = band_rows(band_bytes(), plan.chunk_width, pixel);
     std::size_t most = 0;
@@ -392,7 +476,13 @@ class CudaBackend final : public pipeline::Backend {
                                 chain.scratch_bytes(band, plan.input));
     }
     const std::size_t band_bytes = rows * plan.chunk_width * pixel;
-    return most + 3 * band_bytes + 4 * kTiledReadTaskBytes;
+    // nvJPEG's two slots of decoded tiles (those covering the source box, with its edges' tiles) and,
+    // where chunks may be compressed here, the padded block and nvCOMP's output for it.
+    std::size_t most_in = 0;
+    for (const pipeline::ChunkTask& task : plan.tasks) most_in = std::max<std::size_t>(most_in, task.in.height * task.in.width * plan.input.pixel_bytes());
+    const std::size_t jpeg_slots = decode_.gpu ? 3 * most_in + 4 * tile_bytes : 0;
+    const std::size_t block = nvcomp_ && encode_mode_ != zarr::EncodeMode::cpu ? 2 * plan.chunk_bytes() : 0;
+    return most + 3 * band_bytes + 4 * kTiledReadTaskBytes + jpeg_slots + block;
   }
 
  private:
@@ -419,9 +509,35 @@ class CudaBackend final : public pipeline::Backend {
     return o;
   }
 
+  // Whether this dataset's chunks are compressed here, and what they must hold; says which encoder
+  // runs, and why, in `out`. UnsupportedError where encode gpu was asked for and the array's codecs
+  // cannot run on the GPU.
+  std::optional<pipeline::DeviceBlockFormat> device_encoding(pipeline::ChunkSink& sink,
+                                                             pipeline::BackendReport& out) const {
+    std::string why;
+    std::optional<pipeline::DeviceBlockFormat> format = sink.device_block_format(&why);
+    if (!format && why.empty()) return std::nullopt;  // nothing to compress: raw chunks
+    if (format) why = zarr::DeviceChunkEncoder::gpu_unsupported_reason(format->compressor, bytes_per_sample(format->dtype));
+    if (encode_mode_ == zarr::EncodeMode::cpu) why = "encode cpu was asked for";
+    else if (!nvcomp_) why = nvcomp_missing_;
+    if (!format || !why.empty()) {
+      check<UnsupportedError>(encode_mode_ != zarr::EncodeMode::gpu, "the chunks cannot be compressed on the GPU: ",
+                              why, " (use ", option("encode"), " cpu)");
+      out.encoder = "CPU";
+      out.encode_detail = why;
+      return std::nullopt;
+    }
+    out.encoder = "nvCOMP (GPU)";
+    out.encode_detail = concat(format->compressor.name, " chunks compressed in device memory by nvCOMP, copied to the host");
+    return format;
+  }
+
   DeviceBackendOptions options_;
   io::ResolvedIo io_;
   codec::nvjpeg::ResolvedDecode decode_;
+  zarr::EncodeMode encode_mode_ = zarr::EncodeMode::cpu;
+  bool nvcomp_ = false;         // nvCOMP loads
+  std::string nvcomp_missing_;  // why it does not
 };
 
 }  // namespace

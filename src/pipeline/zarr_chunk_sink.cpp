@@ -272,11 +272,50 @@ class ZarrChunkSink::BufferedRows final : public Rows {
   std::vector<std::byte> block_;
 };
 
-std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
+void ZarrChunkSink::check_stop(const ChunkTask& task) const {
   if (stop_ && stop_())
     throw StoppedError(concat(store_.name(), ": stopped on request before chunk ", writer_.key(block_coords(task)),
                               "; the chunks written are whole, and running again with ", option("resume"),
                               " finishes the store"));
+}
+
+std::optional<DeviceBlockFormat> ZarrChunkSink::device_block_format(std::string* why_not) const {
+  const zarr::ArraySpec& spec = writer_.spec();
+  std::string why;
+  if (raw_ || spec.compressors.empty()) {
+    if (why_not != nullptr) why_not->clear();  // nothing to compress
+    return std::nullopt;
+  }
+  if (!spec.shard_shape.empty()) {
+    why = "sharded arrays are encoded on the host (their shard index)";
+  } else if (spec.compressors.size() != 1) {
+    why = concat("a chain of ", spec.compressors.size(), " compressors");
+  } else if (!spec.transpose_order.empty()) {
+    why = "the transpose codec";
+  }
+  if (!why.empty()) {
+    if (why_not != nullptr) *why_not = why;
+    return std::nullopt;
+  }
+  return DeviceBlockFormat{layout_, plan_.chunk_height, plan_.chunk_width, plan_.output.samples, plan_.output.dtype,
+                           spec.compressors.front()};
+}
+
+void ZarrChunkSink::begin_encoded(const ChunkTask& task) { check_stop(task); }
+
+void ZarrChunkSink::store_encoded(const ChunkTask& task, std::span<const std::byte> encoded) {
+  check<UsageError>(device_block_format().has_value(), store_.name(),
+                    ": an encoded block for an array whose blocks are encoded here");
+  try {
+    writer_.store_block(block_coords(task), encoded);
+  } catch (const Error& e) {
+    rethrow_with_context(e, concat("writing chunk ", writer_.key(block_coords(task)), " of ", store_.name()));
+  }
+  stored(encoded.size());
+}
+
+std::unique_ptr<ChunkRows> ZarrChunkSink::begin_rows(const ChunkTask& task) {
+  check_stop(task);
   try {
     if (raw_) return std::make_unique<RawRows>(*this, task);  // begins the chunk's value
     return std::make_unique<BufferedRows>(*this, task);

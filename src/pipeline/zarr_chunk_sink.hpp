@@ -47,6 +47,11 @@ class ZarrChunkSink final : public ChunkSink {
   // key, and a failed chunk leaves no file under it.
   void write(const ChunkTask& task, const ops::ConstTileView& pixels) override;
   std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) override;
+  // Encoded paths whose chunk is one compressor's output (not sharded, one compressor, no transpose
+  // codec) take blocks encoded on the GPU.
+  std::optional<DeviceBlockFormat> device_block_format(std::string* why_not = nullptr) const override;
+  void begin_encoded(const ChunkTask& task) override;
+  void store_encoded(const ChunkTask& task, std::span<const std::byte> encoded) override;
 
   // Waits for every chunk handed over to be committed, and rethrows the first
   // error of the commit queue, naming its chunk. Call it before the run counts as done.
@@ -69,6 +74,8 @@ class ZarrChunkSink final : public ChunkSink {
   class Rows;
   class RawRows;
   class BufferedRows;
+  // StoppedError naming the chunk when stop_ says so.
+  void check_stop(const ChunkTask& task) const;
   // Counts a stored chunk of `bytes` and reports progress.
   void stored(std::uint64_t bytes);
 

@@ -96,7 +96,8 @@ TEST_P(DeviceConvert, EqualsTheCpuConversionByteForByte) {
     options.memory = std::size_t{64} << 20;  // tiled: several blocks in flight, a fraction of the level
     pipeline::DeviceBackendOptions device_options;
     device_options.io = mode;
-    device_options.decode = codec::DecodeMode::cpu;  // the CPU decoder, for stores equal bit for bit
+    device_options.decode = codec::DecodeMode::cpu;  // the CPU decoder and the CPU codecs, for stores
+    device_options.encode = zarr::EncodeMode::cpu;   // equal bit for bit
     const auto backend = pipeline::make_device_backend(device_options);
     const convert::ConvertResult gpu = convert::convert_slide(slide, gpu_out, options, *backend);
     ASSERT_EQ(gpu.array_paths, cpu.array_paths);

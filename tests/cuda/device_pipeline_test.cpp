@@ -118,6 +118,7 @@ TEST_P(DevicePipeline, TiledEqualsGlobalEqualsCpu) {
     // Chunk 300: bands of a few rows (20 rows of 3 uint8 samples, 5 of 3 float32) and zstd chunks.
     pipeline::DeviceBackendOptions gpu_options;
     gpu_options.decode = codec::DecodeMode::cpu;  // the CPU decoder: stores equal to the CPU run's
+    gpu_options.encode = zarr::EncodeMode::cpu;  // and the CPU codecs
     gpu_options.band_bytes = chunk == 300 ? 18000 : 0;
     const auto gpu = pipeline::make_device_backend(gpu_options);
     pipeline::ProcessOptions options;
@@ -153,6 +154,7 @@ TEST_P(DevicePipelineRealSlides, TiledEqualsGlobalEqualsCpu) {
   const slide::Slide slide = slide::Slide::open(path);
   pipeline::DeviceBackendOptions gpu_options;
   gpu_options.decode = codec::DecodeMode::cpu;  // the CPU decoder: stores equal to the CPU run's
+  gpu_options.encode = zarr::EncodeMode::cpu;  // and the CPU codecs
   gpu_options.band_bytes = 50000;  // several bands per chunk
   const auto gpu = pipeline::make_device_backend(gpu_options);
   for (const auto& c : chains()) {

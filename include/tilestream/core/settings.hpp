@@ -30,6 +30,9 @@ struct Settings {
   // Where JPEG tiles bound for the GPU are decoded when a run names no mode: TILESTREAM_DECODE as
   // written ("" when unset); codec::default_decode_mode() parses it through the decode mode table.
   std::string decode;
+  // Where chunks computed on the GPU are compressed when a run names no mode: TILESTREAM_ENCODE as
+  // written ("" when unset); zarr::default_encode_mode() parses it through the encode mode table.
+  std::string encode;
   // The nvJPEG library to dlopen instead of libnvjpeg.so.13: TILESTREAM_NVJPEG_LIBRARY ("" when unset).
   std::string nvjpeg_library;
   // nvJPEG's backend: TILESTREAM_NVJPEG_BACKEND, "hardware" or "cuda" ("" when unset: the CUDA

@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "tilestream/core/memory_budget.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/plan.hpp"
 #include "tilestream/pipeline/source.hpp"
+#include "tilestream/zarr/array.hpp"
 
 namespace tilestream::pipeline {
 
@@ -58,6 +61,21 @@ class ChunkRows {
   virtual void finish() = 0;
 };
 
+// What a block encoded away from the sink (on the GPU) must hold: the plan's chunk, padded with
+// zeros to chunk_height x chunk_width, laid out as `layout` says ((y, x, c) interleaved, or (c, y, x)
+// planes), then compressed by `compressor` alone.
+struct DeviceBlockFormat {
+  Layout layout = Layout::yxc;
+  std::uint64_t chunk_height = 0;
+  std::uint64_t chunk_width = 0;
+  std::uint32_t samples = 1;
+  DType dtype = DType::uint8;
+  zarr::CompressorSpec compressor;
+  std::size_t block_bytes() const {
+    return static_cast<std::size_t>(chunk_height * chunk_width) * samples * bytes_per_sample(dtype);
+  }
+};
+
 // Receives finished output chunks: pads them to the Zarr chunk, encodes and stores them.
 // Thread-safe: workers call write() and begin_rows() concurrently.
 class ChunkSink {
@@ -67,6 +85,16 @@ class ChunkSink {
   virtual void write(const ChunkTask& task, const ops::ConstTileView& pixels) = 0;
   // The same chunk handed over in bands (ChunkRows).
   virtual std::unique_ptr<ChunkRows> begin_rows(const ChunkTask& task) = 0;
+  // Whether a backend may encode this sink's blocks itself (a block is one chunk compressed by one
+  // compressor: not sharded, not the raw path, no checksum or transpose codec) and what they hold;
+  // nullopt otherwise, with the reason in `why_not` where given (left empty where the blocks are not
+  // compressed at all: raw chunks written in place). This default takes host pixels only.
+  virtual std::optional<DeviceBlockFormat> device_block_format(std::string* why_not = nullptr) const;
+  // Before a backend makes a block it will encode itself: StoppedError where the run was asked to
+  // stop (as begin_rows throws it).
+  virtual void begin_encoded(const ChunkTask& task);
+  // Stores a block encoded as device_block_format says, under the task's key; counted like the others.
+  virtual void store_encoded(const ChunkTask& task, std::span<const std::byte> encoded);
 };
 
 // What one run of a backend measured: returned by run_global and run_tiled, read by process_slide and
@@ -81,6 +109,11 @@ struct BackendReport {
   std::uint64_t tiles_gpu = 0;
   std::uint64_t tiles_cpu = 0;
   std::string fallback_reason;
+  // Who compressed the chunks: "nvCOMP (GPU)" or "CPU" (empty: nothing to compress), why, and the
+  // blocks the GPU encoded.
+  std::string encoder;
+  std::string encode_detail;
+  std::uint64_t blocks_gpu_encoded = 0;
   std::size_t peak_device_bytes = 0;  // device backends: the device memory held at most during the run
   std::size_t bytes_held = 0;         // global mode: the most bytes of images held at once
   // Busy seconds per stage summed over the threads that did it (in tiled mode the stages of different

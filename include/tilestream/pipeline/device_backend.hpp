@@ -18,6 +18,7 @@
 
 #include "tilestream/codec/decode_mode.hpp"
 #include "tilestream/io/io_mode.hpp"
+#include "tilestream/zarr/encode_mode.hpp"
 #include "tilestream/pipeline/backend.hpp"
 
 namespace tilestream::pipeline {
@@ -26,6 +27,10 @@ struct DeviceBackendOptions {
   int device = 0;
   std::optional<io::IoMode> io;  // how raw tiles are read (slide/device_reader.hpp); nullopt: default
   std::optional<codec::DecodeMode> decode;  // where JPEG tiles are decoded; nullopt: the default
+  // Where chunks are compressed (nvCOMP on the GPU, or the CPU codecs); nullopt: the default.
+  // UnsupportedError from make_device_backend for gpu where nvCOMP is missing, and from a run for
+  // gpu where the array's codecs cannot run on the GPU.
+  std::optional<zarr::EncodeMode> encode;
   std::size_t band_bytes = 0;    // bytes of a band of output rows; 0: the settings' band size
 };
 
