@@ -239,6 +239,8 @@ BAD_READ_ARGS = {  # name: (arguments after FILE, exit status, message parts)
     'region-negative': (['--region', '-1,2,3,4'], 2, ['usage error', '--region', 'non-negative']),
     'associated-missing': (['--associated', 'label'], 2, ['usage error', "no associated image 'label'"]),
     'threads-zero': (['--threads', '0'], 2, ['--threads']),
+    'decode-gpu-on-the-cpu': (['--decode', 'gpu'], 2, ['usage error', '--decode gpu', 'needs --device cuda']),
+    'decode-unknown': (['--decode', 'nvjpeg'], 2, ['usage error', 'decode mode must be auto, cpu or gpu', "'nvjpeg'"]),
     'unknown-option': (['--bogus'], 2, ['--bogus']),
 }
 
@@ -312,6 +314,7 @@ BAD_SYNTH_ARGS = {  # name: (arguments, message parts)
     'jpeg-predictor': (['--compression', 'jpeg', '--predictor'], ['predictor', 'JPEG']),
     'jpeg-rgba': (['--compression', 'jpeg', '--samples', '4'], ['JPEG', '4-sample']),
     'jpeg-strips-not-multiple-of-16': (['--compression', 'jpeg', '--strips', '20'], ['JPEG strips', '20']),
+    'jpeg-color-unknown': (['--jpeg-color', '411'], ['--jpeg-color', '420, 422, 444 or rgb', "'411'"]),
     'strips-zero': (['--compression', 'none', '--strips', '0'], ['--strips']),
 }
 
@@ -364,3 +367,34 @@ def test_library_options_are_named_as_flags(cli, slide, tmp_path, command, extra
     assert result.returncode == 2 and message in line, line
     assert '\x1f' not in result.stderr
     assert not out.exists()
+
+
+BAD_CONVERT_ARGS = {  # name: (arguments, message parts)
+    'encode-gpu-on-the-cpu': (['--encode', 'gpu'], ['--encode gpu', 'needs --device cuda']),
+    'encode-unknown': (['--encode', 'nvcomp'], ['encode mode must be auto, cpu or gpu', "'nvcomp'"]),
+    'decode-gpu-on-the-cpu': (['--decode', 'gpu'], ['--decode gpu', 'needs --device cuda']),
+}
+
+
+@pytest.mark.parametrize('args,parts', BAD_CONVERT_ARGS.values(), ids=BAD_CONVERT_ARGS.keys())
+def test_bad_decode_and_encode_arguments(cli, slide, tmp_path, args, parts):
+    out = tmp_path / 'out.zarr'
+    assert_fails(cli.run('convert', slide, out, *args), 2, 'usage error', *parts)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize('color, photometric, subsampling', [('420', 6, (2, 2)), ('422', 6, (2, 1)),
+                                                             ('444', 6, (1, 1)), ('rgb', 2, None)])
+def test_synth_jpeg_colours_are_what_tiff_says(cli, tmp_path, color, photometric, subsampling):
+    """synth's JPEG sampling is what the file's tags and the streams say, and every reader decodes it."""
+    import json
+
+    out = tmp_path / f'{color}.tif'
+    cli.check('synth', out, '--size', '300x200', '--tile', '64', '--jpeg-color', color)
+    with tifffile.TiffFile(out) as tf:
+        page = tf.pages[0]
+        assert page.photometric == photometric
+        tag = page.tags.get('YCbCrSubSampling')
+        assert (tuple(tag.value) if tag else None) == subsampling
+    report = json.loads(cli.check('read', out, '--json').stdout)
+    assert report['decode']['decoder'] == 'CPU' and 'CPU' in report['decode']['detail']

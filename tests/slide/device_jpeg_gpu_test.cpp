@@ -5,10 +5,16 @@
 // regions equal each other exactly; tiles nvJPEG cannot take (progressive) fall back to the CPU for
 // those tiles only, equal to the CPU byte for byte and counted in the report.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -256,6 +262,63 @@ TEST_F(DeviceJpegFallback, IoModesGiveTheSamePixels) {
       EXPECT_TRUE(equal(*first, image)) << "io " << io::to_string(mode);
     }
   }
+}
+
+// The command line with `environment` (NAME=value words) in front; its exit status, stdout and stderr.
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+CliRun run_cli(const std::string& environment, const std::vector<std::string>& args) {
+  const std::string out = temp_path("stdout.txt"), err = temp_path("stderr.txt");
+  std::string command = "env " + environment + " '" + std::string(TILESTREAM_CLI_PATH) + "'";
+  for (const std::string& arg : args) command += " '" + arg + "'";
+  command += " > '" + out + "' 2> '" + err + "'";
+  const int status = std::system(command.c_str());
+  CliRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return run;
+}
+
+// Where nvJPEG and nvCOMP are missing (their settings name no library), auto decodes and compresses on
+// the CPU and the report says why; gpu fails naming what is missing.
+TEST_F(DeviceJpegFallback, MissingLibrariesAreNamed) {
+  const std::string path = write_synth({"missing", 256, 3, true, {2, 2}, 90});
+  const std::string store = temp_path("out.zarr");
+  const std::string missing =
+      "TILESTREAM_NVJPEG_LIBRARY=/nonexistent/libnvjpeg.so.13 TILESTREAM_NVCOMP_LIBRARY=/nonexistent/libnvcomp.so.6";
+  CliRun r = run_cli(missing, {"read", path, "--device", "cuda", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json read = nlohmann::json::parse(r.out);
+  EXPECT_EQ(read["path"], cpu_decode_path);
+  EXPECT_EQ(read["decode"]["decoder"], "CPU");
+  EXPECT_NE(read["decode"]["detail"].get<std::string>().find("/nonexistent/libnvjpeg.so.13"), std::string::npos)
+      << read["decode"];
+  r = run_cli(missing, {"read", path, "--device", "cuda", "--decode", "gpu", "--json"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("GPU JPEG decoding is not available"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/libnvjpeg.so.13"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--decode cpu"), std::string::npos) << r.err;
+
+  r = run_cli(missing, {"convert", path, store, "--device", "cuda", "--codec", "zstd", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json converted = nlohmann::json::parse(r.out);
+  EXPECT_EQ(converted["encode"]["encoder"], "CPU");
+  EXPECT_NE(converted["encode"]["detail"].get<std::string>().find("/nonexistent/libnvcomp.so.6"), std::string::npos)
+      << converted["encode"];
+  EXPECT_EQ(converted["decode"]["decoder"], "CPU");
+  r = run_cli(missing, {"convert", path, store, "--device", "cuda", "--codec", "zstd", "--encode", "gpu", "--overwrite"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("GPU chunk compression is not available"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--encode cpu"), std::string::npos) << r.err;
+  std::filesystem::remove_all(store);
 }
 
 // decode cpu takes the CPU path for JPEG and says it was asked for.
