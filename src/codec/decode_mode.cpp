@@ -4,6 +4,7 @@
 #include <array>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/mode_table.hpp"
 #include "tilestream/core/settings.hpp"
 
 namespace tilestream::codec {
@@ -19,41 +20,17 @@ constexpr std::array<DecodeModeInfo, 3> table{{
 
 std::span<const DecodeModeInfo> decode_modes() { return table; }
 
-const DecodeModeInfo& info(DecodeMode mode) {
-  for (const DecodeModeInfo& entry : table)
-    if (entry.mode == mode) return entry;
-  throw UsageError(concat("decode mode ", static_cast<int>(mode), " is not in the decode mode table"));
-}
+const DecodeModeInfo& info(DecodeMode mode) { return mode_entry<DecodeModeInfo>(table, mode, "decode mode"); }
 
-DecodeMode parse_decode_mode(std::string_view text) {
-  std::string names;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    if (table[i].name == text) return table[i].mode;
-    names += concat(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ", table[i].name);
-  }
-  throw UsageError(concat("decode mode must be ", names, ", not '", text, "'"));
-}
+DecodeMode parse_decode_mode(std::string_view text) { return parse_mode<DecodeModeInfo>(table, text, "decode mode"); }
 
 const char* to_string(DecodeMode mode) { return info(mode).name.data(); }
 
-std::string describe_decode_modes() {
-  std::string text;
-  for (const DecodeModeInfo& entry : table) {
-    text += concat(text.empty() ? "" : ", ", entry.name, " (", entry.summary, ")");
-  }
-  return text;
-}
+std::string describe_decode_modes() { return describe_modes<DecodeModeInfo>(table); }
 
 DecodeMode default_decode_mode() {
-  static const DecodeMode mode = [] {
-    const std::string& value = default_settings().decode;
-    if (value.empty()) return DecodeMode::automatic;
-    try {
-      return parse_decode_mode(value);
-    } catch (const UsageError& e) {
-      throw UsageError(concat("TILESTREAM_DECODE: ", e.what()));
-    }
-  }();
+  static const DecodeMode mode =
+      mode_setting<DecodeModeInfo>(table, default_settings().decode, "TILESTREAM_DECODE", "decode mode", DecodeMode::automatic);
   return mode;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/mode_table.hpp"
 #include "tilestream/core/settings.hpp"
 
 namespace tilestream::io {
@@ -21,39 +22,17 @@ constexpr std::array<IoModeInfo, 4> table{{
 
 std::span<const IoModeInfo> io_modes() { return table; }
 
-const IoModeInfo& info(IoMode mode) {
-  for (const IoModeInfo& entry : table)
-    if (entry.mode == mode) return entry;
-  throw UsageError(concat("io mode ", static_cast<int>(mode), " is not in the io mode table"));
-}
+const IoModeInfo& info(IoMode mode) { return mode_entry<IoModeInfo>(table, mode, "io mode"); }
 
-IoMode parse_io_mode(std::string_view text) {
-  std::string names;  // "auto, posix, direct or gds"
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    if (table[i].name == text) return table[i].mode;
-    names += concat(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ", table[i].name);
-  }
-  throw UsageError(concat("io mode must be ", names, ", not '", text, "'"));
-}
+IoMode parse_io_mode(std::string_view text) { return parse_mode<IoModeInfo>(table, text, "io mode"); }
 
 const char* to_string(IoMode mode) { return info(mode).name.data(); }
 
-std::string describe_io_modes() {
-  std::string text;
-  for (const IoModeInfo& entry : table) text += concat(text.empty() ? "" : ", ", entry.name, " (", entry.summary, ")");
-  return text;
-}
+std::string describe_io_modes() { return describe_modes<IoModeInfo>(table); }
 
 IoMode default_io_mode() {
-  static const IoMode mode = [] {
-    const std::string& value = default_settings().io;
-    if (value.empty()) return IoMode::automatic;
-    try {
-      return parse_io_mode(value);
-    } catch (const UsageError& e) {
-      throw UsageError(concat("TILESTREAM_IO: ", e.what()));
-    }
-  }();
+  static const IoMode mode =
+      mode_setting<IoModeInfo>(table, default_settings().io, "TILESTREAM_IO", "io mode", IoMode::automatic);
   return mode;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/mode_table.hpp"
 #include "tilestream/core/settings.hpp"
 
 namespace tilestream::zarr {
@@ -20,41 +21,17 @@ constexpr std::array<EncodeModeInfo, 3> table{{
 
 std::span<const EncodeModeInfo> encode_modes() { return table; }
 
-const EncodeModeInfo& info(EncodeMode mode) {
-  for (const EncodeModeInfo& entry : table)
-    if (entry.mode == mode) return entry;
-  throw UsageError(concat("encode mode ", static_cast<int>(mode), " is not in the encode mode table"));
-}
+const EncodeModeInfo& info(EncodeMode mode) { return mode_entry<EncodeModeInfo>(table, mode, "encode mode"); }
 
-EncodeMode parse_encode_mode(std::string_view text) {
-  std::string names;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    if (table[i].name == text) return table[i].mode;
-    names += concat(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ", table[i].name);
-  }
-  throw UsageError(concat("encode mode must be ", names, ", not '", text, "'"));
-}
+EncodeMode parse_encode_mode(std::string_view text) { return parse_mode<EncodeModeInfo>(table, text, "encode mode"); }
 
 const char* to_string(EncodeMode mode) { return info(mode).name.data(); }
 
-std::string describe_encode_modes() {
-  std::string text;
-  for (const EncodeModeInfo& entry : table) {
-    text += concat(text.empty() ? "" : ", ", entry.name, " (", entry.summary, ")");
-  }
-  return text;
-}
+std::string describe_encode_modes() { return describe_modes<EncodeModeInfo>(table); }
 
 EncodeMode default_encode_mode() {
-  static const EncodeMode mode = [] {
-    const std::string& value = default_settings().encode;
-    if (value.empty()) return EncodeMode::automatic;
-    try {
-      return parse_encode_mode(value);
-    } catch (const UsageError& e) {
-      throw UsageError(concat("TILESTREAM_ENCODE: ", e.what()));
-    }
-  }();
+  static const EncodeMode mode =
+      mode_setting<EncodeModeInfo>(table, default_settings().encode, "TILESTREAM_ENCODE", "encode mode", EncodeMode::automatic);
   return mode;
 }
 
