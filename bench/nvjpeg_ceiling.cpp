@@ -23,7 +23,6 @@
 #include "tilestream/codec/nvjpeg.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
-#include "tilestream/core/settings.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/memory.hpp"
 #include "tilestream/cuda/stream.hpp"
@@ -91,12 +90,9 @@ int run(int argc, char** argv) {
   const ts::codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
                                              image.samples == 3 && image.photometric == 2};
   const std::size_t tile_bytes = format.bytes();
-  const unsigned lanes_wanted = ts::default_settings().jpeg_lanes != 0 ? ts::default_settings().jpeg_lanes
-                                                                       : std::min(threads, 4u);
-  std::size_t batch = ts::default_settings().jpeg_batch_tiles != 0
-                          ? ts::default_settings().jpeg_batch_tiles
-                          : std::clamp<std::size_t>((std::size_t{64} << 20) / tile_bytes, 1, 256);
-  batch = std::max<std::size_t>(1, std::min(batch, (count + lanes_wanted - 1) / lanes_wanted));
+  const ts::slide::DeviceReaderOptions reader_options;
+  const unsigned lanes_wanted = ts::slide::jpeg_lanes(reader_options, threads);
+  const std::size_t batch = ts::slide::jpeg_batch_tiles(reader_options, lanes_wanted, count, tile_bytes);
   const std::size_t batches = (count + batch - 1) / batch;
   const unsigned lanes = static_cast<unsigned>(std::min<std::size_t>(lanes_wanted, batches));
   std::vector<Lane> pool(lanes);

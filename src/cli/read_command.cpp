@@ -64,24 +64,12 @@ struct ReadResult {
   std::string io = "posix";
   std::string io_detail;
   std::string path;
-  std::string decoder = "CPU";  // who decoded the tiles, and why
-  std::string decode_detail;
-  std::uint64_t tiles_gpu = 0;
-  std::uint64_t tiles_cpu = 0;
-  std::string fallback_reason;
+  codec::DecodeReport decode{"CPU", {}, 0, 0, {}};  // who decoded the tiles, and why
   unsigned threads = 1;
   std::uint64_t file_bytes_read = 0;
   double setup_seconds = 0;
   std::vector<double> runs_seconds;
 };
-
-nlohmann::json decode_json(const ReadResult& r) {
-  return {{"decoder", r.decoder},
-          {"detail", r.decode_detail},
-          {"tiles_gpu", r.tiles_gpu},
-          {"tiles_cpu_fallback", r.tiles_cpu},
-          {"fallback_reason", r.fallback_reason}};
-}
 
 void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
   const std::string checksum = checksum_text(image);
@@ -95,7 +83,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
                  r.runs_seconds.size() > 1 ? concat(" [run ", i + 1, "/", r.runs_seconds.size(), "]").c_str() : "");
   }
   std::fprintf(stderr, "path: %s\nio: %s (%s)\n", r.path.c_str(), r.io.c_str(), r.io_detail.c_str());
-  print_decode(decode_json(r));
+  print_decode(decode_json(r.decode));
   if (r.setup_seconds > 0) std::fprintf(stderr, "setup: %.3f s (reader made once, not in the times above)\n", r.setup_seconds);
   std::fprintf(stderr, "checksum: fnv1a64 %s\n", checksum.c_str());
   if (!args.json) return;
@@ -112,7 +100,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
   j["io"] = r.io;
   j["io_detail"] = r.io_detail;
   j["path"] = r.path;
-  j["decode"] = decode_json(r);
+  j["decode"] = decode_json(r.decode);
   j["threads"] = r.threads;
   j["shape"] = {image.height(), image.width(), image.samples()};
   j["dtype"] = to_string(image.dtype());
@@ -166,11 +154,7 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   result.io = io::to_string(run.io);
   result.io_detail = run.io_detail;
   result.path = run.path;
-  result.decoder = run.decoder;
-  result.decode_detail = run.decode_detail;
-  result.tiles_gpu = run.tiles_gpu;
-  result.tiles_cpu = run.tiles_cpu;
-  result.fallback_reason = run.fallback_reason;
+  result.decode = run.decode;
   result.file_bytes_read = run.bytes_read;
   const cuda::Stream stream;
   const HostImage host = image.to_host(stream);  // after the timing: for the checksum and -o
@@ -214,7 +198,7 @@ void run_read(const ReadArgs& args) {
   result.threads = options.threads;
   result.path = concat("CPU decode (", options.threads, " threads)");
   result.io_detail = "posix: pread and decode on CPU threads";
-  result.decode_detail = "a CPU read decodes its tiles on the CPU";
+  result.decode.detail = "a CPU read decodes its tiles on the CPU";
   HostImage image;
   for (unsigned i = 0; i < args.repeat; ++i) {
     image = HostImage();

@@ -45,28 +45,11 @@ double peak_rss_mb() {
 
 namespace {
 
-// Who decoded the tiles (nvJPEG or the CPU, and why), and how many tiles fell back to the CPU.
-nlohmann::json decode_json(const pipeline::BackendReport& run) {
-  return {{"decoder", run.decoder},
-          {"detail", run.decode_detail},
-          {"tiles_gpu", run.tiles_gpu},
-          {"tiles_cpu_fallback", run.tiles_cpu},
-          {"fallback_reason", run.fallback_reason}};
-}
-
 // The run's decoding over its datasets: the first that read a slide names the decoder, the counts add up.
-nlohmann::json decode_json(const std::vector<pipeline::DatasetReport>& datasets) {
-  pipeline::BackendReport all;
-  for (const pipeline::DatasetReport& d : datasets) {
-    if (all.decoder.empty()) {
-      all.decoder = d.run.decoder;
-      all.decode_detail = d.run.decode_detail;
-    }
-    if (all.fallback_reason.empty()) all.fallback_reason = d.run.fallback_reason;
-    all.tiles_gpu += d.run.tiles_gpu;
-    all.tiles_cpu += d.run.tiles_cpu;
-  }
-  return decode_json(all);
+codec::DecodeReport all_decoding(const std::vector<pipeline::DatasetReport>& datasets) {
+  codec::DecodeReport all;
+  for (const pipeline::DatasetReport& d : datasets) all.add(d.run.decode);
+  return all;
 }
 
 // Who compressed the chunks (nvCOMP on the GPU or the CPU, and why) and how many blocks the GPU encoded.
@@ -115,7 +98,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"bytes_in_flight", d.bytes_in_flight},
                         {"io", d.run.io},
                         {"io_detail", d.run.io_detail},
-                        {"decode", decode_json(d.run)},
+                        {"decode", decode_json(d.run.decode)},
                         {"encode", encode_json(d.run)},
                         {"peak_device_bytes", d.run.peak_device_bytes},
                         {"busy_seconds",
@@ -128,7 +111,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
   return {{"device", report.backend},
           {"io", first.run.io},
           {"io_detail", first.run.io_detail},
-          {"decode", decode_json(report.datasets)},
+          {"decode", decode_json(all_decoding(report.datasets))},
           {"encode", encode_json(report.datasets)},
           {"busy_seconds", {{"read", read}, {"compute", compute}, {"write", write}}},
           // Wall seconds: every block handed to the sink (global mode: from the result in memory), and
@@ -149,6 +132,14 @@ void print_encode(const nlohmann::json& encode) {
   std::string line = concat("encode: ", encoder, " (", encode.value("detail", ""), ")");
   if (const std::uint64_t gpu = encode.value("blocks_gpu", std::uint64_t{0}); gpu > 0) line += concat(", ", gpu, " blocks");
   std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+nlohmann::json decode_json(const codec::DecodeReport& decode) {
+  return {{"decoder", decode.decoder},
+          {"detail", decode.detail},
+          {"tiles_gpu", decode.tiles_gpu},
+          {"tiles_cpu_fallback", decode.tiles_cpu},
+          {"fallback_reason", decode.fallback_reason}};
 }
 
 void print_decode(const nlohmann::json& decode) {

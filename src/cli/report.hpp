@@ -23,6 +23,9 @@ double peak_rss_mb();
 // "blocks_skipped", "bytes_written", "total_seconds") and "datasets", one object per array written.
 nlohmann::json run_report_json(const pipeline::RunReport& report);
 
+// A read's or run's decoding as JSON: decoder, detail, tiles_gpu, tiles_cpu_fallback, fallback_reason.
+nlohmann::json decode_json(const codec::DecodeReport& decode);
+
 // "decode: <decoder> (<detail>), N tiles on the GPU, M on the CPU (<why>)" on stderr, from a
 // report's "decode" object; nothing for raw tiles (no decoder).
 void print_decode(const nlohmann::json& decode);

@@ -34,4 +34,14 @@ DecodeMode default_decode_mode() {
   return mode;
 }
 
+void DecodeReport::add(const DecodeReport& other) {
+  if (decoder.empty()) {
+    decoder = other.decoder;
+    detail = other.detail;
+  }
+  if (fallback_reason.empty()) fallback_reason = other.fallback_reason;
+  tiles_gpu += other.tiles_gpu;
+  tiles_cpu += other.tiles_cpu;
+}
+
 }  // namespace tilestream::codec

@@ -162,14 +162,16 @@ Library load_library() {
 
 // The library, or why it is missing (remembered: the first attempt decides for the process).
 const Library& library() {
+  static std::string missing;  // why it could not be loaded, kept: the first attempt decides
   static const std::optional<Library> loaded = []() -> std::optional<Library> {
     try {
       return load_library();
-    } catch (const UnsupportedError&) {
+    } catch (const UnsupportedError& e) {
+      missing = e.what();
       return std::nullopt;
     }
   }();
-  if (!loaded) load_library();  // throws the reason again (cheap: the loader caches failures too)
+  check<UnsupportedError>(loaded.has_value(), missing);
   return *loaded;
 }
 

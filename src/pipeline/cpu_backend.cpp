@@ -91,8 +91,8 @@ class CpuBackend final : public Backend {
     r.io_detail = concat("posix: pread and decode on CPU threads (", job.workers, " block workers, ", job.threads,
                          " threads)");
     if (job.source.slide() != nullptr) {
-      r.decoder = "CPU";
-      r.decode_detail = "a CPU run decodes its tiles on the CPU";
+      r.decode.decoder = "CPU";
+      r.decode.detail = "a CPU run decodes its tiles on the CPU";
     }
     r.encoder = "CPU";
     r.encode_detail = "a CPU run compresses on the CPU";

@@ -272,7 +272,7 @@ class CudaBackend final : public pipeline::Backend {
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
     out.io_detail = report.io_detail;  // names its mode already
-    add_decode(out, report, true);
+    out.decode.add(report.decode);
     const auto compute_start = std::chrono::steady_clock::now();
     const ops::ImageShape& out_shape = job.plan.output;
     DeviceImage result;
@@ -418,7 +418,7 @@ class CudaBackend final : public pipeline::Backend {
             out.io = io::to_string(report.io);
             out.io_detail = report.io_detail;  // names its mode already
           }
-          add_decode(out, report, n == 0);
+          out.decode.add(report.decode);
         }
       } catch (const Error& e) {
         rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
@@ -487,18 +487,6 @@ class CudaBackend final : public pipeline::Backend {
 
  private:
   std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
-  // Adds a read's decoding to the dataset's report: its decoder and reasons from the first read
-  // (`first`) or the first that has them, its tile counts always.
-  static void add_decode(pipeline::BackendReport& out, const slide::DeviceReadReport& report, bool first) {
-    if (first || out.decoder.empty()) {
-      out.decoder = report.decoder;
-      out.decode_detail = report.decode_detail;
-    }
-    if (out.fallback_reason.empty()) out.fallback_reason = report.fallback_reason;
-    out.tiles_gpu += report.tiles_gpu;
-    out.tiles_cpu += report.tiles_cpu;
-  }
-
   slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
     slide::DeviceReaderOptions o;
     o.resolved_decode = decode_;

@@ -164,6 +164,20 @@ bool raw_tiles_possible(const tiff::ImageInfo& image) {
          (sample == 1 || image.big_endian == (std::endian::native == std::endian::big));
 }
 
+unsigned jpeg_lanes(const DeviceReaderOptions& options, unsigned threads) {
+  const unsigned lanes = options.jpeg_lanes != 0 ? options.jpeg_lanes : default_settings().jpeg_lanes;
+  return lanes != 0 ? lanes : std::max(1u, std::min(threads, jpeg_default_lanes));
+}
+
+std::size_t jpeg_batch_tiles(const DeviceReaderOptions& options, unsigned lanes, std::size_t tiles,
+                             std::size_t tile_bytes) {
+  const std::size_t asked = options.jpeg_batch_tiles != 0 ? options.jpeg_batch_tiles : default_settings().jpeg_batch_tiles;
+  const std::size_t batch =
+      asked != 0 ? asked : std::clamp<std::size_t>(jpeg_batch_target_bytes / std::max<std::size_t>(tile_bytes, 1), 1, jpeg_batch_max_tiles);
+  // Every lane gets batches, so that a small region still spreads over the lanes.
+  return std::max<std::size_t>(1, std::min(batch, (tiles + lanes - 1) / std::max(lanes, 1u)));
+}
+
 std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image) {
   if (!image.unsupported_reason.empty()) return image.unsupported_reason;
   if (image.compression != codec::compression::jpeg) {
@@ -193,7 +207,7 @@ struct DeviceReader::Impl {
   std::array<cuda::PinnedBuffer, 2> bands;  // decode path, allocated on first use
   std::array<cuda::Event, 2> band_done;
   codec::nvjpeg::ResolvedDecode decode;
-  std::size_t jpeg_batch_tiles = 0;  // 0: from the tile size
+  DeviceReaderOptions options;  // as made, for the nvJPEG path's batching
   unsigned jpeg_lane_count = 1;
   std::vector<JpegLane> jpeg_lanes;  // made on the first nvJPEG read
 
@@ -232,11 +246,7 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
                                           DeviceReadReport& report) {
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t tile_bytes = g.tile_bytes();
-  std::size_t batch_tiles = jpeg_batch_tiles != 0
-                                ? jpeg_batch_tiles
-                                : std::clamp<std::size_t>(jpeg_batch_target_bytes / tile_bytes, 1, jpeg_batch_max_tiles);
-  // Every lane gets batches, so that a small region still spreads over the lanes.
-  batch_tiles = std::max<std::size_t>(1, std::min(batch_tiles, (slots.size() + jpeg_lane_count - 1) / jpeg_lane_count));
+  const std::size_t batch_tiles = jpeg_batch_tiles(options, jpeg_lane_count, slots.size(), tile_bytes);
   const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
   // O_DIRECT reads widen each read to the file's alignment, into aligned places of the buffer.
   std::optional<io::DirectReadFile> direct;
@@ -404,9 +414,9 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
   finish_lanes();
   report.tasks = batches.size();
   for (const JpegBatch& b : batches) report.bytes_read += b.length;
-  report.tiles_gpu = on_gpu.load();
-  report.tiles_cpu = on_cpu.load();
-  report.fallback_reason = first_reason;
+  report.decode.tiles_gpu = on_gpu.load();
+  report.decode.tiles_cpu = on_cpu.load();
+  report.decode.fallback_reason = first_reason;
 }
 
 void DeviceReader::Impl::read_raw(const Slide& slide, std::size_t level, const PlaceGeometry& g,
@@ -555,9 +565,8 @@ DeviceReader::DeviceReader(const DeviceReaderOptions& options) {
   m.decode = options.resolved_decode
                  ? *options.resolved_decode
                  : codec::nvjpeg::resolve_device_decode(options.decode.value_or(codec::default_decode_mode()), m.device);
-  m.jpeg_batch_tiles = options.jpeg_batch_tiles != 0 ? options.jpeg_batch_tiles : default_settings().jpeg_batch_tiles;
-  const unsigned lanes = options.jpeg_lanes != 0 ? options.jpeg_lanes : default_settings().jpeg_lanes;
-  m.jpeg_lane_count = lanes != 0 ? lanes : std::min(m.threads, jpeg_default_lanes);
+  m.options = options;
+  m.jpeg_lane_count = jpeg_lanes(options, m.threads);
   m.lanes = std::vector<Lane>(m.threads);
   m.size_slots(resolve_task_bytes(options.task_bytes));
   m.setup_seconds = seconds_since(start);
@@ -622,13 +631,13 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
                      : m.mode == io::IoMode::direct ? std::string("direct: O_DIRECT reads of tile batches into pinned memory, decoded by nvJPEG")
                                                     : concat("posix, not ", io::to_string(m.mode),
                                                              ": nvJPEG takes its streams from pinned host memory, read with pread");
-    mine.decoder = m.decode.decoder;
-    mine.decode_detail = m.decode.detail;
+    mine.decode.decoder = m.decode.decoder;
+    mine.decode.detail = m.decode.detail;
     m.read_jpeg_on_gpu(slide, level, g, slots, out, mine);
   } else {
     mine.path = cpu_decode_path;
-    mine.decoder = "CPU";
-    mine.decode_detail = !m.decode.gpu ? m.decode.detail
+    mine.decode.decoder = "CPU";
+    mine.decode.detail = !m.decode.gpu ? m.decode.detail
                          : gpu_unsupported.empty()
                              ? std::string("sparse tiles in the region")
                              : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles only");

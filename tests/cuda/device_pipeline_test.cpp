@@ -201,14 +201,14 @@ TEST_F(DevicePipelineNvJpeg, TiledEqualsGlobal) {
     options.mode = pipeline::Mode::global;
     const std::string global = disk_path("global.zarr"), tiled = disk_path("tiled.zarr");
     const pipeline::ProcessResult g = pipeline::process_slide(slide, global, ops::Chain::parse(ops), options, *gpu);
-    EXPECT_EQ(g.run.tiles_gpu, 15u);  // 5 x 3 tiles, each once
-    EXPECT_EQ(g.run.tiles_cpu, 0u) << g.run.fallback_reason;
-    EXPECT_NE(g.run.decoder.find("nvJPEG"), std::string::npos) << g.run.decoder;
+    EXPECT_EQ(g.run.decode.tiles_gpu, 15u);  // 5 x 3 tiles, each once
+    EXPECT_EQ(g.run.decode.tiles_cpu, 0u) << g.run.decode.fallback_reason;
+    EXPECT_NE(g.run.decode.decoder.find("nvJPEG"), std::string::npos) << g.run.decode.decoder;
     options.mode = pipeline::Mode::tiled;
     options.memory = std::size_t{64} << 20;
     const pipeline::ProcessResult t = pipeline::process_slide(slide, tiled, ops::Chain::parse(ops), options, *gpu);
-    EXPECT_GE(t.run.tiles_gpu, 15u);  // tiles under several chunks' halos are decoded for each
-    EXPECT_EQ(t.run.tiles_cpu, 0u) << t.run.fallback_reason;
+    EXPECT_GE(t.run.decode.tiles_gpu, 15u);  // tiles under several chunks' halos are decoded for each
+    EXPECT_EQ(t.run.decode.tiles_cpu, 0u) << t.run.decode.fallback_reason;
     expect_same_store(global, tiled, ops.front() + ": nvJPEG, device tiled vs device global");
     fs::remove_all(global);
     fs::remove_all(tiled);

@@ -119,12 +119,12 @@ TEST_P(DeviceJpeg, WithinToleranceOfCpuAndRepeatable) {
     DeviceReadReport report;
     const HostImage gpu = reader.read_level(slide, level, &report).to_host(stream);
     EXPECT_EQ(report.path, gpu_decode_path);
-    EXPECT_EQ(report.tiles_cpu, 0u) << report.fallback_reason;
+    EXPECT_EQ(report.decode.tiles_cpu, 0u) << report.decode.fallback_reason;
     const tiff::ImageInfo& image = slide.level(level).image;
-    EXPECT_EQ(report.tiles_gpu, std::uint64_t{image.tiles_across()} * image.tiles_down());
+    EXPECT_EQ(report.decode.tiles_gpu, std::uint64_t{image.tiles_across()} * image.tiles_down());
     const Difference d = difference(gpu, cpu);
     std::printf("[ nvjpeg   ] %s level %zu (%s): max |diff| %d, mean |diff| %.4f (%s)\n", c.name.c_str(), level,
-                report.decoder.c_str(), d.max, d.mean, report.decode_detail.c_str());
+                report.decode.decoder.c_str(), d.max, d.mean, report.decode.detail.c_str());
     EXPECT_LE(d.max, 4) << c.name << " level " << level;
     EXPECT_LE(d.mean, 0.5) << c.name << " level " << level;
     const HostImage again = reader.read_level(slide, level).to_host(stream);
@@ -160,9 +160,9 @@ TEST_F(DeviceJpegFallback, ProgressiveTilesFallBackToTheCpu) {
   const HostImage gpu = reader.read_level(slide, 0, &report).to_host(stream);
   const tiff::ImageInfo& image = slide.level(0).image;
   EXPECT_EQ(report.path, gpu_decode_path);
-  EXPECT_EQ(report.tiles_gpu, 0u);
-  EXPECT_EQ(report.tiles_cpu, std::uint64_t{image.tiles_across()} * image.tiles_down());
-  EXPECT_EQ(report.fallback_reason, "progressive JPEG");
+  EXPECT_EQ(report.decode.tiles_gpu, 0u);
+  EXPECT_EQ(report.decode.tiles_cpu, std::uint64_t{image.tiles_across()} * image.tiles_down());
+  EXPECT_EQ(report.decode.fallback_reason, "progressive JPEG");
   EXPECT_TRUE(equal(gpu, slide.read_level(0)));
 }
 
@@ -216,9 +216,9 @@ TEST_P(DeviceJpegReal, WithinToleranceOfCpu) {
     const HostImage cpu = slide.read_level(level);
     const Difference d = difference(gpu, cpu);
     std::printf("[ nvjpeg   ] %s level %zu: %s, %llu tiles on the GPU, %llu on the CPU%s%s; max |diff| %d, mean %.4f\n",
-                GetParam().file.c_str(), level, report.decoder.c_str(),
-                static_cast<unsigned long long>(report.tiles_gpu), static_cast<unsigned long long>(report.tiles_cpu),
-                report.fallback_reason.empty() ? "" : ": ", report.fallback_reason.c_str(), d.max, d.mean);
+                GetParam().file.c_str(), level, report.decode.decoder.c_str(),
+                static_cast<unsigned long long>(report.decode.tiles_gpu), static_cast<unsigned long long>(report.decode.tiles_cpu),
+                report.decode.fallback_reason.empty() ? "" : ": ", report.decode.fallback_reason.c_str(), d.max, d.mean);
     EXPECT_EQ(report.path, gpu_decode_path);
     EXPECT_LE(d.max, 4);
     EXPECT_LE(d.mean, 0.5);
@@ -332,8 +332,8 @@ TEST_F(DeviceJpegFallback, DecodeCpuIsTheCpuPath) {
   const cuda::Stream stream;
   const HostImage image = reader.read_level(slide, 0, &report).to_host(stream);
   EXPECT_EQ(report.path, cpu_decode_path);
-  EXPECT_EQ(report.decoder, "CPU");
-  EXPECT_EQ(report.decode_detail, "decode cpu was asked for");
+  EXPECT_EQ(report.decode.decoder, "CPU");
+  EXPECT_EQ(report.decode.detail, "decode cpu was asked for");
   EXPECT_TRUE(equal(image, slide.read_level(0)));
 }
 

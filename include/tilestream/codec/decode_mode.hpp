@@ -4,6 +4,7 @@
 // fell back to the CPU.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,5 +34,21 @@ std::string describe_decode_modes();
 
 // The process default: TILESTREAM_DECODE when set (UsageError when it is not a mode), else auto.
 DecodeMode default_decode_mode();
+
+// Who decoded a read's compressed tiles and why (decoder empty: nothing was decoded, raw tiles), the
+// tiles nvJPEG decoded and those of its path that fell back to the CPU, with the first reason. Reads
+// report it (slide/device_reader.hpp), runs add their reads' up (pipeline/backend.hpp), front ends
+// print it.
+struct DecodeReport {
+  std::string decoder;  // "nvJPEG CUDA backend", "nvJPEG hardware decoder", "CPU"
+  std::string detail;
+  std::uint64_t tiles_gpu = 0;
+  std::uint64_t tiles_cpu = 0;
+  std::string fallback_reason;
+
+  // Adds another read's: its decoder and detail where this names none yet, its reason where this
+  // has none, its tile counts.
+  void add(const DecodeReport& other);
+};
 
 }  // namespace tilestream::codec

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "tilestream/codec/decode_mode.hpp"
 #include "tilestream/core/memory_budget.hpp"
 #include "tilestream/ops/chain.hpp"
 #include "tilestream/pipeline/plan.hpp"
@@ -102,13 +103,7 @@ class ChunkSink {
 struct BackendReport {
   std::string io = "posix";           // the io mode the level's reads ran
   std::string io_detail;              // why that mode, and how the run went
-  // Who decoded the level's compressed tiles ("nvJPEG hardware decoder", "CPU"...; empty for raw tiles
-  // and arrays) and why; tiles nvJPEG decoded and those of its path that fell back to the CPU, why.
-  std::string decoder;
-  std::string decode_detail;
-  std::uint64_t tiles_gpu = 0;
-  std::uint64_t tiles_cpu = 0;
-  std::string fallback_reason;
+  codec::DecodeReport decode;  // the level's reads' decoding, added up (no decoder: raw tiles, arrays)
   // Who compressed the chunks: "nvCOMP (GPU)" or "CPU" (empty: nothing to compress), why, and the
   // blocks the GPU encoded.
   std::string encoder;

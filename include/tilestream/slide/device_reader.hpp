@@ -68,18 +68,20 @@ struct DeviceReadReport {
   std::uint64_t bytes_read = 0;  // bytes read from the file (raw path) or pixels decoded (decode path)
   std::size_t tasks = 0;       // read tasks (raw path) or bands (decode path)
   double seconds = 0;          // wall time from the call to finished pixels on the device
-  // Who decoded compressed tiles ("nvJPEG hardware decoder", "nvJPEG CUDA backend", "CPU"), empty
-  // for raw tiles, and why.
-  std::string decoder;
-  std::string decode_detail;
-  std::uint64_t tiles_gpu = 0;  // tiles nvJPEG decoded
-  std::uint64_t tiles_cpu = 0;  // tiles of the nvJPEG path decoded on the CPU instead
-  std::string fallback_reason;  // why the first of those were
+  codec::DecodeReport decode;  // who decoded the compressed tiles, and the tiles each decoder took
 };
 
 inline constexpr const char* raw_tiles_path = "raw tiles placed on GPU";
 inline constexpr const char* cpu_decode_path = "CPU decode + upload";
 inline constexpr const char* gpu_decode_path = "nvJPEG decode on GPU";
+
+// How the nvJPEG path batches: its threads running batches (the options' or settings' count, else the
+// reader's `threads`, at most 4), and the tiles per batch for `tiles` tiles of `tile_bytes` decoded
+// bytes (the options' or settings' count, else as many as fit in 64 MiB, at most 256; fewer
+// where that leaves a lane without a batch). The reader and bench/nvjpeg_ceiling.cpp batch alike.
+unsigned jpeg_lanes(const DeviceReaderOptions& options, unsigned threads);
+std::size_t jpeg_batch_tiles(const DeviceReaderOptions& options, unsigned lanes, std::size_t tiles,
+                             std::size_t tile_bytes);
 
 // Why the tiles of `image` cannot take the nvJPEG path ("LZW, not JPEG", "strips"...), or empty when
 // they can (single tiles may still fall back to the CPU).
