@@ -44,7 +44,6 @@ import importlib
 import json
 import math
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -58,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import machine_info  # noqa: E402
 
 SECTIONS = ("level", "patches", "roundtrip", "convert")
 READERS = ("tilestream", "cucim", "tifffile", "ceiling")
@@ -1223,19 +1222,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, help="where decode.jsonl and decode.md go")
     p.add_argument("--report", nargs="+", type=Path, metavar="JSONL", help="only write decode.md from these files")
     return p
-
-
-def machine_info() -> dict:
-    info = {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "gpu": None}
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20)
-        if out.returncode == 0 and out.stdout.strip():
-            info["gpu"] = out.stdout.strip().splitlines()[0]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
 
 
 def tree_commit() -> str:

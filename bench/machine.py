@@ -1,5 +1,7 @@
 """What machine a benchmark ran on, for the results files of bench/*.py."""
+import os
 import platform
+import subprocess
 
 
 def cpu_model():
@@ -10,3 +12,17 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def machine_info() -> dict:
+    """Host, CPU, cores, Python and the first GPU nvidia-smi lists (None where there is none)."""
+    info = {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "gpu": None}
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20)
+        if out.returncode == 0 and out.stdout.strip():
+            info["gpu"] = out.stdout.strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info

@@ -46,7 +46,6 @@ import importlib
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from machine import machine_info  # noqa: E402
 
 # The figures the issue measured on the GPU machine on 2026-12-02 (seed-size JPEG slide, 256 tiles,
 # quality 80, random 256x256 patches at level 0), shown beside this run's for context.
@@ -654,19 +653,6 @@ def time_reads(read, locations: np.ndarray, granule: int, warm: int, settings: S
 
 
 # --- the run ---
-
-def machine_info() -> dict:
-    info = {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "gpu": None}
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20)
-        if out.returncode == 0 and out.stdout.strip():
-            info["gpu"] = out.stdout.strip().splitlines()[0]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
-
 
 def tree_commit() -> str:
     if os.environ.get("TILESTREAM_COMMIT"):
