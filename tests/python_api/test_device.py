@@ -2,7 +2,9 @@
 # (same device pointer) through DLPack and the CUDA Array Interface, equal to the host pixels, zeros
 # outside the level as on the host, and alive as long as any consumer holds it. These run where a GPU
 # and CuPy or PyTorch are present (the device machine); elsewhere the device argument's errors are
-# checked instead.
+# checked instead. read_regions and PatchLoader on the device with decode="gpu" (nvJPEG, each tile a
+# batch touches decoded once) equal read_region(device="cuda", decode="gpu") of each patch exactly and
+# the host within the decode tolerance; decode="cpu" equals the host exactly.
 import gc
 
 import numpy as np
@@ -210,3 +212,102 @@ def test_nvjpeg_reads_are_within_the_decode_tolerance(jpeg_path, gpu):
         assert diff.max() <= 4 and diff.mean() <= 0.5, (diff.max(), diff.mean())
         again = s.read_region((0, 0), 0, (1000, 700), device='cuda', decode='gpu').get()
         np.testing.assert_array_equal(again, got.astype(np.uint8))
+
+
+@pytest.fixture(scope='module')
+def jpeg_levels_path(tmp_path_factory):
+    """A two-level JPEG pyramid whose sides are not multiples of its 256-pixel tiles."""
+    pytest.importorskip('imagecodecs')
+    path = tmp_path_factory.mktemp('device_jpeg_levels') / 'jpeg_levels.tif'
+    y, x = np.mgrid[0:750, 0:1100]
+    pixels = np.stack([(x * 255 // 1099), ((x // 37 + y // 37) % 2) * 180 + 30, (y * 255 // 749)], axis=-1)
+    pixels = pixels.astype(np.uint8)
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(pixels, tile=(256, 256), compression='jpeg', photometric='ycbcr')
+        tw.write(pixels[::2, ::2], tile=(256, 256), compression='jpeg', photometric='ycbcr', subfiletype=1)
+    return path
+
+
+# Inside, on tile borders, larger than a tile's share, repeated, sticking out on every side, wholly
+# outside (level-0 pixels; the patches are 300 x 200 level pixels).
+PATCH_LOCATIONS = [(0, 0), (0, 0), (256, 256), (250, 130), (-30, 400), (900, 600), (1000, 0), (0, -150),
+                   (-400, -300), (1100, 0), (511, 255), (799, 549), (300, 749), (640, 480)]
+
+
+def nvjpeg_or_fail(read):
+    try:
+        return read()
+    except tilestream.UnsupportedError as e:
+        pytest.fail(f'nvJPEG is not available on this GPU machine: {e}')
+
+
+@pytest.mark.parametrize('level', [0, 1])
+def test_read_regions_with_nvjpeg_equal_read_region_per_patch(jpeg_levels_path, gpu, level):
+    size = (300, 200)
+    with tilestream.open(jpeg_levels_path) as s:
+        batch = nvjpeg_or_fail(lambda: s.read_regions(PATCH_LOCATIONS, size, level, device='cuda', decode='gpu'))
+        assert isinstance(batch, tilestream.DeviceArray)
+        assert batch.shape == (len(PATCH_LOCATIONS), 200, 300, 3) and batch.dtype == 'uint8'
+        got = batch.get()
+        for k, location in enumerate(PATCH_LOCATIONS):
+            one = s.read_region(location, level, size, device='cuda', decode='gpu').get()
+            np.testing.assert_array_equal(got[k], one, err_msg=f'patch {k} at {location}, level {level}')
+        # Within the decode tolerance of the NumPy batch; decode cpu equals it exactly.
+        host = s.read_regions(PATCH_LOCATIONS, size, level)
+        diff = np.abs(got.astype(np.int16) - host.astype(np.int16))
+        assert diff.max() <= 4 and diff.mean() <= 0.5, (diff.max(), diff.mean())
+        np.testing.assert_array_equal(s.read_regions(PATCH_LOCATIONS, size, level, device='cuda', decode='cpu').get(),
+                                      host)
+        # Repeated reads are identical.
+        np.testing.assert_array_equal(s.read_regions(PATCH_LOCATIONS, size, level, device='cuda', decode='gpu').get(),
+                                      got)
+
+
+def test_read_regions_on_the_device_read_other_compressions_as_the_host_does(slide_path, gpu):
+    # Deflate and raw tiles are not nvJPEG's: every decode mode reads them as the host does.
+    with tilestream.open(slide_path) as s:
+        for level in (0, 1):
+            want = s.read_regions(PATCH_LOCATIONS, (128, 96), level)
+            for decode in (None, 'auto', 'cpu', 'gpu'):
+                got = nvjpeg_or_fail(lambda: s.read_regions(PATCH_LOCATIONS, (128, 96), level, device='cuda',
+                                                            decode=decode)).get()
+                np.testing.assert_array_equal(got, want, err_msg=f'level {level}, decode {decode}')
+
+
+@pytest.mark.parametrize('level', [0, 1])
+def test_patch_loader_with_nvjpeg_equals_read_regions_on_the_device(jpeg_levels_path, gpu, level):
+    size = (96, 64)
+    loader = tilestream.PatchLoader(jpeg_levels_path, size, level, device='cuda', decode='gpu', batch_size=7,
+                                    shuffle=True, seed=3, prefetch=2, cover_edges=True)
+    with loader, tilestream.open(jpeg_levels_path) as s:
+        batches = nvjpeg_or_fail(lambda: list(loader))
+        assert len(batches) > 1
+        seen = 0
+        for batch in batches:
+            assert isinstance(batch.images, tilestream.DeviceArray)
+            want = s.read_regions(batch.locations, size, level, device='cuda', decode='gpu').get()
+            np.testing.assert_array_equal(batch.images.get(), want)
+            seen += len(want)
+        assert seen == len(loader.locations)
+
+
+def test_patch_loader_over_two_slides_with_nvjpeg_and_cpu_decode(jpeg_path, jpeg_levels_path, gpu):
+    # Batches that mix the slides' patches: each patch equals read_region of its own slide.
+    paths = [jpeg_path, jpeg_levels_path]
+    kwargs = dict(batch_size=9, shuffle=True, seed=5, cover_edges=True)
+    gpu_batches = nvjpeg_or_fail(lambda: list(tilestream.PatchLoader(paths, 128, 0, device='cuda', decode='gpu',
+                                                                     **kwargs)))
+    cpu_batches = list(tilestream.PatchLoader(paths, 128, 0, device='cuda', decode='cpu', **kwargs))
+    host_batches = list(tilestream.PatchLoader(paths, 128, 0, **kwargs))
+    assert len(gpu_batches) == len(cpu_batches) == len(host_batches) > 1
+    assert any(len(set(h.slide_indices.tolist())) == 2 for h in host_batches)  # some batches mix them
+    with tilestream.open(jpeg_path) as a, tilestream.open(jpeg_levels_path) as b:
+        handles = [a, b]
+        for on_gpu, on_cpu, host in zip(gpu_batches, cpu_batches, host_batches):
+            np.testing.assert_array_equal(on_gpu.slide_indices, host.slide_indices)
+            np.testing.assert_array_equal(on_gpu.locations, host.locations)
+            np.testing.assert_array_equal(on_cpu.images.get(), host.images)
+            got = on_gpu.images.get()
+            for k, (index, (x, y)) in enumerate(zip(host.slide_indices, host.locations)):
+                one = handles[int(index)].read_region((int(x), int(y)), 0, (128, 128), device='cuda', decode='gpu')
+                np.testing.assert_array_equal(got[k], one.get(), err_msg=f'slide {index} at {(x, y)}')

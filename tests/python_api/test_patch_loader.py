@@ -1,7 +1,8 @@
 # tilestream.PatchLoader: batches equal read_region per patch, across a cohort of slides; grids (kept
 # where a mask is set), shuffles fixed by seed and epoch, drop_last; batches are read ahead on C++
 # threads (the loop does not wait for them when it is slower than the reading); a bad slide's error
-# comes in its batch's turn; and it needs no torch. Slides are generated with tifffile.
+# comes in its batch's turn; decode= is checked where no GPU is needed; and it needs no torch. Slides
+# are generated with tifffile.
 import subprocess
 import sys
 import time
@@ -164,11 +165,27 @@ def test_bad_arguments_are_usage_errors(slides, tmp_path):
         (dict(slides=slides, size=32, locations=[(0, 0)], mask=np.ones((2, 2))), 'leave them out'),
         (dict(slides=slides, size=32, mask=[np.ones((2, 2))]), '1 masks for 2 slides'),
         (dict(slides=slides, size=32, device='gpu'), 'device'),
+        (dict(slides=slides, size=32, decode='gpu'), 'decode.*gpu.*needs device'),
+        (dict(slides=slides, size=32, device='cpu', decode='gpu'), 'decode.*gpu.*needs device'),
+        (dict(slides=slides, size=32, decode='bogus'), "decode.*'bogus'"),
+        (dict(slides=slides, size=32, device='cuda', decode='bogus'), "decode.*'bogus'"),
+        (dict(slides=slides, size=32, decode='GPU'), "decode.*'GPU'"),
         (dict(slides=[], size=32), 'at least one slide'),
     ]
     for kwargs, message in cases:
         with pytest.raises(tilestream.UsageError, match=message):
             list(tilestream.PatchLoader(**kwargs))
+
+
+def test_decode_auto_and_cpu_read_host_batches_as_usual(slides):
+    want = list(tilestream.PatchLoader(slides, 64, batch_size=16))
+    for decode in ('auto', 'cpu'):
+        got = list(tilestream.PatchLoader(slides, 64, batch_size=16, decode=decode))
+        assert len(got) == len(want) > 1
+        for g, w in zip(got, want):
+            assert isinstance(g.images, np.ndarray)
+            np.testing.assert_array_equal(g.images, w.images)
+            np.testing.assert_array_equal(g.locations, w.locations)
 
 
 def test_a_corrupt_slide_fails_in_its_batch_turn_naming_the_file(slides, tmp_path):

@@ -210,12 +210,22 @@ def test_read_regions_equals_one_read_region_per_patch(slide_path, pixels):
         as_list = s.read_regions([(5, 6), (700, 80)], (30, 20), 0, threads=1)
         np.testing.assert_array_equal(as_list[1], pixels[80:100, 700:730])
         assert s.read_regions([], (16, 16), 0).shape == (0, 16, 16, 3)
+        # On the host, decode auto and cpu read as usual (gpu needs a CUDA device).
+        for decode in ('auto', 'cpu'):
+            np.testing.assert_array_equal(s.read_regions(locations, (100, 37), 0, decode=decode),
+                                          s.read_regions(locations, (100, 37), 0), err_msg=decode)
 
 
 @pytest.mark.parametrize('call, message', [
     (lambda s: s.read_regions([(0, 0)], (10, 10), 5), 'level 5 does not exist'),
     (lambda s: s.read_regions([(0, 0)], (-1, 10), 0), r'size \(-1, 10\) is negative'),
     (lambda s: s.read_regions([(0, 0, 0)], (10, 10), 0), None),
+    (lambda s: s.read_regions([(0, 0)], (10, 10), 0, decode='gpu'),
+     'decode gpu decodes into GPU memory: it needs device cuda'),
+    (lambda s: s.read_regions([(0, 0)], (10, 10), 0, device='cpu', decode='gpu'),
+     'decode gpu decodes into GPU memory: it needs device cuda'),
+    (lambda s: s.read_regions([(0, 0)], (10, 10), 0, decode='bogus'),
+     "decode mode must be auto, cpu or gpu, not 'bogus'"),
 ])
 def test_read_regions_bad_arguments(slide_path, call, message):
     with tilestream.open(slide_path) as s:

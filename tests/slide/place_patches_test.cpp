@@ -1,0 +1,286 @@
+// The plan of a patch batch and the CPU reference of placing it: each tile the patches touch listed
+// once, in tile-number order, with its pieces in one run; `outside` naming exactly the patches not
+// wholly inside; and the stacked patches, placed tile batch by tile batch in any split and order,
+// equal to a direct crop of the level (the pixels outside it left as they were); bad arguments are
+// usage errors.
+#include "tilestream/slide/place_patches.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "support/place_patches_cases.hpp"
+#include "tilestream/core/error.hpp"
+
+namespace tilestream::slide {
+namespace {
+
+using tilestream::testing::PatchCase;
+
+constexpr std::byte untouched{0x55};
+
+std::uint64_t tile_number(const PatchGeometry& g, std::uint64_t column, std::uint64_t row) {
+  return row * ((g.image_width + g.tile_width - 1) / g.tile_width) + column;
+}
+
+// A piece as the plan should hold it, and the tile (by number) it comes from.
+using PieceKey = std::tuple<std::uint32_t, std::int64_t, std::int64_t, std::uint32_t, std::uint32_t>;
+
+// What the plan should hold, worked out per patch from its part inside the level.
+struct ExpectedPlan {
+  std::set<std::uint64_t> tiles;  // by number
+  std::vector<PieceKey> pieces;   // sorted
+  std::set<std::uint32_t> outside;
+};
+
+ExpectedPlan expected_plan(const PatchGeometry& g, std::span<const PatchCorner> corners) {
+  ExpectedPlan e;
+  const auto W = static_cast<std::int64_t>(g.image_width), H = static_cast<std::int64_t>(g.image_height);
+  for (const PatchCorner& p : corners) {
+    if (!testing::wholly_inside(g, p)) e.outside.insert(p.index);
+    const std::int64_t left = std::max<std::int64_t>(p.x, 0), top = std::max<std::int64_t>(p.y, 0);
+    const std::int64_t right = std::min(p.x + static_cast<std::int64_t>(g.patch_width), W);
+    const std::int64_t bottom = std::min(p.y + static_cast<std::int64_t>(g.patch_height), H);
+    // Every pixel of the inside part, and the tile it lies in (slow and plain on purpose).
+    std::set<std::pair<std::uint32_t, std::uint32_t>> touched;
+    for (std::int64_t y = top; y < bottom; ++y) {
+      for (std::int64_t x = left; x < right; ++x) {
+        touched.emplace(static_cast<std::uint32_t>(x / g.tile_width),
+                        static_cast<std::uint32_t>(y / g.tile_height));
+      }
+    }
+    for (const auto& [column, row] : touched) {
+      e.tiles.insert(tile_number(g, column, row));
+      e.pieces.emplace_back(p.index, p.x, p.y, column, row);
+    }
+  }
+  std::sort(e.pieces.begin(), e.pieces.end());
+  return e;
+}
+
+class PlacePatchesCpu : public ::testing::TestWithParam<PatchCase> {};
+
+TEST_P(PlacePatchesCpu, PlanListsEachTileOnceInOrderWithItsPieces) {
+  const PatchGeometry& g = GetParam().geometry;
+  const testing::PatchBatch batch = testing::edge_case_patches(g, 7);
+  const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+  const ExpectedPlan e = expected_plan(g, batch.corners);
+
+  std::vector<std::uint64_t> numbers;
+  for (const TileSlot& t : plan.tiles) numbers.push_back(tile_number(g, t.column, t.row));
+  EXPECT_EQ(numbers, std::vector<std::uint64_t>(e.tiles.begin(), e.tiles.end()))
+      << "the tiles the patches touch, once each, in tile-number order";
+
+  ASSERT_EQ(plan.first_piece.size(), plan.tiles.size() + 1);
+  EXPECT_EQ(plan.first_piece.front(), 0u);
+  EXPECT_EQ(plan.first_piece.back(), plan.pieces.size());
+  std::vector<PieceKey> pieces;
+  for (std::size_t t = 0; t < plan.tiles.size(); ++t) {
+    ASSERT_LT(plan.first_piece[t], plan.first_piece[t + 1]) << "tile " << t << " has no piece";
+    for (const PatchPiece& p : plan.pieces_of(t, 1)) {
+      EXPECT_EQ(p.tile, t);
+      EXPECT_EQ(p.column, plan.tiles[t].column);
+      EXPECT_EQ(p.row, plan.tiles[t].row);
+      pieces.emplace_back(p.index, p.x, p.y, p.column, p.row);
+    }
+  }
+  std::sort(pieces.begin(), pieces.end());
+  EXPECT_EQ(pieces, e.pieces) << "one piece per patch and tile it overlaps inside the level";
+
+  const std::set<std::uint32_t> outside(plan.outside.begin(), plan.outside.end());
+  EXPECT_EQ(outside, e.outside);
+  EXPECT_EQ(outside.count(batch.unnamed), 0u);
+}
+
+// Tiles decoded in batches of `split` (the reader's way): the stacked patches equal a crop of the level
+// in every split, and in reverse batch order. Pixels outside the level are not written (the caller
+// zeroes those patches): prefilled with zeros they read as zeros, prefilled otherwise they keep it.
+TEST_P(PlacePatchesCpu, PlacedBatchByBatchEqualsACropOfTheLevel) {
+  const PatchGeometry& g = GetParam().geometry;
+  const std::vector<std::byte> level = testing::random_level(g, 3);
+  const testing::PatchBatch batch = testing::edge_case_patches(g, 11);
+  const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+  const std::vector<std::byte> zeros_outside =
+      testing::expected_patches(g, level, batch.corners, batch.count, std::byte{0}, std::byte{0});
+  const std::vector<std::byte> untouched_outside =
+      testing::expected_patches(g, level, batch.corners, batch.count, untouched, untouched);
+  const std::size_t tiles = plan.tiles.size();
+  for (const std::size_t split : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{5}, tiles}) {
+    for (const bool reverse : {false, true}) {
+      SCOPED_TRACE(concat(split, " tiles a batch", reverse ? ", last batch first" : ""));
+      std::vector<std::size_t> firsts;
+      for (std::size_t first = 0; first < tiles; first += std::max<std::size_t>(split, 1))
+        firsts.push_back(first);
+      if (reverse) std::reverse(firsts.begin(), firsts.end());
+      std::vector<std::byte> zeroed(batch.count * g.patch_bytes(), std::byte{0});
+      std::vector<std::byte> filled(batch.count * g.patch_bytes(), untouched);
+      for (const std::size_t first : firsts) {
+        const std::size_t count = std::min(split, tiles - first);
+        const std::vector<std::byte> decoded =
+            testing::cut_tiles(g, level, std::span<const TileSlot>(plan.tiles).subspan(first, count));
+        const auto base = static_cast<std::uint32_t>(first);
+        place_patch_pieces(decoded, base, plan.pieces_of(first, count), g, zeroed.data());
+        place_patch_pieces(decoded, base, plan.pieces_of(first, count), g, filled.data());
+      }
+      EXPECT_TRUE(zeroed == zeros_outside);
+      EXPECT_TRUE(filled == untouched_outside);
+      // Where it differs, the first patch and pixel that do.
+      const auto [a, b] = std::mismatch(zeroed.begin(), zeroed.end(), zeros_outside.begin());
+      if (a != zeroed.end()) {
+        const std::size_t at = static_cast<std::size_t>(a - zeroed.begin());
+        const std::size_t patch = at / g.patch_bytes(), in = at % g.patch_bytes();
+        ADD_FAILURE() << "patch " << patch << ", row " << in / g.patch_row_bytes() << ", pixel "
+                      << in % g.patch_row_bytes() / g.pixel_bytes() << ": " << int(*a) << " for " << int(*b);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Geometries, PlacePatchesCpu, ::testing::ValuesIn(testing::patch_cases()),
+                         [](const auto& test_param) { return std::string(test_param.param.name); });
+
+PatchGeometry small_geometry() {
+  PatchGeometry g;
+  g.image_width = 20;
+  g.image_height = 10;
+  g.tile_width = 8;
+  g.tile_height = 8;
+  g.patch_width = 6;
+  g.patch_height = 4;
+  return g;
+}
+
+// A patch ending exactly on the level's right and bottom edges is inside; one pixel further it is not,
+// and one touching an edge from outside gets no piece.
+TEST(PlanPatches, EdgesAreExact) {
+  const PatchGeometry g = small_geometry();
+  const std::vector<PatchCorner> corners = {{14, 6, 0}, {15, 6, 1}, {14, 7, 2},
+                                            {-6, 0, 3}, {20, 0, 4}, {0, 10, 5}};
+  const PatchPlan plan = plan_patches(g, corners, 6);
+  EXPECT_EQ(std::set<std::uint32_t>(plan.outside.begin(), plan.outside.end()),
+            (std::set<std::uint32_t>{1, 2, 3, 4, 5}));
+  // Patches 0 to 2 cover columns 1 and 2 of rows 0 and 1: tiles 1, 2, 4, 5.
+  ASSERT_EQ(plan.tiles.size(), 4u);
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> want = {{1, 0}, {2, 0}, {1, 1}, {2, 1}};
+  for (std::size_t t = 0; t < want.size(); ++t) {
+    EXPECT_EQ(plan.tiles[t].column, want[t].first) << t;
+    EXPECT_EQ(plan.tiles[t].row, want[t].second) << t;
+  }
+  EXPECT_EQ(plan.pieces.size(), 12u);
+  for (const PatchPiece& p : plan.pieces) EXPECT_LT(p.index, 3u);
+}
+
+TEST(PlanPatches, NoPatchesOrNoneInsideGiveNoTiles) {
+  const PatchGeometry g = small_geometry();
+  const PatchPlan none = plan_patches(g, {}, 0);
+  EXPECT_TRUE(none.tiles.empty());
+  EXPECT_TRUE(none.pieces.empty());
+  EXPECT_TRUE(none.outside.empty());
+  ASSERT_EQ(none.first_piece, std::vector<std::size_t>{0});
+  EXPECT_TRUE(none.pieces_of(0, 0).empty());
+
+  const std::vector<PatchCorner> away = {{-6, -4, 1}, {100, 3, 0}};
+  const PatchPlan outside = plan_patches(g, away, 2);
+  EXPECT_TRUE(outside.tiles.empty());
+  EXPECT_TRUE(outside.pieces.empty());
+  EXPECT_EQ(outside.first_piece, std::vector<std::size_t>{0});
+  EXPECT_EQ(std::set<std::uint32_t>(outside.outside.begin(), outside.outside.end()),
+            (std::set<std::uint32_t>{0, 1}));
+}
+
+// Placing writes only the covered pixels of the named patches, at their places.
+TEST(PlacePatches, OnlyCoveredPixelsOfNamedPatchesAreWritten) {
+  PatchGeometry g = small_geometry();
+  const std::vector<std::byte> level = testing::random_level(g, 5);
+  const std::vector<PatchCorner> corners = {{-2, 7, 2}, {5, 1, 0}};
+  const PatchPlan plan = plan_patches(g, corners, 4);
+  const std::vector<std::byte> tiles = testing::cut_tiles(g, level, plan.tiles);
+  std::vector<std::byte> out(4 * g.patch_bytes(), untouched);
+  place_patch_pieces(tiles, 0, plan.pieces, g, out.data());
+  EXPECT_EQ(out, testing::expected_patches(g, level, corners, 4, untouched, untouched));
+  // Patch 2 covers level pixels x 0-3, y 7-9: its rows 0-2, columns 2-5.
+  for (std::size_t r = 0; r < g.patch_height; ++r) {
+    for (std::size_t c = 0; c < g.patch_width; ++c) {
+      const std::byte got = out[2 * g.patch_bytes() + r * g.patch_row_bytes() + c];
+      if (r < 3 && c >= 2) {
+        EXPECT_EQ(got, level[(7 + r) * 20 + (c - 2)]) << r << "," << c;
+      } else {
+        EXPECT_EQ(got, untouched) << r << "," << c;
+      }
+    }
+  }
+}
+
+struct BadPlan {
+  const char* name;
+  PatchGeometry geometry;
+  std::vector<PatchCorner> corners;
+  std::size_t count;
+  const char* message;
+};
+
+TEST(PlanPatches, BadArgumentsAreUsageErrors) {
+  const PatchGeometry ok = small_geometry();
+  auto with = [&](auto change) {
+    PatchGeometry g = ok;
+    change(g);
+    return g;
+  };
+  const std::vector<BadPlan> cases = {
+      {"no patch width",
+       with([](PatchGeometry& g) { g.patch_width = 0; }),
+       {{0, 0, 0}},
+       1,
+       "empty patches 0 x 4"},
+      {"no patch height", with([](PatchGeometry& g) { g.patch_height = 0; }), {}, 0, "empty patches 6 x 0"},
+      {"no tile width", with([](PatchGeometry& g) { g.tile_width = 0; }), {{0, 0, 0}}, 1, "empty tiles"},
+      {"no tile height", with([](PatchGeometry& g) { g.tile_height = 0; }), {{0, 0, 0}}, 1, "empty tiles"},
+      {"empty level",
+       with([](PatchGeometry& g) { g.image_height = 0; }),
+       {{0, 0, 0}},
+       1,
+       "empty tiles or level"},
+      {"index at the count", ok, {{0, 0, 0}, {1, 1, 3}}, 3, "patch index 3 past the batch's 3 patches"},
+      {"index far past it", ok, {{0, 0, 70000}}, 2, "patch index 70000"},
+      {"an index in an empty batch", ok, {{0, 0, 0}}, 0, "patch index 0 past the batch's 0 patches"},
+      {"index of a patch outside", ok, {{-100, -100, 1}}, 1, "patch index 1"},
+      {"too far away", ok, {{std::int64_t{1} << 41, 0, 0}}, 1, "too far from the level"},
+  };
+  for (const BadPlan& c : cases) {
+    SCOPED_TRACE(c.name);
+    try {
+      (void)plan_patches(c.geometry, c.corners, c.count);
+      ADD_FAILURE() << "no error";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
+    }
+  }
+}
+
+// A piece whose tile is not in the buffer given (before tile_base, or past its end) is a usage error,
+// never a read past the buffer.
+TEST(PlacePatches, PiecesOfTilesNotInTheBufferAreUsageErrors) {
+  const PatchGeometry g = small_geometry();
+  const std::vector<std::byte> level = testing::random_level(g, 5);
+  const std::vector<PatchCorner> corners = {{5, 5, 0}};  // tiles 0, 1, 3, 4
+  const PatchPlan plan = plan_patches(g, corners, 1);
+  ASSERT_EQ(plan.tiles.size(), 4u);
+  const std::vector<std::byte> tiles =
+      testing::cut_tiles(g, level, std::span<const TileSlot>(plan.tiles).subspan(1, 2));
+  std::vector<std::byte> out(g.patch_bytes());
+  EXPECT_NO_THROW(place_patch_pieces(tiles, 1, plan.pieces_of(1, 2), g, out.data()));
+  EXPECT_THROW(place_patch_pieces(tiles, 1, plan.pieces_of(0, 2), g, out.data()),
+               UsageError);  // tile 0 < base
+  EXPECT_THROW(place_patch_pieces(tiles, 1, plan.pieces_of(1, 3), g, out.data()),
+               UsageError);  // tile 3 past it
+  EXPECT_THROW(place_patch_pieces(std::span<const std::byte>(tiles).first(tiles.size() - 1), 1,
+                                  plan.pieces_of(1, 2), g, out.data()),
+               UsageError);  // the second tile one byte short
+}
+
+}  // namespace
+}  // namespace tilestream::slide
