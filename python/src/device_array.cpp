@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "numpy_image.hpp"
+#include "tilestream/core/memory_budget.hpp"
 #include "tilestream/cuda/device.hpp"
+#include "tilestream/cuda/memory_budget.hpp"
 #include "tilestream/cuda/device_image.hpp"
 #include "tilestream/cuda/stream.hpp"
 #include "tilestream/slide/device_level0_region.hpp"
@@ -249,6 +251,50 @@ struct DeviceBatch {
   cuda::DeviceImage image;
 };
 
+std::shared_ptr<DeviceBatch> read_patches_to_device(std::span<const SlidePatches> groups, std::size_t level,
+                                                    std::uint64_t width, std::uint64_t height, std::size_t count,
+                                                    int device, unsigned threads,
+                                                    std::optional<codec::DecodeMode> decode) {
+  check<UsageError>(!groups.empty() && count > 0, "an empty batch has nothing to put on ", option("device"), " cuda");
+  const tiff::ImageInfo& image = groups.front().slide->level(level).image;
+  const cuda::DeviceGuard guard(device);
+  cuda::check_device_memory({.file = groups.front().slide->path(),
+                             .place = concat("level ", level),
+                             .what = concat(count, " patches of ", height, " x ", width, " x ", image.samples, " ",
+                                            to_string(image.dtype), " on the device"),
+                             .bytes = image_bytes(count * height, width, image.samples, image.dtype),
+                             .ways_out = {WayOut::region}},
+                            device);
+  auto out = std::make_shared<DeviceBatch>();
+  {
+    const cuda::Stream stream;
+    out->image = cuda::DeviceImage(count * height, width, image.samples, image.dtype, stream);
+    stream.synchronize();  // allocated before the reader's streams use it
+    out->image.buffer().set_free_stream(cudaStreamLegacy);  // our stream ends here; the image outlives it
+  }
+  ReaderPool& pool = ReaderPool::instance();
+  std::unique_ptr<slide::DeviceReader> reader = pool.take(device, threads, decode);
+  for (const SlidePatches& group : groups)
+    reader->read_patches(*group.slide, level, group.corners, width, height, out->image);
+  pool.give_back(device, threads, decode, std::move(reader));
+  return out;
+}
+
+nb::object read_regions_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
+                                  std::span<const slide::LevelRect> rects, std::uint64_t width, std::uint64_t height,
+                                  int device, unsigned threads, std::optional<codec::DecodeMode> decode) {
+  SlidePatches group{std::move(slide), {}};
+  group.corners.reserve(rects.size());
+  for (std::size_t k = 0; k < rects.size(); ++k)
+    group.corners.push_back({rects[k].x, rects[k].y, static_cast<std::uint32_t>(k)});
+  std::shared_ptr<DeviceBatch> batch;
+  {
+    nb::gil_scoped_release release;
+    batch = read_patches_to_device({&group, 1}, level, width, height, rects.size(), device, threads, decode);
+  }
+  return device_batch_array(batch, rects.size());
+}
+
 std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage& batch, int device) {
   const cuda::DeviceGuard guard(device);
   const cuda::Stream stream;
@@ -293,6 +339,18 @@ nb::object upload_batch(const HostImage&, std::size_t, int) {
 }
 
 struct DeviceBatch {};
+
+std::shared_ptr<DeviceBatch> read_patches_to_device(std::span<const SlidePatches>, std::size_t, std::uint64_t,
+                                                    std::uint64_t, std::size_t, int, unsigned,
+                                                    std::optional<codec::DecodeMode>) {
+  throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));
+}
+
+nb::object read_regions_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t,
+                                  std::span<const slide::LevelRect>, std::uint64_t, std::uint64_t, int, unsigned,
+                                  std::optional<codec::DecodeMode>) {
+  throw UsageError(concat(slide->path(), ": ", option("device"), " cuda: this tilestream was built without CUDA"));
+}
 
 std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage&, int) {
   throw UsageError(concat(option("device"), " cuda: this tilestream was built without CUDA"));

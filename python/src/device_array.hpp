@@ -9,11 +9,14 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "tilestream/codec/decode_mode.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/slide/level0_region.hpp"
+#include "tilestream/slide/place_patches.hpp"
 #include "tilestream/slide/slide.hpp"
 
 namespace tilestream::python {
@@ -44,6 +47,25 @@ nanobind::object upload_batch(const HostImage& batch, std::size_t n, int device)
 // finished when it returns; device_batch_array (with the GIL) hands it to Python as an (n, rows, width,
 // samples) DeviceArray, once. UsageError in a build without CUDA.
 struct DeviceBatch;
+// One slide's patches of a batch: their corners in the level's pixels and places in the batch.
+struct SlidePatches {
+  std::shared_ptr<const slide::Slide> slide;
+  std::vector<slide::PatchCorner> corners;
+};
+// Reads a batch of `count` patches of `level` (each width x height; the groups' corners together name
+// every place) straight into GPU memory with a pooled DeviceReader (JPEG tiles decoded by nvJPEG where
+// `decode` allows, each tile once), off the Python thread; finished when it returns. The slides must
+// agree on samples and sample type. UsageError in a build without CUDA or for an empty batch.
+std::shared_ptr<DeviceBatch> read_patches_to_device(std::span<const SlidePatches> groups, std::size_t level,
+                                                    std::uint64_t width, std::uint64_t height, std::size_t count,
+                                                    int device, unsigned threads,
+                                                    std::optional<codec::DecodeMode> decode);
+// The same for one slide's rectangles (read_regions), as an (n, height, width, samples) DeviceArray; the
+// GIL released while it reads.
+nanobind::object read_regions_to_device(std::shared_ptr<const slide::Slide> slide, std::size_t level,
+                                        std::span<const slide::LevelRect> rects, std::uint64_t width,
+                                        std::uint64_t height, int device, unsigned threads,
+                                        std::optional<codec::DecodeMode> decode);
 std::shared_ptr<DeviceBatch> copy_batch_to_device(const HostImage& batch, int device);
 nanobind::object device_batch_array(const std::shared_ptr<DeviceBatch>& batch, std::size_t n);
 

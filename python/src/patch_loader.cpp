@@ -7,6 +7,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "numpy_image.hpp"
 #include "slide_handle.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/slide/level0_region.hpp"
 #include "tilestream/slide/patch_plan.hpp"
 #include "tilestream/slide/patch_stream.hpp"
 
@@ -80,7 +82,8 @@ class PatchStreamBinding {
   PatchStreamBinding(const std::vector<SlideHandle*>& handles,
                      nb::ndarray<const std::int64_t, nb::ndim<2>, nb::c_contig, nb::device::cpu> patches,
                      std::pair<std::int64_t, std::int64_t> size, std::int64_t level, std::int64_t batch_size,
-                     bool drop_last, std::int64_t prefetch, unsigned threads, std::optional<int> device)
+                     bool drop_last, std::int64_t prefetch, unsigned threads, std::optional<int> device,
+                     std::optional<codec::DecodeMode> decode)
       : device_(device) {
     std::vector<std::shared_ptr<const slide::Slide>> slides;
     for (const SlideHandle* h : handles) {
@@ -110,10 +113,26 @@ class PatchStreamBinding {
     options.threads = threads;
     slide::PatchStream::Finish finish;
     if (device_) {
+      // Batches go straight to GPU memory: each worker reads its batch with a pooled DeviceReader
+      // (JPEG tiles decoded by nvJPEG where `decode` allows), with its share of the threads.
+      options.host_pixels = false;
       const int cuda = *device_;
-      finish = [cuda](slide::PatchBatch& batch) {
-        batch.attachment = copy_batch_to_device(batch.pixels, cuda);
-        batch.pixels = HostImage();  // the host copy is no longer needed: free it before next() is called
+      const unsigned batch_threads = slide::threads_per_batch(options);
+      const std::size_t level_index = options.level;
+      finish = [cuda, batch_threads, level_index, decode, slides, width = width, height = height](slide::PatchBatch& batch) {
+        std::map<std::uint32_t, SlidePatches> groups;
+        for (std::size_t k = 0; k < batch.patches.size(); ++k) {
+          const slide::PatchRef& p = batch.patches[k];
+          SlidePatches& group = groups[p.slide];
+          if (!group.slide) group.slide = slides[p.slide];
+          const slide::LevelRect rect = slide::level_rect(*group.slide, level_index, p.x, p.y, width, height);
+          group.corners.push_back({rect.x, rect.y, static_cast<std::uint32_t>(k)});
+        }
+        std::vector<SlidePatches> ordered;
+        ordered.reserve(groups.size());
+        for (auto& [index, group] : groups) ordered.push_back(std::move(group));
+        batch.attachment = read_patches_to_device(ordered, level_index, width, height, batch.patches.size(), cuda,
+                                                  batch_threads, decode);
       };
     }
     nb::gil_scoped_release release;
@@ -173,12 +192,14 @@ void bind_patch_loader(nb::module_& m) {
           [](PatchStreamBinding* self, const std::vector<SlideHandle*>& slides,
              nb::ndarray<const std::int64_t, nb::ndim<2>, nb::c_contig, nb::device::cpu> patches,
              std::pair<std::int64_t, std::int64_t> size, std::int64_t level, std::int64_t batch_size, bool drop_last,
-             std::int64_t prefetch, unsigned threads, const std::optional<std::string>& device) {
-            new (self) PatchStreamBinding(slides, patches, size, level, batch_size, drop_last, prefetch, threads,
-                                          cuda_device(device));
+             std::int64_t prefetch, unsigned threads, const std::optional<std::string>& device,
+             const std::optional<std::string>& decode) {
+            const std::optional<int> cuda = cuda_device(device);
+            new (self) PatchStreamBinding(slides, patches, size, level, batch_size, drop_last, prefetch, threads, cuda,
+                                          decode_mode(decode, cuda.has_value()));
           },
           "slides"_a, "patches"_a, "size"_a, "level"_a, "batch_size"_a, "drop_last"_a, "prefetch"_a, "threads"_a,
-          "device"_a = nb::none())
+          "device"_a = nb::none(), "decode"_a = nb::none())
       .def("__len__", &PatchStreamBinding::length)
       .def("__iter__", [](nb::handle self) { return self; })
       .def("__next__", &PatchStreamBinding::next)

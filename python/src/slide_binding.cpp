@@ -153,7 +153,8 @@ nb::object read_region(const SlideHandle& handle, std::pair<std::int64_t, std::i
 // A batch of patches of one size: one (n, h, w, samples) array, tiles shared by patches decoded once.
 nb::object read_regions(const SlideHandle& handle, const std::vector<std::pair<std::int64_t, std::int64_t>>& locations,
                         std::pair<std::int64_t, std::int64_t> size, std::int64_t level,
-                        const std::optional<std::string>& device, unsigned threads) {
+                        const std::optional<std::string>& device, unsigned threads,
+                        const std::optional<std::string>& decode) {
   const std::shared_ptr<const slide::Slide> s = handle.get();
   const std::size_t n = checked_level(*s, level);
   const auto [width, height] = checked_size(*s, size);
@@ -162,6 +163,12 @@ nb::object read_regions(const SlideHandle& handle, const std::vector<std::pair<s
   std::vector<slide::LevelRect> rects;
   rects.reserve(locations.size());
   for (const auto& [x, y] : locations) rects.push_back(slide::level_rect(*s, n, x, y, width, height));
+  const std::optional<int> cuda = cuda_device(device);
+  const std::optional<codec::DecodeMode> mode = decode_mode(decode, cuda.has_value());
+  if (cuda) {
+    check<UsageError>(!locations.empty(), s->path(), ": an empty batch has nothing to put on ", option("device"), " cuda");
+    return read_regions_to_device(s, n, rects, width, height, *cuda, threads, mode);
+  }
   const tiff::ImageInfo& image = s->level(n).image;
   HostImage batch;
   {
@@ -169,10 +176,6 @@ nb::object read_regions(const SlideHandle& handle, const std::vector<std::pair<s
     const RegionRequest whole{s, n, {0, 0, width, height * locations.size()}};
     batch = region_image(whole, image.samples, image.dtype);
     slide::read_level_rects_into(*s, n, rects, batch.data(), batch.row_bytes(), batch.row_bytes() * height, threads);
-  }
-  if (const std::optional<int> cuda = cuda_device(device)) {
-    check<UsageError>(!locations.empty(), s->path(), ": an empty batch has nothing to put on ", option("device"), " cuda");
-    return upload_batch(batch, locations.size(), *cuda);
   }
   return nb::cast(to_numpy_batch(std::move(batch), locations.size(), height));
 }
@@ -184,8 +187,12 @@ locations: n (x, y) in level-0 pixels (a sequence of pairs or an (n, 2) integer 
 size: (width, height) of every patch, in the level's pixels.
 level: the level to read.
 device: None or "cpu" for a NumPy array; "cuda" or "cuda:N" for a DeviceArray of shape (n, height,
-    width, samples) in that GPU's memory (decoded on the CPU, then copied; finished when it returns).
+    width, samples) in that GPU's memory, finished when it returns.
 threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
+decode: with device="cuda", where JPEG tiles are decoded: "auto" (nvJPEG on the GPU where it loads
+    and the tiles allow, else the CPU), "cpu" or "gpu" (an error naming what is missing where nvJPEG
+    cannot run); None: TILESTREAM_DECODE, else auto. nvJPEG's pixels differ from the CPU decoder's by
+    a few levels (IDCT and upsampling rounding).
 
 A tile that several patches share is read and decoded once; tiles are decoded in parallel and the GIL
 is released. Equal to one read_region per patch.)";
@@ -310,10 +317,10 @@ void bind_slide(nb::module_& m) {
                    "decode: str | None = None) -> numpy.typing.NDArray | DeviceArray"),
            read_region_doc)
       .def("read_regions", &read_regions, "locations"_a, "size"_a, "level"_a, nb::kw_only(), "device"_a = nb::none(),
-           "threads"_a = 0,
+           "threads"_a = 0, "decode"_a = nb::none(),
            nb::sig("def read_regions(self, locations: collections.abc.Sequence[tuple[int, int]] | numpy.typing.NDArray, "
-                   "size: tuple[int, int], level: int, *, device: str | None = None, threads: int = 0) "
-                   "-> numpy.typing.NDArray | DeviceArray"),
+                   "size: tuple[int, int], level: int, *, device: str | None = None, threads: int = 0, "
+                   "decode: str | None = None) -> numpy.typing.NDArray | DeviceArray"),
            read_regions_doc)
       .def("_read_region_rgba", &read_region_rgba, "location"_a, "level"_a, "size"_a, "threads"_a = 0,
            "read_region as OpenSlide renders it: (height, width, 4) uint8 RGBA, alpha 255 inside the level and "

@@ -74,7 +74,10 @@ class PatchLoader:
         each pass over the loader is a new epoch (set_epoch() sets the next one, as PyTorch's
         DistributedSampler does).
     device: None or "cpu" for NumPy batches; "cuda" or "cuda:N" for DeviceArrays in that GPU's memory,
-        copied there on the worker threads.
+        read there by the worker threads (each tile a batch touches read and decoded once).
+    decode: with a CUDA device, where JPEG tiles are decoded: "auto" (nvJPEG on the GPU where it loads
+        and the tiles allow, else the CPU), "cpu" or "gpu" (an error naming what is missing where nvJPEG
+        cannot run); None: TILESTREAM_DECODE, else auto.
     prefetch: batches read ahead, each on its own worker thread (the memory of prefetch + 1 batches).
     threads: decoding threads in all (0: TILESTREAM_THREADS, else every core), shared out among the
         batches read at once (threads // prefetch each, at least 1: below prefetch threads, prefetch
@@ -88,7 +91,7 @@ class PatchLoader:
     def __init__(self, slides: Any, size: int | Sequence[int], level: int = 0, *, locations: Any = None,
                  stride: int | Sequence[int] | None = None, mask: Any = None, cover_edges: bool = False,
                  batch_size: int = 64, shuffle: bool = False, seed: int = 0, device: str | None = None,
-                 prefetch: int = 2, threads: int = 0, drop_last: bool = False) -> None:
+                 prefetch: int = 2, threads: int = 0, drop_last: bool = False, decode: str | None = None) -> None:
         self._owned: list[Slide] = []
         self._slides: list[Slide] = []
         try:
@@ -110,6 +113,11 @@ class PatchLoader:
             self.shuffle = bool(shuffle)
             self.seed = int(seed)
             self.device = device
+            if decode is not None and decode not in ("auto", "cpu", "gpu"):
+                raise UsageError(f"decode must be 'auto', 'cpu' or 'gpu', not {decode!r}")
+            if decode == "gpu" and (device is None or device == "cpu"):
+                raise UsageError("decode='gpu' decodes into GPU memory: it needs device='cuda'")
+            self.decode = decode
             self.prefetch = int(prefetch)
             self.threads = int(threads)
             if locations is None:
@@ -193,7 +201,8 @@ class PatchLoader:
         order = _epoch_order(len(self._patches), self.shuffle, self.seed, self._epoch)
         self._epoch += 1
         stream = _PatchStream(self._slides, np.ascontiguousarray(self._patches[order]), self.size, self.level,
-                              self.batch_size, self.drop_last, self.prefetch, self.threads, self.device)
+                              self.batch_size, self.drop_last, self.prefetch, self.threads, self.device,
+                              self.decode)
         return _batches(stream)
 
     def close(self) -> None:

@@ -274,7 +274,7 @@ ResolvedDecode resolve_device_decode(DecodeMode mode, int device) {
   if (mode == DecodeMode::cpu) return on_cpu(mode, "");
   const DeviceHandle& h = device_handle(device);
   if (h.handle == nullptr) return on_cpu(mode, h.error);
-  return {true, h.hardware, h.decoder, h.detail};
+  return {true, h.hardware, h.decoder, h.detail, mode == DecodeMode::automatic};
 }
 
 struct BatchDecoder::Impl {

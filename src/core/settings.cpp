@@ -58,6 +58,13 @@ Settings load_settings() {
       *field = static_cast<unsigned>(parsed);
     }
   }
+  if (const char* value = std::getenv("TILESTREAM_PATCH_CPU_SHARE"); value != nullptr && *value != '\0') {
+    char* end = nullptr;
+    const double parsed = std::strtod(value, &end);
+    check<UsageError>(*end == '\0' && parsed >= 0 && parsed <= 1,
+                      "TILESTREAM_PATCH_CPU_SHARE must be a number from 0 to 1, not '", value, "'");
+    settings.patch_cpu_share = parsed;
+  }
   return settings;
 }
 

@@ -6,6 +6,8 @@
 #include <array>
 #include <bit>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <limits>
 #include <vector>
 
@@ -25,7 +27,9 @@
 #include "tilestream/io/cufile.hpp"
 #include "tilestream/io/direct_file.hpp"
 #include "tilestream/io/device_range_reader.hpp"
+#include "tilestream/slide/device_place_patches.hpp"
 #include "tilestream/slide/device_place_tiles.hpp"
+#include "tilestream/slide/level0_region.hpp"
 #include "tilestream/slide/tile_read_plan.hpp"
 
 namespace tilestream::slide {
@@ -203,6 +207,9 @@ struct DeviceReader::Impl {
   std::size_t capacity = 0;  // bytes of each slot's device tile buffer (and staging, plus slack)
   double setup_seconds = 0;
   cuda::Stream main;         // allocations of output images and the decode path's uploads
+  cuda::Stream side;         // a patch batch's CPU share: its uploads and placement
+  cuda::PinnedBuffer share_host;    // the CPU share's decoded tiles
+  cuda::DeviceBuffer share_device;  // and on the device
   std::vector<Lane> lanes;
   std::array<cuda::PinnedBuffer, 2> bands;  // decode path, allocated on first use
   std::array<cuda::Event, 2> band_done;
@@ -237,15 +244,30 @@ struct DeviceReader::Impl {
                 cuda::DeviceImage& out, DeviceReadReport& report);
   void read_decoded(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y, std::uint64_t width,
                     std::uint64_t height, cuda::DeviceImage& out, DeviceReadReport& report);
-  void read_jpeg_on_gpu(const Slide& slide, std::size_t level, const PlaceGeometry& g,
-                        std::span<const TileSlot> slots, cuda::DeviceImage& out, DeviceReadReport& report);
+  // What the nvJPEG path does with a batch's decoded tiles: `tiles` holds tiles [first, first + count)
+  // of the slot list, back to back; the placement is queued on `stream`.
+  using PlaceBatch = std::function<void(const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
+                                        const cuda::Stream& stream)>;
+  void decode_jpeg_on_gpu(const Slide& slide, std::size_t level, std::span<const TileSlot> slots,
+                          const PlaceBatch& place, DeviceReadReport& report);
+  void read_patches_on_cpu(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                           const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report);
+  // Decodes `plan`'s tiles on `workers` CPU threads, uploads them on `side` and places their pieces
+  // (`pieces`, the plan's, in device memory) into `out`; finished when it returns.
+  void decode_share_on_cpu(const Slide& slide, std::size_t level, const PatchPlan& plan, const PatchPiece* pieces,
+                           const PatchGeometry& g, cuda::DeviceImage& out, unsigned workers);
+  double patch_cpu_share() const;
+  // The settings of a read by the nvJPEG path, for its report.
+  void describe_gpu_decode(DeviceReadReport& report) const;
+  void describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported, const char* why_not) const;
 };
 
-void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level, const PlaceGeometry& g,
-                                          std::span<const TileSlot> slots, cuda::DeviceImage& out,
-                                          DeviceReadReport& report) {
+void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t level, std::span<const TileSlot> slots,
+                                            const PlaceBatch& place, DeviceReadReport& report) {
   const tiff::ImageInfo& image = slide.level(level).image;
-  const std::size_t tile_bytes = g.tile_bytes();
+  // (8-bit samples: gpu_decode_unsupported_reason let only those through.)
+  const std::size_t tile_row_bytes = std::size_t{image.tile_width} * image.samples;
+  const std::size_t tile_bytes = tile_row_bytes * image.tile_height;
   const std::size_t batch_tiles = jpeg_batch_tiles(options, jpeg_lane_count, slots.size(), tile_bytes);
   const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
   // O_DIRECT reads widen each read to the file's alignment, into aligned places of the buffer.
@@ -280,7 +302,6 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
   allocated.record(main);
   for (unsigned w = 0; w < workers; ++w) jpeg_lanes[w].stream.wait(allocated);
 
-  const std::string place = concat("level ", level);
   const codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
                                          image.samples == 3 && image.photometric == codec::photometric::rgb};
   codec::TileLayout layout;
@@ -387,7 +408,7 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
         for (const std::uint32_t j : cpu_tiles) {
           std::byte* dst = slot.fallback.data() + j * tile_bytes;
           try {
-            codec::decode_tile_into(image.compression, tiles[j], layout, dst, g.tile_width * g.pixel_bytes());
+            codec::decode_tile_into(image.compression, tiles[j], layout, dst, tile_row_bytes);
           } catch (const Error& e) {
             rethrow_with_context(e, tile_context(j));
           }
@@ -398,7 +419,7 @@ void DeviceReader::Impl::read_jpeg_on_gpu(const Slide& slide, std::size_t level,
         const std::lock_guard lock(reason_mutex);
         if (first_reason.empty()) first_reason = reason;
       }
-      place_tiles(slot.tiles, batch_slots, g, out, lane.stream);
+      place(slot.tiles, batch.first, batch.count, lane.stream);
       slot.done.record(lane.stream);
       slot.pending = true;
       on_gpu += gpu_tiles.size();
@@ -538,6 +559,118 @@ void DeviceReader::Impl::read_decoded(const Slide& slide, std::size_t level, std
   report.bytes_read = out.size_bytes();
 }
 
+void DeviceReader::Impl::describe_gpu_decode(DeviceReadReport& report) const {
+  report.path = gpu_decode_path;
+  report.io = mode == io::IoMode::direct ? io::IoMode::direct : io::IoMode::posix;
+  report.io_detail = mode == io::IoMode::posix    ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
+                     : mode == io::IoMode::direct ? std::string("direct: O_DIRECT reads of tile batches into pinned memory, decoded by nvJPEG")
+                                                  : concat("posix, not ", io::to_string(mode),
+                                                           ": nvJPEG takes its streams from pinned host memory, read with pread");
+  report.decode.decoder = decode.decoder;
+  report.decode.detail = decode.detail;
+}
+
+void DeviceReader::Impl::describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported,
+                                             const char* why_not) const {
+  report.path = cpu_decode_path;
+  report.decode.decoder = "CPU";
+  report.decode.detail = !decode.gpu              ? decode.detail
+                         : gpu_unsupported.empty() ? std::string(why_not)
+                                                   : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles only");
+  report.io = io::IoMode::posix;
+  report.io_detail = mode == io::IoMode::posix
+                         ? std::string("posix: pread and decode on CPU threads into pinned memory")
+                         : concat("posix, not ", io::to_string(mode),
+                                  ": these tiles are decoded on CPU threads, which read them with pread");
+}
+
+// The patches read on CPU threads into pinned memory (each tile they share decoded once), then copied
+// into their places in `out`, runs of neighbouring patches in one copy.
+void DeviceReader::Impl::read_patches_on_cpu(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                                             const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report) {
+  const std::size_t patch_bytes = g.patch_bytes();
+  const std::size_t bytes = patches.size() * patch_bytes;
+  check_host_memory({.file = slide.path(),
+                     .place = concat("level ", level),
+                     .what = concat(patches.size(), " patches of ", g.patch_width, " x ", g.patch_height,
+                                    " pixels in pinned memory (the CPU decode path's staging)"),
+                     .bytes = bytes,
+                     .ways_out = {WayOut::region}});
+  if (bands[0].size() < bytes) bands[0] = cuda::PinnedBuffer(bytes);
+  std::vector<LevelRect> rects;
+  std::vector<std::byte*> destinations;
+  rects.reserve(patches.size());
+  destinations.reserve(patches.size());
+  for (std::size_t k = 0; k < patches.size(); ++k) {
+    rects.push_back({patches[k].x, patches[k].y, g.patch_width, g.patch_height});
+    destinations.push_back(bands[0].data() + k * patch_bytes);
+  }
+  read_level_rects_to(slide, level, rects, destinations, g.patch_row_bytes(), threads);
+  try {
+    for (std::size_t k = 0; k < patches.size();) {
+      std::size_t run = 1;
+      while (k + run < patches.size() && patches[k + run].index == patches[k].index + run) ++run;
+      cuda::copy_to_device(out.buffer(), {bands[0].data() + k * patch_bytes, run * patch_bytes}, main,
+                           std::size_t{patches[k].index} * patch_bytes);
+      k += run;
+    }
+  } catch (...) {
+    try {
+      main.synchronize();
+    } catch (...) {
+    }
+    throw;
+  }
+  main.synchronize();
+  report.tasks = 1;
+  report.bytes_read = bytes;
+}
+
+double DeviceReader::Impl::patch_cpu_share() const {
+  if (options.patch_cpu_share) {
+    check<UsageError>(*options.patch_cpu_share >= 0 && *options.patch_cpu_share <= 1, "the patch CPU share must be "
+                      "from 0 to 1, not ", *options.patch_cpu_share);
+    return *options.patch_cpu_share;
+  }
+  if (default_settings().patch_cpu_share >= 0) return default_settings().patch_cpu_share;
+  return threads > jpeg_lane_count ? default_patch_cpu_share : 0.0;
+}
+
+void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t level, const PatchPlan& plan,
+                                             const PatchPiece* pieces, const PatchGeometry& g, cuda::DeviceImage& out,
+                                             unsigned workers) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  const std::size_t tile_bytes = g.tile_bytes();
+  const std::size_t bytes = plan.tiles.size() * tile_bytes;
+  if (share_host.size() < bytes) share_host = cuda::PinnedBuffer(bytes);
+  if (share_device.size() < bytes) share_device = cuda::DeviceBuffer(bytes, side);
+  codec::TileLayout layout;
+  layout.width = image.tile_width;
+  layout.rows = image.tile_height;
+  layout.samples = image.samples;
+  layout.dtype = image.dtype;
+  layout.photometric = image.photometric;
+  layout.jpeg_tables = image.jpeg_tables;
+  parallel_for(plan.tiles.size(), std::max(1u, workers), [&](std::size_t i) {
+    thread_local std::vector<std::byte> stored;
+    const TileSlot& tile = plan.tiles[i];
+    const std::size_t number = image.tile_number(tile.column, tile.row);
+    try {
+      stored.resize(static_cast<std::size_t>(image.tile_byte_counts[number]));
+      slide.source().read_exact(image.tile_offsets[number], stored);
+      codec::decode_tile_into(image.compression, stored, layout, share_host.data() + i * tile_bytes,
+                              std::size_t{g.tile_width} * g.pixel_bytes());
+    } catch (const Error& e) {
+      rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number,
+                                     " (column ", tile.column, ", row ", tile.row, ") at offset ",
+                                     image.tile_offsets[number]));
+    }
+  });
+  cuda::copy_to_device(share_device, {share_host.data(), bytes}, side);
+  place_patch_pieces(share_device.data(), 0, plan.tiles.size(), pieces, plan.pieces.size(), g, out.data(), side);
+  side.synchronize();
+}
+
 DeviceReader::DeviceReader(const DeviceReaderOptions& options) {
   const auto start = Clock::now();
   const int devices = cuda::device_count();
@@ -625,27 +758,15 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     mine.io_detail = m.detail;
     m.read_raw(slide, level, g, slots, out, mine);
   } else if (gpu_jpeg) {
-    mine.path = gpu_decode_path;
-    mine.io = m.mode == io::IoMode::direct ? io::IoMode::direct : io::IoMode::posix;
-    mine.io_detail = m.mode == io::IoMode::posix    ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
-                     : m.mode == io::IoMode::direct ? std::string("direct: O_DIRECT reads of tile batches into pinned memory, decoded by nvJPEG")
-                                                    : concat("posix, not ", io::to_string(m.mode),
-                                                             ": nvJPEG takes its streams from pinned host memory, read with pread");
-    mine.decode.decoder = m.decode.decoder;
-    mine.decode.detail = m.decode.detail;
-    m.read_jpeg_on_gpu(slide, level, g, slots, out, mine);
+    m.describe_gpu_decode(mine);
+    m.decode_jpeg_on_gpu(slide, level, slots,
+                         [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
+                             const cuda::Stream& stream) {
+                           place_tiles(tiles, std::span<const TileSlot>(slots).subspan(first, count), g, out, stream);
+                         },
+                         mine);
   } else {
-    mine.path = cpu_decode_path;
-    mine.decode.decoder = "CPU";
-    mine.decode.detail = !m.decode.gpu ? m.decode.detail
-                         : gpu_unsupported.empty()
-                             ? std::string("sparse tiles in the region")
-                             : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles only");
-    mine.io = io::IoMode::posix;
-    mine.io_detail = m.mode == io::IoMode::posix
-                         ? std::string("posix: pread and decode on CPU threads into pinned memory")
-                         : concat("posix, not ", io::to_string(m.mode),
-                                  ": these tiles are decoded on CPU threads, which read them with pread");
+    m.describe_cpu_decode(mine, gpu_unsupported, "sparse tiles in the region");
     m.read_decoded(slide, level, x, y, width, height, out, mine);
   }
   // The reader's streams may end before the image does, so it frees on a stream that always exists.
@@ -658,6 +779,104 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
 cuda::DeviceImage DeviceReader::read_level(const Slide& slide, std::size_t level, DeviceReadReport* report) {
   const tiff::ImageInfo& image = slide.level(level).image;
   return read_region(slide, level, 0, 0, image.width, image.height, report);
+}
+
+void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                                std::uint64_t width, std::uint64_t height, cuda::DeviceImage& out,
+                                DeviceReadReport* report) {
+  const auto start = Clock::now();
+  Impl& m = *impl_;
+  const cuda::DeviceGuard guard(m.device);
+  check<UsageError>(level < slide.level_count(), slide.path(), ": level ", level, " does not exist (",
+                    slide.level_count(), " levels)");
+  const tiff::ImageInfo& image = slide.level(level).image;
+  if (!image.unsupported_reason.empty()) {
+    throw UnsupportedError(concat(slide.path(), ": level ", level, ": ", image.unsupported_reason));
+  }
+  check<UsageError>(width > 0 && height > 0, slide.path(), " level ", level, ": empty patches (", width, " x ", height,
+                    ")");
+  check<UsageError>(out.width() == width && out.samples() == image.samples && out.dtype() == image.dtype &&
+                        out.height() % height == 0 && out.row_stride() == out.row_bytes() && out.device() == m.device,
+                    slide.path(), " level ", level, ": patches of ", height, " x ", width, " x ", image.samples, " ",
+                    to_string(image.dtype), " into a ", out.height(), " x ", out.width(), " x ", out.samples(), " ",
+                    to_string(out.dtype()), " device image on device ", out.device());
+  const PatchGeometry g{image.width,   image.height, image.tile_width, image.tile_height,
+                        image.samples, image.dtype,  width,            height};
+  DeviceReadReport mine;
+  const PatchPlan plan = plan_patches(g, patches, static_cast<std::size_t>(out.height() / height));
+  const std::string gpu_unsupported = gpu_decode_unsupported_reason(image);
+  const bool gpu_jpeg = m.decode.gpu && gpu_unsupported.empty() && tiles_complete(image, plan.tiles, 1);
+  if (gpu_jpeg) {
+    m.describe_gpu_decode(mine);
+    // Under auto a fixed share of the level's tiles goes to the CPU threads the nvJPEG lanes leave free.
+    const double share = m.decode.automatic ? m.patch_cpu_share() : 0.0;
+    const unsigned cpu_workers = m.threads > m.jpeg_lane_count ? m.threads - m.jpeg_lane_count : 1;
+    const SplitPlan split = split_plan(plan, [&](const TileSlot& t) {
+      return cpu_share_tile(image.tile_number(t.column, t.row), share);
+    });
+    const PatchPlan& on_gpu = split.rest;
+    const PatchPlan& on_cpu = split.taken;
+    // Pixels of patches that stick out of the level are 0 where no tile covers them.
+    for (const std::uint32_t index : plan.outside) {
+      cuda::check_cuda(cudaMemsetAsync(out.data() + std::size_t{index} * g.patch_bytes(), 0, g.patch_bytes(), m.main.get()),
+                       "cudaMemsetAsync(patch outside the level)");
+    }
+    std::vector<PatchPiece> all_pieces(on_gpu.pieces);
+    all_pieces.insert(all_pieces.end(), on_cpu.pieces.begin(), on_cpu.pieces.end());
+    cuda::DeviceBuffer pieces(std::max<std::size_t>(1, all_pieces.size()) * sizeof(PatchPiece), m.main);
+    cuda::copy_to_device(pieces, std::as_bytes(std::span<const PatchPiece>(all_pieces)), m.main);
+    const auto* gpu_pieces = reinterpret_cast<const PatchPiece*>(pieces.data());
+    const PatchPiece* cpu_pieces = gpu_pieces + on_gpu.pieces.size();
+    cuda::Event ready;
+    ready.record(m.main);
+    m.side.wait(ready);
+    std::future<void> cpu_part;
+    if (!on_cpu.tiles.empty()) {
+      cpu_part = std::async(std::launch::async, [&] {
+        const cuda::DeviceGuard cpu_guard(m.device);
+        m.decode_share_on_cpu(slide, level, on_cpu, cpu_pieces, g, out, cpu_workers);
+      });
+    }
+    try {
+      if (!on_gpu.tiles.empty()) {
+        m.decode_jpeg_on_gpu(slide, level, on_gpu.tiles,
+                             [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
+                                 const cuda::Stream& stream) {
+                               const std::size_t from = on_gpu.first_piece[first];
+                               place_patch_pieces(tiles.data(), static_cast<std::uint32_t>(first), count,
+                                                  gpu_pieces + from, on_gpu.first_piece[first + count] - from, g,
+                                                  out.data(), stream);
+                             },
+                             mine);
+      }
+    } catch (...) {
+      if (cpu_part.valid()) {
+        try {
+          cpu_part.get();  // its buffers and the piece table must outlive it
+        } catch (...) {
+        }
+      }
+      try {
+        m.main.synchronize();
+      } catch (...) {
+      }
+      throw;
+    }
+    if (cpu_part.valid()) cpu_part.get();
+    m.main.synchronize();  // (the lanes and the CPU share have finished; the piece table goes after them)
+    if (!on_cpu.tiles.empty()) {
+      mine.decode.tiles_cpu += on_cpu.tiles.size();
+      if (mine.decode.fallback_reason.empty())
+        mine.decode.fallback_reason = concat("decode auto: ", on_cpu.tiles.size(), " of the batch's ", plan.tiles.size(),
+                                             " tiles (a fixed ", share, " of the level's) decoded by ", cpu_workers,
+                                             " CPU threads beside nvJPEG");
+    }
+  } else {
+    m.describe_cpu_decode(mine, gpu_unsupported, "sparse tiles under the patches");
+    m.read_patches_on_cpu(slide, level, patches, g, out, mine);
+  }
+  mine.seconds = seconds_since(start);
+  if (report != nullptr) *report = mine;
 }
 
 cuda::DeviceImage read_region_to_device(const Slide& slide, std::size_t level, std::uint64_t x, std::uint64_t y,

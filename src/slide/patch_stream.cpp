@@ -34,7 +34,9 @@ PatchStream::PatchStream(std::vector<std::shared_ptr<const Slide>> slides, std::
   batch_count_ = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
   const unsigned workers = std::max(1U, options_.prefetch);
   options_.prefetch = workers;
-  threads_per_batch_ = std::max(1U, resolve_threads(options_.threads) / workers);
+  threads_per_batch_ = threads_per_batch(options_);
+  check<UsageError>(options_.host_pixels || finish_, "a patch stream without host pixels needs a finishing step to "
+                    "read its batches");
   for (unsigned w = 0; w < std::min<std::size_t>(workers, batch_count_); ++w)
     workers_.emplace_back([this] { work(); });
 }
@@ -87,6 +89,10 @@ std::optional<PatchBatch> PatchStream::next() {
   return std::move(node.mapped().batch);
 }
 
+unsigned threads_per_batch(const PatchStreamOptions& options) {
+  return std::max(1U, resolve_threads(options.threads) / std::max(1U, options.prefetch));
+}
+
 PatchBatch PatchStream::read_batch(std::size_t index) const {
   const std::size_t begin = index * options_.batch_size;
   const std::size_t end = std::min(begin + options_.batch_size, patches_.size());
@@ -95,6 +101,7 @@ PatchBatch PatchStream::read_batch(std::size_t index) const {
   batch.index = index;
   batch.patches.assign(patches_.begin() + static_cast<std::ptrdiff_t>(begin),
                        patches_.begin() + static_cast<std::ptrdiff_t>(end));
+  if (!options_.host_pixels) return batch;  // the finishing step reads it
   batch.pixels = HostImage((end - begin) * options_.height, options_.width, image.samples, image.dtype);
   const std::size_t patch_bytes = batch.pixels.row_bytes() * options_.height;
   // Each slide's patches in one call, so that the tiles they share are decoded once.

@@ -25,6 +25,9 @@ struct ResolvedDecode {
   bool hardware = false;  // with the GPU's hardware JPEG decoder
   std::string decoder;    // "nvJPEG hardware decoder", "nvJPEG CUDA backend" or "CPU (libjpeg-turbo)"
   std::string detail;     // why, in a sentence: the library, the engines, what was missing
+  // The decode mode was auto: the reader may share a patch batch's tiles between nvJPEG and CPU
+  // threads (DeviceReader::read_patches); under gpu nvJPEG decodes every tile it can take.
+  bool automatic = false;
 };
 
 // cpu: the CPU, saying it was asked for. automatic: nvJPEG where libnvjpeg loads and a handle can be

@@ -43,6 +43,9 @@ struct Settings {
   // reader's threads, at most 4). For tuning on a new GPU.
   unsigned jpeg_batch_tiles = 0;
   unsigned jpeg_lanes = 0;
+  // The share of a patch batch's JPEG tiles decoded by CPU threads beside nvJPEG under decode auto:
+  // TILESTREAM_PATCH_CPU_SHARE, 0 to 1 (negative when unset: the reader's default).
+  double patch_cpu_share = -1;
   // The nvCOMP library to dlopen instead of libnvcomp.so.6: TILESTREAM_NVCOMP_LIBRARY ("" when unset).
   std::string nvcomp_library;
 };

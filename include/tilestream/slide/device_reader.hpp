@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "tilestream/codec/decode_mode.hpp"
@@ -34,6 +35,7 @@
 #include "tilestream/cuda/device_image.hpp"
 #include "tilestream/io/device_range_reader.hpp"
 #include "tilestream/io/io_mode.hpp"
+#include "tilestream/slide/place_patches.hpp"
 #include "tilestream/slide/slide.hpp"
 
 namespace tilestream::slide {
@@ -55,6 +57,13 @@ struct DeviceReaderOptions {
   // threads that run batches (0: the reader's threads, at most 4).
   std::size_t jpeg_batch_tiles = 0;
   unsigned jpeg_lanes = 0;
+  // Under decode auto, the share (0 to 1) of a patch batch's JPEG tiles (read_patches) that the
+  // reader's threads beyond its nvJPEG lanes decode on the CPU while nvJPEG decodes the rest: a fixed
+  // set of the level's tiles (slide/place_patches.hpp, cpu_share_tile), so that a tile's pixels do not
+  // depend on the batch. nullopt: TILESTREAM_PATCH_CPU_SHARE, else default_patch_cpu_share where the
+  // reader has threads beyond its lanes, else 0. Whole-level and region reads leave every tile to
+  // nvJPEG (they are about the GPU's rate and the host CPU time it saves).
+  std::optional<double> patch_cpu_share;
   // Keep device memory freed by earlier images in the device's stream-ordered pool instead of giving
   // it back to the driver, so the next read of the same size allocates in microseconds. Process-wide
   // (it sets the release threshold of the device's default memory pool).
@@ -70,6 +79,11 @@ struct DeviceReadReport {
   double seconds = 0;          // wall time from the call to finished pixels on the device
   codec::DecodeReport decode;  // who decoded the compressed tiles, and the tiles each decoder took
 };
+
+// What CPU threads take of a patch batch by default: on the H200 (2026-12-03) nvJPEG's CUDA backend
+// decoded about 100,000 tiles of 256 x 256 a second and a CPU thread about 2,700, so the 12 threads a
+// 16-thread reader leaves beside its 4 lanes keep pace with nvJPEG at about a fifth of the tiles.
+inline constexpr double default_patch_cpu_share = 0.2;
 
 inline constexpr const char* raw_tiles_path = "raw tiles placed on GPU";
 inline constexpr const char* cpu_decode_path = "CPU decode + upload";
@@ -110,6 +124,16 @@ class DeviceReader {
                                 std::uint64_t width, std::uint64_t height,
                                 DeviceReadReport* report = nullptr);
   cuda::DeviceImage read_level(const Slide& slide, std::size_t level, DeviceReadReport* report = nullptr);
+  // A batch of patches of `level`, each `width` x `height`, into their places in `out` (patches stacked:
+  // patch k is rows [k * height, (k + 1) * height); the level's samples and sample type; rows unpadded;
+  // on the reader's device). A patch may stick out of the level: its pixels there are 0. Each tile the
+  // patches touch is read and decoded once: by nvJPEG as read_region decodes them (the same pixels;
+  // under decode auto, the patch CPU share of the tiles by CPU threads at the same time, libjpeg's
+  // pixels), else by the CPU decode path (CPU threads into pinned memory, then copied). Patches of `out` no
+  // corner names are left as they are. Finished when it returns. UsageError for a wrong `out`, an index
+  // past it or an empty size; the read's errors as read_region's.
+  void read_patches(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches, std::uint64_t width,
+                    std::uint64_t height, cuda::DeviceImage& out, DeviceReadReport* report = nullptr);
 
   io::IoMode io_mode() const;         // the resolved mode for raw tiles (never automatic)
   const codec::nvjpeg::ResolvedDecode& decode() const;  // the resolved decode mode

@@ -31,7 +31,14 @@ struct PatchStreamOptions {
   // Decoding threads in all (0: the settings' default), shared out among the batches read at once:
   // each decodes on threads / prefetch of them (at least 1), so that a full pipeline uses `threads`.
   unsigned threads = 0;
+  // false: the stream reads no pixels into host memory; the Finish step reads each batch from its
+  // `patches` (into GPU memory, say) and must be given.
+  bool host_pixels = true;
 };
+
+// The decoding threads each batch read at once gets: options.threads (0: the settings' default)
+// shared out among the prefetch workers, at least 1.
+unsigned threads_per_batch(const PatchStreamOptions& options);
 
 // One batch: `patches.size()` patches stacked in `pixels` (patches.size() * height rows of width
 // pixels; patch k is rows [k * height, (k + 1) * height)), in the epoch's order; `attachment` holds what
