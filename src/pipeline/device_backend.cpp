@@ -508,6 +508,10 @@ class CudaBackend final : public pipeline::Backend {
     if (format) why = zarr::DeviceChunkEncoder::gpu_unsupported_reason(format->compressor, bytes_per_sample(format->dtype));
     if (encode_mode_ == zarr::EncodeMode::cpu) why = "encode cpu was asked for";
     else if (!nvcomp_) why = nvcomp_missing_;
+    else if (format && why.empty() && encode_mode_ == zarr::EncodeMode::automatic && format->compressor.name != "blosc")
+      why = concat("auto: a ", format->compressor.name, " chunk is one nvCOMP stream, which one GPU thread block "
+                   "compresses, far slower than the CPU threads (bench/results/nvjpeg_2026-12-03.md); blosc chunks, "
+                   "made of independent blocks, are compressed on the GPU; --encode gpu forces nvCOMP");
     if (!format || !why.empty()) {
       check<UnsupportedError>(encode_mode_ != zarr::EncodeMode::gpu, "the chunks cannot be compressed on the GPU: ",
                               why, " (use ", option("encode"), " cpu)");

@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::array<EncodeModeInfo, 3> table{{
     {EncodeMode::automatic, "auto",
-     "chunks made on the GPU compressed there with nvCOMP where it loads and the codecs allow, else on the CPU"},
+     "blosc chunks made on the GPU compressed there with nvCOMP where it loads (their blocks in parallel), "
+     "others on CPU threads"},
     {EncodeMode::cpu, "cpu", "chunks copied to the host and compressed on CPU threads"},
     {EncodeMode::gpu, "gpu", "with nvCOMP on the GPU; fails where it is missing or the codecs cannot run there"},
 }};

@@ -150,5 +150,31 @@ TEST_F(DeviceEncodeRefusals, ShardedArraysAreEncodedOnTheCpu) {
   fs::remove(slide_path);
 }
 
+// Under auto a zstd chunk (one nvCOMP stream, one GPU thread block) is compressed on the CPU threads,
+// which are far faster; the report says so and names the way to force nvCOMP.
+TEST_F(DeviceEncodeRefusals, AutoKeepsSingleStreamChunksOnTheCpu) {
+  if (!nvcomp_here()) return;
+  const std::string slide_path = write_slide();
+  const slide::Slide slide = slide::Slide::open(slide_path);
+  convert::ConvertOptions options;
+  options.chunk = 128;
+  options.compressors = zarr::parse_codec_option("zstd");
+  options.threads = 4;
+  const std::string cpu_out = temp_path("cpu.zarr"), auto_out = temp_path("auto.zarr");
+  const convert::ConvertResult cpu = convert::convert_slide(slide, cpu_out, options);
+  const convert::ConvertResult automatic = convert::convert_slide(slide, auto_out, options, *pipeline::make_device_backend({}));
+  for (const pipeline::DatasetReport& d : automatic.run.datasets) {
+    EXPECT_EQ(d.run.encoder, "CPU") << d.path;
+    EXPECT_NE(d.run.encode_detail.find("auto: a zstd chunk is one nvCOMP stream"), std::string::npos)
+        << d.run.encode_detail;
+    EXPECT_NE(d.run.encode_detail.find("--encode gpu"), std::string::npos) << d.run.encode_detail;
+    EXPECT_EQ(d.run.blocks_gpu_encoded, 0u);
+  }
+  expect_same_arrays(cpu_out, auto_out, cpu.array_paths, "auto");
+  fs::remove_all(cpu_out);
+  fs::remove_all(auto_out);
+  fs::remove(slide_path);
+}
+
 }  // namespace
 }  // namespace tilestream::cuda
