@@ -91,10 +91,12 @@ def test_plan_puts_the_headline_and_references_first():
     head = [c for s, c in cases if s == "t256-q80"]
     assert head.index("convert-cuda") < head.index("convert-cpu") < head.index("patches-tilestream-cpu")
     assert head.index("patches-tilestream-cpu") < head.index("patches-tilestream-cuda")  # the reference first
+    assert head.index("patches-tilestream-cuda") < head.index("patches-tilestream-cuda-cpu")  # decode="gpu" first
     assert "process-cuda" in [c for s, c in cases if s == "svs"]
     other = {c for s, c in cases if s == "t240-q75"}
     assert not other & {"convert-cuda", "convert-cpu", "process-cuda", "cucim-sobel-zarr", "process-cpu"}
-    assert len(cases) == len(set(cases)) == 2 * len(decode.CASES) + 14
+    not_pipeline = sum(1 for section, *_ in decode.CASES.values() if section not in ("roundtrip", "convert"))
+    assert len(cases) == len(set(cases)) == 2 * len(decode.CASES) + not_pipeline
     only = decode.plan(["a"], "a", ["level"], ["cucim"], ["a"])
     assert [c for _, c in only] == ["cucim-cuda", "cucim-cpu"]
 
@@ -127,6 +129,8 @@ ROWS = [
         max_diff=3.0, mean_diff=0.02),
     row("patches-tilestream-cpu", 0.05, cpu=0.6, patches_per_s=5120.0),
     row("patches-cucim-cuda", 0.1, cpu=0.3, patches_per_s=2560.0),
+    row("patches-tilestream-cuda", 0.03, cpu=0.2, patches_per_s=8533.0),
+    row("patches-loader-cuda", 0.032, cpu=0.2, patches_per_s=8000.0),
     row("tilestream-gpu", 0.5, slide="svs", cpu=0.1),
 ]
 
@@ -144,11 +148,17 @@ def test_ratios_and_acceptance():
     assert lines[1] == "- PASS: nvJPEG ceiling 0.0700 s: tilestream at 88% of it (target ≥ 80%)"
     assert lines[2] == "- PASS: host CPU seconds per read 0.90 vs the CPU path's 4.50: 0.20 (target ≤ 0.25)"
     assert lines[3] == "- ratio to tilestream's CPU-decode path (16 threads, 0.2070 s): 2.59x"
-    assert lines[4].startswith("- PASS: convert") and lines[4].endswith("2.50x (target ≥ 2x)")
-    assert lines[5].startswith("- PASS: the stores read back") and "max |diff| 3, mean 0.0200" in lines[5]
+    assert lines[4] == ('- PASS: random patch batches: tilestream on the GPU 8,533/s (patches-tilestream-cuda) '
+                        "vs cuCIM's best 2,560/s (patches-cucim-cuda): 3.33x (target ≥ 3x)")
+    assert lines[5].startswith("- PASS: convert") and lines[5].endswith("2.50x (target ≥ 2x)")
+    assert lines[6].startswith("- PASS: the stores read back") and "max |diff| 3, mean 0.0200" in lines[6]
     slow = [dict(x, seconds=0.2) if x["case"] == "tilestream-gpu" else x for x in rows]
     failing = decode.acceptance(slow, "t256-q80", 16)
     assert failing[0].startswith("- FAIL:") and "2.00x" in failing[0] and failing[1].startswith("- FAIL:")
+    fewer = [dict(x, patches_per_s=7000.0) if x["case"].startswith("patches-") and "cucim" not in x["case"] else x
+             for x in rows]
+    assert decode.acceptance(fewer, "t256-q80", 16)[4].startswith("- FAIL:") and "2.73x" in decode.acceptance(
+        fewer, "t256-q80", 16)[4]
     elsewhere = decode.acceptance(rows, "svs", 16)
     assert all(line.startswith("- not measured") for line in elsewhere if "target" in line or "stores" in line)
 
