@@ -293,6 +293,7 @@ struct BatchDecoder::Impl {
   const Functions* f = nullptr;
   nvjpegHandle_t handle = nullptr;
   std::array<State, 2> states;
+  bool hardware = false;  // the hardware decoder: first batches one at a time (decode_batch)
 
   ~Impl() {
     if (f == nullptr) return;
@@ -304,9 +305,10 @@ struct BatchDecoder::Impl {
 
 namespace {
 
-// A state's first batches run one at a time across the process: nvJPEG allocates its buffers then,
-// and first batches of several threads at once failed with NVJPEG_STATUS_ALLOCATOR_FAILURE on the
-// H200's hardware decoder (2026-12-03).
+// Under the hardware decoder a state's first batches run one at a time across the process: nvJPEG
+// allocates its buffers then, and first batches of several threads at once failed with
+// NVJPEG_STATUS_ALLOCATOR_FAILURE on the H200's hardware decoder (2026-12-03). The CUDA backend's
+// ran together without failing, and serialising them cost a pyramid's conversion seconds.
 std::mutex& first_batch_mutex() {
   static std::mutex mutex;
   return mutex;
@@ -314,7 +316,7 @@ std::mutex& first_batch_mutex() {
 
 nvjpegStatus_t decode_batch(BatchDecoder::Impl& m, BatchDecoder::Impl::State& s, const cuda::Stream& stream) {
   std::unique_lock<std::mutex> lock;
-  if (!s.warm) lock = std::unique_lock(first_batch_mutex());
+  if (!s.warm && m.hardware) lock = std::unique_lock(first_batch_mutex());
   const nvjpegStatus_t status =
       m.f->batched(m.handle, s.state, s.data.data(), s.lengths.data(), s.images.data(), stream.get());
   if (status == NVJPEG_STATUS_SUCCESS && !s.warm) {
@@ -333,6 +335,7 @@ BatchDecoder::BatchDecoder(int device, const ResolvedDecode& decode) {
   check<UnsupportedError>(h.handle != nullptr, "GPU JPEG decoding is not available: ", h.error, cpu_hint());
   impl_ = std::make_unique<Impl>();
   impl_->device = device;
+  impl_->hardware = h.hardware;
   impl_->f = &library().f;
   impl_->handle = h.handle;
   const cuda::DeviceGuard guard(device);

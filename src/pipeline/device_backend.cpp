@@ -257,12 +257,31 @@ class CudaBackend final : public pipeline::Backend {
                               " cpu)");
     }
   }
+  ~CudaBackend() override {
+    // The kept workers go on their device (their streams and buffers are its).
+    try {
+      const DeviceGuard guard(options_.device);
+      const std::lock_guard lock(idle_mutex_);
+      idle_workers_.clear();
+      global_reader_.reset();
+    } catch (...) {
+    }
+  }
+
 
   std::string name() const override { return concat("cuda:", options_.device); }
 
   pipeline::BackendReport run_global(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
-    slide::DeviceReader reader(reader_options(job.threads));
+    // The run's datasets (a pyramid's levels) share one reader: its pinned staging and nvJPEG states
+    // cost more to make than a small level takes to read.
+    std::unique_ptr<slide::DeviceReader> kept;
+    {
+      const std::lock_guard lock(idle_mutex_);
+      if (global_reader_ && global_reader_->threads() == resolve_threads(job.threads)) kept = std::move(global_reader_);
+    }
+    if (!kept) kept = std::make_unique<slide::DeviceReader>(reader_options(job.threads));
+    slide::DeviceReader& reader = *kept;
     const PoolPeak peak(options_.device);
     pipeline::BackendReport out;
     slide::DeviceReadReport report;
@@ -344,6 +363,10 @@ class CudaBackend final : public pipeline::Backend {
     out.blocks_gpu_encoded = encoded.load();
     out.peak_device_bytes = peak.bytes();  // a high-water mark: the chain's moment is in it
     out.bytes_held = out.peak_device_bytes;
+    {
+      const std::lock_guard lock(idle_mutex_);
+      global_reader_ = std::move(kept);
+    }
     return out;
   }
 
@@ -357,23 +380,13 @@ class CudaBackend final : public pipeline::Backend {
     // the others still pin their memory.
     pipeline::BackendReport out;
     const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
-    struct Worker {
-      Worker(std::size_t band_bytes, const slide::DeviceReaderOptions& reader_options,
-             const std::optional<pipeline::DeviceBlockFormat>& encoding)
-          : reader(reader_options), bands(band_bytes, true, stream) {
-        if (encoding) {
-          block = DeviceBuffer(encoding->block_bytes(), stream);
-          encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
-        }
-      }
-      Stream stream;
-      slide::DeviceReader reader;
-      Bands bands;
-      DeviceBuffer block;  // chunks compressed here: the padded block
-      std::optional<zarr::DeviceChunkEncoder> encoder;
-    };
     std::atomic<std::uint64_t> encoded{0};
-    std::vector<std::unique_ptr<Worker>> pool(workers);
+    std::vector<std::unique_ptr<TiledWorker>> pool(workers);
+    const std::size_t worker_band_bytes = rows_per_band * job.plan.chunk_width * pixel;
+    {
+      const std::lock_guard lock(idle_mutex_);
+      if (idle_workers_.size() > workers) idle_workers_.resize(workers);  // no more held than this run uses
+    }
     const PoolPeak peak(options_.device);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
@@ -384,11 +397,12 @@ class CudaBackend final : public pipeline::Backend {
       try {
         const DeviceGuard thread_guard(options_.device);
         if (!pool[w]) {
-          pool[w] = std::make_unique<Worker>(rows_per_band * job.plan.chunk_width * pixel,
-                                             reader_options(1, kTiledReadTaskBytes), encoding);
+          pool[w] = take_idle_worker(worker_band_bytes);
+          if (!pool[w]) pool[w] = std::make_unique<TiledWorker>(worker_band_bytes, reader_options(1, kTiledReadTaskBytes));
+          pool[w]->prepare_encoder(encoding);
           setup.ready(seconds_since(start));
         }
-        Worker& mine = *pool[w];
+        TiledWorker& mine = *pool[w];
         slide::DeviceReadReport report;
         const DeviceImage source =
             read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
@@ -427,10 +441,17 @@ class CudaBackend final : public pipeline::Backend {
     const double last_done = seconds_since(start);
     out.store_seconds = last_done;
     const auto release = std::chrono::steady_clock::now();
-    pool.clear();
-    out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each), the"
-                            " last ready ", setup.seconds(), " s after the start, all chunks stored after ", last_done,
-                            " s, workers released in ", seconds_since(release), " s");
+    {
+      // Kept for the run's next dataset (a pyramid's next level): their pinned memory, streams and
+      // nvJPEG states cost more to make and free than a small level takes to convert.
+      const std::lock_guard lock(idle_mutex_);
+      for (std::unique_ptr<TiledWorker>& worker : pool)
+        if (worker) idle_workers_.push_back(std::move(worker));
+    }
+    out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each, kept "
+                            "for the run's next dataset), the last ready ", setup.seconds(),
+                            " s after the start, all chunks stored after ", last_done, " s, handed back in ",
+                            seconds_since(release), " s");
     out.read_seconds = read.seconds();
     out.write_seconds = write.seconds();  // the chain runs band by band inside stream_chunk: counted here
     out.blocks_gpu_encoded = encoded.load();
@@ -524,7 +545,46 @@ class CudaBackend final : public pipeline::Backend {
     return format;
   }
 
+  // A tiled worker: its stream, one-thread reader, device and pinned bands, and where chunks are
+  // compressed here the padded block and the encoder. Kept between the datasets of a run.
+  struct TiledWorker {
+    TiledWorker(std::size_t bytes, const slide::DeviceReaderOptions& reader_options)
+        : reader(reader_options), bands(bytes, true, stream), band_bytes(bytes) {}
+    void prepare_encoder(const std::optional<pipeline::DeviceBlockFormat>& encoding) {
+      if (!encoding) return;
+      const std::string key = concat(encoding->compressor.name, ":", encoding->compressor.level, ":",
+                                     encoding->compressor.settings.dump(), ":", bytes_per_sample(encoding->dtype));
+      if (block.size() < encoding->block_bytes()) block = DeviceBuffer(encoding->block_bytes(), stream);
+      if (!encoder || key != encoder_key) {
+        encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
+        encoder_key = key;
+      }
+    }
+    Stream stream;
+    slide::DeviceReader reader;
+    Bands bands;
+    std::size_t band_bytes = 0;
+    DeviceBuffer block;  // chunks compressed here: the padded block
+    std::optional<zarr::DeviceChunkEncoder> encoder;
+    std::string encoder_key;  // what `encoder` was made for
+  };
+  // An idle worker whose bands hold `band_bytes`, or null.
+  std::unique_ptr<TiledWorker> take_idle_worker(std::size_t band_bytes) const {
+    const std::lock_guard lock(idle_mutex_);
+    for (auto it = idle_workers_.begin(); it != idle_workers_.end(); ++it) {
+      if ((*it)->band_bytes >= band_bytes) {
+        std::unique_ptr<TiledWorker> worker = std::move(*it);
+        idle_workers_.erase(it);
+        return worker;
+      }
+    }
+    return nullptr;
+  }
+
   DeviceBackendOptions options_;
+  mutable std::mutex idle_mutex_;
+  mutable std::vector<std::unique_ptr<TiledWorker>> idle_workers_;
+  mutable std::unique_ptr<slide::DeviceReader> global_reader_;  // the global mode's, between datasets
   io::ResolvedIo io_;
   codec::nvjpeg::ResolvedDecode decode_;
   zarr::EncodeMode encode_mode_ = zarr::EncodeMode::cpu;

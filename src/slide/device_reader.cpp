@@ -146,6 +146,20 @@ std::vector<JpegBatch> plan_jpeg_batches(const tiff::ImageInfo& image, std::span
   return batches;
 }
 
+// Grows a buffer that serves reads of varying sizes (patch batches touch a few more or fewer tiles
+// each time) to at least `bytes`, by a quarter more than asked, so that a slightly larger read does not
+// pin or allocate again; its contents are not kept.
+void grow(cuda::PinnedBuffer& buffer, std::size_t bytes) {
+  if (buffer.size() >= bytes) return;
+  buffer = cuda::PinnedBuffer();  // freed first: the old and new memory need not coexist
+  buffer = cuda::PinnedBuffer(bytes + bytes / 4);
+}
+void grow(cuda::DeviceBuffer& buffer, std::size_t bytes, const cuda::Stream& stream) {
+  if (buffer.size() >= bytes) return;
+  buffer = cuda::DeviceBuffer();
+  buffer = cuda::DeviceBuffer(bytes + bytes / 4, stream);
+}
+
 // Decoded bytes one nvJPEG batch aims at, and the most tiles it takes.
 constexpr std::size_t jpeg_batch_target_bytes = 64u << 20;
 constexpr std::size_t jpeg_batch_max_tiles = 256;
@@ -293,9 +307,9 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
     for (JpegSlot& slot : lane.slots) {
       if (slot.pending) slot.done.synchronize();
       slot.pending = false;
-      if (slot.raw.size() < raw_bytes) slot.raw = cuda::PinnedBuffer(raw_bytes);
-      if (slot.joined.size() < stream_bytes) slot.joined = cuda::PinnedBuffer(stream_bytes);
-      if (slot.tiles.size() < batch_tiles * tile_bytes) slot.tiles = cuda::DeviceBuffer(batch_tiles * tile_bytes, lane.stream);
+      grow(slot.raw, raw_bytes);
+      grow(slot.joined, stream_bytes);
+      grow(slot.tiles, batch_tiles * tile_bytes, lane.stream);
     }
   });
   cuda::Event allocated;
@@ -404,7 +418,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
         reason = concat("nvJPEG refused a batch: ", refused);
       }
       if (!cpu_tiles.empty()) {
-        if (slot.fallback.size() < batch.count * tile_bytes) slot.fallback = cuda::PinnedBuffer(batch.count * tile_bytes);
+        grow(slot.fallback, batch.count * tile_bytes);
         for (const std::uint32_t j : cpu_tiles) {
           std::byte* dst = slot.fallback.data() + j * tile_bytes;
           try {
@@ -596,7 +610,7 @@ void DeviceReader::Impl::read_patches_on_cpu(const Slide& slide, std::size_t lev
                                     " pixels in pinned memory (the CPU decode path's staging)"),
                      .bytes = bytes,
                      .ways_out = {WayOut::region}});
-  if (bands[0].size() < bytes) bands[0] = cuda::PinnedBuffer(bytes);
+  grow(bands[0], bytes);
   std::vector<LevelRect> rects;
   std::vector<std::byte*> destinations;
   rects.reserve(patches.size());
@@ -642,8 +656,8 @@ void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t lev
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t tile_bytes = g.tile_bytes();
   const std::size_t bytes = plan.tiles.size() * tile_bytes;
-  if (share_host.size() < bytes) share_host = cuda::PinnedBuffer(bytes);
-  if (share_device.size() < bytes) share_device = cuda::DeviceBuffer(bytes, side);
+  grow(share_host, bytes);
+  grow(share_device, bytes, side);
   codec::TileLayout layout;
   layout.width = image.tile_width;
   layout.rows = image.tile_height;
