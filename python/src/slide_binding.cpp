@@ -190,9 +190,10 @@ device: None or "cpu" for a NumPy array; "cuda" or "cuda:N" for a DeviceArray of
     width, samples) in that GPU's memory, finished when it returns.
 threads: threads that decode the tiles (0: TILESTREAM_THREADS, else every core).
 decode: with device="cuda", where JPEG tiles are decoded: "auto" (nvJPEG on the GPU where it loads
-    and the tiles allow, else the CPU), "cpu" or "gpu" (an error naming what is missing where nvJPEG
-    cannot run); None: TILESTREAM_DECODE, else auto. nvJPEG's pixels differ from the CPU decoder's by
-    a few levels (IDCT and upsampling rounding).
+    and the tiles allow, with a fixed share of the level's tiles decoded by CPU threads beside it;
+    else the CPU), "cpu" or "gpu" (nvJPEG alone; an error naming what is missing where it cannot run);
+    None: TILESTREAM_DECODE, else auto. nvJPEG's pixels differ from the CPU decoder's by a few levels
+    (IDCT and upsampling rounding).
 
 A tile that several patches share is read and decoded once; tiles are decoded in parallel and the GIL
 is released. Equal to one read_region per patch.)";

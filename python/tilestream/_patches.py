@@ -76,8 +76,9 @@ class PatchLoader:
     device: None or "cpu" for NumPy batches; "cuda" or "cuda:N" for DeviceArrays in that GPU's memory,
         read there by the worker threads (each tile a batch touches read and decoded once).
     decode: with a CUDA device, where JPEG tiles are decoded: "auto" (nvJPEG on the GPU where it loads
-        and the tiles allow, else the CPU), "cpu" or "gpu" (an error naming what is missing where nvJPEG
-        cannot run); None: TILESTREAM_DECODE, else auto.
+        and the tiles allow, with a fixed share of the level's tiles decoded by CPU threads beside it;
+        else the CPU), "cpu" or "gpu" (nvJPEG alone; an error naming what is missing where it cannot
+        run); None: TILESTREAM_DECODE, else auto.
     prefetch: batches read ahead, each on its own worker thread (the memory of prefetch + 1 batches).
     threads: decoding threads in all (0: TILESTREAM_THREADS, else every core), shared out among the
         batches read at once (threads // prefetch each, at least 1: below prefetch threads, prefetch
