@@ -337,6 +337,7 @@ BAD_SETTINGS = {  # variable: (value, message parts)
     'TILESTREAM_THREADS': ('many', ['TILESTREAM_THREADS', "'many'"]),
     'TILESTREAM_MEMORY': ('1X', ['TILESTREAM_MEMORY', "'1X'"]),
     'TILESTREAM_BAND_BYTES': ('-4M', ['TILESTREAM_BAND_BYTES', "'-4M'"]),
+    'TILESTREAM_PATCH_CPU_SHARE': ('2', ['TILESTREAM_PATCH_CPU_SHARE', 'from 0 to 1', "'2'"]),
 }
 
 

@@ -2,12 +2,17 @@
 // once, in tile-number order, with its pieces in one run; `outside` naming exactly the patches not
 // wholly inside; and the stacked patches, placed tile batch by tile batch in any split and order,
 // equal to a direct crop of the level (the pixels outside it left as they were); bad arguments are
-// usage errors.
+// usage errors. A plan split in two (split_plan) keeps every tile once, each with its own pieces, and
+// the two halves placed apart give the whole plan's bytes; the CPU share's draw per tile number
+// (cpu_share_tile) is fixed, takes the share asked for and only grows with it.
 #include "tilestream/slide/place_patches.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
+#include <random>
 #include <set>
 #include <string>
 #include <tuple>
@@ -136,6 +141,137 @@ TEST_P(PlacePatchesCpu, PlacedBatchByBatchEqualsACropOfTheLevel) {
         ADD_FAILURE() << "patch " << patch << ", row " << in / g.patch_row_bytes() << ", pixel "
                       << in % g.patch_row_bytes() / g.pixel_bytes() << ": " << int(*a) << " for " << int(*b);
       }
+    }
+  }
+}
+
+// Ways of choosing the tiles split_plan takes, by tile number: none, all, every other one, and a
+// random half (fixed by the geometry's tile count).
+struct TakeRule {
+  const char* name;
+  std::function<bool(std::uint64_t)> take;
+};
+
+std::vector<TakeRule> take_rules(const PatchGeometry& g) {
+  const std::uint64_t tiles = tile_number(g, 0, (g.image_height + g.tile_height - 1) / g.tile_height);
+  std::vector<bool> drawn(static_cast<std::size_t>(tiles));
+  std::mt19937 rng(static_cast<std::uint32_t>(tiles));
+  for (std::size_t n = 0; n < drawn.size(); ++n) drawn[n] = (rng() & 1u) != 0;
+  return {
+      {"none", [](std::uint64_t) { return false; }},
+      {"all", [](std::uint64_t) { return true; }},
+      {"even numbers", [](std::uint64_t n) { return n % 2 == 0; }},
+      {"odd numbers", [](std::uint64_t n) { return n % 2 == 1; }},
+      {"a random half",
+       [drawn](std::uint64_t n) { return static_cast<bool>(drawn.at(static_cast<std::size_t>(n))); }},
+  };
+}
+
+// A piece with every field, its tile position included.
+using FullPiece =
+    std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::int64_t, std::int64_t>;
+
+FullPiece full(const PatchPiece& p) { return {p.tile, p.column, p.row, p.index, p.x, p.y}; }
+
+// What one half of a split should hold: the plan's tiles the rule picks (or does not), in the plan's
+// order, each followed by its pieces in the plan's order with the tile's new position.
+struct ExpectedHalf {
+  std::vector<std::uint64_t> numbers;
+  std::vector<FullPiece> pieces;
+  std::vector<std::size_t> first_piece{0};
+};
+
+ExpectedHalf expected_half(const PatchGeometry& g, const PatchPlan& plan, const TakeRule& rule, bool taken) {
+  ExpectedHalf e;
+  for (std::size_t t = 0; t < plan.tiles.size(); ++t) {
+    const std::uint64_t number = tile_number(g, plan.tiles[t].column, plan.tiles[t].row);
+    if (rule.take(number) != taken) continue;
+    for (PatchPiece p : plan.pieces_of(t, 1)) {
+      p.tile = static_cast<std::uint32_t>(e.numbers.size());
+      e.pieces.push_back(full(p));
+    }
+    e.numbers.push_back(number);
+    e.first_piece.push_back(e.pieces.size());
+  }
+  return e;
+}
+
+void expect_half(const PatchGeometry& g, const PatchPlan& half, const ExpectedHalf& e) {
+  std::vector<std::uint64_t> numbers;
+  for (const TileSlot& t : half.tiles) numbers.push_back(tile_number(g, t.column, t.row));
+  EXPECT_EQ(numbers, e.numbers) << "the tiles, in the plan's order";
+  EXPECT_EQ(half.first_piece, e.first_piece);
+  std::vector<FullPiece> pieces;
+  for (const PatchPiece& p : half.pieces) pieces.push_back(full(p));
+  EXPECT_EQ(pieces, e.pieces) << "each tile's pieces, in order, with its new position";
+  // Each piece names its own tile: the position's column and row, inside pieces_of(position).
+  ASSERT_EQ(half.first_piece.size(), half.tiles.size() + 1);
+  for (std::size_t t = 0; t < half.tiles.size(); ++t) {
+    for (const PatchPiece& p : half.pieces_of(t, 1)) {
+      EXPECT_EQ(p.tile, t);
+      EXPECT_EQ(p.column, half.tiles[t].column);
+      EXPECT_EQ(p.row, half.tiles[t].row);
+    }
+  }
+}
+
+TEST_P(PlacePatchesCpu, SplitPlansHoldEveryTileOnceWithItsOwnPieces) {
+  const PatchGeometry& g = GetParam().geometry;
+  const testing::PatchBatch batch = testing::edge_case_patches(g, 13);
+  const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+  ASSERT_FALSE(plan.tiles.empty());
+  for (const TakeRule& rule : take_rules(g)) {
+    SCOPED_TRACE(rule.name);
+    std::vector<std::uint64_t> asked;  // the tiles the rule was asked about, in order
+    const SplitPlan split = split_plan(plan, [&](const TileSlot& t) {
+      asked.push_back(tile_number(g, t.column, t.row));
+      return rule.take(asked.back());
+    });
+    const ExpectedHalf taken = expected_half(g, plan, rule, true);
+    const ExpectedHalf rest = expected_half(g, plan, rule, false);
+    {
+      SCOPED_TRACE("taken");
+      expect_half(g, split.taken, taken);
+    }
+    {
+      SCOPED_TRACE("rest");
+      expect_half(g, split.rest, rest);
+    }
+    // Together every tile once, and every piece once.
+    std::vector<std::uint64_t> all = taken.numbers, in_plan;
+    all.insert(all.end(), rest.numbers.begin(), rest.numbers.end());
+    std::sort(all.begin(), all.end());
+    for (const TileSlot& t : plan.tiles) in_plan.push_back(tile_number(g, t.column, t.row));
+    EXPECT_EQ(all, in_plan);
+    EXPECT_EQ(asked, in_plan) << "each tile asked about once, in the plan's order";
+    EXPECT_EQ(split.taken.pieces.size() + split.rest.pieces.size(), plan.pieces.size());
+    EXPECT_TRUE(split.taken.outside.empty());
+    EXPECT_EQ(split.rest.outside, plan.outside);
+  }
+}
+
+// The halves placed apart, each from a tile buffer of its own tiles and in either order, give the
+// whole plan's bytes (and a crop of the level).
+TEST_P(PlacePatchesCpu, SplitPlansPlacedApartEqualTheWholePlan) {
+  const PatchGeometry& g = GetParam().geometry;
+  const std::vector<std::byte> level = testing::random_level(g, 17);
+  const testing::PatchBatch batch = testing::edge_case_patches(g, 19);
+  const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+  std::vector<std::byte> whole(batch.count * g.patch_bytes(), untouched);
+  place_patch_pieces(testing::cut_tiles(g, level, plan.tiles), 0, plan.pieces, g, whole.data());
+  EXPECT_TRUE(whole == testing::expected_patches(g, level, batch.corners, batch.count, untouched, untouched));
+  for (const TakeRule& rule : take_rules(g)) {
+    const SplitPlan split =
+        split_plan(plan, [&](const TileSlot& t) { return rule.take(tile_number(g, t.column, t.row)); });
+    for (const bool rest_first : {false, true}) {
+      SCOPED_TRACE(concat(rule.name, rest_first ? ", rest first" : ", taken first"));
+      std::vector<std::byte> out(batch.count * g.patch_bytes(), untouched);
+      for (const PatchPlan* half :
+           rest_first ? std::vector{&split.rest, &split.taken} : std::vector{&split.taken, &split.rest}) {
+        const std::vector<std::byte> tiles = testing::cut_tiles(g, level, half->tiles);
+        place_patch_pieces(tiles, 0, half->pieces, g, out.data());
+      }
+      EXPECT_TRUE(out == whole);
     }
   }
 }
@@ -280,6 +416,93 @@ TEST(PlacePatches, PiecesOfTilesNotInTheBufferAreUsageErrors) {
   EXPECT_THROW(place_patch_pieces(std::span<const std::byte>(tiles).first(tiles.size() - 1), 1,
                                   plan.pieces_of(1, 2), g, out.data()),
                UsageError);  // the second tile one byte short
+}
+
+// Splitting a plan without tiles gives two plans without tiles; patches wholly outside stay with the
+// rest.
+TEST(SplitPlan, PlansWithoutTilesSplitIntoPlansWithoutTiles) {
+  const PatchGeometry g = small_geometry();
+  for (const bool take : {false, true}) {
+    const SplitPlan none = split_plan(plan_patches(g, {}, 0), [&](const TileSlot&) { return take; });
+    for (const PatchPlan* half : {&none.taken, &none.rest}) {
+      EXPECT_TRUE(half->tiles.empty());
+      EXPECT_TRUE(half->pieces.empty());
+      EXPECT_TRUE(half->outside.empty());
+      EXPECT_EQ(half->first_piece, std::vector<std::size_t>{0});
+      EXPECT_TRUE(half->pieces_of(0, 0).empty());
+    }
+    const std::vector<PatchCorner> away = {{-6, -4, 1}, {100, 3, 0}};
+    const PatchPlan outside = plan_patches(g, away, 2);
+    const SplitPlan split = split_plan(outside, [&](const TileSlot&) { return take; });
+    EXPECT_TRUE(split.taken.outside.empty());
+    EXPECT_EQ(split.rest.outside, outside.outside);
+    EXPECT_EQ(split.taken.first_piece, std::vector<std::size_t>{0});
+    EXPECT_EQ(split.rest.first_piece, std::vector<std::size_t>{0});
+  }
+}
+
+// The numbers 0 to count - 1 from `first` that are in the share.
+std::vector<bool> share_of(std::uint64_t first, std::size_t count, double share) {
+  std::vector<bool> in(count);
+  for (std::size_t k = 0; k < count; ++k) in[k] = cpu_share_tile(first + k, share);
+  return in;
+}
+
+double fraction(const std::vector<bool>& in) {
+  return static_cast<double>(std::count(in.begin(), in.end(), true)) / static_cast<double>(in.size());
+}
+
+TEST(CpuShareTile, NothingAtZeroAndEverythingAtOne) {
+  constexpr std::uint64_t last = std::numeric_limits<std::uint64_t>::max();
+  for (const std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1} << 40, last - 9999}) {
+    SCOPED_TRACE(first);
+    for (const double share : {0.0, -0.5, -std::numeric_limits<double>::infinity()})
+      EXPECT_EQ(fraction(share_of(first, 10000, share)), 0.0) << share;
+    for (const double share : {1.0, 1.5, std::numeric_limits<double>::infinity()})
+      EXPECT_EQ(fraction(share_of(first, 10000, share)), 1.0) << share;
+  }
+}
+
+// The same tiles on every call, and about the share asked for, over any run of tile numbers, even and
+// odd numbers alike and neighbours drawn apart (a level's rows and columns are not taken whole).
+TEST(CpuShareTile, AFixedDrawOfTheShareAskedFor) {
+  constexpr std::size_t count = 100000;
+  for (const std::uint64_t first : {std::uint64_t{0}, std::uint64_t{123456789}, std::uint64_t{1} << 40}) {
+    for (const double share : {0.05, 0.2, 0.35, 0.5, 0.9}) {
+      SCOPED_TRACE(concat("from ", first, ", share ", share));
+      const std::vector<bool> in = share_of(first, count, share);
+      EXPECT_TRUE(in == share_of(first, count, share)) << "a second draw differs";
+      EXPECT_NEAR(fraction(in), share, 0.01);
+      std::vector<bool> even, odd;
+      std::size_t pairs = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        ((first + k) % 2 == 0 ? even : odd).push_back(in[k]);
+        if (k > 0 && in[k] && in[k - 1]) ++pairs;
+      }
+      EXPECT_NEAR(fraction(even), share, 0.015);
+      EXPECT_NEAR(fraction(odd), share, 0.015);
+      EXPECT_NEAR(static_cast<double>(pairs) / (count - 1), share * share, 0.01) << "neighbours both taken";
+    }
+  }
+}
+
+// A larger share only adds tiles: a tile in the CPU's share stays there as the share grows.
+TEST(CpuShareTile, ALargerShareOnlyAddsTiles) {
+  constexpr std::size_t count = 100000;
+  const std::vector<double> shares = {0.0, 0.1, 0.2, 0.2000001, 0.3, 0.35, 0.5, 0.9, 0.999, 1.0};
+  std::vector<bool> smaller = share_of(0, count, shares.front());
+  for (std::size_t s = 1; s < shares.size(); ++s) {
+    SCOPED_TRACE(concat(shares[s - 1], " to ", shares[s]));
+    const std::vector<bool> larger = share_of(0, count, shares[s]);
+    std::size_t lost = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      if (smaller[k] && !larger[k]) ++lost;
+    }
+    EXPECT_EQ(lost, 0u);
+    EXPECT_GE(std::count(larger.begin(), larger.end(), true),
+              std::count(smaller.begin(), smaller.end(), true));
+    smaller = larger;
+  }
 }
 
 }  // namespace

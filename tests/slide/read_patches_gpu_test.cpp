@@ -4,14 +4,19 @@
 // (uncompressed, 16-bit), it equals the host batch read (read_level_rects_to) exactly; nvJPEG's
 // pixels are within the decode tolerance of the CPU's; progressive tiles fall back to the CPU and are
 // counted; places no patch names are left as they were; a wrong output or patch is a usage error.
+// Under decode auto the patch CPU share of the level's tiles (cpu_share_tile) is decoded by CPU
+// threads beside nvJPEG: share 1 gives the host's pixels, share 0 decode gpu's, a share between gives
+// each pixel from the decoder its tile's number draws; decode gpu shares nothing.
 #include "tilestream/slide/device_reader.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -249,6 +254,118 @@ TEST_P(ReadPatchesJpeg, DecodeCpuEqualsTheHostAndGpuIsWithinTolerance) {
   }
 }
 
+// A reader under `decode` whose 6 threads leave 4 for the CPU share beside 2 nvJPEG lanes.
+DeviceReaderOptions share_options(codec::DecodeMode decode, std::optional<double> share) {
+  DeviceReaderOptions o = options_for(decode, 6);
+  o.jpeg_lanes = 2;
+  o.patch_cpu_share = share;
+  return o;
+}
+
+std::uint64_t tiles_across(const PatchGeometry& g) {
+  return (g.image_width + g.tile_width - 1) / g.tile_width;
+}
+
+// The plan's tiles that the CPU share `share` takes.
+std::uint64_t tiles_in_share(const PatchPlan& plan, const PatchGeometry& g, double share) {
+  return static_cast<std::uint64_t>(
+      std::count_if(plan.tiles.begin(), plan.tiles.end(), [&](const TileSlot& t) {
+        return cpu_share_tile(std::uint64_t{t.row} * tiles_across(g) + t.column, share);
+      }));
+}
+
+// The batch as a CPU share `share` should give it: each pixel inside the level from `cpu` where the
+// tile it lies in is in the share, else from `gpu` (pixels outside the level and unnamed places too).
+HostImage mixed_by_share(const HostImage& cpu, const HostImage& gpu, const testing::PatchBatch& batch,
+                         const PatchGeometry& g, double share) {
+  HostImage mixed(gpu.height(), gpu.width(), gpu.samples(), gpu.dtype());
+  std::memcpy(mixed.data(), gpu.data(), gpu.size_bytes());
+  const std::size_t pixel = g.pixel_bytes();
+  const auto W = static_cast<std::int64_t>(g.image_width), H = static_cast<std::int64_t>(g.image_height);
+  for (const PatchCorner& p : batch.corners) {
+    for (std::uint64_t r = 0; r < g.patch_height; ++r) {
+      for (std::uint64_t c = 0; c < g.patch_width; ++c) {
+        const std::int64_t x = p.x + static_cast<std::int64_t>(c), y = p.y + static_cast<std::int64_t>(r);
+        if (x < 0 || y < 0 || x >= W || y >= H) continue;
+        const std::uint64_t number = static_cast<std::uint64_t>(y) / g.tile_height * tiles_across(g) +
+                                     static_cast<std::uint64_t>(x) / g.tile_width;
+        if (!cpu_share_tile(number, share)) continue;
+        const std::size_t at = std::size_t{p.index} * g.patch_bytes() + r * g.patch_row_bytes() + c * pixel;
+        std::memcpy(mixed.data() + at, cpu.data() + at, pixel);
+      }
+    }
+  }
+  return mixed;
+}
+
+// decode auto with the patch CPU share at 1, 0 and between: all tiles on the CPU threads give the
+// host's pixels; none gives decode gpu's; a share between gives each pixel from its tile's decoder
+// (the tile's number draws it, whatever the batch), and counts the tiles each took. decode gpu shares
+// nothing, whatever the share asked for.
+TEST_P(ReadPatchesJpeg, DecodeAutoSharesAFixedSetOfTilesWithCpuThreads) {
+  if (!require_nvjpeg()) return;
+  const std::string path =
+      write_slide(GetParam().name + "_share", codec::compression::jpeg, GetParam().samples);
+  const Slide slide = Slide::open(path);
+  constexpr double between = 0.35;  // on level 0's 15 tiles: tiles 3, 10 and 11; on level 1's 6: tile 3
+  DeviceReader all_cpu(share_options(codec::DecodeMode::automatic, 1.0));
+  DeviceReader none_cpu(share_options(codec::DecodeMode::automatic, 0.0));
+  DeviceReader some_cpu(share_options(codec::DecodeMode::automatic, between));
+  DeviceReader gpu(options_for(codec::DecodeMode::gpu));
+  DeviceReader gpu_asked_to_share(share_options(codec::DecodeMode::gpu, 1.0));
+  bool some_mixed = false;  // a batch whose tiles went to both decoders
+  for (std::size_t level = 0; level < slide.level_count(); ++level) {
+    for (const PatchSize& size : patch_sizes) {
+      SCOPED_TRACE(concat("level ", level, ", patches ", size.width, " x ", size.height));
+      const PatchGeometry g = geometry_of(slide, level, size.width, size.height);
+      const testing::PatchBatch batch = testing::edge_case_patches(g, 25, 30);
+      const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+      const std::uint64_t tiles = plan.tiles.size();
+      ASSERT_GT(tiles, 0u);
+
+      DeviceReadReport report;
+      const HostImage on_cpu = read_on_device(all_cpu, slide, level, batch, g, &report);
+      EXPECT_EQ(report.path, gpu_decode_path);
+      EXPECT_EQ(report.decode.tiles_cpu, tiles);
+      EXPECT_EQ(report.decode.tiles_gpu, 0u);
+      EXPECT_EQ(report.decode.fallback_reason.rfind(
+                    concat("decode auto: ", tiles, " of the batch's ", tiles, " tiles"), 0),
+                0u)
+          << report.decode.fallback_reason;
+      const HostImage host = read_on_host(slide, level, batch, g);
+      EXPECT_TRUE(equal(on_cpu, host)) << "share 1: " << first_difference(on_cpu, host, g);
+
+      const HostImage on_gpu = read_on_device(none_cpu, slide, level, batch, g, &report);
+      EXPECT_EQ(report.path, gpu_decode_path);
+      EXPECT_EQ(report.decode.tiles_cpu, 0u) << report.decode.fallback_reason;
+      EXPECT_EQ(report.decode.tiles_gpu, tiles);
+      const HostImage by_gpu = read_on_device(gpu, slide, level, batch, g);
+      EXPECT_TRUE(equal(on_gpu, by_gpu)) << "share 0: " << first_difference(on_gpu, by_gpu, g);
+
+      const HostImage some = read_on_device(some_cpu, slide, level, batch, g, &report);
+      const std::uint64_t shared = tiles_in_share(plan, g, between);
+      EXPECT_EQ(report.decode.tiles_cpu, shared) << report.decode.fallback_reason;
+      EXPECT_EQ(report.decode.tiles_gpu, tiles - shared);
+      if (shared > 0) {
+        EXPECT_EQ(report.decode.fallback_reason.rfind(
+                      concat("decode auto: ", shared, " of the batch's ", tiles, " tiles"), 0),
+                  0u)
+            << report.decode.fallback_reason;
+      }
+      some_mixed = some_mixed || (shared > 0 && shared < tiles);
+      const HostImage want = mixed_by_share(on_cpu, on_gpu, batch, g, between);
+      EXPECT_TRUE(equal(some, want)) << "share " << between << ": " << first_difference(some, want, g);
+      EXPECT_TRUE(equal(some, read_on_device(some_cpu, slide, level, batch, g))) << "a repeated read differs";
+
+      const HostImage asked = read_on_device(gpu_asked_to_share, slide, level, batch, g, &report);
+      EXPECT_EQ(report.decode.tiles_cpu, 0u) << "decode gpu: " << report.decode.fallback_reason;
+      EXPECT_EQ(report.decode.tiles_gpu, tiles);
+      EXPECT_TRUE(equal(asked, by_gpu)) << "decode gpu, share 1: " << first_difference(asked, by_gpu, g);
+    }
+  }
+  EXPECT_TRUE(some_mixed) << "no batch had tiles in and out of the share " << between;
+}
+
 INSTANTIATE_TEST_SUITE_P(Samples, ReadPatchesJpeg,
                          ::testing::Values(JpegCase{"ycbcr", 3}, JpegCase{"gray", 1}),
                          [](const auto& param_info) { return param_info.param.name; });
@@ -361,6 +478,41 @@ TEST_F(ReadPatches, WrongOutputsAndPatchesAreUsageErrors) {
     DeviceImage out(c.out_height, c.out_width, c.samples, c.dtype, stream);
     stream.synchronize();
     EXPECT_THROW(reader.read_patches(slide, c.level, c.corners, c.width, c.height, out), UsageError);
+  }
+}
+
+// Without a share asked for (and none in TILESTREAM_PATCH_CPU_SHARE), decode auto shares
+// default_patch_cpu_share of the tiles where the reader has threads beyond its nvJPEG lanes, and none
+// where it has not. A share outside 0 to 1 is a usage error.
+TEST_F(ReadPatches, DecodeAutoDefaultShareNeedsThreadsBeyondTheLanes) {
+  if (!require_nvjpeg()) return;
+  const std::string path = write_slide("default_share", codec::compression::jpeg);
+  const Slide slide = Slide::open(path);
+  const PatchGeometry g = geometry_of(slide, 0, 300, 260);
+  const testing::PatchBatch batch = testing::edge_case_patches(g, 26, 30);
+  const PatchPlan plan = plan_patches(g, batch.corners, batch.count);
+  if (const char* set = std::getenv("TILESTREAM_PATCH_CPU_SHARE"); set == nullptr || *set == '\0') {
+    DeviceReader beyond(share_options(codec::DecodeMode::automatic, std::nullopt));
+    DeviceReadReport report;
+    (void)read_on_device(beyond, slide, 0, batch, g, &report);
+    EXPECT_EQ(report.decode.tiles_cpu, tiles_in_share(plan, g, default_patch_cpu_share))
+        << report.decode.fallback_reason;
+    EXPECT_EQ(report.decode.tiles_cpu + report.decode.tiles_gpu, plan.tiles.size());
+    DeviceReaderOptions four = options_for(codec::DecodeMode::automatic, 4);
+    four.jpeg_lanes = 4;  // every thread a lane
+    DeviceReader lanes_only(four);
+    (void)read_on_device(lanes_only, slide, 0, batch, g, &report);
+    EXPECT_EQ(report.decode.tiles_cpu, 0u) << report.decode.fallback_reason;
+    EXPECT_EQ(report.decode.tiles_gpu, plan.tiles.size());
+  }
+  const Stream stream;
+  DeviceImage out(batch.count * g.patch_height, g.patch_width, g.samples, g.dtype, stream);
+  stream.synchronize();
+  for (const double share : {-0.1, 1.5, std::nan("")}) {
+    SCOPED_TRACE(share);
+    DeviceReader reader(share_options(codec::DecodeMode::automatic, share));
+    EXPECT_THROW(reader.read_patches(slide, 0, batch.corners, g.patch_width, g.patch_height, out),
+                 UsageError);
   }
 }
 
