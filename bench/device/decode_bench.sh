@@ -10,8 +10,11 @@
 # at quality 80), and runs bench/decode.py on them and on the real SVS
 # (.testslides/aperio/CMU-1-Small-Region.svs) into $OUT: decode.jsonl, decode.md, decode_bench.log.
 #   bench/device/fetch-patch-wheels.sh            (here: .whl-patches/ and .testslides/)
-#   bench/device/decode_bench.sh [--quick] [--slides t256-q80,svs,...] [-- ARGUMENTS FOR bench/decode.py]
-#                                                  (there; carry .whl-patches .testslides)
+#   bench/device/fetch-nvcomp.sh; bench/device/decode-wheels.sh   (here: .nvcomp/ and .whl-decode/)
+#   DECODE_BENCH_WHEELS=.whl-decode bench/device/decode_bench.sh [--quick] [--slides t256-q80,...]
+#       [-- ARGUMENTS FOR bench/decode.py]         (there; carry .whl-decode .nvcomp: .whl-patches and
+#                                                  .nvcomp together exceed the 64 MiB carry; the svs
+#                                                  slide needs .testslides, in a command without .nvcomp)
 # Slides: t240-q75 t240-q90 t256-q75 t256-q90 t512-q75 t512-q90 t256-q80 (the headline: the acceptance
 # lines are about it) and svs; default all, in that order of priority: t256-q80, svs, then the others.
 # --quick: t256-q80 and svs only, 2 timed runs per case. The whole command stays within
@@ -33,7 +36,7 @@ all_slides="t256-q80,svs,t240-q75,t240-q90,t256-q75,t256-q90,t512-q75,t512-q90"
 quick=0
 chosen=""
 extra=()
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
