@@ -7,7 +7,6 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstring>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,18 +119,16 @@ class PatchStreamBinding {
       const unsigned batch_threads = slide::threads_per_batch(options);
       const std::size_t level_index = options.level;
       finish = [cuda, batch_threads, level_index, decode, slides, width = width, height = height](slide::PatchBatch& batch) {
-        std::map<std::uint32_t, SlidePatches> groups;
-        for (std::size_t k = 0; k < batch.patches.size(); ++k) {
-          const slide::PatchRef& p = batch.patches[k];
-          SlidePatches& group = groups[p.slide];
-          if (!group.slide) group.slide = slides[p.slide];
-          const slide::LevelRect rect = slide::level_rect(*group.slide, level_index, p.x, p.y, width, height);
-          group.corners.push_back({rect.x, rect.y, static_cast<std::uint32_t>(k)});
+        std::vector<SlidePatches> groups;
+        for (const slide::SlidePatchGroup& g : slide::group_by_slide(batch.patches)) {
+          SlidePatches& group = groups.emplace_back(SlidePatches{slides[g.slide], {}});
+          for (const std::size_t k : g.positions) {
+            const slide::PatchRef& p = batch.patches[k];
+            const slide::LevelRect rect = slide::level_rect(*group.slide, level_index, p.x, p.y, width, height);
+            group.corners.push_back({rect.x, rect.y, static_cast<std::uint32_t>(k)});
+          }
         }
-        std::vector<SlidePatches> ordered;
-        ordered.reserve(groups.size());
-        for (auto& [index, group] : groups) ordered.push_back(std::move(group));
-        batch.attachment = read_patches_to_device(ordered, level_index, width, height, batch.patches.size(), cuda,
+        batch.attachment = read_patches_to_device(groups, level_index, width, height, batch.patches.size(), cuda,
                                                   batch_threads, decode);
       };
     }

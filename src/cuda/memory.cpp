@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -93,6 +94,29 @@ void copy_to_device(DeviceBuffer& dst, std::span<const std::byte> src, const Str
   check_cuda(
       cudaMemcpyAsync(dst.data() + offset, src.data(), src.size(), cudaMemcpyHostToDevice, stream.get()),
       "cudaMemcpyAsync (host to device)");
+}
+
+namespace {
+
+std::size_t reserved_size(std::size_t had, std::size_t bytes) {
+  constexpr std::size_t granule = std::size_t{1} << 20;
+  return (std::max(bytes, had + had / 2) + granule - 1) / granule * granule;
+}
+
+}  // namespace
+
+void reserve(DeviceBuffer& buffer, std::size_t bytes, const Stream& stream) {
+  if (buffer.data() != nullptr && buffer.size() >= bytes) return;
+  const std::size_t size = reserved_size(buffer.size(), bytes);
+  buffer = DeviceBuffer();
+  buffer = DeviceBuffer(size, stream);
+}
+
+void reserve(PinnedBuffer& buffer, std::size_t bytes) {
+  if (buffer.data() != nullptr && buffer.size() >= bytes) return;
+  const std::size_t size = reserved_size(buffer.size(), bytes);
+  buffer = PinnedBuffer();
+  buffer = PinnedBuffer(size);
 }
 
 void copy_to_host(std::span<std::byte> dst, const DeviceBuffer& src, const Stream& stream,

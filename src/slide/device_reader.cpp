@@ -88,6 +88,26 @@ io::DeviceReadRequest read_request(const TileReadTask& task, std::size_t tile_by
   return request;
 }
 
+// The layout of a level's JPEG tiles (8-bit, whole tiles) as the CPU decoder takes them.
+codec::TileLayout jpeg_tile_layout(const tiff::ImageInfo& image) {
+  codec::TileLayout layout;
+  layout.width = image.tile_width;
+  layout.rows = image.tile_height;
+  layout.samples = image.samples;
+  layout.dtype = DType::uint8;
+  layout.photometric = image.photometric;
+  layout.jpeg_tables = image.jpeg_tables;
+  return layout;
+}
+
+// A tile named for an error: the file, level, tile number, place in the grid and offset.
+std::string tile_place(const Slide& slide, std::size_t level, const TileSlot& tile) {
+  const tiff::ImageInfo& image = slide.level(level).image;
+  const std::size_t number = image.tile_number(tile.column, tile.row);
+  return concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number, " (column ", tile.column,
+                ", row ", tile.row, ") at offset ", image.tile_offsets[number]);
+}
+
 // One slot of an nvJPEG lane: a batch's tile bytes as read, their complete streams, tiles decoded on
 // the CPU instead (uploaded from here), the decoded tiles on the device, and whether its work is done.
 struct JpegSlot {
@@ -144,20 +164,6 @@ std::vector<JpegBatch> plan_jpeg_batches(const tiff::ImageInfo& image, std::span
     batches.push_back(b);
   }
   return batches;
-}
-
-// Grows a buffer that serves reads of varying sizes (patch batches touch a few more or fewer tiles
-// each time) to at least `bytes`, by a quarter more than asked, so that a slightly larger read does not
-// pin or allocate again; its contents are not kept.
-void grow(cuda::PinnedBuffer& buffer, std::size_t bytes) {
-  if (buffer.size() >= bytes) return;
-  buffer = cuda::PinnedBuffer();  // freed first: the old and new memory need not coexist
-  buffer = cuda::PinnedBuffer(bytes + bytes / 4);
-}
-void grow(cuda::DeviceBuffer& buffer, std::size_t bytes, const cuda::Stream& stream) {
-  if (buffer.size() >= bytes) return;
-  buffer = cuda::DeviceBuffer();
-  buffer = cuda::DeviceBuffer(bytes + bytes / 4, stream);
 }
 
 // Decoded bytes one nvJPEG batch aims at, and the most tiles it takes.
@@ -307,9 +313,9 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
     for (JpegSlot& slot : lane.slots) {
       if (slot.pending) slot.done.synchronize();
       slot.pending = false;
-      grow(slot.raw, raw_bytes);
-      grow(slot.joined, stream_bytes);
-      grow(slot.tiles, batch_tiles * tile_bytes, lane.stream);
+      cuda::reserve(slot.raw, raw_bytes);
+      cuda::reserve(slot.joined, stream_bytes);
+      cuda::reserve(slot.tiles, batch_tiles * tile_bytes, lane.stream);
     }
   });
   cuda::Event allocated;
@@ -318,13 +324,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
 
   const codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
                                          image.samples == 3 && image.photometric == codec::photometric::rgb};
-  codec::TileLayout layout;
-  layout.width = image.tile_width;
-  layout.rows = image.tile_height;
-  layout.samples = image.samples;
-  layout.dtype = DType::uint8;
-  layout.photometric = image.photometric;
-  layout.jpeg_tables = image.jpeg_tables;
+  const codec::TileLayout layout = jpeg_tile_layout(image);
   std::atomic<std::uint64_t> on_gpu{0}, on_cpu{0};
   std::mutex reason_mutex;
   std::string first_reason;
@@ -343,11 +343,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
       const JpegBatch& batch = batches[n];
       const std::span<const TileSlot> batch_slots = slots.subspan(batch.first, batch.count);
       std::vector<std::span<const std::byte>> tiles(batch.count);
-      auto tile_context = [&](std::size_t j) {
-        const std::size_t number = image.tile_number(batch_slots[j].column, batch_slots[j].row);
-        return concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number, " (column ",
-                      batch_slots[j].column, ", row ", batch_slots[j].row, ") at offset ", image.tile_offsets[number]);
-      };
+      auto tile_context = [&](std::size_t j) { return tile_place(slide, level, batch_slots[j]); };
       const std::byte* base = slot.raw.data();  // where the batch's covering read put batch.offset
       if (batch.one_read) {
         try {
@@ -418,7 +414,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
         reason = concat("nvJPEG refused a batch: ", refused);
       }
       if (!cpu_tiles.empty()) {
-        grow(slot.fallback, batch.count * tile_bytes);
+        cuda::reserve(slot.fallback, batch.count * tile_bytes);
         for (const std::uint32_t j : cpu_tiles) {
           std::byte* dst = slot.fallback.data() + j * tile_bytes;
           try {
@@ -610,7 +606,7 @@ void DeviceReader::Impl::read_patches_on_cpu(const Slide& slide, std::size_t lev
                                     " pixels in pinned memory (the CPU decode path's staging)"),
                      .bytes = bytes,
                      .ways_out = {WayOut::region}});
-  grow(bands[0], bytes);
+  cuda::reserve(bands[0], bytes);
   std::vector<LevelRect> rects;
   std::vector<std::byte*> destinations;
   rects.reserve(patches.size());
@@ -656,15 +652,9 @@ void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t lev
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t tile_bytes = g.tile_bytes();
   const std::size_t bytes = plan.tiles.size() * tile_bytes;
-  grow(share_host, bytes);
-  grow(share_device, bytes, side);
-  codec::TileLayout layout;
-  layout.width = image.tile_width;
-  layout.rows = image.tile_height;
-  layout.samples = image.samples;
-  layout.dtype = image.dtype;
-  layout.photometric = image.photometric;
-  layout.jpeg_tables = image.jpeg_tables;
+  cuda::reserve(share_host, bytes);
+  cuda::reserve(share_device, bytes, side);
+  const codec::TileLayout layout = jpeg_tile_layout(image);
   parallel_for(plan.tiles.size(), std::max(1u, workers), [&](std::size_t i) {
     thread_local std::vector<std::byte> stored;
     const TileSlot& tile = plan.tiles[i];
@@ -675,9 +665,7 @@ void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t lev
       codec::decode_tile_into(image.compression, stored, layout, share_host.data() + i * tile_bytes,
                               std::size_t{g.tile_width} * g.pixel_bytes());
     } catch (const Error& e) {
-      rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number,
-                                     " (column ", tile.column, ", row ", tile.row, ") at offset ",
-                                     image.tile_offsets[number]));
+      rethrow_with_context(e, tile_place(slide, level, tile));
     }
   });
   cuda::copy_to_device(share_device, {share_host.data(), bytes}, side);

@@ -89,6 +89,19 @@ std::vector<PatchRef> patch_grid(const Slide& slide, std::uint32_t slide_index, 
   return out;
 }
 
+std::vector<SlidePatchGroup> group_by_slide(std::span<const PatchRef> patches) {
+  std::vector<SlidePatchGroup> groups;
+  std::vector<std::size_t> order(patches.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return patches[a].slide < patches[b].slide; });
+  for (const std::size_t k : order) {
+    if (groups.empty() || groups.back().slide != patches[k].slide) groups.push_back({patches[k].slide, {}});
+    groups.back().positions.push_back(k);
+  }
+  return groups;
+}
+
 std::vector<std::size_t> epoch_order(std::size_t count, bool shuffle, std::uint64_t seed, std::uint64_t epoch) {
   std::vector<std::size_t> order(count);
   for (std::size_t k = 0; k < count; ++k) order[k] = k;

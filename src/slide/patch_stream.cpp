@@ -1,7 +1,6 @@
 #include "tilestream/slide/patch_stream.hpp"
 
 #include <algorithm>
-#include <map>
 #include <utility>
 
 #include "tilestream/core/error.hpp"
@@ -104,21 +103,17 @@ PatchBatch PatchStream::read_batch(std::size_t index) const {
   if (!options_.host_pixels) return batch;  // the finishing step reads it
   batch.pixels = HostImage((end - begin) * options_.height, options_.width, image.samples, image.dtype);
   const std::size_t patch_bytes = batch.pixels.row_bytes() * options_.height;
-  // Each slide's patches in one call, so that the tiles they share are decoded once.
-  struct SlidePatches {
+  for (const SlidePatchGroup& group : group_by_slide(batch.patches)) {
+    const Slide& slide = *slides_[group.slide];
     std::vector<LevelRect> rects;
     std::vector<std::byte*> destinations;
-  };
-  std::map<std::uint32_t, SlidePatches> by_slide;
-  for (std::size_t k = 0; k < batch.patches.size(); ++k) {
-    const PatchRef& p = batch.patches[k];
-    SlidePatches& group = by_slide[p.slide];
-    group.rects.push_back(level_rect(*slides_[p.slide], options_.level, p.x, p.y, options_.width, options_.height));
-    group.destinations.push_back(batch.pixels.data() + k * patch_bytes);
+    for (const std::size_t k : group.positions) {
+      const PatchRef& p = batch.patches[k];
+      rects.push_back(level_rect(slide, options_.level, p.x, p.y, options_.width, options_.height));
+      destinations.push_back(batch.pixels.data() + k * patch_bytes);
+    }
+    read_level_rects_to(slide, options_.level, rects, destinations, batch.pixels.row_bytes(), threads_per_batch_);
   }
-  for (const auto& [s, group] : by_slide)
-    read_level_rects_to(*slides_[s], options_.level, group.rects, group.destinations, batch.pixels.row_bytes(),
-                        threads_per_batch_);
   return batch;
 }
 

@@ -8,6 +8,7 @@
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "slide/copy_row.cuh"
 
 namespace tilestream::slide {
 namespace {
@@ -24,14 +25,6 @@ struct PatchParams {
   std::int64_t patch_width, patch_height;
   std::uint64_t patch_row_bytes, patch_bytes;
 };
-
-template <class Word>
-__device__ void copy_row(const std::byte* src, std::byte* dst, std::size_t bytes) {
-  const auto* from = reinterpret_cast<const Word*>(src);
-  auto* to = reinterpret_cast<Word*>(dst);
-  const std::size_t words = bytes / sizeof(Word);
-  for (std::size_t i = threadIdx.x; i < words; i += blockDim.x) to[i] = from[i];
-}
 
 __device__ std::int64_t clip(std::int64_t v, std::int64_t limit) { return v < 0 ? 0 : (v > limit ? limit : v); }
 
@@ -51,19 +44,7 @@ __global__ void place_patch_pieces_kernel(PatchParams p) {
   for (std::int64_t y = y0 + blockIdx.y; y < y1; y += gridDim.y) {
     const std::byte* src = tile_start + (y - tile_y) * p.tile_row_bytes;
     std::byte* dst = out_start + (y - piece.y) * p.patch_row_bytes;
-    // The same for every thread of the block: no divergence.
-    const auto alignment = reinterpret_cast<std::uintptr_t>(src) | reinterpret_cast<std::uintptr_t>(dst) | bytes;
-    if (alignment % 16 == 0) {
-      copy_row<uint4>(src, dst, bytes);
-    } else if (alignment % 8 == 0) {
-      copy_row<uint2>(src, dst, bytes);
-    } else if (alignment % 4 == 0) {
-      copy_row<unsigned int>(src, dst, bytes);
-    } else if (alignment % 2 == 0) {
-      copy_row<unsigned short>(src, dst, bytes);
-    } else {
-      copy_row<unsigned char>(src, dst, bytes);
-    }
+    copy_row(src, dst, bytes);
   }
 }
 

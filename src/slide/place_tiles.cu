@@ -9,6 +9,7 @@
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/cuda/error.hpp"
+#include "slide/copy_row.cuh"
 
 namespace tilestream::slide {
 namespace {
@@ -26,14 +27,6 @@ struct PlaceParams {
   std::uint64_t region_x, region_y, region_x1, region_y1;  // [x, x1) x [y, y1)
 };
 
-template <class Word>
-__device__ void copy_row(const std::byte* src, std::byte* dst, std::size_t bytes) {
-  const auto* from = reinterpret_cast<const Word*>(src);
-  auto* to = reinterpret_cast<Word*>(dst);
-  const std::size_t words = bytes / sizeof(Word);
-  for (std::size_t i = threadIdx.x; i < words; i += blockDim.x) to[i] = from[i];
-}
-
 __global__ void place_tiles_kernel(PlaceParams p) {
   const std::size_t slot = blockIdx.x;
   const TileSlot tile = p.slots[slot];
@@ -50,20 +43,7 @@ __global__ void place_tiles_kernel(PlaceParams p) {
   for (std::uint64_t y = y0 + blockIdx.y; y < y1; y += gridDim.y) {
     const std::byte* src = tile_start + (y - tile_y) * p.tile_row_bytes;
     std::byte* dst = out_start + (y - p.region_y) * p.out_row_stride;
-    // The same for every thread of the block: no divergence.
-    const auto alignment =
-        reinterpret_cast<std::uintptr_t>(src) | reinterpret_cast<std::uintptr_t>(dst) | bytes;
-    if (alignment % 16 == 0) {
-      copy_row<uint4>(src, dst, bytes);
-    } else if (alignment % 8 == 0) {
-      copy_row<uint2>(src, dst, bytes);
-    } else if (alignment % 4 == 0) {
-      copy_row<unsigned int>(src, dst, bytes);
-    } else if (alignment % 2 == 0) {
-      copy_row<unsigned short>(src, dst, bytes);
-    } else {
-      copy_row<unsigned char>(src, dst, bytes);
-    }
+    copy_row(src, dst, bytes);
   }
 }
 

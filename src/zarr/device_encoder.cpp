@@ -51,22 +51,6 @@ nvcomp::Compressor compressor_for(const device::ChunkFormat& format) {
   return compressor;
 }
 
-// Grows `buffer` to at least `bytes` (by half again at least, so a growing batch reallocates rarely);
-// its contents are not kept.
-void reserve(cuda::DeviceBuffer& buffer, std::size_t bytes, const cuda::Stream& stream) {
-  if (buffer.data() != nullptr && buffer.size() >= bytes) return;
-  const std::size_t size = align_up(std::max(bytes, buffer.size() + buffer.size() / 2), std::size_t{1} << 20);
-  buffer = cuda::DeviceBuffer();  // freed first: the old and new memory need not coexist
-  buffer = cuda::DeviceBuffer(size, stream);
-}
-
-void reserve(cuda::PinnedBuffer& buffer, std::size_t bytes) {
-  if (buffer.data() != nullptr && buffer.size() >= bytes) return;
-  const std::size_t size = align_up(std::max(bytes, buffer.size() + buffer.size() / 2), std::size_t{1} << 20);
-  buffer = cuda::PinnedBuffer();
-  buffer = cuda::PinnedBuffer(size);
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string text;
   for (const std::string& item : items) text += concat(text.empty() ? "" : "; ", item);
@@ -239,11 +223,11 @@ std::vector<std::vector<std::byte>> DeviceChunkEncoder::encode(std::span<const C
     output_stride = align_up(nvcomp::max_output_bytes(s.compressor, max_segment),
                              std::max(buffer_alignment, s.alignments.output));
     const std::size_t temp_bytes = nvcomp::temp_bytes(s.compressor, count, max_segment, total, stream.get());
-    if (staging_bytes > 0) reserve(s.staging, staging_bytes, stream);
-    reserve(s.outputs, count * output_stride, stream);
-    reserve(s.table, layout.total, stream);
-    if (temp_bytes > 0) reserve(s.temp, temp_bytes, stream);
-    reserve(s.host_table, layout.total);
+    if (staging_bytes > 0) cuda::reserve(s.staging, staging_bytes, stream);
+    cuda::reserve(s.outputs, count * output_stride, stream);
+    cuda::reserve(s.table, layout.total, stream);
+    if (temp_bytes > 0) cuda::reserve(s.temp, temp_bytes, stream);
+    cuda::reserve(s.host_table, layout.total);
 
     std::byte* host = s.host_table.data();
     std::byte* device_table = s.table.data();
@@ -332,7 +316,7 @@ std::vector<std::vector<std::byte>> DeviceChunkEncoder::encode(std::span<const C
     download_bytes += chunks[i].bytes;
   }
   if (download_bytes > 0) {
-    reserve(s.download, download_bytes);
+    cuda::reserve(s.download, download_bytes);
     auto queue = [&](const Download& d) {
       if (d.bytes == 0) return;
       cuda::check_cuda(cudaMemcpyAsync(s.download.data() + d.offset, d.from, d.bytes, cudaMemcpyDeviceToHost, stream.get()),

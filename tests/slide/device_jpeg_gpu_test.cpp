@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "support/cuda_test_support.hpp"
+#include "support/pixel_difference.hpp"
 #include "support/temp_path.hpp"
 #include "support/testdata.hpp"
 #include "tilestream/codec/nvjpeg.hpp"
@@ -33,30 +34,14 @@ namespace {
 
 using testing::temp_path;
 
-struct Difference {
-  int max = 0;
-  double mean = 0;
-};
+using Difference = testing::PixelDifference;
 
 Difference difference(const HostImage& a, const HostImage& b) {
   EXPECT_EQ(a.size_bytes(), b.size_bytes());
-  const auto* x = reinterpret_cast<const unsigned char*>(a.data());
-  const auto* y = reinterpret_cast<const unsigned char*>(b.data());
-  Difference d;
-  double sum = 0;
-  const std::size_t n = std::min(a.size_bytes(), b.size_bytes());
-  for (std::size_t i = 0; i < n; ++i) {
-    const int diff = std::abs(int{x[i]} - int{y[i]});
-    d.max = std::max(d.max, diff);
-    sum += diff;
-  }
-  d.mean = n > 0 ? sum / static_cast<double>(n) : 0;
-  return d;
+  return testing::pixel_difference(a, b);
 }
 
-bool equal(const HostImage& a, const HostImage& b) {
-  return a.size_bytes() == b.size_bytes() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+constexpr auto equal = testing::same_bytes;
 
 // Skips unless nvJPEG runs here.
 codec::nvjpeg::ResolvedDecode require_nvjpeg() {

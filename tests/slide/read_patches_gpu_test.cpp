@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/cuda_test_support.hpp"
+#include "support/pixel_difference.hpp"
 #include "support/place_patches_cases.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/codec/nvjpeg.hpp"
@@ -139,9 +140,7 @@ HostImage read_by_regions(DeviceReader& reader, const Slide& slide, std::size_t 
   return expected;
 }
 
-bool equal(const HostImage& a, const HostImage& b) {
-  return a.size_bytes() == b.size_bytes() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+constexpr auto equal = testing::same_bytes;
 
 // Where two batches differ first: patch, row and byte, for the failure message.
 std::string first_difference(const HostImage& a, const HostImage& b, const PatchGeometry& g) {
@@ -156,25 +155,8 @@ std::string first_difference(const HostImage& a, const HostImage& b, const Patch
   return a.size_bytes() == b.size_bytes() ? "none" : "sizes differ";
 }
 
-struct Difference {
-  int max = 0;
-  double mean = 0;
-};
-
-Difference difference(const HostImage& a, const HostImage& b) {
-  const auto* x = reinterpret_cast<const unsigned char*>(a.data());
-  const auto* y = reinterpret_cast<const unsigned char*>(b.data());
-  Difference d;
-  double sum = 0;
-  const std::size_t n = std::min(a.size_bytes(), b.size_bytes());
-  for (std::size_t i = 0; i < n; ++i) {
-    const int diff = std::abs(int{x[i]} - int{y[i]});
-    d.max = std::max(d.max, diff);
-    sum += diff;
-  }
-  d.mean = n > 0 ? sum / static_cast<double>(n) : 0;
-  return d;
-}
+using Difference = testing::PixelDifference;
+constexpr auto difference = testing::pixel_difference;
 
 struct PatchSize {
   std::uint64_t width, height;

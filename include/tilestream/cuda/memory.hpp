@@ -81,6 +81,14 @@ class PinnedBuffer {
   std::size_t size_ = 0;
 };
 
+// Grow a buffer that serves work of varying sizes (batches of a few more or fewer tiles, chunks of
+// several sizes) to hold at least `bytes`: by half again at least, rounded up to 1 MiB, so that a
+// slightly larger request does not allocate or pin again. Its contents are not kept; the old memory is
+// freed before the new is allocated (DeviceBuffer: stream-ordered, so work queued on its stream that
+// still reads it must be waited for by the caller first).
+void reserve(DeviceBuffer& buffer, std::size_t bytes, const Stream& stream);
+void reserve(PinnedBuffer& buffer, std::size_t bytes);
+
 // A fixed number of pinned buffers of one size, allocated up front and reused: pinning is slow, so
 // readers borrow staging buffers instead of allocating them. Thread-safe. A Lease returns its buffer
 // on destruction and keeps the pool's memory alive, so leases may outlive the pool object.

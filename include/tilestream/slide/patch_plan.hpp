@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "tilestream/slide/slide.hpp"
@@ -46,6 +47,15 @@ std::vector<PatchRef> patch_grid(const Slide& slide, std::uint32_t slide_index, 
 // same for x and y (a level has one downsample). Where the level is larger than level 0 (downsample
 // below 1) not every level coordinate has one: the nearest below is returned.
 std::int64_t level0_location(const Slide& slide, std::size_t level, std::int64_t level_coordinate);
+
+// A batch's patches of one slide: their positions in the batch, in the batch's order. A batch is read
+// slide by slide, each slide's patches in one call, so that the tiles they share are decoded once.
+struct SlidePatchGroup {
+  std::uint32_t slide = 0;
+  std::vector<std::size_t> positions;
+};
+// The groups of `patches`, slides in index order.
+std::vector<SlidePatchGroup> group_by_slide(std::span<const PatchRef> patches);
 
 // The order in which an epoch visits `count` patches: 0, 1, ... when `shuffle` is false, else a
 // permutation drawn from (`seed`, `epoch`) by a Fisher-Yates shuffle over splitmix64, so that a seed
