@@ -70,6 +70,7 @@ namespace {
 struct Functions {
   decltype(&nvjpegGetProperty) get_property = nullptr;
   decltype(&nvjpegCreateEx) create_ex = nullptr;
+  decltype(&nvjpegCreateExV2) create_ex_v2 = nullptr;  // absent from older libraries: then create_ex
   decltype(&nvjpegGetHardwareDecoderInfo) hardware_info = nullptr;
   decltype(&nvjpegJpegStateCreate) state_create = nullptr;
   decltype(&nvjpegJpegStateDestroy) state_destroy = nullptr;
@@ -125,6 +126,8 @@ Library open_library(const std::string& file) {
   Functions& f = library.f;
   resolve(handle, file, "nvjpegGetProperty", f.get_property);
   resolve(handle, file, "nvjpegCreateEx", f.create_ex);
+  (void)::dlerror();
+  f.create_ex_v2 = reinterpret_cast<decltype(&nvjpegCreateExV2)>(::dlsym(handle, "nvjpegCreateExV2"));
   resolve(handle, file, "nvjpegGetHardwareDecoderInfo", f.hardware_info);
   resolve(handle, file, "nvjpegJpegStateCreate", f.state_create);
   resolve(handle, file, "nvjpegJpegStateDestroy", f.state_destroy);
@@ -188,14 +191,98 @@ struct DeviceHandle {
 
 // A handle of `backend`, upsampling chroma by interpolation (as libjpeg's "fancy upsampling" does,
 // which keeps 4:2:2 and 4:2:0 within a few levels of libjpeg at colour edges) where nvJPEG offers it.
+// nvJPEG's buffers, stream-ordered. Its default allocators are cudaMalloc / cudaFree and cudaHostAlloc /
+// cudaFreeHost; the frees wait for the whole device, so every state that grows its buffers (a batch
+// larger than its last) stalled every other stream's work: tiled GPU conversions, where 16 workers
+// decode small batches at once, ran several times slower than one reader (bench/results/decode_2026-12-04.md).
+// Device buffers come from the device's stream-ordered pool instead; pinned buffers are kept for reuse
+// once the work of the stream they were freed on has finished (pinning pages is slow, and the total is
+// bounded by what nvJPEG held at most).
+int device_malloc(void*, void** pointer, std::size_t size, cudaStream_t stream) {
+  return cudaMallocAsync(pointer, size, stream) == cudaSuccess ? 0 : 1;
+}
+int device_free(void*, void* pointer, std::size_t, cudaStream_t stream) {
+  return cudaFreeAsync(pointer, stream) == cudaSuccess ? 0 : 1;
+}
+
+class PinnedCache {
+ public:
+  int allocate(void** pointer, std::size_t size) {
+    {
+      const std::lock_guard lock(mutex_);
+      // The smallest free block that holds `size` (and wastes at most as much again) whose stream is done.
+      auto best = free_.end();
+      for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if (it->size < size || it->size > 2 * size + (64u << 10)) continue;
+        if (best != free_.end() && best->size <= it->size) continue;
+        if (cudaEventQuery(it->freed) != cudaSuccess) continue;
+        best = it;
+      }
+      if (best != free_.end()) {
+        *pointer = best->pointer;
+        (void)cudaEventDestroy(best->freed);
+        sizes_[best->pointer] = best->size;
+        free_.erase(best);
+        return 0;
+      }
+    }
+    if (cudaHostAlloc(pointer, size, cudaHostAllocDefault) != cudaSuccess) return 1;
+    const std::lock_guard lock(mutex_);
+    sizes_[*pointer] = size;
+    return 0;
+  }
+  int release(void* pointer, cudaStream_t stream) {
+    cudaEvent_t freed = nullptr;
+    if (cudaEventCreateWithFlags(&freed, cudaEventDisableTiming) != cudaSuccess) return 1;
+    if (cudaEventRecord(freed, stream) != cudaSuccess) {
+      (void)cudaEventDestroy(freed);
+      return 1;
+    }
+    const std::lock_guard lock(mutex_);
+    const auto found = sizes_.find(pointer);
+    if (found == sizes_.end()) {
+      (void)cudaEventDestroy(freed);
+      return 1;
+    }
+    free_.push_back({pointer, found->second, freed});
+    sizes_.erase(found);
+    return 0;
+  }
+
+ private:
+  struct Block {
+    void* pointer = nullptr;
+    std::size_t size = 0;
+    cudaEvent_t freed = nullptr;  // recorded on the stream it was freed on
+  };
+  std::mutex mutex_;
+  std::vector<Block> free_;
+  std::map<void*, std::size_t> sizes_;  // blocks handed out, by address
+};
+
+PinnedCache& pinned_cache() {
+  static PinnedCache* cache = new PinnedCache;  // never destroyed: nvJPEG handles live to the exit
+  return *cache;
+}
+int pinned_malloc(void*, void** pointer, std::size_t size, cudaStream_t) { return pinned_cache().allocate(pointer, size); }
+int pinned_free(void*, void* pointer, std::size_t, cudaStream_t stream) { return pinned_cache().release(pointer, stream); }
+
+nvjpegStatus_t create_handle(const Library& lib, nvjpegBackend_t backend, unsigned flags, nvjpegHandle_t* handle) {
+  if (lib.f.create_ex_v2 != nullptr) {
+    nvjpegDevAllocatorV2_t device{device_malloc, device_free, nullptr};
+    nvjpegPinnedAllocatorV2_t pinned{pinned_malloc, pinned_free, nullptr};
+    return lib.f.create_ex_v2(backend, &device, &pinned, flags, handle);
+  }
+  return lib.f.create_ex(backend, nullptr, nullptr, flags, handle);
+}
+
 nvjpegStatus_t create(const Library& lib, nvjpegBackend_t backend, DeviceHandle& out) {
   out.handle = nullptr;
-  nvjpegStatus_t status =
-      lib.f.create_ex(backend, nullptr, nullptr, NVJPEG_FLAGS_UPSAMPLING_WITH_INTERPOLATION, &out.handle);
+  nvjpegStatus_t status = create_handle(lib, backend, NVJPEG_FLAGS_UPSAMPLING_WITH_INTERPOLATION, &out.handle);
   out.interpolated = status == NVJPEG_STATUS_SUCCESS;
   if (status != NVJPEG_STATUS_SUCCESS) {
     out.handle = nullptr;
-    status = lib.f.create_ex(backend, nullptr, nullptr, 0, &out.handle);
+    status = create_handle(lib, backend, 0, &out.handle);
   }
   return status;
 }
