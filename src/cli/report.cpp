@@ -94,6 +94,7 @@ nlohmann::json run_report_json(const pipeline::RunReport& report) {
                         {"blocks_skipped", d.blocks_skipped},
                         {"blocks_from_device", d.blocks_from_device},
                         {"workers", d.workers},
+                        {"group", d.group},
                         {"task_bytes", d.task_bytes},
                         {"bytes_in_flight", d.bytes_in_flight},
                         {"io", d.run.io},

@@ -49,7 +49,9 @@ Settings load_settings() {
                       "TILESTREAM_NVJPEG_BACKEND must be hardware or cuda, not '", settings.nvjpeg_backend, "'");
   }
   for (const auto& [name, field] : {std::pair{"TILESTREAM_JPEG_BATCH", &settings.jpeg_batch_tiles},
-                                    std::pair{"TILESTREAM_JPEG_LANES", &settings.jpeg_lanes}}) {
+                                    std::pair{"TILESTREAM_JPEG_LANES", &settings.jpeg_lanes},
+                                    std::pair{"TILESTREAM_ENCODE_BATCH", &settings.encode_batch_blocks},
+                                    std::pair{"TILESTREAM_TILED_GROUP", &settings.tiled_group}}) {
     if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
       char* end = nullptr;
       const unsigned long parsed = std::strtoul(value, &end, 10);

@@ -30,6 +30,19 @@ Stream& Stream::operator=(Stream&& other) noexcept {
 
 void Stream::synchronize() const { check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
 
+void Stream::synchronize_sleeping() const {
+  // A blocking-sync event puts the thread to sleep until the work before it is done; the stream's own
+  // wait afterwards returns at once and reports the errors of that work.
+  cudaEvent_t done = nullptr;
+  check_cuda(cudaEventCreateWithFlags(&done, cudaEventBlockingSync | cudaEventDisableTiming),
+             "cudaEventCreateWithFlags(blocking sync)");
+  cudaError_t status = cudaEventRecord(done, stream_);
+  if (status == cudaSuccess) status = cudaEventSynchronize(done);
+  report_cuda_in_destructor(cudaEventDestroy(done), "cudaEventDestroy");
+  check_cuda(status, "cudaEventSynchronize(blocking sync)");
+  synchronize();
+}
+
 void Stream::wait(const Event& event) const {
   check_cuda(cudaStreamWaitEvent(stream_, event.get(), 0), "cudaStreamWaitEvent");
 }

@@ -9,6 +9,9 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -179,18 +182,15 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
-// Makes task.out's padded block in device memory as `format` says, band by band from make_band (rows
-// copied, or spread into planes for (c, y, x)), compresses it with `encoder` and stores it through
-// `sink`. The copies are queued on `stream` behind whatever made each band, so a band buffer may be
-// reused for the next band at once.
-void encode_chunk_on_device(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format,
-                            std::size_t pixel_bytes, std::uint64_t rows_per_band,
-                            const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, DeviceBuffer& block,
-                            zarr::DeviceChunkEncoder& encoder, const Stream& stream, pipeline::ChunkSink& sink) {
-  sink.begin_encoded(task);
+// Makes task.out's padded block at `block` in device memory as `format` says, band by band from
+// make_band (rows copied, or spread into planes for (c, y, x)). The copies are queued on `stream`
+// behind whatever made each band, so a band buffer may be reused for the next band at once.
+void make_block_on_device(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format,
+                          std::size_t pixel_bytes, std::uint64_t rows_per_band,
+                          const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, std::byte* block,
+                          const Stream& stream) {
   const std::size_t bytes = format.block_bytes();
-  check<UsageError>(block.size() >= bytes, "encode_chunk_on_device: device block of ", block.size(), " bytes for ", bytes);
-  check_cuda(cudaMemsetAsync(block.data(), 0, bytes, stream.get()), "cudaMemsetAsync(block padding)");
+  check_cuda(cudaMemsetAsync(block, 0, bytes, stream.get()), "cudaMemsetAsync(block padding)");
   const std::size_t sample = bytes_per_sample(format.dtype);
   const std::size_t chunk_row = format.chunk_width * pixel_bytes;
   const bool planes = format.layout == pipeline::Layout::cyx && format.samples > 1;
@@ -201,18 +201,111 @@ void encode_chunk_on_device(const pipeline::ChunkTask& task, const pipeline::Dev
     const std::uint64_t row0 = box.y - task.out.y;
     if (planes) {
       scatter_band_to_planes(first, band.row_stride, box.height, box.width, format.samples, sample,
-                             block.data() + row0 * format.chunk_width * sample,
+                             block + row0 * format.chunk_width * sample,
                              format.chunk_height * format.chunk_width * sample, format.chunk_width * sample,
                              stream.get());
     } else {
-      check_cuda(cudaMemcpy2DAsync(block.data() + row0 * chunk_row, chunk_row, first, band.row_stride,
+      check_cuda(cudaMemcpy2DAsync(block + row0 * chunk_row, chunk_row, first, band.row_stride,
                                    box.width * pixel_bytes, box.height, cudaMemcpyDeviceToDevice, stream.get()),
                  "cudaMemcpy2DAsync(band into block)");
     }
   }
-  const zarr::DeviceChunkEncoder::Chunk chunk{block.data(), bytes};
-  const std::vector<std::vector<std::byte>> encoded = encoder.encode({&chunk, 1}, stream);  // waits for the copies
-  sink.store_encoded(task, encoded.front());
+}
+
+// Blocks made in device memory and compressed together: one nvCOMP call for a batch keeps the GPU's
+// multiprocessors busy where one chunk alone is one thread block's work (zstd, gzip), and the calls
+// of several threads overlap each other's framing and writing on the host.
+class EncodeBatch {
+ public:
+  // Room for `capacity` blocks of `format` and an encoder for its compressor (kept when it matches).
+  void prepare(const pipeline::DeviceBlockFormat& format, std::size_t capacity, const Stream& stream) {
+    block_bytes_ = format.block_bytes();
+    const std::size_t bytes = block_bytes_ * std::max<std::size_t>(1, capacity);
+    if (blocks_.size() < bytes) blocks_ = DeviceBuffer(bytes, stream);
+    const std::string key = concat(format.compressor.name, ":", format.compressor.level, ":",
+                                   format.compressor.settings.dump(), ":", bytes_per_sample(format.dtype));
+    if (!encoder_ || key != encoder_key_) {
+      encoder_.emplace(format.compressor, bytes_per_sample(format.dtype));
+      encoder_key_ = key;
+    }
+    tasks_.clear();
+  }
+  std::size_t capacity() const { return block_bytes_ == 0 ? 0 : blocks_.size() / block_bytes_; }
+  std::size_t bytes() const { return blocks_.size(); }
+  // Makes `task`'s padded block in the next slot (sink.begin_encoded first: a stop request ends the
+  // run before the block is made).
+  void add(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format, std::size_t pixel_bytes,
+           std::uint64_t rows_per_band, const std::function<ConstDeviceTileView(const ops::Box&)>& make_band,
+           const Stream& stream, pipeline::ChunkSink& sink) {
+    check<UsageError>(tasks_.size() < capacity(), "EncodeBatch: ", capacity(), " blocks already");
+    sink.begin_encoded(task);
+    make_block_on_device(task, format, pixel_bytes, rows_per_band, make_band,
+                         blocks_.data() + tasks_.size() * block_bytes_, stream);
+    tasks_.push_back(&task);
+  }
+  // Compresses the blocks added since the last call in one nvCOMP call (which waits for the work that
+  // made them) and stores each through `sink`; returns how many.
+  std::size_t encode_and_store(const Stream& stream, pipeline::ChunkSink& sink) {
+    std::vector<zarr::DeviceChunkEncoder::Chunk> chunks(tasks_.size());
+    for (std::size_t i = 0; i < tasks_.size(); ++i) chunks[i] = {blocks_.data() + i * block_bytes_, block_bytes_};
+    const std::vector<std::vector<std::byte>> encoded = encoder_->encode(chunks, stream);
+    for (std::size_t i = 0; i < tasks_.size(); ++i) sink.store_encoded(*tasks_[i], encoded[i]);
+    const std::size_t done = tasks_.size();
+    tasks_.clear();
+    return done;
+  }
+
+ private:
+  DeviceBuffer blocks_;
+  std::size_t block_bytes_ = 0;
+  std::optional<zarr::DeviceChunkEncoder> encoder_;
+  std::string encoder_key_;  // what encoder_ was made for
+  std::vector<const pipeline::ChunkTask*> tasks_;
+};
+
+// Blocks per nvCOMP call (TILESTREAM_ENCODE_BATCH, else 32) and, in global mode, the most blocks made
+// and compressed at once over all writing threads: enough calls in flight to fill an H200.
+unsigned encode_batch_blocks() {
+  const unsigned set = default_settings().encode_batch_blocks;
+  return set != 0 ? set : 32;
+}
+constexpr std::size_t kGlobalEncodeBlocksInFlight = 512;
+
+// Adjacent tasks of one row that a tiled worker reads as one box (TILESTREAM_TILED_GROUP, else 8):
+// a larger nvJPEG batch, and one nvCOMP call for their blocks.
+unsigned default_tiled_group() {
+  const unsigned set = default_settings().tiled_group;
+  return set != 0 ? set : 8;
+}
+
+// Runs of at most `most` consecutive tasks in one row of adjacent blocks: [first, first + count).
+std::vector<std::pair<std::size_t, std::size_t>> task_groups(const std::vector<pipeline::ChunkTask>& tasks,
+                                                             std::size_t most) {
+  std::vector<std::pair<std::size_t, std::size_t>> groups;
+  for (std::size_t n = 0; n < tasks.size(); ++n) {
+    if (!groups.empty()) {
+      auto& [first, count] = groups.back();
+      const pipeline::ChunkTask& last = tasks[first + count - 1];
+      if (count < most && tasks[n].row == last.row && tasks[n].col == last.col + 1) {
+        ++count;
+        continue;
+      }
+    }
+    groups.emplace_back(n, 1);
+  }
+  return groups;
+}
+
+// The smallest box holding every task's source box.
+ops::Box union_of_inputs(std::span<const pipeline::ChunkTask> tasks) {
+  std::uint64_t y0 = UINT64_MAX, x0 = UINT64_MAX, y1 = 0, x1 = 0;
+  for (const pipeline::ChunkTask& task : tasks) {
+    y0 = std::min(y0, task.in.y);
+    x0 = std::min(x0, task.in.x);
+    y1 = std::max(y1, task.in.y + task.in.height);
+    x1 = std::max(x1, task.in.x + task.in.width);
+  }
+  return {y0, x0, y1 - y0, x1 - x0};
 }
 
 // The pixels of `box` of the job's source on the device: a slide level's tiles through `reader` (its io
@@ -249,6 +342,19 @@ class CudaBackend final : public pipeline::Backend {
     io_ = io::resolve_device_io(options.io.value_or(io::default_io_mode()));
     decode_ = codec::nvjpeg::resolve_device_decode(options.decode.value_or(codec::default_decode_mode()),
                                                    options.device);
+    // Tiled workers read a few chunks' tiles at a time, each through a one-thread reader of its own.
+    // nvJPEG batches that small, 16 workers at once, ran 3x slower than the same workers decoding on
+    // the CPU (H200, 2026-12-04: level 0 of the seed-size slide 3.8 s against 1.2 s,
+    // bench/results/encode_2026-12-04.md), so under auto they decode on the CPU; global mode's reader
+    // (whole levels, batches of hundreds of tiles) keeps nvJPEG, and decode gpu forces it everywhere.
+    tiled_decode_ = decode_;
+    if (decode_.gpu && decode_.automatic) {
+      tiled_decode_ = {false, false, "CPU (libjpeg-turbo)",
+                       concat("auto: tiled workers decode their few tiles at a time on the CPU, faster than nvJPEG's "
+                              "small batches (", decode_.decoder, " decodes in global mode and under ",
+                              option("decode"), " gpu)"),
+                       true};
+    }
     encode_mode_ = options.encode.value_or(zarr::default_encode_mode());
     if (encode_mode_ != zarr::EncodeMode::cpu) {
       nvcomp_ = zarr::DeviceChunkEncoder::available(&nvcomp_missing_);
@@ -263,6 +369,7 @@ class CudaBackend final : public pipeline::Backend {
       const DeviceGuard guard(options_.device);
       const std::lock_guard lock(idle_mutex_);
       idle_workers_.clear();
+      idle_writers_.clear();
       global_reader_.reset();
     } catch (...) {
     }
@@ -280,7 +387,8 @@ class CudaBackend final : public pipeline::Backend {
       const std::lock_guard lock(idle_mutex_);
       if (global_reader_ && global_reader_->threads() == resolve_threads(job.threads)) kept = std::move(global_reader_);
     }
-    if (!kept) kept = std::make_unique<slide::DeviceReader>(reader_options(job.threads));
+    const bool made = !kept;
+    if (made) kept = std::make_unique<slide::DeviceReader>(reader_options(job.threads));
     slide::DeviceReader& reader = *kept;
     const PoolPeak peak(options_.device);
     pipeline::BackendReport out;
@@ -291,6 +399,7 @@ class CudaBackend final : public pipeline::Backend {
     out.read_seconds = report.seconds;
     out.io = io::to_string(report.io);
     out.io_detail = report.io_detail;  // names its mode already
+    if (made) out.io_detail += concat("; the reader made in ", reader.setup_seconds(), " s (kept for the run's next dataset)");
     out.decode.add(report.decode);
     const auto compute_start = std::chrono::steady_clock::now();
     const ops::ImageShape& out_shape = job.plan.output;
@@ -302,63 +411,63 @@ class CudaBackend final : public pipeline::Backend {
     }
     out.compute_seconds = seconds_since(compute_start);
 
-    // Chunks out: one stream and two pinned bands per thread, each set up on its own thread so that
-    // the threads pin their memory in parallel.
-    const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(job.threads, job.plan.tasks.size()));
+    // Chunks out: one stream and two pinned bands per thread (or, where chunks are compressed here, a
+    // batch of device blocks and an encoder), each set up on its own thread so that the threads pin
+    // their memory in parallel. Compressed chunks go in batches of adjacent tasks, one nvCOMP call each.
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
     const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
-    struct Writer {
-      // gds writes pack the bands of the whole image into a device band before cuFile writes them;
-      // chunks compressed here are made whole in a device block.
-      Writer(std::size_t band_bytes, bool device_band, const std::optional<pipeline::DeviceBlockFormat>& encoding)
-          : bands(encoding ? 0 : band_bytes, device_band, stream) {
-        if (encoding) {
-          block = DeviceBuffer(encoding->block_bytes(), stream);
-          encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
-        }
-      }
-      Stream stream;
-      Bands bands;
-      DeviceBuffer block;
-      std::optional<zarr::DeviceChunkEncoder> encoder;
-    };
+    const std::size_t batch = encoding ? encode_batch_blocks() : 1;
+    const std::vector<std::pair<std::size_t, std::size_t>> units =
+        encoding ? task_groups(job.plan.tasks, batch) : task_groups(job.plan.tasks, 1);
+    std::size_t threads = std::min<std::size_t>(job.threads, units.size());
+    if (encoding) threads = std::min(threads, std::max<std::size_t>(1, kGlobalEncodeBlocksInFlight / batch));
     std::atomic<std::uint64_t> encoded{0};
-    std::vector<std::unique_ptr<Writer>> pool(threads);
+    std::vector<std::unique_ptr<GlobalWriter>> pool(threads);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
     const ConstDeviceTileView all = whole_view(job.chain.empty() ? source : std::as_const(result));
     BusySeconds write;
-    parallel_for_workers(job.plan.tasks.size(), threads, [&](std::size_t n, unsigned w) {
+    parallel_for_workers(units.size(), static_cast<unsigned>(threads), [&](std::size_t u, unsigned w) {
       const DeviceGuard thread_guard(options_.device);
       if (!pool[w]) {
-        pool[w] = std::make_unique<Writer>(rows_per_band * job.plan.chunk_width * pixel, io_.mode == io::IoMode::gds,
-                                           encoding);
+        pool[w] = take_idle_writer();
+        if (!pool[w]) pool[w] = std::make_unique<GlobalWriter>();
+        if (encoding) pool[w]->blocks.prepare(*encoding, batch, pool[w]->stream);
+        else pool[w]->prepare_bands(rows_per_band * job.plan.chunk_width * pixel, io_.mode == io::IoMode::gds);
         setup.ready(seconds_since(start));
       }
+      GlobalWriter& mine = *pool[w];
+      const std::size_t first = units[u].first, count = units[u].second;
       write.time([&] {
         const auto all_of = [&](const ops::Box&) { return all; };
         if (encoding) {
-          // The whole chunk at once: its rows lie in the image already.
-          encode_chunk_on_device(job.plan.tasks[n], *encoding, pixel, job.plan.chunk_height, all_of, pool[w]->block,
-                                 *pool[w]->encoder, pool[w]->stream, sink);
-          ++encoded;
+          // Whole chunks at once: their rows lie in the image already.
+          for (std::size_t n = first; n < first + count; ++n)
+            mine.blocks.add(job.plan.tasks[n], *encoding, pixel, job.plan.chunk_height, all_of, mine.stream, sink);
+          encoded += mine.blocks.encode_and_store(mine.stream, sink);
           return;
         }
-        stream_chunk(job.plan.tasks[n], pixel, rows_per_band, job.plan.chunk_width, all_of, pool[w]->bands,
-                     pool[w]->stream, sink);
+        stream_chunk(job.plan.tasks[first], pixel, rows_per_band, job.plan.chunk_width, all_of, *mine.bands,
+                     mine.stream, sink);
       });
     });
     const double last_done = seconds_since(start);
     out.store_seconds = last_done;
     const auto release = std::chrono::steady_clock::now();
-    pool.clear();
+    {
+      // Kept for the run's next dataset, like the reader.
+      const std::lock_guard lock(idle_mutex_);
+      for (std::unique_ptr<GlobalWriter>& writer : pool)
+        if (writer) idle_writers_.push_back(std::move(writer));
+    }
     out.io_detail += concat("; ", threads, " writing threads (",
-                            io_.mode == io::IoMode::gds ? "stream and device band each: cuFile writes where the store takes them"
-                                                        : "stream and pinned bands each",
+                            encoding ? concat("stream and ", batch, " device blocks each, compressed in one nvCOMP call")
+                            : io_.mode == io::IoMode::gds ? "stream and device band each: cuFile writes where the store takes them"
+                                                          : "stream and pinned bands each",
                             "), the last ready ",
                             setup.seconds(), " s after the chain, all chunks stored after ", last_done,
-                            " s, released in ", seconds_since(release), " s");
+                            " s, kept for the run's next dataset in ", seconds_since(release), " s");
     out.write_seconds = write.seconds();
     out.blocks_gpu_encoded = encoded.load();
     out.peak_device_bytes = peak.bytes();  // a high-water mark: the chain's moment is in it
@@ -372,7 +481,6 @@ class CudaBackend final : public pipeline::Backend {
 
   pipeline::BackendReport run_tiled(const pipeline::Job& job, pipeline::ChunkSink& sink) const override {
     const DeviceGuard guard(options_.device);
-    const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, job.plan.tasks.size()));
     const ops::ImageShape& out_shape = job.plan.output;
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
@@ -380,6 +488,11 @@ class CudaBackend final : public pipeline::Backend {
     // the others still pin their memory.
     pipeline::BackendReport out;
     const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
+    // A worker takes up to job.group adjacent blocks of a row at once: their source boxes read as one
+    // box (one nvJPEG batch for all their tiles) and, where they are compressed here, their blocks
+    // compressed in one nvCOMP call.
+    const std::vector<std::pair<std::size_t, std::size_t>> groups = task_groups(job.plan.tasks, std::max(1u, job.group));
+    const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, groups.size()));
     std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<TiledWorker>> pool(workers);
     const std::size_t worker_band_bytes = rows_per_band * job.plan.chunk_width * pixel;
@@ -392,50 +505,63 @@ class CudaBackend final : public pipeline::Backend {
     LastReady setup;
     std::mutex detail_mutex;
     BusySeconds read, write;
-    parallel_for_workers(job.plan.tasks.size(), workers, [&](std::size_t n, unsigned w) {
-      const pipeline::ChunkTask& task = job.plan.tasks[n];
+    parallel_for_workers(groups.size(), workers, [&](std::size_t g, unsigned w) {
+      const std::size_t first = groups[g].first, count = groups[g].second;
+      const std::span<const pipeline::ChunkTask> tasks(job.plan.tasks.data() + first, count);
+      const auto where = [&] {
+        const pipeline::ChunkTask& last = tasks.back();
+        return tasks.size() == 1 ? concat("chunk (", last.row, ", ", last.col, ") on cuda:", options_.device)
+                          : concat("chunks (", tasks.front().row, ", ", tasks.front().col, ") to (", last.row, ", ",
+                                   last.col, ") on cuda:", options_.device);
+      };
+      bool named = false;  // the error names its chunk already
       try {
         const DeviceGuard thread_guard(options_.device);
         if (!pool[w]) {
           pool[w] = take_idle_worker(worker_band_bytes);
-          if (!pool[w]) pool[w] = std::make_unique<TiledWorker>(worker_band_bytes, reader_options(1, kTiledReadTaskBytes));
-          pool[w]->prepare_encoder(encoding);
+          if (!pool[w]) pool[w] = std::make_unique<TiledWorker>(worker_band_bytes, reader_options(1, kTiledReadTaskBytes, tiled_decode_));
+          if (encoding) pool[w]->blocks.prepare(*encoding, std::max(1u, job.group), pool[w]->stream);
           setup.ready(seconds_since(start));
         }
         TiledWorker& mine = *pool[w];
         slide::DeviceReadReport report;
+        const ops::Box box = union_of_inputs(tasks);
         const DeviceImage source =
-            read.time([&] { return read_source(job, task.in, mine.reader, 1, report, mine.stream); });
-        const ConstDeviceTileView in{source.data(), source.row_stride(), task.in};
+            read.time([&] { return read_source(job, box, mine.reader, 1, report, mine.stream); });
+        const ConstDeviceTileView in{source.data(), source.row_stride(), box};
         write.time([&] {
-          const auto make_band = [&](const ops::Box& box) {
-            if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
-            const ops::Box need = job.chain.input_box(box, job.plan.input);
-            const ConstDeviceTileView band_in{
-                in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
-                in.row_stride, need};
-            const DeviceTileView band_out{mine.bands.device.data(), box.width * pixel, box};
-            run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
-            return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
-          };
-          if (encoding) {
-            encode_chunk_on_device(task, *encoding, pixel, rows_per_band, make_band, mine.block, *mine.encoder,
-                                   mine.stream, sink);
-            ++encoded;
-            return;
+          for (const pipeline::ChunkTask& task : tasks) {
+            const auto make_band = [&](const ops::Box& band) {
+              if (job.chain.empty()) return in;  // the identity: bands copied straight from the source
+              const ops::Box need = job.chain.input_box(band, job.plan.input);
+              const ConstDeviceTileView band_in{
+                  in.data + (need.y - in.box.y) * in.row_stride + (need.x - in.box.x) * job.plan.input.pixel_bytes(),
+                  in.row_stride, need};
+              const DeviceTileView band_out{mine.bands.device.data(), band.width * pixel, band};
+              run_chain(job.chain, band_in, job.plan.input, band_out, mine.stream);
+              return ConstDeviceTileView{band_out.data, band_out.row_stride, band_out.box};
+            };
+            try {
+              if (encoding) mine.blocks.add(task, *encoding, pixel, rows_per_band, make_band, mine.stream, sink);
+              else stream_chunk(task, pixel, rows_per_band, job.plan.chunk_width, make_band, mine.bands, mine.stream, sink);
+            } catch (const Error& e) {
+              named = true;
+              rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
+            }
           }
-          stream_chunk(task, pixel, rows_per_band, job.plan.chunk_width, make_band, mine.bands, mine.stream, sink);
+          if (encoding) encoded += mine.blocks.encode_and_store(mine.stream, sink);
         });
         {
           const std::lock_guard lock(detail_mutex);
-          if (n == 0) {
+          if (g == 0) {
             out.io = io::to_string(report.io);
             out.io_detail = report.io_detail;  // names its mode already
           }
           out.decode.add(report.decode);
         }
       } catch (const Error& e) {
-        rethrow_with_context(e, concat("chunk (", task.row, ", ", task.col, ") on cuda:", options_.device));
+        if (named) throw;
+        rethrow_with_context(e, where());
       }
     });
     const double last_done = seconds_since(start);
@@ -448,8 +574,10 @@ class CudaBackend final : public pipeline::Backend {
       for (std::unique_ptr<TiledWorker>& worker : pool)
         if (worker) idle_workers_.push_back(std::move(worker));
     }
-    out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands each, kept "
-                            "for the run's next dataset), the last ready ", setup.seconds(),
+    out.io_detail += concat("; ", workers, " workers (one-thread reader, stream, device and pinned bands",
+                            encoding ? concat(", ", std::max(1u, job.group), " device blocks and an nvCOMP encoder") : "",
+                            " each, kept for the run's next dataset; up to ", std::max(1u, job.group),
+                            " adjacent chunks of a row read as one box), the last ready ", setup.seconds(),
                             " s after the start, all chunks stored after ", last_done, " s, handed back in ",
                             seconds_since(release), " s");
     out.read_seconds = read.seconds();
@@ -459,8 +587,11 @@ class CudaBackend final : public pipeline::Backend {
     return out;
   }
 
+  unsigned tiled_group() const override { return default_tiled_group(); }
+
   // Global mode on the device: the level and the chain's output, and at most two of the chain's
-  // whole-image intermediates at a time (run_chain frees each once the next op has read it).
+  // whole-image intermediates at a time (run_chain frees each once the next op has read it); where
+  // chunks may be compressed here, the blocks being compressed (twice: nvCOMP's output beside them).
   std::uint64_t global_bytes(const pipeline::ChunkPlan& plan, const ops::Chain& chain) const override {
     const std::vector<ops::ImageShape> shapes = chain.shapes(plan.input);
     const auto bytes = [&](std::size_t i) {
@@ -470,7 +601,11 @@ class CudaBackend final : public pipeline::Backend {
     std::uint64_t intermediates = 0;  // shapes[1 .. size - 2]
     for (std::size_t i = 1; i + 1 < shapes.size(); ++i)
       intermediates = std::max(intermediates, i + 2 < shapes.size() ? add(bytes(i), bytes(i + 1)) : bytes(i));
-    return add(add(bytes(0), bytes(shapes.size() - 1)), intermediates);
+    const std::uint64_t blocks =
+        nvcomp_ && encode_mode_ != zarr::EncodeMode::cpu
+            ? 2 * std::min<std::uint64_t>(plan.tasks.size(), kGlobalEncodeBlocksInFlight) * plan.chunk_bytes()
+            : 0;
+    return add(add(add(bytes(0), bytes(shapes.size() - 1)), intermediates), blocks);
   }
   MemoryAvailable memory_available() const override { return available_device_memory(options_.device); }
 
@@ -501,16 +636,17 @@ class CudaBackend final : public pipeline::Backend {
     // where chunks may be compressed here, the padded block and nvCOMP's output for it.
     std::size_t most_in = 0;
     for (const pipeline::ChunkTask& task : plan.tasks) most_in = std::max<std::size_t>(most_in, task.in.height * task.in.width * plan.input.pixel_bytes());
-    const std::size_t jpeg_slots = decode_.gpu ? 3 * most_in + 4 * tile_bytes : 0;
+    const std::size_t jpeg_slots = tiled_decode_.gpu ? 3 * most_in + 4 * tile_bytes : 0;
     const std::size_t block = nvcomp_ && encode_mode_ != zarr::EncodeMode::cpu ? 2 * plan.chunk_bytes() : 0;
     return most + 3 * band_bytes + 4 * kTiledReadTaskBytes + jpeg_slots + block;
   }
 
  private:
   std::size_t band_bytes() const { return resolve_band_bytes(options_.band_bytes); }
-  slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0) const {
+  slide::DeviceReaderOptions reader_options(unsigned threads, std::size_t task_bytes = 0,
+                                            const std::optional<codec::nvjpeg::ResolvedDecode>& decode = {}) const {
     slide::DeviceReaderOptions o;
-    o.resolved_decode = decode_;
+    o.resolved_decode = decode.value_or(decode_);
     o.threads = threads;
     o.task_bytes = task_bytes;
     o.device = options_.device;
@@ -530,9 +666,10 @@ class CudaBackend final : public pipeline::Backend {
     if (encode_mode_ == zarr::EncodeMode::cpu) why = "encode cpu was asked for";
     else if (!nvcomp_) why = nvcomp_missing_;
     else if (format && why.empty() && encode_mode_ == zarr::EncodeMode::automatic && format->compressor.name != "blosc")
-      why = concat("auto: a ", format->compressor.name, " chunk is one nvCOMP stream, which one GPU thread block "
-                   "compresses, far slower than the CPU threads (bench/results/nvjpeg_2026-12-03.md); blosc chunks, "
-                   "made of independent blocks, are compressed on the GPU; --encode gpu forces nvCOMP");
+      why = concat("auto: a ", format->compressor.name, " chunk is one nvCOMP stream; batches of such chunks "
+                   "compressed at most 6 GB/s on an H200 and lost to the CPU threads once written "
+                   "(bench/results/encode_2026-12-04.md); blosc chunks, made of independent blocks, are compressed "
+                   "on the GPU; ", option("encode"), " gpu forces nvCOMP");
     if (!format || !why.empty()) {
       check<UnsupportedError>(encode_mode_ != zarr::EncodeMode::gpu, "the chunks cannot be compressed on the GPU: ",
                               why, " (use ", option("encode"), " cpu)");
@@ -546,28 +683,34 @@ class CudaBackend final : public pipeline::Backend {
   }
 
   // A tiled worker: its stream, one-thread reader, device and pinned bands, and where chunks are
-  // compressed here the padded block and the encoder. Kept between the datasets of a run.
+  // compressed here a group's padded blocks and the encoder. Kept between the datasets of a run.
   struct TiledWorker {
     TiledWorker(std::size_t bytes, const slide::DeviceReaderOptions& reader_options)
         : reader(reader_options), bands(bytes, true, stream), band_bytes(bytes) {}
-    void prepare_encoder(const std::optional<pipeline::DeviceBlockFormat>& encoding) {
-      if (!encoding) return;
-      const std::string key = concat(encoding->compressor.name, ":", encoding->compressor.level, ":",
-                                     encoding->compressor.settings.dump(), ":", bytes_per_sample(encoding->dtype));
-      if (block.size() < encoding->block_bytes()) block = DeviceBuffer(encoding->block_bytes(), stream);
-      if (!encoder || key != encoder_key) {
-        encoder.emplace(encoding->compressor, bytes_per_sample(encoding->dtype));
-        encoder_key = key;
-      }
-    }
     Stream stream;
     slide::DeviceReader reader;
     Bands bands;
     std::size_t band_bytes = 0;
-    DeviceBuffer block;  // chunks compressed here: the padded block
-    std::optional<zarr::DeviceChunkEncoder> encoder;
-    std::string encoder_key;  // what `encoder` was made for
+    EncodeBatch blocks;  // chunks compressed here: the padded blocks of a group and the encoder
   };
+  // A writing thread of global mode: its stream, and its pinned bands (chunks compressed on the host
+  // or written raw) or its batch of device blocks and encoder. Kept between the datasets of a run.
+  struct GlobalWriter {
+    void prepare_bands(std::size_t bytes, bool device_band) {
+      if (!bands || bands->host[0].size() < bytes || (device_band && bands->device.size() < bytes))
+        bands.emplace(bytes, device_band, stream);
+    }
+    Stream stream;
+    std::optional<Bands> bands;
+    EncodeBatch blocks;
+  };
+  std::unique_ptr<GlobalWriter> take_idle_writer() const {
+    const std::lock_guard lock(idle_mutex_);
+    if (idle_writers_.empty()) return nullptr;
+    std::unique_ptr<GlobalWriter> writer = std::move(idle_writers_.back());
+    idle_writers_.pop_back();
+    return writer;
+  }
   // An idle worker whose bands hold `band_bytes`, or null.
   std::unique_ptr<TiledWorker> take_idle_worker(std::size_t band_bytes) const {
     const std::lock_guard lock(idle_mutex_);
@@ -584,9 +727,11 @@ class CudaBackend final : public pipeline::Backend {
   DeviceBackendOptions options_;
   mutable std::mutex idle_mutex_;
   mutable std::vector<std::unique_ptr<TiledWorker>> idle_workers_;
+  mutable std::vector<std::unique_ptr<GlobalWriter>> idle_writers_;  // global mode's, between datasets
   mutable std::unique_ptr<slide::DeviceReader> global_reader_;  // the global mode's, between datasets
   io::ResolvedIo io_;
   codec::nvjpeg::ResolvedDecode decode_;
+  codec::nvjpeg::ResolvedDecode tiled_decode_;  // the tiled workers' (decode_, or the CPU under auto)
   zarr::EncodeMode encode_mode_ = zarr::EncodeMode::cpu;
   bool nvcomp_ = false;         // nvCOMP loads
   std::string nvcomp_missing_;  // why it does not

@@ -30,6 +30,7 @@ struct Scheduled {
   ChunkPlan blocks;
   std::string source_name;
   unsigned workers = 0;
+  unsigned group = 1;  // tiled: tasks a worker takes at once
   std::size_t task_bytes = 0;
 };
 
@@ -109,6 +110,9 @@ Scheduled schedule(const slide::Slide& slide, const Plan& plan, std::size_t i, c
   s.workers = static_cast<unsigned>(std::min<std::uint64_t>({threads, memory / s.task_bytes,
                                                               available.bytes / s.task_bytes,
                                                               std::max<std::size_t>(1, s.blocks.tasks.size())}));
+  const std::uint64_t held = std::uint64_t{s.workers} * s.task_bytes;
+  s.group = static_cast<unsigned>(std::max<std::uint64_t>(
+      1, std::min<std::uint64_t>({backend.tiled_group(), memory / held, available.bytes / held})));
   return s;
 }
 
@@ -145,6 +149,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
     r.blocks = s.blocks.tasks.size();
     r.workers = s.workers;
     r.task_bytes = s.task_bytes;
+    r.group = s.group;
     const zarr::ArrayWriter writer(store, d.path, d.spec);  // the array's metadata, before its blocks
     const RunProgress before = report.progress;
     if (options.resume) {
@@ -169,7 +174,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
         d.slide_level ? slide_level_source(slide, *d.slide_level)
                       : array_source(*written[d.earlier], plan.datasets[d.earlier].layout,
                                      concat(store.name(), "/", plan.datasets[d.earlier].path));
-    const Job job{*source, d.chain, s.blocks, threads, s.workers};
+    const Job job{*source, d.chain, s.blocks, threads, s.workers, s.group};
     try {
       if (s.blocks.tasks.empty()) {
         r.run.io_detail = "nothing read: every block was already in the store";
@@ -178,7 +183,7 @@ RunReport run_plan(const slide::Slide& slide, const Plan& plan, zarr::FileStore&
         r.bytes_in_flight = r.run.bytes_held;
       } else {
         r.run = backend.run_tiled(job, sink);
-        r.bytes_in_flight = static_cast<std::size_t>(s.workers) * s.task_bytes;
+        r.bytes_in_flight = static_cast<std::size_t>(s.workers) * s.group * s.task_bytes;
       }
       const auto flush_start = std::chrono::steady_clock::now();
       sink.flush();

@@ -270,7 +270,7 @@ std::vector<std::vector<std::byte>> DeviceChunkEncoder::encode(std::span<const C
     cuda::check_cuda(cudaMemcpyAsync(host + layout.output_bytes, device_table + layout.output_bytes,
                                      layout.total - layout.output_bytes, cudaMemcpyDeviceToHost, stream.get()),
                      "cudaMemcpyAsync (nvCOMP sizes and statuses to the host)");
-    stream.synchronize();
+    stream.synchronize_sleeping();
   }
   const std::byte* host = s.host_table.data();
   const std::size_t* output_sizes = at<std::size_t>(host, layout.output_bytes);
@@ -324,7 +324,7 @@ std::vector<std::vector<std::byte>> DeviceChunkEncoder::encode(std::span<const C
     };
     for (const Download& d : segment_downloads) queue(d);
     for (const Download& d : chunk_downloads) queue(d);
-    stream.synchronize();
+    stream.synchronize_sleeping();
   }
   const auto downloaded = [&](const Download& d) {
     return std::span<const std::byte>(s.download.data() + d.offset, d.bytes);

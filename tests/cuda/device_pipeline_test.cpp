@@ -216,6 +216,54 @@ TEST_F(DevicePipelineNvJpeg, TiledEqualsGlobal) {
   fs::remove(slide_path);
 }
 
+// Under decode auto, global mode's reader decodes with nvJPEG and the tiled workers (a few tiles at a
+// time each) on the CPU, and the report says why; the stores hold the same pixels within nvJPEG's
+// tolerance of libjpeg (exactly the CPU's in tiled mode).
+TEST_F(DevicePipelineNvJpeg, AutoDecodesTiledWorkersOnTheCpu) {
+  if (!codec::nvjpeg::resolve_device_decode(codec::DecodeMode::automatic, 0).gpu) {
+    FAIL() << "nvJPEG is not available on this GPU machine";
+  }
+  const std::string slide_path = disk_path("jpeg_auto.tif");
+  synth::SynthOptions synth_options;
+  synth_options.width = 1101;
+  synth_options.height = 703;
+  synth_options.tile = 256;
+  synth_options.levels = 1;
+  synth_options.threads = 4;
+  synth::write_synthetic_slide(slide_path, synth_options);
+  const slide::Slide slide = slide::Slide::open(slide_path);
+  pipeline::DeviceBackendOptions auto_options;
+  auto_options.decode = codec::DecodeMode::automatic;
+  const auto gpu = pipeline::make_device_backend(auto_options);
+  pipeline::DeviceBackendOptions cpu_decode_options;
+  cpu_decode_options.decode = codec::DecodeMode::cpu;
+  const auto cpu_decode = pipeline::make_device_backend(cpu_decode_options);
+  pipeline::ProcessOptions options;
+  options.chunk = 300;
+  options.threads = 4;
+  options.overwrite = true;
+  options.mode = pipeline::Mode::global;
+  const std::string global = disk_path("auto_global.zarr"), tiled = disk_path("auto_tiled.zarr"),
+                    reference = disk_path("cpu_decode_tiled.zarr");
+  const ops::Chain chain = ops::Chain::parse(std::vector<std::string>{"sobel"});
+  const pipeline::ProcessResult g = pipeline::process_slide(slide, global, chain, options, *gpu);
+  EXPECT_EQ(g.run.decode.tiles_gpu, 15u);
+  EXPECT_NE(g.run.decode.decoder.find("nvJPEG"), std::string::npos) << g.run.decode.decoder;
+  options.mode = pipeline::Mode::tiled;
+  const pipeline::ProcessResult t = pipeline::process_slide(slide, tiled, chain, options, *gpu);
+  EXPECT_EQ(t.run.decode.tiles_gpu, 0u);
+  EXPECT_EQ(t.run.decode.decoder, "CPU");
+  EXPECT_NE(t.run.decode.detail.find("auto: tiled workers decode their few tiles at a time on the CPU"),
+            std::string::npos)
+      << t.run.decode.detail;
+  (void)pipeline::process_slide(slide, reference, chain, options, *cpu_decode);
+  expect_same_store(reference, tiled, "decode auto tiled vs decode cpu tiled");
+  fs::remove_all(global);
+  fs::remove_all(tiled);
+  fs::remove_all(reference);
+  fs::remove(slide_path);
+}
+
 class DevicePipelineMemory : public testing::CudaTest {};
 
 TEST_F(DevicePipelineMemory, TiledHoldsAFractionOfGlobal) {

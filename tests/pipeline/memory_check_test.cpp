@@ -33,6 +33,29 @@ class SmallMemoryBackend final : public Backend {
   std::uint64_t available_;
 };
 
+// The CPU backend asking for `wanted` adjacent tasks per worker (as the CUDA backend does), with the
+// available memory a test says; it remembers the group the executor gave it.
+class GroupingBackend final : public Backend {
+ public:
+  GroupingBackend(unsigned wanted, std::uint64_t available)
+      : cpu_(make_cpu_backend()), wanted_(wanted), available_(available) {}
+  std::string name() const override { return "grouping"; }
+  BackendReport run_global(const Job& job, ChunkSink& sink) const override { return cpu_->run_global(job, sink); }
+  BackendReport run_tiled(const Job& job, ChunkSink& sink) const override {
+    group_ = job.group;
+    return cpu_->run_tiled(job, sink);
+  }
+  unsigned tiled_group() const override { return wanted_; }
+  MemoryAvailable memory_available() const override { return {available_, "host memory", "the test's limit"}; }
+  unsigned group() const { return group_; }
+
+ private:
+  std::unique_ptr<Backend> cpu_;
+  unsigned wanted_;
+  std::uint64_t available_;
+  mutable unsigned group_ = 0;
+};
+
 ops::Chain chain_of(std::vector<std::string> specs) { return ops::Chain::parse(specs); }
 
 TEST(PipelineMemoryCheck, GlobalBytesAreTheLargestPairOfWholeImages) {
@@ -120,6 +143,41 @@ TEST_F(TiledMemory, WorkersHeldToAvailableAndOneChunkMustFit) {
     EXPECT_EQ(e.ways_out(), std::vector<WayOut>{WayOut::smaller_chunk});
   }
   EXPECT_FALSE(std::filesystem::exists(out)) << "the output was touched";
+}
+
+// A backend that takes several adjacent tasks at once gets as many as the memory holds beside its
+// workers (never fewer than one), and they count in the bytes in flight.
+TEST_F(TiledMemory, GroupsOfTasksHeldToAvailable) {
+  const slide::Slide slide = slide::Slide::open(path_);
+  const ops::Chain chain = chain_of({"sobel"});
+  const std::string out = temp_path("out.zarr");
+  ProcessOptions options;
+  options.chunk = 64;
+  options.threads = 4;
+  options.overwrite = true;
+  const ProcessResult one = process_slide(slide, out, chain, options, *make_cpu_backend());
+  const std::size_t task = one.task_bytes;
+  ASSERT_GT(task, 0u);
+
+  const GroupingBackend ample(4, task * 100);
+  const ProcessResult four = process_slide(slide, out, chain, options, ample);
+  EXPECT_EQ(ample.group(), 4u);
+  EXPECT_EQ(four.workers, 4u);
+  EXPECT_EQ(four.bytes_in_flight, 4 * 4 * task);
+  EXPECT_EQ(four.progress.chunks_done, one.progress.chunks_done);
+
+  // Room for nine tasks: four workers of two tasks each.
+  const GroupingBackend tight(4, task * 9);
+  const ProcessResult two = process_slide(slide, out, chain, options, tight);
+  EXPECT_EQ(tight.group(), 2u);
+  EXPECT_EQ(two.workers, 4u);
+  EXPECT_EQ(two.bytes_in_flight, 4 * 2 * task);
+
+  // Room for five: four workers of one task each.
+  const GroupingBackend single(4, task * 5);
+  (void)process_slide(slide, out, chain, options, single);
+  EXPECT_EQ(single.group(), 1u);
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace

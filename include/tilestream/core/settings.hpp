@@ -43,6 +43,11 @@ struct Settings {
   // reader's threads, at most 4). For tuning on a new GPU.
   unsigned jpeg_batch_tiles = 0;
   unsigned jpeg_lanes = 0;
+  // Chunks compressed on the GPU per nvCOMP call: TILESTREAM_ENCODE_BATCH (0 when unset: the CUDA
+  // backend's default), and adjacent blocks one tiled GPU worker reads and encodes at once:
+  // TILESTREAM_TILED_GROUP (0 when unset: the backend's default). For tuning on a new GPU.
+  unsigned encode_batch_blocks = 0;
+  unsigned tiled_group = 0;
   // The share of a patch batch's JPEG tiles decoded by CPU threads beside nvJPEG under decode auto:
   // TILESTREAM_PATCH_CPU_SHARE, 0 to 1 (negative when unset: the reader's default).
   double patch_cpu_share = -1;

@@ -23,6 +23,10 @@ class Stream {
   int device() const { return device_; }
   // Blocks until all work queued so far has finished; throws CudaError for errors of that work.
   void synchronize() const;
+  // The same, but the calling thread sleeps until the work is done instead of spinning on a core (the
+  // CUDA runtime spins while a process has fewer contexts than cores): for long waits, such as a batch
+  // of chunks being compressed, that many threads make at once while others need the cores.
+  void synchronize_sleeping() const;
   // Makes later work on this stream wait for `event` (recorded on any stream).
   void wait(const Event& event) const;
 

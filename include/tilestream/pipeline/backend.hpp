@@ -131,6 +131,9 @@ struct Job {
   const ChunkPlan& plan;
   unsigned threads;  // CPU threads for loops over bands or chunks
   unsigned workers;  // tiled mode: chunks in flight at once (set by the memory budget)
+  // Tiled mode: tasks one worker takes at once, at most (Backend::tiled_group, lowered to fit the
+  // memory budget): adjacent blocks of a row, which a backend may read as one box and encode together.
+  unsigned group = 1;
 };
 
 class Backend {
@@ -151,6 +154,10 @@ class Backend {
     (void)chain;
     return plan.max_task_bytes + plan.chunk_bytes() + tile_bytes;
   }
+  // Tiled mode: how many adjacent tasks of a row one worker would take at once (each holding
+  // tiled_task_bytes); the executor lowers it to what the memory budget holds beside job.workers.
+  // This default, the CPU backend's, is one: its decoders gain nothing from larger reads.
+  virtual unsigned tiled_group() const { return 1; }
   // Global mode: the most bytes of images run_global holds at once (in memory_available()'s kind of
   // memory), checked before anything is read or written. This default is the CPU backend's: the
   // level, then op by op the whole image in and the whole image out. Saturates instead of overflowing.

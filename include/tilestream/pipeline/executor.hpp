@@ -78,7 +78,8 @@ struct DatasetReport {
   std::uint64_t blocks_from_device = 0;  // written from device memory (the CUDA backend's gds writes)
   unsigned workers = 0;             // blocks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one block in flight holds at most
-  std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
+  unsigned group = 1;               // tiled: tasks one worker takes at once (adjacent blocks of a row)
+  std::size_t bytes_in_flight = 0;  // tiled: workers x group x task_bytes; global: the most image bytes held
   BackendReport run;                // what the backend measured
   double flush_seconds = 0;         // the wait for commits still syncing after the last block (fsync)
   double seconds = 0;

@@ -48,7 +48,7 @@ struct ProcessResult {
   std::uint64_t chunks_skipped = 0;  // resume: chunks already in the store, kept as they are
   unsigned workers = 0;             // chunks processed at once (tiled), threads (global)
   std::size_t task_bytes = 0;       // tiled: bytes one chunk in flight holds at most
-  std::size_t bytes_in_flight = 0;  // tiled: workers x task_bytes; global: the most image bytes held
+  std::size_t bytes_in_flight = 0;  // tiled: workers x group x task_bytes; global: the most image bytes held
   BackendReport run;                // what the backend measured on the result (io mode, device peak, stage seconds)
   RunReport report;                 // every dataset's (one, or the OME pyramid's)
   double seconds = 0;
