@@ -387,6 +387,7 @@ class CudaBackend final : public pipeline::Backend {
       const std::lock_guard lock(idle_mutex_);
       if (global_reader_ && global_reader_->threads() == resolve_threads(job.threads)) kept = std::move(global_reader_);
     }
+    release_idle([&] { idle_workers_.clear(); });  // tiled mode's, which this run does not use
     const bool made = !kept;
     if (made) kept = std::make_unique<slide::DeviceReader>(reader_options(job.threads));
     slide::DeviceReader& reader = *kept;
@@ -496,10 +497,11 @@ class CudaBackend final : public pipeline::Backend {
     std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<TiledWorker>> pool(workers);
     const std::size_t worker_band_bytes = rows_per_band * job.plan.chunk_width * pixel;
-    {
-      const std::lock_guard lock(idle_mutex_);
-      if (idle_workers_.size() > workers) idle_workers_.resize(workers);  // no more held than this run uses
-    }
+    release_idle([&] {  // no more held than this run uses: global mode's reader and writers, workers beyond ours
+      if (idle_workers_.size() > workers) idle_workers_.resize(workers);
+      global_reader_.reset();
+      idle_writers_.clear();
+    });
     const PoolPeak peak(options_.device);
     const auto start = std::chrono::steady_clock::now();
     LastReady setup;
@@ -669,7 +671,7 @@ class CudaBackend final : public pipeline::Backend {
       why = concat("auto: a ", format->compressor.name, " chunk is one nvCOMP stream; batches of such chunks "
                    "compressed at most 6 GB/s on an H200 and lost to the CPU threads once written "
                    "(bench/results/encode_2026-12-04.md); blosc chunks, made of independent blocks, are compressed "
-                   "on the GPU; ", option("encode"), " gpu forces nvCOMP");
+                   "on the GPU; --encode gpu forces nvCOMP");
     if (!format || !why.empty()) {
       check<UnsupportedError>(encode_mode_ != zarr::EncodeMode::gpu, "the chunks cannot be compressed on the GPU: ",
                               why, " (use ", option("encode"), " cpu)");
@@ -693,6 +695,19 @@ class CudaBackend final : public pipeline::Backend {
     std::size_t band_bytes = 0;
     EncodeBatch blocks;  // chunks compressed here: the padded blocks of a group and the encoder
   };
+  // Frees what `drop` takes out of the kept readers, writers and workers, and waits until their device
+  // memory is back in the pool, so that the run's peak (PoolPeak) counts only what it holds.
+  template <class Drop>
+  void release_idle(Drop drop) const {
+    std::size_t before = 0, after = 0;
+    {
+      const std::lock_guard lock(idle_mutex_);
+      before = idle_workers_.size() + idle_writers_.size() + (global_reader_ ? 1 : 0);
+      drop();
+      after = idle_workers_.size() + idle_writers_.size() + (global_reader_ ? 1 : 0);
+    }
+    if (after < before) check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize(kept buffers freed)");
+  }
   // A writing thread of global mode: its stream, and its pinned bands (chunks compressed on the host
   // or written raw) or its batch of device blocks and encoder. Kept between the datasets of a run.
   struct GlobalWriter {
