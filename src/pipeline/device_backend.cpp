@@ -278,36 +278,6 @@ unsigned default_tiled_group() {
   return set != 0 ? set : 8;
 }
 
-// Runs of at most `most` consecutive tasks in one row of adjacent blocks: [first, first + count).
-std::vector<std::pair<std::size_t, std::size_t>> task_groups(const std::vector<pipeline::ChunkTask>& tasks,
-                                                             std::size_t most) {
-  std::vector<std::pair<std::size_t, std::size_t>> groups;
-  for (std::size_t n = 0; n < tasks.size(); ++n) {
-    if (!groups.empty()) {
-      auto& [first, count] = groups.back();
-      const pipeline::ChunkTask& last = tasks[first + count - 1];
-      if (count < most && tasks[n].row == last.row && tasks[n].col == last.col + 1) {
-        ++count;
-        continue;
-      }
-    }
-    groups.emplace_back(n, 1);
-  }
-  return groups;
-}
-
-// The smallest box holding every task's source box.
-ops::Box union_of_inputs(std::span<const pipeline::ChunkTask> tasks) {
-  std::uint64_t y0 = UINT64_MAX, x0 = UINT64_MAX, y1 = 0, x1 = 0;
-  for (const pipeline::ChunkTask& task : tasks) {
-    y0 = std::min(y0, task.in.y);
-    x0 = std::min(x0, task.in.x);
-    y1 = std::max(y1, task.in.y + task.in.height);
-    x1 = std::max(x1, task.in.x + task.in.width);
-  }
-  return {y0, x0, y1 - y0, x1 - x0};
-}
-
 // The pixels of `box` of the job's source on the device: a slide level's tiles through `reader` (its io
 // mode, placed on the device), an array's read on the host and uploaded on `stream`.
 DeviceImage read_source(const pipeline::Job& job, const ops::Box& box, slide::DeviceReader& reader, unsigned threads,
@@ -420,7 +390,7 @@ class CudaBackend final : public pipeline::Backend {
     const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
     const std::size_t batch = encoding ? encode_batch_blocks() : 1;
     const std::vector<std::pair<std::size_t, std::size_t>> units =
-        encoding ? task_groups(job.plan.tasks, batch) : task_groups(job.plan.tasks, 1);
+        pipeline::row_runs(job.plan.tasks, encoding ? batch : 1);
     std::size_t threads = std::min<std::size_t>(job.threads, units.size());
     if (encoding) threads = std::min(threads, std::max<std::size_t>(1, kGlobalEncodeBlocksInFlight / batch));
     std::atomic<std::uint64_t> encoded{0};
@@ -492,7 +462,7 @@ class CudaBackend final : public pipeline::Backend {
     // A worker takes up to job.group adjacent blocks of a row at once: their source boxes read as one
     // box (one nvJPEG batch for all their tiles) and, where they are compressed here, their blocks
     // compressed in one nvCOMP call.
-    const std::vector<std::pair<std::size_t, std::size_t>> groups = task_groups(job.plan.tasks, std::max(1u, job.group));
+    const std::vector<std::pair<std::size_t, std::size_t>> groups = pipeline::row_runs(job.plan.tasks, job.group);
     const unsigned workers = static_cast<unsigned>(std::clamp<std::size_t>(job.workers, 1, groups.size()));
     std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<TiledWorker>> pool(workers);
@@ -527,7 +497,7 @@ class CudaBackend final : public pipeline::Backend {
         }
         TiledWorker& mine = *pool[w];
         slide::DeviceReadReport report;
-        const ops::Box box = union_of_inputs(tasks);
+        const ops::Box box = pipeline::union_of_inputs(tasks);
         const DeviceImage source =
             read.time([&] { return read_source(job, box, mine.reader, 1, report, mine.stream); });
         const ConstDeviceTileView in{source.data(), source.row_stride(), box};

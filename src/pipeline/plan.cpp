@@ -97,4 +97,33 @@ ChunkPlan plan_blocks(const ops::Chain& chain, const ops::ImageShape& input, std
   return plan;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> row_runs(std::span<const ChunkTask> tasks, std::size_t most) {
+  most = std::max<std::size_t>(1, most);
+  std::vector<std::pair<std::size_t, std::size_t>> runs;
+  for (std::size_t n = 0; n < tasks.size(); ++n) {
+    if (!runs.empty()) {
+      auto& [first, count] = runs.back();
+      const ChunkTask& last = tasks[first + count - 1];
+      if (count < most && tasks[n].row == last.row && tasks[n].col == last.col + 1) {
+        ++count;
+        continue;
+      }
+    }
+    runs.emplace_back(n, 1);
+  }
+  return runs;
+}
+
+ops::Box union_of_inputs(std::span<const ChunkTask> tasks) {
+  if (tasks.empty()) return {};
+  std::uint64_t y0 = UINT64_MAX, x0 = UINT64_MAX, y1 = 0, x1 = 0;
+  for (const ChunkTask& task : tasks) {
+    y0 = std::min(y0, task.in.y);
+    x0 = std::min(x0, task.in.x);
+    y1 = std::max(y1, task.in.y + task.in.height);
+    x1 = std::max(x1, task.in.x + task.in.width);
+  }
+  return {y0, x0, y1 - y0, x1 - x0};
+}
+
 }  // namespace tilestream::pipeline

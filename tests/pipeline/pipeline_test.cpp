@@ -188,6 +188,32 @@ TEST_F(ProcessSlide, RefusesBadOptions) {
   std::filesystem::remove_all(out);
 }
 
+// Runs of adjacent tasks of a row: cut at `most`, at a row's end and at a gap (a resumed plan), every
+// task once and in order; their union box is the bounding box of the tasks' source boxes.
+TEST(RowRuns, AdjacentTasksOfARowUpToMost) {
+  const ChunkPlan plan = plan_chunks(chain_of({"sobel"}), {300, 500, 3, DType::uint8}, 100);  // 3 rows x 5 cols
+  ASSERT_EQ(plan.tasks.size(), 15u);
+  using Runs = std::vector<std::pair<std::size_t, std::size_t>>;
+  EXPECT_EQ(row_runs(plan.tasks, 2), (Runs{{0, 2}, {2, 2}, {4, 1}, {5, 2}, {7, 2}, {9, 1}, {10, 2}, {12, 2}, {14, 1}}));
+  EXPECT_EQ(row_runs(plan.tasks, 8), (Runs{{0, 5}, {5, 5}, {10, 5}}));
+  EXPECT_EQ(row_runs(plan.tasks, 0), row_runs(plan.tasks, 1));
+  EXPECT_EQ(row_runs(plan.tasks, 1).size(), 15u);
+  EXPECT_TRUE(row_runs({}, 4).empty());
+
+  std::vector<ChunkTask> resumed = plan.tasks;
+  resumed.erase(resumed.begin() + 2);  // block (0, 2) already stored
+  EXPECT_EQ(row_runs(resumed, 8), (Runs{{0, 2}, {2, 2}, {4, 5}, {9, 5}}));
+
+  // sobel's halo of 1: the run of row 1's first three chunks reads rows 99..200, columns 0..300.
+  const std::span<const ChunkTask> run(plan.tasks.data() + 5, 3);
+  const ops::Box box = union_of_inputs(run);
+  EXPECT_EQ(box.y, 99u);
+  EXPECT_EQ(box.height, 102u);
+  EXPECT_EQ(box.x, 0u);
+  EXPECT_EQ(box.width, 301u);
+  EXPECT_EQ(union_of_inputs({}).width, 0u);
+}
+
 TEST(ProcessMode, ParsesGlobalAndTiled) {
   EXPECT_EQ(parse_mode("global"), Mode::global);
   EXPECT_EQ(parse_mode("tiled"), Mode::tiled);

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "tilestream/ops/chain.hpp"
@@ -76,5 +78,12 @@ ChunkPlan plan_chunks(const ops::Chain& chain, const ops::ImageShape& input, std
 // when sharded, which may reach past the image), each task's `out` the block clipped to the image.
 ChunkPlan plan_blocks(const ops::Chain& chain, const ops::ImageShape& input, std::uint64_t block_height,
                       std::uint64_t block_width);
+
+// Runs of `tasks` that one worker may take at once: consecutive tasks of one grid row whose columns
+// follow each other, at most `most` (at least 1) in a run. As {first index, count}, in order, covering
+// every task once. A resumed plan's gaps (blocks already stored) end a run.
+std::vector<std::pair<std::size_t, std::size_t>> row_runs(std::span<const ChunkTask> tasks, std::size_t most);
+// The smallest box holding the `in` box of every task (an empty box for none).
+ops::Box union_of_inputs(std::span<const ChunkTask> tasks);
 
 }  // namespace tilestream::pipeline
