@@ -69,6 +69,7 @@ struct ReadResult {
   std::uint64_t file_bytes_read = 0;
   double setup_seconds = 0;
   std::vector<double> runs_seconds;
+  std::vector<double> runs_allocate_seconds;  // of each run: the output image and the reader's buffers
 };
 
 void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
@@ -108,6 +109,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
   j["file_bytes_read"] = r.file_bytes_read;
   j["setup_seconds"] = r.setup_seconds;
   j["runs_seconds"] = r.runs_seconds;
+  if (!r.runs_allocate_seconds.empty()) j["runs_allocate_seconds"] = r.runs_allocate_seconds;
   j["checksum"] = "fnv1a64:" + checksum;
   std::printf("%s\n", j.dump().c_str());
 }
@@ -150,6 +152,7 @@ void run_read_device(const ReadArgs& args, int device, unsigned threads) {
     image = cuda::DeviceImage();  // the last run's memory goes back to the pool before the next run
     image = reader.read_region(slide, level, r[0], r[1], r[2], r[3], &run);
     result.runs_seconds.push_back(run.seconds);
+    result.runs_allocate_seconds.push_back(run.allocate_seconds);
   }
   result.io = io::to_string(run.io);
   result.io_detail = run.io_detail;

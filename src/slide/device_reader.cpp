@@ -300,6 +300,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
     stream_bytes = std::max(stream_bytes, b.stream_bytes);
   }
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(jpeg_lane_count, batches.size()));
+  const auto allocate_start = Clock::now();
   if (jpeg_lanes.size() < workers) {
     const std::size_t had = jpeg_lanes.size();
     jpeg_lanes.resize(workers);
@@ -321,6 +322,7 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
   cuda::Event allocated;
   allocated.record(main);
   for (unsigned w = 0; w < workers; ++w) jpeg_lanes[w].stream.wait(allocated);
+  report.allocate_seconds += seconds_since(allocate_start);
 
   const codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
                                          image.samples == 3 && image.photometric == codec::photometric::rgb};
@@ -753,7 +755,9 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
        .bytes = image_bytes(height, width, image.samples, image.dtype),
        .ways_out = {WayOut::region}},
       m.device);
+  const auto allocate_start = Clock::now();
   cuda::DeviceImage out(height, width, image.samples, image.dtype, m.main);
+  mine.allocate_seconds += seconds_since(allocate_start);
   if (raw) {
     mine.path = raw_tiles_path;
     mine.io = m.mode;

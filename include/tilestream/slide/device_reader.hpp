@@ -77,6 +77,9 @@ struct DeviceReadReport {
   std::uint64_t bytes_read = 0;  // bytes read from the file (raw path) or pixels decoded (decode path)
   std::size_t tasks = 0;       // read tasks (raw path) or bands (decode path)
   double seconds = 0;          // wall time from the call to finished pixels on the device
+  // Of `seconds`: allocating the output image and growing the reader's buffers and nvJPEG lanes for
+  // this read (large on a reader's first read of a size, then near zero).
+  double allocate_seconds = 0;
   codec::DecodeReport decode;  // who decoded the compressed tiles, and the tiles each decoder took
 };
 
