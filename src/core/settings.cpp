@@ -67,6 +67,12 @@ Settings load_settings() {
                       "TILESTREAM_PATCH_CPU_SHARE must be a number from 0 to 1, not '", value, "'");
     settings.patch_cpu_share = parsed;
   }
+  if (const char* value = std::getenv("TILESTREAM_PATCH_SPLIT"); value != nullptr) {
+    settings.patch_split = value;
+    check<UsageError>(settings.patch_split.empty() || settings.patch_split == "tiles" ||
+                          settings.patch_split == "patches",
+                      "TILESTREAM_PATCH_SPLIT must be tiles or patches, not '", settings.patch_split, "'");
+  }
   return settings;
 }
 

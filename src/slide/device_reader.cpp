@@ -270,13 +270,22 @@ struct DeviceReader::Impl {
                                         const cuda::Stream& stream)>;
   void decode_jpeg_on_gpu(const Slide& slide, std::size_t level, std::span<const TileSlot> slots,
                           const PlaceBatch& place, DeviceReadReport& report);
+  // Reads `patches` on `workers` CPU threads into `staging` (pinned) and copies them into their places
+  // in `out` on `stream`; finished when it returns.
   void read_patches_on_cpu(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
-                           const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report);
+                           const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report, unsigned workers,
+                           const cuda::Stream& stream, cuda::PinnedBuffer& staging);
+  // decode auto with the patch split: the share's patch positions read by read_patches_on_cpu (on
+  // `workers` threads, the side stream) while nvJPEG decodes the tiles of the others.
+  void read_patches_split(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                          const PatchGeometry& g, std::size_t patch_count, cuda::DeviceImage& out, double share,
+                          unsigned workers, DeviceReadReport& report);
   // Decodes `plan`'s tiles on `workers` CPU threads, uploads them on `side` and places their pieces
   // (`pieces`, the plan's, in device memory) into `out`; finished when it returns.
   void decode_share_on_cpu(const Slide& slide, std::size_t level, const PatchPlan& plan, const PatchPiece* pieces,
                            const PatchGeometry& g, cuda::DeviceImage& out, unsigned workers);
   double patch_cpu_share() const;
+  PatchSplit patch_split() const;
   // The settings of a read by the nvJPEG path, for its report.
   void describe_gpu_decode(DeviceReadReport& report) const;
   void describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported, const char* why_not) const;
@@ -599,7 +608,8 @@ void DeviceReader::Impl::describe_cpu_decode(DeviceReadReport& report, const std
 // The patches read on CPU threads into pinned memory (each tile they share decoded once), then copied
 // into their places in `out`, runs of neighbouring patches in one copy.
 void DeviceReader::Impl::read_patches_on_cpu(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
-                                             const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report) {
+                                             const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report,
+                                             unsigned workers, const cuda::Stream& stream, cuda::PinnedBuffer& staging) {
   const std::size_t patch_bytes = g.patch_bytes();
   const std::size_t bytes = patches.size() * patch_bytes;
   check_host_memory({.file = slide.path(),
@@ -608,32 +618,32 @@ void DeviceReader::Impl::read_patches_on_cpu(const Slide& slide, std::size_t lev
                                     " pixels in pinned memory (the CPU decode path's staging)"),
                      .bytes = bytes,
                      .ways_out = {WayOut::region}});
-  cuda::reserve(bands[0], bytes);
+  cuda::reserve(staging, bytes);
   std::vector<LevelRect> rects;
   std::vector<std::byte*> destinations;
   rects.reserve(patches.size());
   destinations.reserve(patches.size());
   for (std::size_t k = 0; k < patches.size(); ++k) {
     rects.push_back({patches[k].x, patches[k].y, g.patch_width, g.patch_height});
-    destinations.push_back(bands[0].data() + k * patch_bytes);
+    destinations.push_back(staging.data() + k * patch_bytes);
   }
-  read_level_rects_to(slide, level, rects, destinations, g.patch_row_bytes(), threads);
+  read_level_rects_to(slide, level, rects, destinations, g.patch_row_bytes(), workers);
   try {
     for (std::size_t k = 0; k < patches.size();) {
       std::size_t run = 1;
       while (k + run < patches.size() && patches[k + run].index == patches[k].index + run) ++run;
-      cuda::copy_to_device(out.buffer(), {bands[0].data() + k * patch_bytes, run * patch_bytes}, main,
+      cuda::copy_to_device(out.buffer(), {staging.data() + k * patch_bytes, run * patch_bytes}, stream,
                            std::size_t{patches[k].index} * patch_bytes);
       k += run;
     }
   } catch (...) {
     try {
-      main.synchronize();
+      stream.synchronize();
     } catch (...) {
     }
     throw;
   }
-  main.synchronize();
+  stream.synchronize();
   report.tasks = 1;
   report.bytes_read = bytes;
 }
@@ -646,6 +656,72 @@ double DeviceReader::Impl::patch_cpu_share() const {
   }
   if (default_settings().patch_cpu_share >= 0) return default_settings().patch_cpu_share;
   return threads > jpeg_lane_count ? default_patch_cpu_share : 0.0;
+}
+
+PatchSplit DeviceReader::Impl::patch_split() const {
+  if (options.patch_split) return *options.patch_split;
+  return default_settings().patch_split == "patches" ? PatchSplit::patches : PatchSplit::tiles;
+}
+
+void DeviceReader::Impl::read_patches_split(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                                            const PatchGeometry& g, std::size_t patch_count, cuda::DeviceImage& out,
+                                            double share, unsigned workers, DeviceReadReport& report) {
+  std::vector<PatchCorner> cpu_patches, gpu_patches;
+  for (const PatchCorner& p : patches) (cpu_share_patch(p.x, p.y, share) ? cpu_patches : gpu_patches).push_back(p);
+  const PatchPlan plan = plan_patches(g, gpu_patches, patch_count);
+  // Pixels of nvJPEG's patches that stick out of the level are 0 where no tile covers them (the CPU
+  // path fills its own).
+  for (const std::uint32_t index : plan.outside) {
+    cuda::check_cuda(cudaMemsetAsync(out.data() + std::size_t{index} * g.patch_bytes(), 0, g.patch_bytes(), main.get()),
+                     "cudaMemsetAsync(patch outside the level)");
+  }
+  cuda::DeviceBuffer pieces(std::max<std::size_t>(1, plan.pieces.size()) * sizeof(PatchPiece), main);
+  cuda::copy_to_device(pieces, std::as_bytes(std::span<const PatchPiece>(plan.pieces)), main);
+  const auto* device_pieces = reinterpret_cast<const PatchPiece*>(pieces.data());
+  DeviceReadReport cpu_report;
+  std::future<void> cpu_part;
+  if (!cpu_patches.empty()) {
+    cpu_part = std::async(std::launch::async, [&] {
+      const cuda::DeviceGuard cpu_guard(device);
+      read_patches_on_cpu(slide, level, cpu_patches, g, out, cpu_report, workers, side, share_host);
+    });
+  }
+  try {
+    if (!plan.tiles.empty()) {
+      decode_jpeg_on_gpu(slide, level, plan.tiles,
+                         [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
+                             const cuda::Stream& stream) {
+                           const std::size_t from = plan.first_piece[first];
+                           place_patch_pieces(tiles.data(), static_cast<std::uint32_t>(first), count,
+                                              device_pieces + from, plan.first_piece[first + count] - from, g,
+                                              out.data(), stream);
+                         },
+                         report);
+    }
+  } catch (...) {
+    if (cpu_part.valid()) {
+      try {
+        cpu_part.get();  // it writes into `out` and uses the side stream: it must end first
+      } catch (...) {
+      }
+    }
+    try {
+      main.synchronize();
+    } catch (...) {
+    }
+    throw;
+  }
+  if (cpu_part.valid()) cpu_part.get();
+  main.synchronize();  // (the lanes and the CPU part have finished; the piece table goes after them)
+  if (!cpu_patches.empty()) {
+    const std::size_t tiles = plan_patches(g, cpu_patches, patch_count).tiles.size();
+    report.decode.tiles_cpu += tiles;
+    if (report.decode.fallback_reason.empty())
+      report.decode.fallback_reason =
+          concat("decode auto: ", cpu_patches.size(), " of the batch's ", patches.size(), " patches (a fixed ", share,
+                 " of patch positions) read by ", workers, " CPU threads beside nvJPEG, decoding only the windows of "
+                 "the ", tiles, " tiles they cover");
+  }
 }
 
 void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t level, const PatchPlan& plan,
@@ -817,6 +893,13 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
     // Under auto a fixed share of the level's tiles goes to the CPU threads the nvJPEG lanes leave free.
     const double share = m.decode.automatic ? m.patch_cpu_share() : 0.0;
     const unsigned cpu_workers = m.threads > m.jpeg_lane_count ? m.threads - m.jpeg_lane_count : 1;
+    if (share > 0 && m.patch_split() == PatchSplit::patches) {
+      m.read_patches_split(slide, level, patches, g, static_cast<std::size_t>(out.height() / height), out, share,
+                           cpu_workers, mine);
+      mine.seconds = seconds_since(start);
+      if (report != nullptr) *report = mine;
+      return;
+    }
     const SplitPlan split = split_plan(plan, [&](const TileSlot& t) {
       return cpu_share_tile(image.tile_number(t.column, t.row), share);
     });
@@ -879,7 +962,7 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
     }
   } else {
     m.describe_cpu_decode(mine, gpu_unsupported, "sparse tiles under the patches");
-    m.read_patches_on_cpu(slide, level, patches, g, out, mine);
+    m.read_patches_on_cpu(slide, level, patches, g, out, mine, m.threads, m.main, m.bands[0]);
   }
   mine.seconds = seconds_since(start);
   if (report != nullptr) *report = mine;

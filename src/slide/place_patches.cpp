@@ -83,14 +83,32 @@ PatchPlan plan_patches(const PatchGeometry& g, std::span<const PatchCorner> patc
   return plan;
 }
 
-bool cpu_share_tile(std::uint64_t number, double share) {
-  if (share <= 0) return false;
-  if (share >= 1) return true;
-  std::uint64_t z = number + 0x9e3779b97f4a7c15ull;
+namespace {
+
+// A uniform draw in [0, 1) fixed by `key` (splitmix64's finaliser).
+double share_draw(std::uint64_t key) {
+  std::uint64_t z = key + 0x9e3779b97f4a7c15ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53 < share;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+bool cpu_share_tile(std::uint64_t number, double share) {
+  if (share <= 0) return false;
+  if (share >= 1) return true;
+  return share_draw(number) < share;
+}
+
+bool cpu_share_patch(std::int64_t x, std::int64_t y, double share) {
+  if (share <= 0) return false;
+  if (share >= 1) return true;
+  // x drawn first, then mixed with y: neighbouring positions draw independently.
+  const std::uint64_t key = static_cast<std::uint64_t>(share_draw(static_cast<std::uint64_t>(x)) * 0x1.0p53) ^
+                            static_cast<std::uint64_t>(y) * 0xd1b54a32d192ed03ull;
+  return share_draw(key) < share;
 }
 
 void place_patch_pieces(std::span<const std::byte> tiles, std::uint32_t tile_base, std::span<const PatchPiece> pieces,

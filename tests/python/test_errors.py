@@ -338,6 +338,9 @@ BAD_SETTINGS = {  # variable: (value, message parts)
     'TILESTREAM_MEMORY': ('1X', ['TILESTREAM_MEMORY', "'1X'"]),
     'TILESTREAM_BAND_BYTES': ('-4M', ['TILESTREAM_BAND_BYTES', "'-4M'"]),
     'TILESTREAM_PATCH_CPU_SHARE': ('2', ['TILESTREAM_PATCH_CPU_SHARE', 'from 0 to 1', "'2'"]),
+    'TILESTREAM_PATCH_SPLIT': ('both', ['TILESTREAM_PATCH_SPLIT', 'tiles or patches', "'both'"]),
+    'TILESTREAM_ENCODE_BATCH': ('0', ['TILESTREAM_ENCODE_BATCH', 'from 1 to 4096', "'0'"]),
+    'TILESTREAM_TILED_GROUP': ('x8', ['TILESTREAM_TILED_GROUP', 'from 1 to 4096', "'x8'"]),
 }
 
 

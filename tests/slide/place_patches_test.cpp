@@ -505,5 +505,40 @@ TEST(CpuShareTile, ALargerShareOnlyAddsTiles) {
   }
 }
 
+// Patch positions: none at 0, all at 1, the same positions on every call, about the share asked for
+// over a grid of positions (negative ones too: patches may start left of or above the level), rows,
+// columns and horizontal neighbours drawn apart, and a larger share only adds positions.
+TEST(CpuSharePatch, AFixedDrawOfPositions) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> positions;
+  for (std::int64_t y = -300; y < 300 * 37; y += 37)
+    for (std::int64_t x = -500; x < 500 * 53; x += 53) positions.emplace_back(x, y);
+  const auto draw = [&](double share) {
+    std::vector<bool> in(positions.size());
+    for (std::size_t k = 0; k < positions.size(); ++k) in[k] = cpu_share_patch(positions[k].first, positions[k].second, share);
+    return in;
+  };
+  EXPECT_EQ(fraction(draw(0.0)), 0.0);
+  EXPECT_EQ(fraction(draw(-1.0)), 0.0);
+  EXPECT_EQ(fraction(draw(1.0)), 1.0);
+  std::vector<bool> smaller = draw(0.0);
+  for (const double share : {0.1, 0.3, 0.5, 0.9}) {
+    SCOPED_TRACE(share);
+    const std::vector<bool> in = draw(share);
+    EXPECT_TRUE(in == draw(share)) << "a second draw differs";
+    EXPECT_NEAR(fraction(in), share, 0.015);
+    std::size_t pairs = 0;
+    for (std::size_t k = 1; k < in.size(); ++k)
+      if (in[k] && in[k - 1] && positions[k].second == positions[k - 1].second) ++pairs;
+    EXPECT_NEAR(static_cast<double>(pairs) / static_cast<double>(in.size()), share * share, 0.015)
+        << "neighbours both taken";
+    std::vector<bool> column;  // x fixed: the draw varies along y too
+    for (std::size_t k = 0; k < in.size(); ++k)
+      if (positions[k].first == -500) column.push_back(in[k]);
+    EXPECT_NEAR(fraction(column), share, 0.1);
+    for (std::size_t k = 0; k < in.size(); ++k) EXPECT_FALSE(smaller[k] && !in[k]) << "position " << k << " left";
+    smaller = in;
+  }
+}
+
 }  // namespace
 }  // namespace tilestream::slide

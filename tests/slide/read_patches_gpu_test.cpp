@@ -348,6 +348,64 @@ TEST_P(ReadPatchesJpeg, DecodeAutoSharesAFixedSetOfTilesWithCpuThreads) {
   EXPECT_TRUE(some_mixed) << "no batch had tiles in and out of the share " << between;
 }
 
+// decode auto with the patch split: the patches whose positions draw into the share (cpu_share_patch)
+// are the host's pixels exactly (the CPU path read them), the others decode gpu's exactly (nvJPEG
+// decoded their tiles whole), whatever else the batch holds; a repeated read is equal, and the report
+// counts the tiles under the CPU's patches. Share 1 reads every patch on the CPU.
+TEST_P(ReadPatchesJpeg, DecodeAutoSplitsPatchPositionsWithCpuThreads) {
+  if (!require_nvjpeg()) return;
+  const std::string path =
+      write_slide(GetParam().name + "_split", codec::compression::jpeg, GetParam().samples);
+  const Slide slide = Slide::open(path);
+  constexpr double between = 0.5;
+  DeviceReaderOptions some_options = share_options(codec::DecodeMode::automatic, between);
+  some_options.patch_split = PatchSplit::patches;
+  DeviceReaderOptions all_options = share_options(codec::DecodeMode::automatic, 1.0);
+  all_options.patch_split = PatchSplit::patches;
+  DeviceReader some_cpu(some_options);
+  DeviceReader all_cpu(all_options);
+  DeviceReader gpu(options_for(codec::DecodeMode::gpu));
+  bool some_mixed = false;  // a batch whose patches went to both
+  for (std::size_t level = 0; level < slide.level_count(); ++level) {
+    for (const PatchSize& size : patch_sizes) {
+      SCOPED_TRACE(concat("level ", level, ", patches ", size.width, " x ", size.height));
+      const PatchGeometry g = geometry_of(slide, level, size.width, size.height);
+      const testing::PatchBatch batch = testing::edge_case_patches(g, 25, 30);
+      const HostImage host = read_on_host(slide, level, batch, g);
+      const HostImage by_gpu = read_on_device(gpu, slide, level, batch, g);
+
+      DeviceReadReport report;
+      const HostImage all = read_on_device(all_cpu, slide, level, batch, g, &report);
+      EXPECT_EQ(report.decode.tiles_gpu, 0u);
+      EXPECT_TRUE(equal(all, host)) << "share 1: " << first_difference(all, host, g);
+
+      const HostImage some = read_on_device(some_cpu, slide, level, batch, g, &report);
+      std::vector<PatchCorner> cpu_corners;
+      HostImage want(by_gpu.height(), by_gpu.width(), by_gpu.samples(), by_gpu.dtype());
+      std::memcpy(want.data(), by_gpu.data(), by_gpu.size_bytes());
+      for (const PatchCorner& p : batch.corners) {
+        if (!cpu_share_patch(p.x, p.y, between)) continue;
+        cpu_corners.push_back(p);
+        const std::size_t at = std::size_t{p.index} * g.patch_bytes();
+        std::memcpy(want.data() + at, host.data() + at, g.patch_bytes());
+      }
+      const std::uint64_t cpu_tiles =
+          cpu_corners.empty() ? 0 : plan_patches(g, cpu_corners, batch.count).tiles.size();
+      EXPECT_EQ(report.decode.tiles_cpu, cpu_tiles) << report.decode.fallback_reason;
+      if (!cpu_corners.empty()) {
+        EXPECT_EQ(report.decode.fallback_reason.rfind(
+                      concat("decode auto: ", cpu_corners.size(), " of the batch's ", batch.corners.size(), " patches"), 0),
+                  0u)
+            << report.decode.fallback_reason;
+      }
+      some_mixed = some_mixed || (!cpu_corners.empty() && cpu_corners.size() < batch.corners.size());
+      EXPECT_TRUE(equal(some, want)) << "share " << between << ": " << first_difference(some, want, g);
+      EXPECT_TRUE(equal(some, read_on_device(some_cpu, slide, level, batch, g))) << "a repeated read differs";
+    }
+  }
+  EXPECT_TRUE(some_mixed) << "no batch had patches in and out of the share " << between;
+}
+
 INSTANTIATE_TEST_SUITE_P(Samples, ReadPatchesJpeg,
                          ::testing::Values(JpegCase{"ycbcr", 3}, JpegCase{"gray", 1}),
                          [](const auto& param_info) { return param_info.param.name; });

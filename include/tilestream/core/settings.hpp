@@ -51,6 +51,9 @@ struct Settings {
   // The share of a patch batch's JPEG tiles decoded by CPU threads beside nvJPEG under decode auto:
   // TILESTREAM_PATCH_CPU_SHARE, 0 to 1 (negative when unset: the reader's default).
   double patch_cpu_share = -1;
+  // How that share is drawn: TILESTREAM_PATCH_SPLIT, "tiles" (a share of the level's tiles, decoded whole)
+  // or "patches" (a share of patch positions, read with the CPU path's tile windows); "" when unset.
+  std::string patch_split;
   // The nvCOMP library to dlopen instead of libnvcomp.so.6: TILESTREAM_NVCOMP_LIBRARY ("" when unset).
   std::string nvcomp_library;
 };

@@ -40,6 +40,9 @@
 
 namespace tilestream::slide {
 
+// How decode auto shares a patch batch between nvJPEG and CPU threads (DeviceReaderOptions::patch_split).
+enum class PatchSplit { tiles, patches };
+
 struct DeviceReaderOptions {
   unsigned threads = 0;              // reading (and decoding) threads, one stream each; 0: settings default
   int device = 0;                    // the CUDA device images land on
@@ -64,6 +67,11 @@ struct DeviceReaderOptions {
   // reader has threads beyond its lanes, else 0. Whole-level and region reads leave every tile to
   // nvJPEG (they are about the GPU's rate and the host CPU time it saves).
   std::optional<double> patch_cpu_share;
+  // How that share is drawn (nullopt: TILESTREAM_PATCH_SPLIT, else tiles). tiles: a fixed set of the
+  // level's tiles, each decoded whole on the CPU, uploaded and placed by the kernel beside nvJPEG's.
+  // patches: a fixed set of patch positions (cpu_share_patch), each read by the CPU path, which decodes
+  // only the windows of the tiles a patch covers, and uploaded; nvJPEG decodes the other patches' tiles.
+  std::optional<PatchSplit> patch_split;
   // Keep device memory freed by earlier images in the device's stream-ordered pool instead of giving
   // it back to the driver, so the next read of the same size allocates in microseconds. Process-wide
   // (it sets the release threshold of the device's default memory pool).

@@ -95,6 +95,10 @@ SplitPlan split_plan(const PatchPlan& plan, Take take) {
 // beside nvJPEG: a fixed draw per tile number (splitmix64), so that a tile is decoded by the same
 // decoder in every batch and every run, whatever else the batch holds.
 bool cpu_share_tile(std::uint64_t number, double share);
+// Whether the patch whose corner is (x, y) is one of the `share` (0 to 1) of patch positions that CPU
+// threads read beside nvJPEG under the patch split (DeviceReaderOptions::patch_split): a fixed draw
+// per position, so that a patch read twice is read by the same decoder, whatever else the batch holds.
+bool cpu_share_patch(std::int64_t x, std::int64_t y, double share);
 
 // Copies each piece's overlap of its tile (tile `piece.tile - tile_base` of `tiles`, tile_bytes()
 // apart) with its patch into `out` (patch_count patches stacked, rows patch_row_bytes() apart),
