@@ -30,6 +30,7 @@
 #include "tilestream/zarr/device_encoder.hpp"
 #include "tilestream/zarr/encode_mode.hpp"
 #include "pipeline/device_block.hpp"
+#include "pipeline/device_block_batch.hpp"
 
 namespace tilestream::pipeline {
 namespace {
@@ -181,87 +182,6 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   }
   rows->finish();
 }
-
-// Makes task.out's padded block at `block` in device memory as `format` says, band by band from
-// make_band (rows copied, or spread into planes for (c, y, x)). The copies are queued on `stream`
-// behind whatever made each band, so a band buffer may be reused for the next band at once.
-void make_block_on_device(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format,
-                          std::size_t pixel_bytes, std::uint64_t rows_per_band,
-                          const std::function<ConstDeviceTileView(const ops::Box&)>& make_band, std::byte* block,
-                          const Stream& stream) {
-  const std::size_t bytes = format.block_bytes();
-  check_cuda(cudaMemsetAsync(block, 0, bytes, stream.get()), "cudaMemsetAsync(block padding)");
-  const std::size_t sample = bytes_per_sample(format.dtype);
-  const std::size_t chunk_row = format.chunk_width * pixel_bytes;
-  const bool planes = format.layout == pipeline::Layout::cyx && format.samples > 1;
-  for (std::uint64_t y = task.out.y; y < task.out.y + task.out.height; y += rows_per_band) {
-    const ops::Box box{y, task.out.x, std::min(rows_per_band, task.out.y + task.out.height - y), task.out.width};
-    const ConstDeviceTileView band = make_band(box);
-    const std::byte* first = band.data + (box.y - band.box.y) * band.row_stride + (box.x - band.box.x) * pixel_bytes;
-    const std::uint64_t row0 = box.y - task.out.y;
-    if (planes) {
-      scatter_band_to_planes(first, band.row_stride, box.height, box.width, format.samples, sample,
-                             block + row0 * format.chunk_width * sample,
-                             format.chunk_height * format.chunk_width * sample, format.chunk_width * sample,
-                             stream.get());
-    } else {
-      check_cuda(cudaMemcpy2DAsync(block + row0 * chunk_row, chunk_row, first, band.row_stride,
-                                   box.width * pixel_bytes, box.height, cudaMemcpyDeviceToDevice, stream.get()),
-                 "cudaMemcpy2DAsync(band into block)");
-    }
-  }
-}
-
-// Blocks made in device memory and compressed together: one nvCOMP call for a batch keeps the GPU's
-// multiprocessors busy where one chunk alone is one thread block's work (zstd, gzip), and the calls
-// of several threads overlap each other's framing and writing on the host.
-class EncodeBatch {
- public:
-  // Room for `capacity` blocks of `format` and an encoder for its compressor (kept when it matches).
-  void prepare(const pipeline::DeviceBlockFormat& format, std::size_t capacity, const Stream& stream) {
-    block_bytes_ = format.block_bytes();
-    const std::size_t bytes = block_bytes_ * std::max<std::size_t>(1, capacity);
-    if (blocks_.size() < bytes) blocks_ = DeviceBuffer(bytes, stream);
-    const std::string key = concat(format.compressor.name, ":", format.compressor.level, ":",
-                                   format.compressor.settings.dump(), ":", bytes_per_sample(format.dtype));
-    if (!encoder_ || key != encoder_key_) {
-      encoder_.emplace(format.compressor, bytes_per_sample(format.dtype));
-      encoder_key_ = key;
-    }
-    tasks_.clear();
-  }
-  std::size_t capacity() const { return block_bytes_ == 0 ? 0 : blocks_.size() / block_bytes_; }
-  std::size_t bytes() const { return blocks_.size(); }
-  // Makes `task`'s padded block in the next slot (sink.begin_encoded first: a stop request ends the
-  // run before the block is made).
-  void add(const pipeline::ChunkTask& task, const pipeline::DeviceBlockFormat& format, std::size_t pixel_bytes,
-           std::uint64_t rows_per_band, const std::function<ConstDeviceTileView(const ops::Box&)>& make_band,
-           const Stream& stream, pipeline::ChunkSink& sink) {
-    check<UsageError>(tasks_.size() < capacity(), "EncodeBatch: ", capacity(), " blocks already");
-    sink.begin_encoded(task);
-    make_block_on_device(task, format, pixel_bytes, rows_per_band, make_band,
-                         blocks_.data() + tasks_.size() * block_bytes_, stream);
-    tasks_.push_back(&task);
-  }
-  // Compresses the blocks added since the last call in one nvCOMP call (which waits for the work that
-  // made them) and stores each through `sink`; returns how many.
-  std::size_t encode_and_store(const Stream& stream, pipeline::ChunkSink& sink) {
-    std::vector<zarr::DeviceChunkEncoder::Chunk> chunks(tasks_.size());
-    for (std::size_t i = 0; i < tasks_.size(); ++i) chunks[i] = {blocks_.data() + i * block_bytes_, block_bytes_};
-    const std::vector<std::vector<std::byte>> encoded = encoder_->encode(chunks, stream);
-    for (std::size_t i = 0; i < tasks_.size(); ++i) sink.store_encoded(*tasks_[i], encoded[i]);
-    const std::size_t done = tasks_.size();
-    tasks_.clear();
-    return done;
-  }
-
- private:
-  DeviceBuffer blocks_;
-  std::size_t block_bytes_ = 0;
-  std::optional<zarr::DeviceChunkEncoder> encoder_;
-  std::string encoder_key_;  // what encoder_ was made for
-  std::vector<const pipeline::ChunkTask*> tasks_;
-};
 
 // Blocks per nvCOMP call (TILESTREAM_ENCODE_BATCH, else 32) and, in global mode, the most blocks made
 // and compressed at once over all writing threads: enough calls in flight to fill an H200.
