@@ -8,8 +8,6 @@
 //       [--batches 1,16,64] [--codecs zstd,blosc:lz4,gzip:1]
 // Prints one JSON line per (codec, batch): blocks, bytes (uncompressed), compressed, threads, batch,
 // runs_seconds, cpu_seconds (getrusage of the process per run).
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/parallel.hpp"
 #include "tilestream/cuda/device.hpp"
@@ -35,12 +34,7 @@ namespace ts = tilestream;
 
 namespace {
 
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
+using tilestream::bench::cpu_seconds;
 
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> items;
@@ -142,11 +136,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilestream_nvcomp_throughput: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return tilestream::bench::main_of("tilestream_nvcomp_throughput", run, argc, argv); }

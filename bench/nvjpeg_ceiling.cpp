@@ -6,8 +6,6 @@
 //   tilestream_nvjpeg_ceiling SLIDE [--level N] [--threads T] [--repeat R]
 // Prints one JSON line: tiles, bytes (decoded), lanes, batch_tiles, decoder, runs_seconds and
 // cpu_seconds (getrusage of the process, user + system, per run).
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -19,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.hpp"
 #include "tilestream/codec/jpeg_stream.hpp"
 #include "tilestream/codec/nvjpeg.hpp"
 #include "tilestream/core/error.hpp"
@@ -33,12 +32,7 @@ namespace ts = tilestream;
 
 namespace {
 
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
+using tilestream::bench::cpu_seconds;
 
 struct Lane {
   ts::cuda::Stream stream;
@@ -141,11 +135,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilestream_nvjpeg_ceiling: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return tilestream::bench::main_of("tilestream_nvjpeg_ceiling", run, argc, argv); }
