@@ -286,6 +286,18 @@ struct DeviceReader::Impl {
                            const PatchGeometry& g, cuda::DeviceImage& out, unsigned workers);
   double patch_cpu_share() const;
   PatchSplit patch_split() const;
+  // Pieces of a patch batch: the patches of `outside` zeroed in `out` (no tile covers them), `pieces`
+  // uploaded, both on the main stream.
+  void zero_patches(std::span<const std::uint32_t> outside, const PatchGeometry& g, cuda::DeviceImage& out);
+  cuda::DeviceBuffer upload_pieces(std::span<const PatchPiece> pieces);
+  // nvJPEG decodes `plan`'s tiles and the kernel places their pieces (`pieces`: the plan's, on the
+  // device) into `out`.
+  void decode_plan_on_gpu(const Slide& slide, std::size_t level, const PatchPlan& plan, const PatchPiece* pieces,
+                          const PatchGeometry& g, cuda::DeviceImage& out, DeviceReadReport& report);
+  // Runs `on_cpu` (when set) on a thread of its own while `on_gpu` runs on this one, and returns once
+  // both and the main stream have finished; on an error, the CPU part ends before it is rethrown (it
+  // writes into the caller's image and buffers).
+  void beside(const std::function<void()>& on_cpu, const std::function<void()>& on_gpu);
   // The settings of a read by the nvJPEG path, for its report.
   void describe_gpu_decode(DeviceReadReport& report) const;
   void describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported, const char* why_not) const;
@@ -663,45 +675,47 @@ PatchSplit DeviceReader::Impl::patch_split() const {
   return default_settings().patch_split == "patches" ? PatchSplit::patches : PatchSplit::tiles;
 }
 
-void DeviceReader::Impl::read_patches_split(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
-                                            const PatchGeometry& g, std::size_t patch_count, cuda::DeviceImage& out,
-                                            double share, unsigned workers, DeviceReadReport& report) {
-  std::vector<PatchCorner> cpu_patches, gpu_patches;
-  for (const PatchCorner& p : patches) (cpu_share_patch(p.x, p.y, share) ? cpu_patches : gpu_patches).push_back(p);
-  const PatchPlan plan = plan_patches(g, gpu_patches, patch_count);
-  // Pixels of nvJPEG's patches that stick out of the level are 0 where no tile covers them (the CPU
-  // path fills its own).
-  for (const std::uint32_t index : plan.outside) {
+void DeviceReader::Impl::zero_patches(std::span<const std::uint32_t> outside, const PatchGeometry& g,
+                                      cuda::DeviceImage& out) {
+  for (const std::uint32_t index : outside) {
     cuda::check_cuda(cudaMemsetAsync(out.data() + std::size_t{index} * g.patch_bytes(), 0, g.patch_bytes(), main.get()),
                      "cudaMemsetAsync(patch outside the level)");
   }
-  cuda::DeviceBuffer pieces(std::max<std::size_t>(1, plan.pieces.size()) * sizeof(PatchPiece), main);
-  cuda::copy_to_device(pieces, std::as_bytes(std::span<const PatchPiece>(plan.pieces)), main);
-  const auto* device_pieces = reinterpret_cast<const PatchPiece*>(pieces.data());
-  DeviceReadReport cpu_report;
+}
+
+cuda::DeviceBuffer DeviceReader::Impl::upload_pieces(std::span<const PatchPiece> pieces) {
+  cuda::DeviceBuffer buffer(std::max<std::size_t>(1, pieces.size()) * sizeof(PatchPiece), main);
+  cuda::copy_to_device(buffer, std::as_bytes(pieces), main);
+  return buffer;
+}
+
+void DeviceReader::Impl::decode_plan_on_gpu(const Slide& slide, std::size_t level, const PatchPlan& plan,
+                                            const PatchPiece* pieces, const PatchGeometry& g, cuda::DeviceImage& out,
+                                            DeviceReadReport& report) {
+  if (plan.tiles.empty()) return;
+  decode_jpeg_on_gpu(slide, level, plan.tiles,
+                     [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count, const cuda::Stream& stream) {
+                       const std::size_t from = plan.first_piece[first];
+                       place_patch_pieces(tiles.data(), static_cast<std::uint32_t>(first), count, pieces + from,
+                                          plan.first_piece[first + count] - from, g, out.data(), stream);
+                     },
+                     report);
+}
+
+void DeviceReader::Impl::beside(const std::function<void()>& on_cpu, const std::function<void()>& on_gpu) {
   std::future<void> cpu_part;
-  if (!cpu_patches.empty()) {
+  if (on_cpu) {
     cpu_part = std::async(std::launch::async, [&] {
       const cuda::DeviceGuard cpu_guard(device);
-      read_patches_on_cpu(slide, level, cpu_patches, g, out, cpu_report, workers, side, share_host);
+      on_cpu();
     });
   }
   try {
-    if (!plan.tiles.empty()) {
-      decode_jpeg_on_gpu(slide, level, plan.tiles,
-                         [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
-                             const cuda::Stream& stream) {
-                           const std::size_t from = plan.first_piece[first];
-                           place_patch_pieces(tiles.data(), static_cast<std::uint32_t>(first), count,
-                                              device_pieces + from, plan.first_piece[first + count] - from, g,
-                                              out.data(), stream);
-                         },
-                         report);
-    }
+    on_gpu();
   } catch (...) {
     if (cpu_part.valid()) {
       try {
-        cpu_part.get();  // it writes into `out` and uses the side stream: it must end first
+        cpu_part.get();
       } catch (...) {
       }
     }
@@ -712,7 +726,24 @@ void DeviceReader::Impl::read_patches_split(const Slide& slide, std::size_t leve
     throw;
   }
   if (cpu_part.valid()) cpu_part.get();
-  main.synchronize();  // (the lanes and the CPU part have finished; the piece table goes after them)
+  main.synchronize();  // (the lanes and the CPU part have finished; the caller's piece table may go)
+}
+
+void DeviceReader::Impl::read_patches_split(const Slide& slide, std::size_t level, std::span<const PatchCorner> patches,
+                                            const PatchGeometry& g, std::size_t patch_count, cuda::DeviceImage& out,
+                                            double share, unsigned workers, DeviceReadReport& report) {
+  std::vector<PatchCorner> cpu_patches, gpu_patches;
+  for (const PatchCorner& p : patches) (cpu_share_patch(p.x, p.y, share) ? cpu_patches : gpu_patches).push_back(p);
+  const PatchPlan plan = plan_patches(g, gpu_patches, patch_count);
+  zero_patches(plan.outside, g, out);  // nvJPEG's patches only: the CPU path fills its own
+  const cuda::DeviceBuffer pieces = upload_pieces(plan.pieces);
+  DeviceReadReport cpu_report;
+  beside(cpu_patches.empty() ? std::function<void()>()
+                             : [&] { read_patches_on_cpu(slide, level, cpu_patches, g, out, cpu_report, workers, side,
+                                                         share_host); },
+         [&] {
+           decode_plan_on_gpu(slide, level, plan, reinterpret_cast<const PatchPiece*>(pieces.data()), g, out, report);
+         });
   if (!cpu_patches.empty()) {
     const std::size_t tiles = plan_patches(g, cpu_patches, patch_count).tiles.size();
     report.decode.tiles_cpu += tiles;
@@ -890,7 +921,8 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
   const bool gpu_jpeg = m.decode.gpu && gpu_unsupported.empty() && tiles_complete(image, plan.tiles, 1);
   if (gpu_jpeg) {
     m.describe_gpu_decode(mine);
-    // Under auto a fixed share of the level's tiles goes to the CPU threads the nvJPEG lanes leave free.
+    // Under auto a fixed share goes to the CPU threads the nvJPEG lanes leave free: of the level's tiles,
+    // or, with the patch split, of patch positions.
     const double share = m.decode.automatic ? m.patch_cpu_share() : 0.0;
     const unsigned cpu_workers = m.threads > m.jpeg_lane_count ? m.threads - m.jpeg_lane_count : 1;
     if (share > 0 && m.patch_split() == PatchSplit::patches) {
@@ -905,54 +937,18 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
     });
     const PatchPlan& on_gpu = split.rest;
     const PatchPlan& on_cpu = split.taken;
-    // Pixels of patches that stick out of the level are 0 where no tile covers them.
-    for (const std::uint32_t index : plan.outside) {
-      cuda::check_cuda(cudaMemsetAsync(out.data() + std::size_t{index} * g.patch_bytes(), 0, g.patch_bytes(), m.main.get()),
-                       "cudaMemsetAsync(patch outside the level)");
-    }
+    m.zero_patches(plan.outside, g, out);
     std::vector<PatchPiece> all_pieces(on_gpu.pieces);
     all_pieces.insert(all_pieces.end(), on_cpu.pieces.begin(), on_cpu.pieces.end());
-    cuda::DeviceBuffer pieces(std::max<std::size_t>(1, all_pieces.size()) * sizeof(PatchPiece), m.main);
-    cuda::copy_to_device(pieces, std::as_bytes(std::span<const PatchPiece>(all_pieces)), m.main);
+    const cuda::DeviceBuffer pieces = m.upload_pieces(all_pieces);
     const auto* gpu_pieces = reinterpret_cast<const PatchPiece*>(pieces.data());
     const PatchPiece* cpu_pieces = gpu_pieces + on_gpu.pieces.size();
     cuda::Event ready;
     ready.record(m.main);
     m.side.wait(ready);
-    std::future<void> cpu_part;
-    if (!on_cpu.tiles.empty()) {
-      cpu_part = std::async(std::launch::async, [&] {
-        const cuda::DeviceGuard cpu_guard(m.device);
-        m.decode_share_on_cpu(slide, level, on_cpu, cpu_pieces, g, out, cpu_workers);
-      });
-    }
-    try {
-      if (!on_gpu.tiles.empty()) {
-        m.decode_jpeg_on_gpu(slide, level, on_gpu.tiles,
-                             [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
-                                 const cuda::Stream& stream) {
-                               const std::size_t from = on_gpu.first_piece[first];
-                               place_patch_pieces(tiles.data(), static_cast<std::uint32_t>(first), count,
-                                                  gpu_pieces + from, on_gpu.first_piece[first + count] - from, g,
-                                                  out.data(), stream);
-                             },
-                             mine);
-      }
-    } catch (...) {
-      if (cpu_part.valid()) {
-        try {
-          cpu_part.get();  // its buffers and the piece table must outlive it
-        } catch (...) {
-        }
-      }
-      try {
-        m.main.synchronize();
-      } catch (...) {
-      }
-      throw;
-    }
-    if (cpu_part.valid()) cpu_part.get();
-    m.main.synchronize();  // (the lanes and the CPU share have finished; the piece table goes after them)
+    m.beside(on_cpu.tiles.empty() ? std::function<void()>()
+                                  : [&] { m.decode_share_on_cpu(slide, level, on_cpu, cpu_pieces, g, out, cpu_workers); },
+             [&] { m.decode_plan_on_gpu(slide, level, on_gpu, gpu_pieces, g, out, mine); });
     if (!on_cpu.tiles.empty()) {
       mine.decode.tiles_cpu += on_cpu.tiles.size();
       if (mine.decode.fallback_reason.empty())
