@@ -177,18 +177,23 @@ INSTANTIATE_TEST_SUITE_P(Shared, DevicePipelineRealSlides,
 // whichever batch it is in), and the report counts the tiles nvJPEG decoded.
 class DevicePipelineNvJpeg : public testing::CudaTest {};
 
+// A one-level JPEG slide of 5 x 3 tiles of 256, the last row and column partial.
+void write_jpeg_slide(const std::string& path) {
+  synth::SynthOptions options;
+  options.width = 1101;
+  options.height = 703;
+  options.tile = 256;
+  options.levels = 1;
+  options.threads = 4;
+  synth::write_synthetic_slide(path, options);
+}
+
 TEST_F(DevicePipelineNvJpeg, TiledEqualsGlobal) {
   if (!codec::nvjpeg::resolve_device_decode(codec::DecodeMode::automatic, 0).gpu) {
     FAIL() << "nvJPEG is not available on this GPU machine";
   }
   const std::string slide_path = disk_path("jpeg.tif");
-  synth::SynthOptions synth_options;
-  synth_options.width = 1101;
-  synth_options.height = 703;
-  synth_options.tile = 256;
-  synth_options.levels = 1;
-  synth_options.threads = 4;
-  synth::write_synthetic_slide(slide_path, synth_options);
+  write_jpeg_slide(slide_path);
   const slide::Slide slide = slide::Slide::open(slide_path);
   pipeline::DeviceBackendOptions gpu_options;
   gpu_options.decode = codec::DecodeMode::gpu;
@@ -224,13 +229,7 @@ TEST_F(DevicePipelineNvJpeg, AutoDecodesTiledWorkersOnTheCpu) {
     FAIL() << "nvJPEG is not available on this GPU machine";
   }
   const std::string slide_path = disk_path("jpeg_auto.tif");
-  synth::SynthOptions synth_options;
-  synth_options.width = 1101;
-  synth_options.height = 703;
-  synth_options.tile = 256;
-  synth_options.levels = 1;
-  synth_options.threads = 4;
-  synth::write_synthetic_slide(slide_path, synth_options);
+  write_jpeg_slide(slide_path);
   const slide::Slide slide = slide::Slide::open(slide_path);
   pipeline::DeviceBackendOptions auto_options;
   auto_options.decode = codec::DecodeMode::automatic;

@@ -19,27 +19,14 @@ namespace {
 
 using tilestream::testing::temp_path;
 
-// The CPU backend with the available memory a test says.
+// The CPU backend with the available memory a test says, asking for `wanted` adjacent tasks per
+// worker (as the CUDA backend does; the CPU backend's own is one); it remembers the group the
+// executor gave it.
 class SmallMemoryBackend final : public Backend {
  public:
-  explicit SmallMemoryBackend(std::uint64_t available) : cpu_(make_cpu_backend()), available_(available) {}
+  explicit SmallMemoryBackend(std::uint64_t available, unsigned wanted = 1)
+      : cpu_(make_cpu_backend()), available_(available), wanted_(wanted) {}
   std::string name() const override { return "small"; }
-  BackendReport run_global(const Job& job, ChunkSink& sink) const override { return cpu_->run_global(job, sink); }
-  BackendReport run_tiled(const Job& job, ChunkSink& sink) const override { return cpu_->run_tiled(job, sink); }
-  MemoryAvailable memory_available() const override { return {available_, "host memory", "the test's limit"}; }
-
- private:
-  std::unique_ptr<Backend> cpu_;
-  std::uint64_t available_;
-};
-
-// The CPU backend asking for `wanted` adjacent tasks per worker (as the CUDA backend does), with the
-// available memory a test says; it remembers the group the executor gave it.
-class GroupingBackend final : public Backend {
- public:
-  GroupingBackend(unsigned wanted, std::uint64_t available)
-      : cpu_(make_cpu_backend()), wanted_(wanted), available_(available) {}
-  std::string name() const override { return "grouping"; }
   BackendReport run_global(const Job& job, ChunkSink& sink) const override { return cpu_->run_global(job, sink); }
   BackendReport run_tiled(const Job& job, ChunkSink& sink) const override {
     group_ = job.group;
@@ -51,8 +38,8 @@ class GroupingBackend final : public Backend {
 
  private:
   std::unique_ptr<Backend> cpu_;
-  unsigned wanted_;
   std::uint64_t available_;
+  unsigned wanted_;
   mutable unsigned group_ = 0;
 };
 
@@ -159,7 +146,7 @@ TEST_F(TiledMemory, GroupsOfTasksHeldToAvailable) {
   const std::size_t task = one.task_bytes;
   ASSERT_GT(task, 0u);
 
-  const GroupingBackend ample(4, task * 100);
+  const SmallMemoryBackend ample(task * 100, 4);
   const ProcessResult four = process_slide(slide, out, chain, options, ample);
   EXPECT_EQ(ample.group(), 4u);
   EXPECT_EQ(four.workers, 4u);
@@ -167,14 +154,14 @@ TEST_F(TiledMemory, GroupsOfTasksHeldToAvailable) {
   EXPECT_EQ(four.progress.chunks_done, one.progress.chunks_done);
 
   // Room for nine tasks: four workers of two tasks each.
-  const GroupingBackend tight(4, task * 9);
+  const SmallMemoryBackend tight(task * 9, 4);
   const ProcessResult two = process_slide(slide, out, chain, options, tight);
   EXPECT_EQ(tight.group(), 2u);
   EXPECT_EQ(two.workers, 4u);
   EXPECT_EQ(two.bytes_in_flight, 4 * 2 * task);
 
   // Room for five: four workers of one task each.
-  const GroupingBackend single(4, task * 5);
+  const SmallMemoryBackend single(task * 5, 4);
   (void)process_slide(slide, out, chain, options, single);
   EXPECT_EQ(single.group(), 1u);
   std::filesystem::remove_all(out);
