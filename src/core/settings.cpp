@@ -60,6 +60,13 @@ Settings load_settings() {
       *field = static_cast<unsigned>(parsed);
     }
   }
+  if (const char* value = std::getenv("TILESTREAM_ENCODE_IN_FLIGHT"); value != nullptr && *value != '\0') {
+    char* end = nullptr;
+    const unsigned long parsed = std::strtoul(value, &end, 10);
+    check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= 65536,
+                      "TILESTREAM_ENCODE_IN_FLIGHT must be a number from 1 to 65536, not '", value, "'");
+    settings.encode_in_flight_blocks = static_cast<unsigned>(parsed);
+  }
   if (const char* value = std::getenv("TILESTREAM_PATCH_CPU_SHARE"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const double parsed = std::strtod(value, &end);

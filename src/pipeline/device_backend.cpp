@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -183,13 +184,32 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
-// Blocks per nvCOMP call (TILESTREAM_ENCODE_BATCH, else 32) and, in global mode, the most blocks made
-// and compressed at once over all writing threads: enough calls in flight to fill an H200.
-unsigned encode_batch_blocks() {
-  const unsigned set = default_settings().encode_batch_blocks;
-  return set != 0 ? set : 32;
+// Global mode's batches of blocks compressed on the GPU: {blocks per call, writing threads}. nvCOMP's
+// zstd takes about 0.13-0.2 s for a 512 x 512 x 3 block whatever else is in flight, so throughput comes
+// from blocks in flight: 16 calls of 128 compressed level 0's 2,028 blocks in 0.26 s where calls of 32,
+// four in flight, took 0.8 s (H200, bench/results/encode_2026-12-04.md). So up to `in flight` blocks
+// (TILESTREAM_ENCODE_IN_FLIGHT, else 2,048) spread evenly over the threads, fewer where a quarter of
+// the free device memory cannot hold each block twice (the block and nvCOMP's output); any blocks
+// may share a call, since they all lie in the device image already. TILESTREAM_ENCODE_BATCH fixes the
+// blocks per call instead.
+// Global mode's levels of this many blocks or more are compressed with nvCOMP under encode auto
+// (device_encoding says why).
+constexpr std::size_t kAutoNvcompBlocks = 1024;
+
+std::size_t global_encode_in_flight() {
+  const unsigned set = default_settings().encode_in_flight_blocks;
+  return set != 0 ? set : 2048;
 }
-constexpr std::size_t kGlobalEncodeBlocksInFlight = 512;
+std::pair<std::size_t, std::size_t> global_encode_batches(std::size_t blocks, std::size_t threads,
+                                                          std::size_t block_bytes, std::uint64_t available) {
+  threads = std::max<std::size_t>(1, std::min(threads, blocks));
+  const std::size_t in_flight = std::clamp<std::size_t>(available / 4 / std::max<std::size_t>(1, 2 * block_bytes), 1,
+                                                        global_encode_in_flight());
+  const unsigned set_batch = default_settings().encode_batch_blocks;
+  const std::size_t per_thread = std::max<std::size_t>(1, in_flight / threads);
+  const std::size_t batch = set_batch != 0 ? set_batch : std::min(per_thread, (blocks + threads - 1) / threads);
+  return {batch, std::max<std::size_t>(1, std::min(threads, in_flight / std::min(batch, in_flight)))};
+}
 
 // Adjacent tasks of one row that a tiled worker reads as one box (TILESTREAM_TILED_GROUP, else 8):
 // a larger nvJPEG batch, and one nvCOMP call for their blocks.
@@ -304,15 +324,20 @@ class CudaBackend final : public pipeline::Backend {
 
     // Chunks out: one stream and two pinned bands per thread (or, where chunks are compressed here, a
     // batch of device blocks and an encoder), each set up on its own thread so that the threads pin
-    // their memory in parallel. Compressed chunks go in batches of adjacent tasks, one nvCOMP call each.
+    // their memory in parallel. Compressed chunks go in even batches of tasks, one nvCOMP call each
+    // (global_encode_batches).
     const std::size_t pixel = out_shape.pixel_bytes();
     const std::uint64_t rows_per_band = band_rows(band_bytes(), job.plan.chunk_width, pixel);
-    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
-    const std::size_t batch = encoding ? encode_batch_blocks() : 1;
-    const std::vector<std::pair<std::size_t, std::size_t>> units =
-        pipeline::row_runs(job.plan.tasks, encoding ? batch : 1);
-    std::size_t threads = std::min<std::size_t>(job.threads, units.size());
-    if (encoding) threads = std::min(threads, std::max<std::size_t>(1, kGlobalEncodeBlocksInFlight / batch));
+    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out, job.plan.tasks.size());
+    std::size_t batch = 1;
+    std::size_t threads = job.threads;
+    if (encoding) {
+      std::tie(batch, threads) =
+          global_encode_batches(job.plan.tasks.size(), job.threads, encoding->block_bytes(),
+                                cuda::available_device_memory(options_.device).bytes);
+    }
+    const std::vector<std::pair<std::size_t, std::size_t>> units = pipeline::even_spans(job.plan.tasks.size(), batch);
+    threads = std::min<std::size_t>(threads, units.size());
     std::atomic<std::uint64_t> encoded{0};
     std::vector<std::unique_ptr<GlobalWriter>> pool(threads);
     const auto start = std::chrono::steady_clock::now();
@@ -378,7 +403,7 @@ class CudaBackend final : public pipeline::Backend {
     // Each worker sets itself up on its own thread when it starts, so the first chunks are read while
     // the others still pin their memory.
     pipeline::BackendReport out;
-    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out);
+    const std::optional<pipeline::DeviceBlockFormat> encoding = device_encoding(sink, out, std::nullopt);
     // A worker takes up to job.group adjacent blocks of a row at once: their source boxes read as one
     // box (one nvJPEG batch for all their tiles) and, where they are compressed here, their blocks
     // compressed in one nvCOMP call.
@@ -495,7 +520,7 @@ class CudaBackend final : public pipeline::Backend {
       intermediates = std::max(intermediates, i + 2 < shapes.size() ? add(bytes(i), bytes(i + 1)) : bytes(i));
     const std::uint64_t blocks =
         nvcomp_ && encode_mode_ != zarr::EncodeMode::cpu
-            ? 2 * std::min<std::uint64_t>(plan.tasks.size(), kGlobalEncodeBlocksInFlight) * plan.chunk_bytes()
+            ? 2 * std::min<std::uint64_t>(plan.tasks.size(), global_encode_in_flight()) * plan.chunk_bytes()
             : 0;
     return add(add(add(bytes(0), bytes(shapes.size() - 1)), intermediates), blocks);
   }
@@ -549,19 +574,35 @@ class CudaBackend final : public pipeline::Backend {
   // Whether this dataset's chunks are compressed here, and what they must hold; says which encoder
   // runs, and why, in `out`. UnsupportedError where encode gpu was asked for and the array's codecs
   // cannot run on the GPU.
-  std::optional<pipeline::DeviceBlockFormat> device_encoding(pipeline::ChunkSink& sink,
-                                                             pipeline::BackendReport& out) const {
+  // Where the run's chunks are compressed: on the device (the format of its blocks) or, nullopt, on the
+  // host. `global_blocks`: the blocks of a global run, nullopt for a tiled one.
+  std::optional<pipeline::DeviceBlockFormat> device_encoding(pipeline::ChunkSink& sink, pipeline::BackendReport& out,
+                                                             std::optional<std::size_t> global_blocks) const {
     std::string why;
     std::optional<pipeline::DeviceBlockFormat> format = sink.device_block_format(&why);
     if (!format && why.empty()) return std::nullopt;  // nothing to compress: raw chunks
     if (format) why = zarr::DeviceChunkEncoder::gpu_unsupported_reason(format->compressor, bytes_per_sample(format->dtype));
-    if (encode_mode_ == zarr::EncodeMode::cpu) why = "encode cpu was asked for";
-    else if (!nvcomp_) why = nvcomp_missing_;
-    else if (format && why.empty() && encode_mode_ == zarr::EncodeMode::automatic && format->compressor.name != "blosc")
-      why = concat("auto: a ", format->compressor.name, " chunk is one nvCOMP stream; batches of such chunks "
-                   "compressed at most 6 GB/s on an H200 and lost to the CPU threads once written "
-                   "(bench/results/encode_2026-12-04.md); blosc chunks, made of independent blocks, are compressed "
-                   "on the GPU; --encode gpu forces nvCOMP");
+    if (encode_mode_ == zarr::EncodeMode::cpu) {
+      why = "encode cpu was asked for";
+    } else if (!nvcomp_) {
+      why = nvcomp_missing_;
+    } else if (format && why.empty() && encode_mode_ == zarr::EncodeMode::automatic &&
+               format->compressor.name != "blosc") {
+      // A zstd, lz4 or gzip chunk is one nvCOMP stream, compressed by a few threads in 0.13-0.2 s for
+      // a 512 x 512 x 3 block; nvCOMP wins only with enough blocks in flight at once. On the H200, a
+      // level of 2,028 blocks stored in 0.46-0.58 s with nvCOMP against 0.79 s with 16 CPU threads, one
+      // of 507 blocks in 0.36-0.62 s against 0.22 s; tiled workers' groups of a few blocks lost to the
+      // CPU threads 3-8x (bench/results/encode_2026-12-04.md).
+      if (!global_blocks) {
+        why = concat("auto: tiled workers compress a few ", format->compressor.name, " chunks at a time, each one "
+                     "nvCOMP stream, slower than the CPU threads; --mode global compresses levels of ", kAutoNvcompBlocks,
+                     " chunks or more with nvCOMP, --encode gpu forces it");
+      } else if (*global_blocks < kAutoNvcompBlocks) {
+        why = concat("auto: ", *global_blocks, " ", format->compressor.name, " chunks, fewer than the ",
+                     kAutoNvcompBlocks, " that keep nvCOMP busy enough to beat the CPU threads (each chunk is one "
+                     "nvCOMP stream); --encode gpu forces nvCOMP");
+      }
+    }
     if (!format || !why.empty()) {
       check<UnsupportedError>(encode_mode_ != zarr::EncodeMode::gpu, "the chunks cannot be compressed on the GPU: ",
                               why, " (use ", option("encode"), " cpu)");

@@ -114,6 +114,21 @@ std::vector<std::pair<std::size_t, std::size_t>> row_runs(std::span<const ChunkT
   return runs;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> even_spans(std::size_t count, std::size_t most) {
+  most = std::max<std::size_t>(1, most);
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  if (count == 0) return spans;
+  const std::size_t parts = (count + most - 1) / most;
+  spans.reserve(parts);
+  std::size_t first = 0;
+  for (std::size_t k = 0; k < parts; ++k) {
+    const std::size_t size = count / parts + (k < count % parts ? 1 : 0);
+    spans.emplace_back(first, size);
+    first += size;
+  }
+  return spans;
+}
+
 ops::Box union_of_inputs(std::span<const ChunkTask> tasks) {
   if (tasks.empty()) return {};
   std::uint64_t y0 = UINT64_MAX, x0 = UINT64_MAX, y1 = 0, x1 = 0;

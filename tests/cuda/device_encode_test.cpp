@@ -150,29 +150,44 @@ TEST_F(DeviceEncodeRefusals, ShardedArraysAreEncodedOnTheCpu) {
   fs::remove(slide_path);
 }
 
-// Under auto a zstd chunk (one nvCOMP stream, one GPU thread block) is compressed on the CPU threads,
-// which are far faster; the report says so and names the way to force nvCOMP.
-TEST_F(DeviceEncodeRefusals, AutoKeepsSingleStreamChunksOnTheCpu) {
+// Under auto a zstd chunk (one nvCOMP stream) is compressed on the CPU threads by tiled workers and in
+// global levels of fewer than 1,024 blocks, which the CPU threads compress faster; a global level of
+// 1,024 blocks or more goes to nvCOMP. The report says which and names the way to force nvCOMP.
+TEST_F(DeviceEncodeRefusals, AutoSendsOnlyLargeGlobalLevelsToNvcomp) {
   if (!nvcomp_here()) return;
   const std::string slide_path = write_slide();
   const slide::Slide slide = slide::Slide::open(slide_path);
   convert::ConvertOptions options;
-  options.chunk = 128;
+  options.chunk = 32;  // level 0 (1301 x 903): 41 x 29 = 1,189 blocks; level 1 (651 x 452): 21 x 15 = 315
   options.compressors = zarr::parse_codec_option("zstd");
   options.threads = 4;
-  const std::string cpu_out = temp_path("cpu.zarr"), auto_out = temp_path("auto.zarr");
+  const std::string cpu_out = temp_path("cpu.zarr"), tiled_out = temp_path("tiled.zarr"),
+                    global_out = temp_path("global.zarr");
   const convert::ConvertResult cpu = convert::convert_slide(slide, cpu_out, options);
-  const convert::ConvertResult automatic = convert::convert_slide(slide, auto_out, options, *pipeline::make_device_backend({}));
-  for (const pipeline::DatasetReport& d : automatic.run.datasets) {
+  const convert::ConvertResult tiled = convert::convert_slide(slide, tiled_out, options, *pipeline::make_device_backend({}));
+  ASSERT_EQ(tiled.run.datasets.size(), 2u);
+  for (const pipeline::DatasetReport& d : tiled.run.datasets) {
     EXPECT_EQ(d.run.encoder, "CPU") << d.path;
-    EXPECT_NE(d.run.encode_detail.find("auto: a zstd chunk is one nvCOMP stream"), std::string::npos)
+    EXPECT_NE(d.run.encode_detail.find("auto: tiled workers compress a few zstd chunks"), std::string::npos)
         << d.run.encode_detail;
     EXPECT_NE(d.run.encode_detail.find("--encode gpu"), std::string::npos) << d.run.encode_detail;
     EXPECT_EQ(d.run.blocks_gpu_encoded, 0u);
   }
-  expect_same_arrays(cpu_out, auto_out, cpu.array_paths, "auto");
-  fs::remove_all(cpu_out);
-  fs::remove_all(auto_out);
+  options.mode = pipeline::Mode::global;
+  const convert::ConvertResult global = convert::convert_slide(slide, global_out, options, *pipeline::make_device_backend({}));
+  ASSERT_EQ(global.run.datasets.size(), 2u);
+  const pipeline::DatasetReport& level0 = global.run.datasets[0];
+  EXPECT_EQ(level0.run.encoder, "nvCOMP (GPU)") << level0.run.encode_detail;
+  EXPECT_EQ(level0.run.blocks_gpu_encoded, 41u * 29u);
+  const pipeline::DatasetReport& level1 = global.run.datasets[1];
+  EXPECT_EQ(level1.run.encoder, "CPU") << level1.path;
+  EXPECT_NE(level1.run.encode_detail.find("auto: 315 zstd chunks, fewer than the 1024"), std::string::npos)
+      << level1.run.encode_detail;
+  EXPECT_NE(level1.run.encode_detail.find("--encode gpu"), std::string::npos) << level1.run.encode_detail;
+  EXPECT_EQ(level1.run.blocks_gpu_encoded, 0u);
+  expect_same_arrays(cpu_out, tiled_out, cpu.array_paths, "auto tiled");
+  expect_same_arrays(cpu_out, global_out, cpu.array_paths, "auto global");
+  for (const std::string& out : {cpu_out, tiled_out, global_out}) fs::remove_all(out);
   fs::remove(slide_path);
 }
 

@@ -188,6 +188,26 @@ TEST_F(ProcessSlide, RefusesBadOptions) {
   std::filesystem::remove_all(out);
 }
 
+// Global mode's batches: as few as cover the indices at `most` each, sizes within one of each other.
+TEST(EvenSpans, FewestRunsOfNearlyEqualSize) {
+  using Runs = std::vector<std::pair<std::size_t, std::size_t>>;
+  EXPECT_EQ(even_spans(10, 4), (Runs{{0, 4}, {4, 3}, {7, 3}}));
+  EXPECT_EQ(even_spans(8, 4), (Runs{{0, 4}, {4, 4}}));
+  EXPECT_EQ(even_spans(3, 8), (Runs{{0, 3}}));
+  EXPECT_EQ(even_spans(3, 0), even_spans(3, 1));
+  EXPECT_EQ(even_spans(3, 1).size(), 3u);
+  EXPECT_TRUE(even_spans(0, 4).empty());
+  const Runs level0 = even_spans(2028, 127);  // the seed-size slide's level 0 in 512 x 512 blocks
+  ASSERT_EQ(level0.size(), 16u);
+  std::size_t next = 0;
+  for (const auto& [first, count] : level0) {
+    EXPECT_EQ(first, next);
+    EXPECT_TRUE(count == 126 || count == 127) << count;
+    next += count;
+  }
+  EXPECT_EQ(next, 2028u);
+}
+
 // Runs of adjacent tasks of a row: cut at `most`, at a row's end and at a gap (a resumed plan), every
 // task once and in order; their union box is the bounding box of the tasks' source boxes.
 TEST(RowRuns, AdjacentTasksOfARowUpToMost) {

@@ -341,6 +341,7 @@ BAD_SETTINGS = {  # variable: (value, message parts)
     'TILESTREAM_PATCH_SPLIT': ('both', ['TILESTREAM_PATCH_SPLIT', 'tiles or patches', "'both'"]),
     'TILESTREAM_ENCODE_BATCH': ('0', ['TILESTREAM_ENCODE_BATCH', 'from 1 to 4096', "'0'"]),
     'TILESTREAM_TILED_GROUP': ('x8', ['TILESTREAM_TILED_GROUP', 'from 1 to 4096', "'x8'"]),
+    'TILESTREAM_ENCODE_IN_FLIGHT': ('70000', ['TILESTREAM_ENCODE_IN_FLIGHT', 'from 1 to 65536', "'70000'"]),
 }
 
 

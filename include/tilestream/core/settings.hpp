@@ -48,6 +48,10 @@ struct Settings {
   // TILESTREAM_TILED_GROUP (0 when unset: the backend's default). For tuning on a new GPU.
   unsigned encode_batch_blocks = 0;
   unsigned tiled_group = 0;
+  // Blocks global mode compresses on the GPU at once over all its writing threads:
+  // TILESTREAM_ENCODE_IN_FLIGHT, 1 to 65536 (0 when unset: the backend's default, bounded by free device
+  // memory). For tuning on a new GPU.
+  unsigned encode_in_flight_blocks = 0;
   // The share of a patch batch's JPEG tiles decoded by CPU threads beside nvJPEG under decode auto:
   // TILESTREAM_PATCH_CPU_SHARE, 0 to 1 (negative when unset: the reader's default).
   double patch_cpu_share = -1;

@@ -83,6 +83,10 @@ ChunkPlan plan_blocks(const ops::Chain& chain, const ops::ImageShape& input, std
 // follow each other, at most `most` (at least 1) in a run. As {first index, count}, in order, covering
 // every task once. A resumed plan's gaps (blocks already stored) end a run.
 std::vector<std::pair<std::size_t, std::size_t>> row_runs(std::span<const ChunkTask> tasks, std::size_t most);
+// `count` consecutive indices cut into as few runs of at most `most` (at least 1) as cover them, their
+// sizes differing by at most one: {first index, count}, in order. Global mode's batches of blocks, which
+// lie in the device image already and need not be neighbours.
+std::vector<std::pair<std::size_t, std::size_t>> even_spans(std::size_t count, std::size_t most);
 // The smallest box holding the `in` box of every task (an empty box for none).
 ops::Box union_of_inputs(std::span<const ChunkTask> tasks);
 
