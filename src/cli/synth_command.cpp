@@ -40,7 +40,11 @@ std::uint16_t parse_compression(const std::string& name) {
   if (name == "jpeg") return codec::compression::jpeg;
   if (name == "lzw") return codec::compression::lzw;
   if (name == "packbits") return codec::compression::packbits;
-  throw UsageError(concat("--compression must be none, deflate, jpeg, lzw or packbits, not '", name, "'"));
+  if (name == "zstd") return codec::compression::zstd;
+  if (name == "lzma") return codec::compression::lzma;
+  if (name == "webp") return codec::compression::webp;
+  throw UsageError(concat("--compression must be none, deflate, jpeg, lzw, packbits, zstd, lzma or webp, not '", name,
+                          "'"));
 }
 
 void parse_size(const std::string& text, synth::SynthOptions& o) {
@@ -124,12 +128,13 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--size", flags->size, "Level-0 size WIDTHxHEIGHT (default 8192x6144)");
   cmd->add_option("--tile", flags->tile, "Tile side, a multiple of 16 (default 256)");
   cmd->add_option("--compression", flags->compression,
-                  "none|deflate|jpeg|lzw|packbits (default jpeg; none with --seed-shape)");
+                  "none|deflate|jpeg|lzw|packbits|zstd|lzma|webp (default jpeg; none with --seed-shape; webp is "
+                  "lossless)");
   cmd->add_option("--quality", flags->quality, "JPEG quality 1-100 (default 90)");
   cmd->add_option("--levels", flags->levels, "Number of pyramid levels (default: down to one tile)");
   cmd->add_option("--samples", flags->samples, "Samples per pixel: 1, 3 or 4 (default 3)");
   cmd->add_option("--dtype", flags->dtype, "uint8 or uint16 (default uint8)");
-  cmd->add_flag("--predictor", flags->predictor, "Horizontal predictor (lzw, deflate)");
+  cmd->add_flag("--predictor", flags->predictor, "Horizontal predictor (lzw, deflate, zstd, lzma)");
   cmd->add_flag("--bigtiff", flags->big_tiff, "Force BigTIFF (default: only when over 3.9 GiB)");
   cmd->add_flag("--big-endian", flags->big_endian, "Big-endian (MM) byte order");
   cmd->add_option("--strips", flags->strips, "Write strips of this many rows instead of tiles");

@@ -9,10 +9,17 @@
 #include "codec/byte_order.hpp"
 #include "codec/deflate.hpp"
 #include "codec/jpeg.hpp"
+#if TILESTREAM_WITH_LZMA
+#include "codec/lzma.hpp"
+#endif
 #include "codec/lzw.hpp"
 #include "codec/packbits.hpp"
 #include "codec/predictor.hpp"
 #include "codec/uncompressed.hpp"
+#if TILESTREAM_WITH_WEBP
+#include "codec/webp.hpp"
+#endif
+#include "codec/zstd.hpp"
 #include "tilestream/core/error.hpp"
 
 namespace tilestream::codec {
@@ -36,14 +43,29 @@ constexpr std::array codecs{
     Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr, nullptr},
     Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr, nullptr},
     Codec{compression::lerc, "LERC", bytes, nullptr, nullptr, nullptr},
-    Codec{compression::lzma, "LZMA", bytes, nullptr, nullptr, nullptr},
-    Codec{compression::zstd, "zstd", bytes, nullptr, nullptr, nullptr},
-    Codec{compression::webp, "WebP", image, nullptr, nullptr, nullptr},
+#if TILESTREAM_WITH_LZMA
+    Codec{compression::lzma, "LZMA", bytes, lzma_decode, lzma_encode, nullptr},
+#else
+    Codec{compression::lzma, "LZMA", bytes, nullptr, nullptr, nullptr, nullptr,
+          "this build has no liblzma (Debian: liblzma-dev)"},
+#endif
+    Codec{compression::zstd, "zstd", bytes, zstd_decode, zstd_encode, nullptr},
+#if TILESTREAM_WITH_WEBP
+    Codec{compression::webp, "WebP", image, webp_decode, webp_encode, webp_decode_rows},
+#else
+    Codec{compression::webp, "WebP", image, nullptr, nullptr, nullptr, nullptr,
+          "this build has no libwebp (Debian: libwebp-dev)"},
+#endif
     Codec{compression::jpegxl, "JPEG XL", image, nullptr, nullptr, nullptr},
 };
 
 std::string describe(std::uint16_t compression) {
   return concat(compression_name(compression), " (", compression, ")");
+}
+
+// " (why)" where this build lacks the codec's library, else "".
+std::string not_built_note(const Codec* codec) {
+  return codec != nullptr && codec->not_built != nullptr ? concat(" (", codec->not_built, ")") : std::string();
 }
 
 }  // namespace
@@ -60,6 +82,11 @@ const char* compression_name(std::uint16_t compression) {
   return codec != nullptr ? codec->name : "unknown";
 }
 
+const char* not_built_reason(std::uint16_t compression) {
+  const Codec* codec = find_codec(compression);
+  return codec != nullptr && codec->not_built != nullptr ? codec->not_built : "";
+}
+
 bool is_supported(std::uint16_t compression) {
   const Codec* codec = find_codec(compression);
   return codec != nullptr && codec->decode != nullptr;
@@ -71,7 +98,7 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
                     " bytes for a tile of ", layout.decoded_bytes(), " bytes");
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->decode != nullptr, "compression ",
-                          describe(compression), " is not supported");
+                          describe(compression), " is not supported", not_built_note(codec));
   if (codec->kind == image) {
     codec->decode(src, layout, dst);  // JPEG carries no predictor (libtiff ignores the tag there)
     return;
@@ -124,7 +151,7 @@ std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const st
                     " bytes as a tile of ", layout.decoded_bytes(), " bytes");
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->encode != nullptr, "encoding compression ",
-                          describe(compression), " is not supported");
+                          describe(compression), " is not supported", not_built_note(codec));
   if (codec->kind == image) return codec->encode(pixels, layout, options);
   check_predictor(layout.predictor);
   std::vector<std::byte> prepared(pixels.begin(), pixels.end());

@@ -37,6 +37,7 @@ struct Codec {
   EncodeFn encode;  // nullptr: not encodable
   RowsDecodeFn decode_rows;  // nullptr: decode_tile_into goes through a scratch buffer
   WindowDecodeFn decode_window = nullptr;  // nullptr: a window is decoded as the whole tile
+  const char* not_built = nullptr;  // why decode is nullptr in this build (a library it lacked), if that is why
 };
 
 // The registered codec for a compression id, or nullptr when the id is unknown.

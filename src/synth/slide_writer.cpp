@@ -30,9 +30,18 @@ void validate(const SynthOptions& o) {
                      o.compression == codec::compression::adobe_deflate ||
                      o.compression == codec::compression::jpeg ||
                      o.compression == codec::compression::lzw ||
-                     o.compression == codec::compression::packbits;
-  check<UsageError>(known, "synthetic slides use none, deflate, jpeg, lzw or packbits compression, not ",
+                     o.compression == codec::compression::packbits ||
+                     o.compression == codec::compression::zstd || o.compression == codec::compression::lzma ||
+                     o.compression == codec::compression::webp;
+  check<UsageError>(known, "synthetic slides use none, deflate, jpeg, lzw, packbits, zstd, lzma or webp compression, not ",
                     codec::compression_name(o.compression));
+  const std::string missing = codec::not_built_reason(o.compression);
+  check<UnsupportedError>(missing.empty(), "synthetic slides in ", codec::compression_name(o.compression), ": ",
+                          missing);
+  if (o.compression == codec::compression::webp) {
+    check<UsageError>(o.dtype == DType::uint8 && o.samples != 1, "WebP compression needs 3 or 4 uint8 samples, not ",
+                      o.samples, " ", to_string(o.dtype));
+  }
   if (o.compression == codec::compression::jpeg) {
     check<UsageError>(o.jpeg_quality >= 1 && o.jpeg_quality <= 100, "JPEG quality must be 1 to 100, not ",
                       o.jpeg_quality);
@@ -41,8 +50,9 @@ void validate(const SynthOptions& o) {
   }
   const bool predictable = o.compression == codec::compression::lzw ||
                            o.compression == codec::compression::deflate ||
-                           o.compression == codec::compression::adobe_deflate;
-  check<UsageError>(!o.predictor || predictable, "the predictor needs lzw or deflate compression, not ",
+                           o.compression == codec::compression::adobe_deflate ||
+                           o.compression == codec::compression::zstd || o.compression == codec::compression::lzma;
+  check<UsageError>(!o.predictor || predictable, "the predictor needs lzw, deflate, zstd or lzma compression, not ",
                     codec::compression_name(o.compression));
   if (!o.tiled) {
     check<UsageError>(o.rows_per_strip > 0, "rows per strip must be positive");

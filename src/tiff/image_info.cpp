@@ -178,14 +178,23 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
   try {
     im.stored_dtype = sample_type(r, ifd, bits);  // the unclamped value, for the message
     if (!codec::is_supported(im.compression)) {
+      const std::string why = codec::not_built_reason(im.compression);
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": compression ",
                                     codec::compression_name(im.compression), " (", im.compression,
-                                    ") is not supported"));
+                                    ") is not supported", why.empty() ? "" : concat(" (", why, ")")));
     }
     if (im.photometric == codec::photometric::ycbcr && im.compression != codec::compression::jpeg &&
         (im.ycbcr_subsampling[0] != 1 || im.ycbcr_subsampling[1] != 1)) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label,
                                     ": subsampled YCbCr outside JPEG is not supported"));
+    }
+    if (im.compression == codec::compression::webp &&
+        (im.stored_dtype != DType::uint8 || (im.stored_samples != 3 && im.stored_samples != 4) ||
+         (im.planar_config == 2 && im.stored_samples > 1))) {
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": WebP tiles hold interleaved 8-bit RGB or RGBA, not ",
+                                    im.stored_samples, " ", to_string(im.stored_dtype), " sample",
+                                    im.stored_samples == 1 ? "" : "s",
+                                    im.planar_config == 2 ? " in separate planes" : ""));
     }
     if (im.compression == codec::compression::jpeg && im.planar_config == 2 && im.stored_samples > 1) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": JPEG with separate planes is not supported"));

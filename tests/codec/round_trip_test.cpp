@@ -32,8 +32,9 @@ std::string case_name(const testing::TestParamInfo<RoundTripCase>& info) {
 
 std::vector<RoundTripCase> all_cases() {
   std::vector<RoundTripCase> cases;
-  const std::uint16_t lossless[] = {compression::none, compression::lzw, compression::adobe_deflate,
-                                    compression::deflate, compression::packbits};
+  std::vector<std::uint16_t> lossless = {compression::none,    compression::lzw,      compression::adobe_deflate,
+                                         compression::deflate, compression::packbits, compression::zstd};
+  if (is_supported(compression::lzma)) lossless.push_back(compression::lzma);
   const std::uint32_t sizes[][2] = {{17, 5}, {1, 1}, {64, 64}, {255, 3}};
   for (std::uint16_t compression : lossless) {
     for (DType dtype : {DType::uint8, DType::uint16}) {

@@ -77,6 +77,19 @@ CASES = [
     case('separate-deflate-pred-uint16', 333, 517, dtype='uint16', planarconfig='separate', compression='adobe_deflate',
          predictor=True, **T64),
     case('separate-deflate-strips', 129, 257, planarconfig='separate', compression='deflate', rowsperstrip=20),
+    # zstd (50000) and LZMA (34925): predictor, byte orders, strips, planes, uint16, RGBA
+    case('zstd-tiled', 333, 517, compression='zstd', **T64),
+    case('zstd-pred-uint16-be', 333, 517, dtype='uint16', compression='zstd', predictor=True, byteorder='>', **T64),
+    case('zstd-gray-strips', 333, 517, samples=1, compression='zstd', rowsperstrip=40),
+    case('zstd-separate-level-19', 333, 517, planarconfig='separate', compression='zstd', compressionargs={'level': 19}, **T64),
+    case('lzma-tiled-pred', 333, 517, compression='lzma', predictor=True, **T64),
+    case('lzma-uint16-rgba-be', 129, 257, samples=4, dtype='uint16', compression='lzma', byteorder='>',
+         extrasamples=['unassalpha'], tile=(128, 128)),
+    case('lzma-strips-bigtiff', 333, 517, compression='lzma', bigtiff=True, rowsperstrip=64),
+    # WebP (50001), lossless: RGB and RGBA, edge tiles (lossy below)
+    case('webp-lossless', 333, 517, compression='webp', compressionargs={'lossless': True}, **T64),
+    case('webp-lossless-rgba-edge', 129, 257, samples=4, compression='webp', compressionargs={'lossless': True},
+         extrasamples=['unassalpha'], tile=(128, 128)),
     # JPEG: YCbCr with subsampling, RGB without, gray, strips, BigTIFF big-endian
     case('jpeg-ycbcr-22', 333, 517, compression='jpeg', compressionargs={'level': 90}, photometric='rgb', subsampling=(2, 2), **T64),
     case('jpeg-ycbcr-21', 333, 517, compression='jpeg', compressionargs={'level': 90}, photometric='rgb', subsampling=(2, 1), **T64),
@@ -144,6 +157,45 @@ def test_tifffile_written(cli, tmp_path, spec):
     if 'compression' in kwargs:
         with tifffile.TiffFile(path) as tf:
             assert level['compression'] == int(tf.pages[0].compression)
+
+
+# --- lossy WebP: both readers decode the same bitstream with libwebp, so the pixels agree within 2
+# (the libwebp versions may round their upsampling differently) ---
+
+@pytest.mark.parametrize('samples', [3, 4])
+def test_webp_lossy(cli, tmp_path, samples):
+    path = tmp_path / 'webp-lossy.tif'
+    data = content(333, 517, samples, 'uint8')
+    extra = {'extrasamples': ['unassalpha']} if samples == 4 else {}
+    tifffile.imwrite(path, data, photometric='rgb', tile=(64, 64), compression='webp', compressionargs={'level': 80},
+                     metadata=None, **extra)
+    info = cli.info(path)
+    level = info['levels'][0]
+    assert level['readable'], level['unsupported_reason']
+    assert (level['compression'], level['compression_name'], level['samples']) == (50001, 'WebP', samples)
+    ref = reference_at(path, level['ifd_offset'])
+    assert_pixels(cli.read_level(path, 0), ref, 2, path.name)
+    assert_pixels(cli.read_level(path, 0, region=(30, 70, 200, 101)), ref[70:171, 30:230], 2, f'{path.name} region')
+
+
+def test_webp_gray_is_refused_by_name(cli, tmp_path):
+    # tifffile writes what libtiff would refuse; the level is listed as unreadable with the reason.
+    path = patch_compression_of(tmp_path / 'gray.tif', content(64, 64, 1, 'uint8')[..., 0], 50001)
+    entry = cli.info(path)['levels'][0]
+    assert not entry['readable']
+    assert 'WebP tiles hold interleaved 8-bit RGB or RGBA, not 1 uint8 sample' in entry['unsupported_reason']
+
+
+def patch_compression_of(path, data, code):
+    """An uncompressed tiled TIFF of `data` whose Compression tag then says `code`."""
+    tifffile.imwrite(path, data, tile=(64, 64), metadata=None)
+    with tifffile.TiffFile(path) as tf:
+        tag = tf.pages[0].tags['Compression']
+        order = tf.byteorder
+    raw = bytearray(path.read_bytes())
+    raw[tag.valueoffset:tag.valueoffset + 2] = struct.pack(order + 'H', code)
+    path.write_bytes(bytes(raw))
+    return path
 
 
 # --- JPEG with shared JPEGTables (abbreviated tile streams), as Aperio and libvips write them ---
@@ -239,6 +291,11 @@ SYNTH_CASES = {
     'lzw': ['--compression', 'lzw'],
     'lzw-predictor': ['--compression', 'lzw', '--predictor'],
     'packbits': ['--compression', 'packbits'],
+    'zstd-predictor': ['--compression', 'zstd', '--predictor'],
+    'zstd-uint16-be': ['--compression', 'zstd', '--dtype', 'uint16', '--big-endian'],
+    'lzma-gray': ['--compression', 'lzma', '--samples', '1'],
+    'webp': ['--compression', 'webp'],
+    'webp-rgba-strips': ['--compression', 'webp', '--samples', '4', '--strips', '64'],
     'gray': ['--compression', 'deflate', '--samples', '1'],
     'rgba': ['--compression', 'lzw', '--samples', '4'],
     'gray-jpeg': ['--compression', 'jpeg', '--samples', '1'],
@@ -282,7 +339,8 @@ def test_synth_round_trip(cli, tmp_path, options):
     assert len(info['levels']) == levels
     assert info['big_tiff'] == ('--bigtiff' in options)
     assert info['byte_order'] == ('big-endian' if '--big-endian' in options else 'little-endian')
-    names = {'none': 'none', 'deflate': 'deflate', 'jpeg': 'JPEG', 'lzw': 'LZW', 'packbits': 'PackBits'}
+    names = {'none': 'none', 'deflate': 'deflate', 'jpeg': 'JPEG', 'lzw': 'LZW', 'packbits': 'PackBits',
+             'zstd': 'zstd', 'lzma': 'LZMA', 'webp': 'WebP'}
     for i, level in enumerate(info['levels']):
         assert (level['width'], level['height']) == (-(-width // 2 ** i), -(-height // 2 ** i)) or \
                (level['width'], level['height']) == (width // 2 ** i, height // 2 ** i), level

@@ -191,11 +191,12 @@ TEST(SynthOptions, SeedShapeLevels) {
   EXPECT_EQ(synthetic_level_sizes(three).size(), 3u);
 }
 
+struct Bad {
+  const char* what;
+  void (*mutate)(SynthOptions&);
+};
+
 TEST(SynthOptions, RejectsBadOptions) {
-  struct Bad {
-    const char* what;
-    void (*mutate)(SynthOptions&);
-  };
   const Bad cases[] = {
       {"tile 100", [](SynthOptions& o) { o.tile = 100; }},
       {"empty", [](SynthOptions& o) { o.width = 0; }},
@@ -203,7 +204,7 @@ TEST(SynthOptions, RejectsBadOptions) {
       {"jpeg uint16", [](SynthOptions& o) { o.dtype = DType::uint16; }},
       {"jpeg quality 0", [](SynthOptions& o) { o.jpeg_quality = 0; }},
       {"jpeg predictor", [](SynthOptions& o) { o.predictor = true; }},
-      {"zstd", [](SynthOptions& o) { o.compression = codec::compression::zstd; }},
+      {"JPEG 2000", [](SynthOptions& o) { o.compression = codec::compression::jpeg2000; }},
       {"jpeg strips of 8", [](SynthOptions& o) { o.tiled = false; o.rows_per_strip = 8; }},
   };
   for (const Bad& bad : cases) {
@@ -212,6 +213,28 @@ TEST(SynthOptions, RejectsBadOptions) {
     bad.mutate(o);
     EXPECT_THROW(synthetic_level_sizes(o), UsageError);
   }
+}
+
+// WebP takes 3 or 4 uint8 samples and no predictor; a build without libwebp refuses WebP by name.
+TEST(SynthOptions, WebPNeedsRgbOrRgbaBytesAndItsLibrary) {
+  const Bad cases[] = {
+      {"webp gray", [](SynthOptions& o) { o.samples = 1; }},
+      {"webp uint16", [](SynthOptions& o) { o.dtype = DType::uint16; }},
+      {"webp predictor", [](SynthOptions& o) { o.predictor = true; }},
+  };
+  for (const Bad& bad : cases) {
+    SCOPED_TRACE(bad.what);
+    SynthOptions o;
+    o.compression = codec::compression::webp;
+    bad.mutate(o);
+    if (codec::is_supported(codec::compression::webp)) EXPECT_THROW(synthetic_level_sizes(o), UsageError);
+    else EXPECT_THROW(synthetic_level_sizes(o), UnsupportedError);
+  }
+  SynthOptions rgba;
+  rgba.compression = codec::compression::webp;
+  rgba.samples = 4;
+  if (codec::is_supported(codec::compression::webp)) EXPECT_NO_THROW(synthetic_level_sizes(rgba));
+  else EXPECT_THROW(synthetic_level_sizes(rgba), UnsupportedError);
 }
 
 TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {

@@ -69,6 +69,9 @@ const char* compression_name(std::uint16_t compression);
 
 // True when decode_tile handles this compression.
 bool is_supported(std::uint16_t compression);
+// Why this build cannot decode a compression it knows ("this build has no libwebp ..."), or "" where
+// the build is not the reason (supported, or not implemented anywhere).
+const char* not_built_reason(std::uint16_t compression);
 
 // Decodes `src` into `dst`, which must be exactly layout.decoded_bytes() long.
 // Throws CodecError on corrupt data, UnsupportedError on a compression or layout we do not handle.
@@ -102,6 +105,9 @@ struct EncodeOptions {
   // {2, 1} 4:2:2, {1, 1} 4:4:4 (TIFF's YCbCrSubSampling says the same).
   std::array<std::uint8_t, 2> jpeg_ycbcr_sampling{2, 2};
   bool jpeg_progressive = false;  // progressive scans (tests of decoders that fall back on them)
+  int zstd_level = 9;              // libtiff's default
+  int lzma_preset = 6;             // libtiff's default
+  int webp_quality = -1;           // negative: lossless; else lossy at 0 to 100
 };
 
 // Encodes pixels laid out as `layout` describes (predictor applied here when layout.predictor == 2,

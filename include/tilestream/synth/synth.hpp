@@ -56,7 +56,7 @@ struct SynthOptions {
   unsigned levels = 0;  // 0: halve until the smallest level fits in one tile
   std::uint32_t samples = 3;
   DType dtype = DType::uint8;
-  bool predictor = false;          // horizontal differencing (LZW / deflate only)
+  bool predictor = false;          // horizontal differencing (LZW, deflate, zstd, LZMA only)
   std::optional<bool> big_tiff;    // unset: BigTIFF when the uncompressed size exceeds 3.9 GiB
   bool big_endian = false;
   bool tiled = true;
