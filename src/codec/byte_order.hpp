@@ -1,4 +1,4 @@
-// Conversion of 16-bit samples between a file's byte order and the host's.
+// Conversion of 16- and 32-bit samples between a file's byte order and the host's.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +14,15 @@ bool needs_byte_swap(const TileLayout& layout);
 // Swaps each pair of bytes in place; `data` is a whole number of 16-bit samples (a trailing odd
 // byte is left alone). No alignment is required.
 void swap_bytes_16(std::span<std::byte> data);
+// Reverses each group of four bytes in place (32-bit samples; trailing bytes are left alone).
+void swap_bytes_32(std::span<std::byte> data);
 
-// Converts file order to host order, or back (the operation is its own inverse).
+// Converts file order to host order, or back (the operation is its own inverse). Not for the
+// floating-point predictor's bytes, which are in neither order (predictor.hpp).
 inline void convert_byte_order(const TileLayout& layout, std::span<std::byte> data) {
-  if (needs_byte_swap(layout)) swap_bytes_16(data);
+  if (!needs_byte_swap(layout)) return;
+  if (bytes_per_sample(layout.dtype) == 2) swap_bytes_16(data);
+  else swap_bytes_32(data);
 }
 
 }  // namespace tilestream::codec

@@ -53,8 +53,9 @@ PixelConversion plan_as_stored(const StoredPixels& stored) { return same_as_stor
 PixelConversion plan_min_is_white(const StoredPixels& stored) {
   check<UnsupportedError>(stored.samples == 1, "MinIsWhite with ", stored.samples,
                           " samples per pixel is not converted (one sample is)");
-  check<UnsupportedError>(!is_signed(stored.dtype), "MinIsWhite with signed samples (",
-                          to_string(stored.dtype), ") is not converted");
+  check<UnsupportedError>(!is_signed(stored.dtype) && !is_float(stored.dtype), "MinIsWhite with ",
+                          is_float(stored.dtype) ? "floating-point" : "signed", " samples (", to_string(stored.dtype),
+                          ") is not converted");
   PixelConversion c = same_as_stored(stored, "MinIsWhite inverted");
   c.convert = stored.dtype == DType::uint8 ? invert_samples<std::uint8_t> : invert_samples<std::uint16_t>;
   return c;
@@ -63,7 +64,8 @@ PixelConversion plan_min_is_white(const StoredPixels& stored) {
 PixelConversion plan_palette(const StoredPixels& stored) {
   check<UnsupportedError>(stored.samples == 1, "Palette with ", stored.samples,
                           " samples per pixel is not converted (one sample is)");
-  check<UnsupportedError>(!is_signed(stored.dtype), "Palette with signed indices (", to_string(stored.dtype),
+  check<UnsupportedError>(!is_signed(stored.dtype) && !is_float(stored.dtype), "Palette with ",
+                          is_float(stored.dtype) ? "floating-point" : "signed", " indices (", to_string(stored.dtype),
                           ") is not converted");
   const std::size_t entries = std::size_t{1} << (8 * bytes_per_sample(stored.dtype));
   check<UnsupportedError>(stored.color_map.size() == 3 * entries, "Palette image whose ColorMap has ",

@@ -1,4 +1,5 @@
-// TIFF Predictor tag: horizontal differencing (predictor 2) applied before compression.
+// TIFF Predictor tag: horizontal differencing (predictor 2) and the floating-point predictor (3),
+// applied before compression.
 #pragma once
 
 #include <cstddef>
@@ -14,11 +15,15 @@ inline constexpr std::uint16_t horizontal = 2;
 inline constexpr std::uint16_t floating_point = 3;
 }  // namespace predictor
 
-// Throws UnsupportedError naming the predictor unless it is 1 or 2.
-void check_predictor(std::uint16_t predictor);
+// Throws UnsupportedError naming the predictor unless it is 1, 2, or 3 on float32 samples.
+void check_predictor(const TileLayout& layout);
 
-// Undoes / applies layout.predictor in place on host-order samples laid out as `layout` says
-// (data.size() == layout.decoded_bytes()). Sums wrap around modulo 2^bits, as TIFF specifies.
+// Undoes / applies layout.predictor in place (data.size() == layout.decoded_bytes()). Predictors 1
+// and 2 work on host-order samples: sums wrap around modulo 2^bits, as TIFF specifies. Predictor 3
+// (libtiff's floating-point predictor, Adobe's TIFF Technical Note 3) works on a row's bytes: each
+// row is stored as its samples' byte planes, most significant first, differenced byte by byte
+// across the row; undoing it yields host-order samples and applying it takes them, so the file's
+// byte order plays no part there.
 void undo_predictor(const TileLayout& layout, std::span<std::byte> data);
 void apply_predictor(const TileLayout& layout, std::span<std::byte> data);
 

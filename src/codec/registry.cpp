@@ -103,9 +103,10 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
     codec->decode(src, layout, dst);  // JPEG carries no predictor (libtiff ignores the tag there)
     return;
   }
-  check_predictor(layout.predictor);  // before the work, so an unsupported tile costs nothing
+  check_predictor(layout);  // before the work, so an unsupported tile costs nothing
   codec->decode(src, layout, dst);
-  convert_byte_order(layout, dst);
+  // The floating-point predictor's bytes are in neither byte order; undoing it gives host order.
+  if (layout.predictor != predictor::floating_point) convert_byte_order(layout, dst);
   undo_predictor(layout, dst);
 }
 
@@ -153,10 +154,10 @@ std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const st
   check<UnsupportedError>(codec != nullptr && codec->encode != nullptr, "encoding compression ",
                           describe(compression), " is not supported", not_built_note(codec));
   if (codec->kind == image) return codec->encode(pixels, layout, options);
-  check_predictor(layout.predictor);
+  check_predictor(layout);
   std::vector<std::byte> prepared(pixels.begin(), pixels.end());
   apply_predictor(layout, prepared);
-  convert_byte_order(layout, prepared);
+  if (layout.predictor != predictor::floating_point) convert_byte_order(layout, prepared);
   if (compression == compression::none) return prepared;
   return codec->encode(prepared, layout, options);
 }

@@ -38,14 +38,18 @@ DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint64_t bits) {
                                     ") are not supported"));
     }
   }
+  if (format == 3) {
+    if (bits == 32) return DType::float32;
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": ", bits,
+                                  "-bit floating-point samples are not supported (32-bit ones are)"));
+  }
   if (format != 1 && format != 2) {
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": SampleFormat ", format,
-                                  format == 3 ? " (floating point)" : "",
-                                  " is not supported (unsigned and signed integers are)"));
+                                  " is not supported (unsigned and signed integers and floating point are)"));
   }
   if (bits != 8 && bits != 16) {
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": BitsPerSample ", bits,
-                                  " is not supported (8 and 16 are)"));
+                                  " is not supported for integer samples (8 and 16 are)"));
   }
   if (format == 2) return bits == 8 ? DType::int8 : DType::int16;
   return bits == 8 ? DType::uint8 : DType::uint16;

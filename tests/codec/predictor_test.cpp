@@ -1,8 +1,10 @@
-// Predictor 2 and byte order on hand-computed values, including wraparound.
+// Predictors 2 and 3 and byte order on hand-computed values, including wraparound.
 #include "codec/predictor.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "codec/byte_order.hpp"
@@ -10,6 +12,34 @@
 
 namespace tilestream::codec::test {
 namespace {
+
+// Predictor 3 against imagecodecs.floatpred_encode (libtiff's layout): byte planes, most significant
+// first, then differenced across the row with a stride of the samples per pixel.
+TEST(Predictor, FloatingPointPredictorMatchesLibtiffsLayout) {
+  const auto floats = [](std::initializer_list<float> values) {
+    std::vector<std::byte> bytes(values.size() * 4);
+    std::memcpy(bytes.data(), values.begin(), bytes.size());
+    return bytes;
+  };
+  TileLayout gray = make_layout(2, 1, 1, DType::float32, 3);
+  std::vector<std::byte> data = floats({1.0f, 2.0f});
+  apply_predictor(gray, data);
+  EXPECT_EQ(data, from_hex("3f01408000000000"));  // floatpred_encode([[1.0, 2.0]], axis=-1)
+  undo_predictor(gray, data);
+  EXPECT_EQ(data, floats({1.0f, 2.0f}));
+  // One row of two RGB pixels: floatpred_encode(rgb, axis=-2).
+  TileLayout rgb = make_layout(2, 1, 3, DType::float32, 3);
+  std::vector<std::byte> stored = from_hex("3fc03e0180fc40204680800300207d0000120000ee00006f");
+  undo_predictor(rgb, stored);
+  EXPECT_EQ(stored, floats({1.0f, -3.5f, 0.25f, 2.0f, 7.0f, 1e-3f}));
+}
+
+TEST(Predictor, FloatingPointPredictorNeedsFloatSamples) {
+  const TileLayout layout = make_layout(2, 1, 1, DType::uint16, 3);
+  std::vector<std::byte> data(4);
+  expect_error<UnsupportedError>([&] { undo_predictor(layout, data); },
+                                 "predictor 3 (floating point) is not supported for uint16 samples");
+}
 
 TEST(Predictor, UndoAddsLeftNeighbourPerSampleWithWraparound) {
   // One row of 3 RGB pixels, then a second row: each row starts fresh.

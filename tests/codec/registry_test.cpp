@@ -71,7 +71,7 @@ TEST(Registry, UnsupportedPredictorsAreNamed) {
   const std::vector<std::byte> src(16);
   layout.predictor = 3;
   expect_error<UnsupportedError>([&] { decode(compression::none, src, layout); },
-                                 "predictor 3 (floating point) is not supported");
+                                 "predictor 3 (floating point) is not supported for uint8 samples");
   layout.predictor = 7;
   expect_error<UnsupportedError>([&] { decode(compression::lzw, src, layout); }, "predictor 7 is not supported");
   expect_error<UnsupportedError>([&] { encode_tile(compression::lzw, src, layout, EncodeOptions{}); },

@@ -48,6 +48,17 @@ std::vector<RoundTripCase> all_cases() {
         }
       }
     }
+    // float32 samples: as they are, horizontally differenced as 32-bit integers, and through the
+    // floating-point predictor's byte planes; both byte orders.
+    for (std::uint32_t samples : {1u, 3u}) {
+      for (std::uint16_t predictor : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{3}}) {
+        for (bool big_endian : {false, true}) {
+          for (const auto& size : sizes) {
+            cases.push_back({compression, DType::float32, samples, predictor, big_endian, size[0], size[1]});
+          }
+        }
+      }
+    }
   }
   return cases;
 }
@@ -60,9 +71,9 @@ TEST_P(LosslessRoundTrip, DecodeOfEncodeIsIdentity) {
   const std::vector<std::byte> pixels = test_pixels(layout, c.width * 31 + c.rows);
   const std::vector<std::byte> encoded = encode_tile(c.compression, pixels, layout, EncodeOptions{});
   if (c.compression == compression::none && c.predictor == 1) {
-    const bool swapped = c.big_endian && c.dtype == DType::uint16;
+    const std::size_t width = bytes_per_sample(c.dtype);
     ASSERT_EQ(encoded.size(), pixels.size());
-    EXPECT_EQ(encoded[0], swapped ? pixels[1] : pixels[0]);  // big-endian files hold the high byte first
+    EXPECT_EQ(encoded[0], c.big_endian ? pixels[width - 1] : pixels[0]);  // big-endian files: high byte first
   }
   EXPECT_EQ(decode(c.compression, encoded, layout), pixels);
 }

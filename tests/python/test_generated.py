@@ -22,6 +22,9 @@ def content(height, width, samples, dtype, seed=0):
         wave = np.sin((x + 7 * s) / (17 + 5 * s)) * np.cos((y - 3 * s) / (23 + 4 * s))
         planes.append(0.5 + 0.3 * wave + 0.15 * (x / width) - 0.1 * (y / height) + rng.normal(0, 0.02, (height, width)))
     unit = np.clip(np.stack(planes, axis=-1), 0, 1)
+    if np.dtype(dtype).kind == 'f':  # floats of both signs and many exponents
+        values = (unit - 0.3) * 1000.0 * np.exp2(np.round(unit * 20 - 10))
+        return np.clip(values, np.finfo(dtype).min, np.finfo(dtype).max).astype(dtype)
     info = np.iinfo(dtype)
     return np.round(info.min + unit * (info.max - info.min)).astype(dtype)
 
@@ -90,6 +93,13 @@ CASES = [
     case('webp-lossless', 333, 517, compression='webp', compressionargs={'lossless': True}, **T64),
     case('webp-lossless-rgba-edge', 129, 257, samples=4, compression='webp', compressionargs={'lossless': True},
          extrasamples=['unassalpha'], tile=(128, 128)),
+    # float32 samples (SampleFormat 3): the floating-point predictor (3) with deflate, LZW and zstd,
+    # byte orders, strips, planes
+    case('float32-gray-deflate-pred3', 333, 517, samples=1, dtype='float32', compression='adobe_deflate', predictor=3, **T64),
+    case('float32-rgb-lzw-pred3-be', 333, 517, dtype='float32', compression='lzw', predictor=3, byteorder='>', **T64),
+    case('float32-gray-none-be-strips', 333, 517, samples=1, dtype='float32', byteorder='>', rowsperstrip=40),
+    case('float32-separate-zstd-pred3', 129, 257, dtype='float32', planarconfig='separate', compression='zstd', predictor=3,
+         tile=(128, 128)),
     # JPEG: YCbCr with subsampling, RGB without, gray, strips, BigTIFF big-endian
     case('jpeg-ycbcr-22', 333, 517, compression='jpeg', compressionargs={'level': 90}, photometric='rgb', subsampling=(2, 2), **T64),
     case('jpeg-ycbcr-21', 333, 517, compression='jpeg', compressionargs={'level': 90}, photometric='rgb', subsampling=(2, 1), **T64),
@@ -152,7 +162,8 @@ def test_tifffile_written(cli, tmp_path, spec):
     assert info['big_tiff'] == kwargs.get('bigtiff', False)
     assert info['byte_order'] == ('big-endian' if kwargs.get('byteorder') == '>' else 'little-endian')
     assert level['tiled'] == ('tile' in kwargs)
-    assert level['predictor'] == (2 if kwargs.get('predictor') else 1)
+    predictor = kwargs.get('predictor')
+    assert level['predictor'] == (1 if not predictor else 3 if predictor == 3 else 2)
     assert level['planar_config'] == (2 if kwargs.get('planarconfig') == 'separate' else 1)
     if 'compression' in kwargs:
         with tifffile.TiffFile(path) as tf:
@@ -382,3 +393,28 @@ def test_synth_aperio_opens_in_openslide(cli, tmp_path):
     ours = cli.read_level(path, 0, region=(100, 60, 300, 200))
     theirs = np.asarray(osr.read_region((100, 60), 0, (300, 200)))[..., :3]
     assert np.abs(ours.astype(int) - theirs).max() <= 2
+
+
+# --- float samples: float32 converts to a float32 Zarr array that zarr-python reads back equal; other
+# float widths are listed as unreadable with the reason ---
+
+def test_float32_converts_to_an_equal_zarr_array(cli, tmp_path):
+    import zarr
+    path = tmp_path / 'float.tif'
+    data = content(200, 300, 3, 'float32')
+    tifffile.imwrite(path, data, photometric='rgb', tile=(64, 64), compression='zstd', predictor=3, metadata=None)
+    out = tmp_path / 'float.zarr'
+    cli.check('convert', path, out, '--zarr-version', '3', '--codec', 'zstd', '--chunk', '128')
+    array = zarr.open_array(out / '0', mode='r')
+    assert array.dtype == np.float32
+    np.testing.assert_array_equal(array[...], data)
+
+
+@pytest.mark.parametrize('dtype', ['float16', 'float64'])
+def test_other_float_widths_are_refused_by_name(cli, tmp_path, dtype):
+    path = tmp_path / f'{dtype}.tif'
+    tifffile.imwrite(path, content(64, 64, 1, dtype)[..., 0], tile=(64, 64), metadata=None)
+    entry = cli.info(path)['levels'][0]
+    assert not entry['readable']
+    bits = np.dtype(dtype).itemsize * 8
+    assert f'{bits}-bit floating-point samples are not supported (32-bit ones are)' in entry['unsupported_reason']

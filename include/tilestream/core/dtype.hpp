@@ -18,9 +18,12 @@ constexpr std::size_t bytes_per_sample(DType t) {
 }
 constexpr bool is_signed(DType t) { return t == DType::int8 || t == DType::int16; }
 constexpr bool is_float(DType t) { return t == DType::float32; }
-// The unsigned type of the same width, for TIFF integer samples: codecs work on bit patterns and
-// only need the width (TIFF images here are 8 or 16 bit).
-constexpr DType storage_type(DType t) { return bytes_per_sample(t) == 1 ? DType::uint8 : DType::uint16; }
+// The type codecs see for TIFF samples: integers by their unsigned type of the same width (codecs work
+// on bit patterns and only need the width), float32 as itself (the floating-point predictor needs to
+// know it is one).
+constexpr DType storage_type(DType t) {
+  return t == DType::float32 ? DType::float32 : bytes_per_sample(t) == 1 ? DType::uint8 : DType::uint16;
+}
 constexpr const char* to_string(DType t) {
   switch (t) {
     case DType::uint8: return "uint8";
