@@ -95,6 +95,17 @@ void float_rows(const TileLayout& layout, std::span<std::byte> data, Row row_fn)
     row_fn(data.data() + r * bytes, bytes, width, layout.samples, planes);
 }
 
+// Calls f with a value of the unsigned type as wide as layout's samples (horizontal differencing
+// works on their bit patterns).
+template <class F>
+void with_sample_width(const TileLayout& layout, F f) {
+  switch (bytes_per_sample(layout.dtype)) {
+    case 1: f(std::uint8_t{}); return;
+    case 2: f(std::uint16_t{}); return;
+    default: f(std::uint32_t{}); return;
+  }
+}
+
 }  // namespace
 
 void check_predictor(const TileLayout& layout) {
@@ -110,42 +121,16 @@ void check_predictor(const TileLayout& layout) {
 
 void undo_predictor(const TileLayout& layout, std::span<std::byte> data) {
   check_predictor(layout);
-  if (layout.predictor == predictor::floating_point) {
-    float_rows(layout, data, undo_float_row);
-    return;
-  }
+  if (layout.predictor == predictor::floating_point) float_rows(layout, data, undo_float_row);
   if (layout.predictor != predictor::horizontal) return;
-  switch (bytes_per_sample(layout.dtype)) {
-    case 1:
-      undo_rows<std::uint8_t>(layout, data);
-      break;
-    case 2:
-      undo_rows<std::uint16_t>(layout, data);
-      break;
-    default:
-      undo_rows<std::uint32_t>(layout, data);
-      break;
-  }
+  with_sample_width(layout, [&](auto sample) { undo_rows<decltype(sample)>(layout, data); });
 }
 
 void apply_predictor(const TileLayout& layout, std::span<std::byte> data) {
   check_predictor(layout);
-  if (layout.predictor == predictor::floating_point) {
-    float_rows(layout, data, apply_float_row);
-    return;
-  }
+  if (layout.predictor == predictor::floating_point) float_rows(layout, data, apply_float_row);
   if (layout.predictor != predictor::horizontal) return;
-  switch (bytes_per_sample(layout.dtype)) {
-    case 1:
-      apply_rows<std::uint8_t>(layout, data);
-      break;
-    case 2:
-      apply_rows<std::uint16_t>(layout, data);
-      break;
-    default:
-      apply_rows<std::uint32_t>(layout, data);
-      break;
-  }
+  with_sample_width(layout, [&](auto sample) { apply_rows<decltype(sample)>(layout, data); });
 }
 
 }  // namespace tilestream::codec

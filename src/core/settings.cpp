@@ -12,19 +12,24 @@
 namespace tilestream {
 namespace {
 
+// A count from 1 to `most` in environment variable `name`, into `field` where it is set (and not empty).
+void read_count(const char* name, unsigned most, unsigned& field) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return;
+  char* end = nullptr;
+  const unsigned long parsed = std::strtoul(value, &end, 10);
+  check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= most, name, " must be a number from 1 to ", most, ", not '",
+                    value, "'");
+  field = static_cast<unsigned>(parsed);
+}
+
 Settings load_settings() {
   Settings settings;
   settings.threads = std::max(1u, std::thread::hardware_concurrency());
   settings.task_bytes = std::size_t{8} << 20;
   settings.memory_bytes = std::size_t{1} << 30;
   settings.band_bytes = std::size_t{1} << 20;
-  if (const char* value = std::getenv("TILESTREAM_THREADS"); value != nullptr && *value != '\0') {
-    char* end = nullptr;
-    const unsigned long parsed = std::strtoul(value, &end, 10);
-    check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= 4096,
-                      "TILESTREAM_THREADS must be a number from 1 to 4096, not '", value, "'");
-    settings.threads = static_cast<unsigned>(parsed);
-  }
+  read_count("TILESTREAM_THREADS", 4096, settings.threads);
   if (const char* value = std::getenv("TILESTREAM_TASK_BYTES"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const unsigned long long parsed = std::strtoull(value, &end, 10);
@@ -48,25 +53,11 @@ Settings load_settings() {
                           settings.nvjpeg_backend == "cuda",
                       "TILESTREAM_NVJPEG_BACKEND must be hardware or cuda, not '", settings.nvjpeg_backend, "'");
   }
-  for (const auto& [name, field] : {std::pair{"TILESTREAM_JPEG_BATCH", &settings.jpeg_batch_tiles},
-                                    std::pair{"TILESTREAM_JPEG_LANES", &settings.jpeg_lanes},
-                                    std::pair{"TILESTREAM_ENCODE_BATCH", &settings.encode_batch_blocks},
-                                    std::pair{"TILESTREAM_TILED_GROUP", &settings.tiled_group}}) {
-    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
-      char* end = nullptr;
-      const unsigned long parsed = std::strtoul(value, &end, 10);
-      check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= 4096, name, " must be a number from 1 to 4096, not '",
-                        value, "'");
-      *field = static_cast<unsigned>(parsed);
-    }
-  }
-  if (const char* value = std::getenv("TILESTREAM_ENCODE_IN_FLIGHT"); value != nullptr && *value != '\0') {
-    char* end = nullptr;
-    const unsigned long parsed = std::strtoul(value, &end, 10);
-    check<UsageError>(*end == '\0' && parsed >= 1 && parsed <= 65536,
-                      "TILESTREAM_ENCODE_IN_FLIGHT must be a number from 1 to 65536, not '", value, "'");
-    settings.encode_in_flight_blocks = static_cast<unsigned>(parsed);
-  }
+  read_count("TILESTREAM_JPEG_BATCH", 4096, settings.jpeg_batch_tiles);
+  read_count("TILESTREAM_JPEG_LANES", 4096, settings.jpeg_lanes);
+  read_count("TILESTREAM_ENCODE_BATCH", 4096, settings.encode_batch_blocks);
+  read_count("TILESTREAM_TILED_GROUP", 4096, settings.tiled_group);
+  read_count("TILESTREAM_ENCODE_IN_FLIGHT", 65536, settings.encode_in_flight_blocks);
   if (const char* value = std::getenv("TILESTREAM_PATCH_CPU_SHARE"); value != nullptr && *value != '\0') {
     char* end = nullptr;
     const double parsed = std::strtod(value, &end);

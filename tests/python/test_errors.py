@@ -7,6 +7,7 @@ import pytest
 import tifffile
 
 from conftest import TESTDATA
+from tilestream_cli import patch_compression
 
 SVS = TESTDATA / 'aperio' / 'CMU-1-Small-Region.svs'
 
@@ -35,17 +36,6 @@ def image(height=100, width=130, samples=3, dtype=np.uint8):
 def write_tiff(path, compression=None, **kwargs):
     kwargs.setdefault('tile', (64, 64))
     tifffile.imwrite(path, image(), photometric='rgb', compression=compression, metadata=None, **kwargs)
-    return path
-
-
-def patch_compression(path, code):
-    """Rewrites the Compression tag of the first IFD in place (the value sits in the entry)."""
-    with tifffile.TiffFile(path) as tf:
-        tag = tf.pages[0].tags['Compression']
-        order = tf.byteorder
-    data = bytearray(path.read_bytes())
-    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack(order + 'H', code)
-    path.write_bytes(bytes(data))
     return path
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from tilestream_cli import assert_pixels, reference_at, tolerance_for
+from tilestream_cli import assert_pixels, patch_compression, reference_at, tolerance_for
 
 REGIONS_PER_FILE = 3
 
@@ -191,22 +191,12 @@ def test_webp_lossy(cli, tmp_path, samples):
 
 def test_webp_gray_is_refused_by_name(cli, tmp_path):
     # tifffile writes what libtiff would refuse; the level is listed as unreadable with the reason.
-    path = patch_compression_of(tmp_path / 'gray.tif', content(64, 64, 1, 'uint8')[..., 0], 50001)
+    path = tmp_path / 'gray.tif'
+    tifffile.imwrite(path, content(64, 64, 1, 'uint8')[..., 0], tile=(64, 64), metadata=None)
+    patch_compression(path, 50001)
     entry = cli.info(path)['levels'][0]
     assert not entry['readable']
     assert 'WebP tiles hold interleaved 8-bit RGB or RGBA, not 1 uint8 sample' in entry['unsupported_reason']
-
-
-def patch_compression_of(path, data, code):
-    """An uncompressed tiled TIFF of `data` whose Compression tag then says `code`."""
-    tifffile.imwrite(path, data, tile=(64, 64), metadata=None)
-    with tifffile.TiffFile(path) as tf:
-        tag = tf.pages[0].tags['Compression']
-        order = tf.byteorder
-    raw = bytearray(path.read_bytes())
-    raw[tag.valueoffset:tag.valueoffset + 2] = struct.pack(order + 'H', code)
-    path.write_bytes(bytes(raw))
-    return path
 
 
 # --- JPEG with shared JPEGTables (abbreviated tile streams), as Aperio and libvips write them ---

@@ -2,6 +2,7 @@
 # the Python tests compare it with. Every image is handled as (height, width, samples).
 import json
 import os
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -88,6 +89,17 @@ def assert_pixels(got: np.ndarray, want: np.ndarray, tolerance: int, what: str) 
     else:
         diff = max_abs_diff(got, want)
         assert diff <= tolerance, f'{what}: max |diff| {diff} > {tolerance}'
+
+
+def patch_compression(path, code):
+    """Rewrites the Compression tag of the first IFD in place (the value sits in the entry)."""
+    with tifffile.TiffFile(path) as tf:
+        tag = tf.pages[0].tags['Compression']
+        order = tf.byteorder
+    data = bytearray(path.read_bytes())
+    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack(order + 'H', code)
+    path.write_bytes(bytes(data))
+    return path
 
 
 def tolerance_for(compression_name: str) -> int:
