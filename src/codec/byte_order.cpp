@@ -1,6 +1,8 @@
 // Byte swapping of 16- and 32-bit samples stored in the other byte order than the host's.
 #include "codec/byte_order.hpp"
 
+#include "codec/predictor.hpp"
+
 #include <bit>
 #include <utility>
 
@@ -8,7 +10,9 @@ namespace tilestream::codec {
 
 bool needs_byte_swap(const TileLayout& layout) {
   constexpr bool host_big_endian = std::endian::native == std::endian::big;
-  return bytes_per_sample(layout.dtype) >= 2 && layout.big_endian != host_big_endian;
+  // The floating-point predictor's bytes are in neither order: undoing it gives host order.
+  return bytes_per_sample(layout.dtype) >= 2 && layout.big_endian != host_big_endian &&
+         layout.predictor != predictor::floating_point;
 }
 
 void swap_bytes_16(std::span<std::byte> data) {

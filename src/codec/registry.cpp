@@ -64,8 +64,9 @@ std::string describe(std::uint16_t compression) {
 }
 
 // " (why)" where this build lacks the codec's library, else "".
-std::string not_built_note(const Codec* codec) {
-  return codec != nullptr && codec->not_built != nullptr ? concat(" (", codec->not_built, ")") : std::string();
+std::string not_built_note(std::uint16_t compression) {
+  const std::string why = not_built_reason(compression);
+  return why.empty() ? why : concat(" (", why, ")");
 }
 
 }  // namespace
@@ -98,15 +99,14 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
                     " bytes for a tile of ", layout.decoded_bytes(), " bytes");
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->decode != nullptr, "compression ",
-                          describe(compression), " is not supported", not_built_note(codec));
+                          describe(compression), " is not supported", not_built_note(compression));
   if (codec->kind == image) {
     codec->decode(src, layout, dst);  // JPEG carries no predictor (libtiff ignores the tag there)
     return;
   }
   check_predictor(layout);  // before the work, so an unsupported tile costs nothing
   codec->decode(src, layout, dst);
-  // The floating-point predictor's bytes are in neither byte order; undoing it gives host order.
-  if (layout.predictor != predictor::floating_point) convert_byte_order(layout, dst);
+  convert_byte_order(layout, dst);
   undo_predictor(layout, dst);
 }
 
@@ -152,12 +152,12 @@ std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const st
                     " bytes as a tile of ", layout.decoded_bytes(), " bytes");
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->encode != nullptr, "encoding compression ",
-                          describe(compression), " is not supported", not_built_note(codec));
+                          describe(compression), " is not supported", not_built_note(compression));
   if (codec->kind == image) return codec->encode(pixels, layout, options);
   check_predictor(layout);
   std::vector<std::byte> prepared(pixels.begin(), pixels.end());
   apply_predictor(layout, prepared);
-  if (layout.predictor != predictor::floating_point) convert_byte_order(layout, prepared);
+  convert_byte_order(layout, prepared);
   if (compression == compression::none) return prepared;
   return codec->encode(prepared, layout, options);
 }

@@ -184,14 +184,6 @@ void stream_chunk(const pipeline::ChunkTask& task, std::size_t pixel_bytes, std:
   rows->finish();
 }
 
-// Global mode's batches of blocks compressed on the GPU: {blocks per call, writing threads}. nvCOMP's
-// zstd takes about 0.13-0.2 s for a 512 x 512 x 3 block whatever else is in flight, so throughput comes
-// from blocks in flight: 16 calls of 128 compressed level 0's 2,028 blocks in 0.26 s where calls of 32,
-// four in flight, took 0.8 s (H200, bench/results/encode_2026-12-04.md). So up to `in flight` blocks
-// (TILESTREAM_ENCODE_IN_FLIGHT, else 2,048) spread evenly over the threads, fewer where a quarter of
-// the free device memory cannot hold each block twice (the block and nvCOMP's output); any blocks
-// may share a call, since they all lie in the device image already. TILESTREAM_ENCODE_BATCH fixes the
-// blocks per call instead.
 // Global mode's levels of this many blocks or more are compressed with nvCOMP under encode auto
 // (device_encoding says why).
 constexpr std::size_t kAutoNvcompBlocks = 1024;
@@ -200,6 +192,15 @@ std::size_t global_encode_in_flight() {
   const unsigned set = default_settings().encode_in_flight_blocks;
   return set != 0 ? set : 2048;
 }
+
+// Global mode's batches of blocks compressed on the GPU: {blocks per call, writing threads}. nvCOMP's
+// zstd takes about 0.13-0.2 s for a 512 x 512 x 3 block whatever else is in flight, so throughput comes
+// from blocks in flight: 16 calls of 128 compressed level 0's 2,028 blocks in 0.26 s where calls of 32,
+// four in flight, took 0.8 s (H200, bench/results/encode_2026-12-04.md). So up to `in flight` blocks
+// (TILESTREAM_ENCODE_IN_FLIGHT, else 2,048) spread evenly over the threads, fewer where a quarter of
+// the free device memory cannot hold each block twice (the block and nvCOMP's output); any blocks
+// may share a call, since they all lie in the device image already. TILESTREAM_ENCODE_BATCH fixes the
+// blocks per call instead.
 std::pair<std::size_t, std::size_t> global_encode_batches(std::size_t blocks, std::size_t threads,
                                                           std::size_t block_bytes, std::uint64_t available) {
   threads = std::max<std::size_t>(1, std::min(threads, blocks));
@@ -208,7 +209,7 @@ std::pair<std::size_t, std::size_t> global_encode_batches(std::size_t blocks, st
   const unsigned set_batch = default_settings().encode_batch_blocks;
   const std::size_t per_thread = std::max<std::size_t>(1, in_flight / threads);
   const std::size_t batch = set_batch != 0 ? set_batch : std::min(per_thread, (blocks + threads - 1) / threads);
-  return {batch, std::max<std::size_t>(1, std::min(threads, in_flight / std::min(batch, in_flight)))};
+  return {batch, std::min(threads, in_flight / std::min(batch, in_flight))};
 }
 
 // Adjacent tasks of one row that a tiled worker reads as one box (TILESTREAM_TILED_GROUP, else 8):
