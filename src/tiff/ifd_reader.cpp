@@ -56,6 +56,15 @@ IfdReader::IfdReader(const io::ByteSource& source, const ParseLimits& limits)
   const std::uint64_t version = read_uint(head.data() + 2, 2);
   if (version == 42) {
     header_.first_ifd = read_uint(head.data() + 4, 4);
+    // NDPI is told apart as OpenSlide tells it: the header's offset read as 8 bytes leads to an IFD
+    // of NDPI's layout with the FormatFlag tag. Any other classic TIFF keeps its 4-byte offsets.
+    if (source_.size() >= 12) {
+      const std::uint64_t wide = read_uint(head.data() + 4, 8);
+      if (is_ndpi_ifd(wide)) {
+        header_.ndpi = true;
+        header_.first_ifd = wide;
+      }
+    }
   } else if (version == 43) {
     check<FormatError>(source_.size() >= 16, name, ": BigTIFF header truncated (", source_.size(), " bytes)");
     const std::uint64_t offset_size = read_uint(head.data() + 4, 2);
@@ -69,11 +78,29 @@ IfdReader::IfdReader(const io::ByteSource& source, const ParseLimits& limits)
   check<FormatError>(header_.first_ifd != 0, name, ": the header points to no IFD (first IFD offset is 0)");
 }
 
+bool IfdReader::is_ndpi_ifd(std::uint64_t offset) const {
+  const std::uint64_t size = source_.size();
+  if (offset >= size || size - offset < 2) return false;
+  std::array<std::byte, 2> count_bytes{};
+  source_.read_exact(offset, count_bytes);
+  const std::uint64_t count = read_uint(count_bytes.data(), 2);
+  if (count == 0 || count > limits_.max_entries_per_ifd || size - offset - 2 < count * 16 + 8) return false;
+  std::vector<std::byte> entries(count * 12);
+  source_.read_exact(offset + 2, entries);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::byte* p = entries.data() + i * 12;
+    if (read_uint(p, 2) == tag::ndpi_format_flag && read_uint(p + 4, 4) > 0) return true;
+  }
+  return false;
+}
+
 Ifd IfdReader::read_ifd(std::uint64_t offset, std::string label) const {
   const std::string& name = source_.name();
+  const bool ndpi = header_.ndpi;
   const unsigned count_size = header_.big_tiff ? 8 : 2;
   const unsigned entry_size = header_.big_tiff ? 20 : 12;
-  const unsigned offset_size = header_.big_tiff ? 8 : 4;
+  const unsigned field_size = header_.big_tiff ? 8 : 4;  // the value / offset field of an entry
+  const unsigned next_size = header_.big_tiff || ndpi ? 8 : 4;
   const std::uint64_t size = source_.size();
   check<FormatError>(offset < size && size - offset >= count_size, name, ": ", label, " at offset ",
                      offset, " lies past the end of the file (", size, " bytes)");
@@ -83,12 +110,14 @@ Ifd IfdReader::read_ifd(std::uint64_t offset, std::string label) const {
   check<FormatError>(count > 0 && count <= limits_.max_entries_per_ifd, name, ": ", label,
                      " at offset ", offset, " has ", count, " entries (allowed 1 to ",
                      limits_.max_entries_per_ifd, ")");
-  const std::uint64_t table_bytes = count * entry_size + offset_size;
+  // NDPI: the high 32 bits of each entry's value field follow the next-IFD offset, 4 bytes an entry.
+  const std::uint64_t table_bytes = count * entry_size + next_size + (ndpi ? 4 * count : 0);
   check<FormatError>(size - offset - count_size >= table_bytes, name, ": ", label, " at offset ",
-                     offset, " with ", count, " entries extends past the end of the file (", size,
-                     " bytes)");
+                     offset, " with ", count, " entries", ndpi ? " and their NDPI high offset bits" : "",
+                     " extends past the end of the file (", size, " bytes)");
   std::vector<std::byte> table(table_bytes);
   source_.read_exact(offset + count_size, table);
+  const std::byte* high_bits = table.data() + count * entry_size + next_size;
 
   Ifd ifd;
   ifd.offset = offset;
@@ -100,15 +129,28 @@ Ifd IfdReader::read_ifd(std::uint64_t offset, std::string label) const {
     e.tag = static_cast<std::uint16_t>(read_uint(p, 2));
     e.type = static_cast<std::uint16_t>(read_uint(p + 2, 2));
     e.count = header_.big_tiff ? read_uint(p + 4, 8) : read_uint(p + 4, 4);
-    const std::byte* value = p + (header_.big_tiff ? 12 : 8);
-    std::memcpy(e.inline_bytes, value, offset_size);
-    e.value_field = read_uint(value, offset_size);
+    // The value field, NDPI's high bits appended: one 8-byte field in the file's byte order, as
+    // OpenSlide reads it.
+    std::memcpy(e.inline_bytes, p + (header_.big_tiff ? 12 : 8), field_size);
+    if (ndpi) std::memcpy(e.inline_bytes + 4, high_bits + i * 4, 4);
+    const unsigned wide = ndpi ? 8 : field_size;
+    e.value_field = read_uint(reinterpret_cast<const std::byte*>(e.inline_bytes), wide);
     const std::uint32_t unit = type_size(e.type);
     if (unit == 0) continue;  // unknown field types are skipped, as TIFF 6.0 asks of readers
-    e.is_inline = e.count <= offset_size / unit;
+    // NDPI stores ASCII out of line even when it would fit (OpenSlide 4.0.1 reads it so).
+    e.is_inline = e.count <= field_size / unit && !(ndpi && e.type == 2);
+    const std::uint64_t high = ndpi ? read_uint(high_bits + i * 4, 4) : 0;
+    if (e.is_inline && high != 0) {
+      // A LONG (SLONG) whose high bits are set is a 64-bit value: a strip offset or byte count
+      // beyond 4 GiB. On any other inline value the bits have no meaning: refused, as by OpenSlide.
+      check<FormatError>(e.type == 4 || e.type == 9, name, ": ", ifd.label, ": ", tag_name(e.tag),
+                         " (field type ", e.type, ", inline) has NDPI high offset bits ", high,
+                         ", which only a LONG or SLONG value can take");
+      e.type = e.type == 4 ? 16 : 17;
+    }
     ifd.entries.push_back(e);
   }
-  ifd.next = read_uint(table.data() + count * entry_size, offset_size);
+  ifd.next = read_uint(table.data() + count * entry_size, next_size);
   return ifd;
 }
 

@@ -1,5 +1,6 @@
 // Low-level TIFF structure: the header, IFD entries and typed tag values, in either byte order,
-// for classic TIFF and BigTIFF. Every read is bounds-checked against the source.
+// for classic TIFF, BigTIFF and Hamamatsu NDPI's 64-bit offsets in classic TIFF. Every read is
+// bounds-checked against the source.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,12 @@ namespace tilestream::tiff::detail {
 struct Header {
   bool big_endian = false;
   bool big_tiff = false;
+  // Hamamatsu NDPI: classic TIFF that keeps files above 4 GiB addressable, as OpenSlide 4.0.1 and
+  // tifffile read it: the header's first-IFD offset and every IFD's next-IFD offset are 8 bytes,
+  // and after an IFD's next-IFD offset come 4 bytes per entry, the high 32 bits of that entry's
+  // value or value offset. Set when the 8-byte header offset points to an IFD of this layout that
+  // holds the NDPI FormatFlag tag (65420), as OpenSlide detects it.
+  bool ndpi = false;
   std::uint64_t first_ifd = 0;
 };
 
@@ -23,6 +30,7 @@ struct Entry {
   std::uint16_t type = 0;
   std::uint64_t count = 0;
   std::uint64_t value_field = 0;  // raw inline bytes as a little-endian integer, or the offset
+                                  // (NDPI: with the entry's high 32 bits)
   std::uint8_t inline_bytes[8] = {};
   bool is_inline = false;
 };
@@ -66,6 +74,8 @@ class IfdReader {
  private:
   std::vector<std::byte> field_bytes(const Ifd& ifd, const Entry& entry) const;
   std::uint64_t read_uint(const std::byte* p, unsigned size) const;
+  // The IFD at `offset` in the NDPI layout fits in the file and lists the NDPI FormatFlag tag.
+  bool is_ndpi_ifd(std::uint64_t offset) const;
 
   const io::ByteSource& source_;
   ParseLimits limits_;

@@ -174,7 +174,8 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
     if (count == 0) continue;  // a sparse (never written) tile: reads as zeros, as libtiff and tifffile do
     require(offset <= file_size && count <= file_size - offset, r, ifd, unit, " ", i, " at offset ",
             offset, " with ", count, " bytes extends past the end of the file (", file_size,
-            " bytes): the file is truncated or the index is corrupt");
+            " bytes): the file is truncated or its ", tag_name(offsets->tag), " / ", tag_name(counts->tag),
+            " are corrupt");
   }
 
   // Readability: decided here, reported when someone reads the image, so that one odd image

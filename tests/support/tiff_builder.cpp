@@ -3,6 +3,7 @@
 #include "support/tiff_builder.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -72,7 +73,13 @@ struct Flat {
 
 TiffBytes build_tiff(const FileSpec& spec) {
   const bool big = spec.big_tiff;
+  const bool ndpi = spec.ndpi && !big;
   const unsigned count_size = big ? 8 : 2, entry_size = big ? 20 : 12, offset_size = big ? 8 : 4;
+  const unsigned next_size = big || ndpi ? 8 : 4;
+  // Values of more bytes than the entry's field (NDPI: and every ASCII) are stored out of line.
+  const auto out_of_line = [&](const TagValue& t, std::size_t bytes) {
+    return bytes > offset_size || (ndpi && t.type == field::ascii);
+  };
   const std::uint16_t offset_type = big ? field::long8 : field::long_;
 
   std::vector<Flat> flat;
@@ -91,6 +98,7 @@ TiffBytes build_tiff(const FileSpec& spec) {
   TiffBytes out;
   out.big_tiff = big;
   out.big_endian = spec.big_endian;
+  out.ndpi = ndpi;
   out.ifd_offsets.resize(flat.size());
   out.chunk_offsets.resize(flat.size());
   out.chunk_sizes.resize(flat.size());
@@ -118,16 +126,16 @@ TiffBytes build_tiff(const FileSpec& spec) {
     }
     std::sort(f.tags.begin(), f.tags.end(),
               [](const TagValue& a, const TagValue& b) { return a.code < b.code; });
-    f.size = count_size + f.tags.size() * entry_size + offset_size;
+    f.size = count_size + f.tags.size() * (entry_size + (ndpi ? 4 : 0)) + next_size;
     for (const TagValue& t : f.tags) {
       std::uint64_t count = 0;
       const std::size_t bytes = encode_values(t, spec.big_endian, count).size();
-      if (bytes > offset_size) f.size = align(f.size, 2) + bytes;
+      if (out_of_line(t, bytes)) f.size = align(f.size, 2) + bytes;
     }
   }
 
   // Pass 2: positions.
-  std::uint64_t pos = big ? 16 : 8;
+  std::uint64_t pos = big || ndpi ? 16 : 8;
   auto place_data = [&] {
     for (std::size_t i = 0; i < flat.size(); ++i) {
       for (const auto& c : flat[i].spec->chunks) {
@@ -175,7 +183,7 @@ TiffBytes build_tiff(const FileSpec& spec) {
       }
     }
     out.put_uint(f.offset, f.tags.size(), count_size);
-    std::uint64_t extra = f.offset + count_size + f.tags.size() * entry_size + offset_size;
+    std::uint64_t extra = f.offset + count_size + f.tags.size() * (entry_size + (ndpi ? 4 : 0)) + next_size;
     for (std::size_t e = 0; e < f.tags.size(); ++e) {
       const TagValue& t = f.tags[e];
       const std::uint64_t at = f.offset + count_size + e * entry_size;
@@ -186,7 +194,7 @@ TiffBytes build_tiff(const FileSpec& spec) {
       out.put_uint(at + 2, t.type, 2);
       out.put_uint(at + 4, count, big ? 8 : 4);
       const std::uint64_t field_at = at + (big ? 12 : 8);
-      if (value.size() <= offset_size) {
+      if (!out_of_line(t, value.size())) {
         out.put_bytes(field_at, value);
       } else {
         extra = align(extra, 2);
@@ -235,7 +243,8 @@ void TiffBytes::set_tag_raw(std::size_t ifd, std::uint16_t tag, std::uint16_t ty
   put_uint(at + 2, type, 2);
   put_uint(at + 4, raw.size() / unit_size(type), big_tiff ? 8 : 4);
   const std::uint64_t field_at = at + (big_tiff ? 12 : 8);
-  if (raw.size() <= offset_size) {
+  if (ndpi) set_ndpi_high_bits(ifd, tag, 0);
+  if (raw.size() <= offset_size && !(ndpi && type == field::ascii)) {
     put_uint(field_at, 0, offset_size);
     put_bytes(field_at, raw);
   } else {
@@ -254,10 +263,20 @@ void TiffBytes::remove_tag(std::size_t ifd, std::uint16_t tag) {
 }
 
 void TiffBytes::set_next_ifd(std::size_t ifd, std::uint64_t offset) {
-  put_uint(next_pointer_position(ifd), offset, big_tiff ? 8 : 4);
+  put_uint(next_pointer_position(ifd), offset, big_tiff || ndpi ? 8 : 4);
 }
 
-void TiffBytes::set_first_ifd(std::uint64_t offset) { put_uint(big_tiff ? 8 : 4, offset, big_tiff ? 8 : 4); }
+void TiffBytes::set_first_ifd(std::uint64_t offset) {
+  put_uint(big_tiff ? 8 : 4, offset, big_tiff || ndpi ? 8 : 4);
+}
+
+void TiffBytes::set_ndpi_high_bits(std::size_t ifd, std::uint16_t tag, std::uint32_t high) {
+  if (!ndpi) throw std::logic_error("set_ndpi_high_bits on a file without the NDPI layout");
+  // The high words follow the 8-byte next-IFD offset, in entry order.
+  const std::uint64_t table = ifd_offsets.at(ifd) + 2;
+  const std::uint64_t index = (entry_position(ifd, tag) - table) / 12;
+  put_uint(next_pointer_position(ifd) + 8 + index * 4, high, 4);
+}
 
 std::vector<std::byte> pattern_pixels(std::uint32_t width, std::uint32_t height, std::uint32_t samples,
                                       DType dtype) {
@@ -355,12 +374,18 @@ BaseFile build_base(const BaseOptions& o) {
   spec.big_tiff = o.big_tiff;
   spec.big_endian = o.big_endian;
   spec.data_after_ifds = o.data_after_ifds;
+  spec.ndpi = o.ndpi;
+  BaseOptions with_tags = o;
+  if (o.ndpi) {
+    with_tags.extra_tags.push_back({65420, field::long_, {1}, {}});                          // FormatFlag
+    with_tags.extra_tags.push_back({65421, 11, {std::bit_cast<std::uint32_t>(20.0f)}, {}});  // SourceLens: FLOAT
+  }
   BaseFile base;
   for (std::uint32_t k = 0; k < o.levels; ++k) {
-    spec.ifds.push_back(image_ifd(o, std::max(1u, o.width >> k), std::max(1u, o.height >> k), k == 0 ? 0 : 1,
+    spec.ifds.push_back(image_ifd(with_tags, std::max(1u, o.width >> k), std::max(1u, o.height >> k), k == 0 ? 0 : 1,
                                   k == 0 ? &base.level0_pixels : nullptr));
   }
-  if (o.sub_ifd) spec.ifds.front().sub_ifds.push_back(image_ifd(o, o.width / 2, o.height / 2, 1, nullptr));
+  if (o.sub_ifd) spec.ifds.front().sub_ifds.push_back(image_ifd(with_tags, o.width / 2, o.height / 2, 1, nullptr));
   base.tiff = build_tiff(spec);
   return base;
 }

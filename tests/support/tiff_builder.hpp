@@ -1,4 +1,4 @@
-// A small, test-local TIFF / BigTIFF assembler: files described as IFDs of tags plus stored tiles
+// A small, test-local TIFF / BigTIFF / NDPI-layout assembler: files described as IFDs of tags plus stored tiles
 // or strips, laid out by hand (independent of TiffWriter), and a patcher that rewrites entries,
 // pointers and bytes in place so that tests can break a valid file in one precise way.
 #pragma once
@@ -37,6 +37,10 @@ struct FileSpec {
   bool big_tiff = false;
   bool big_endian = false;
   bool data_after_ifds = false;  // tifffile's layout (IFD, then data) rather than libtiff's
+  // Hamamatsu NDPI's layout of classic TIFF: 8-byte first- and next-IFD offsets, after each IFD's
+  // next offset 4 bytes per entry for the high bits of its value field (all 0 here), ASCII always
+  // out of line.
+  bool ndpi = false;
   std::vector<IfdSpec> ifds;     // the main chain
 };
 
@@ -47,6 +51,7 @@ class TiffBytes {
   std::vector<std::byte> bytes;
   bool big_tiff = false;
   bool big_endian = false;
+  bool ndpi = false;
   std::vector<std::uint64_t> ifd_offsets;
   std::vector<std::vector<std::uint64_t>> chunk_offsets;  // per IFD
   std::vector<std::vector<std::uint64_t>> chunk_sizes;    // per IFD
@@ -68,6 +73,8 @@ class TiffBytes {
   void truncate(std::uint64_t size) { bytes.resize(size); }
   std::uint64_t entry_position(std::size_t ifd, std::uint16_t tag) const;
   std::uint64_t next_pointer_position(std::size_t ifd) const;
+  // NDPI: the 4 bytes that hold the high 32 bits of the entry of `tag` in IFD `ifd`.
+  void set_ndpi_high_bits(std::size_t ifd, std::uint16_t tag, std::uint32_t high);
 
   std::vector<std::map<std::uint16_t, std::uint64_t>> entry_positions;  // per IFD: tag -> entry offset
   std::vector<std::uint64_t> next_positions;                            // per IFD
@@ -82,6 +89,7 @@ struct BaseOptions {
   bool big_tiff = false;
   bool big_endian = false;
   bool data_after_ifds = false;
+  bool ndpi = false;  // NDPI layout, with the FormatFlag (65420) and SourceLens (65421, 20) tags
   std::uint16_t compression = 1;
   std::uint16_t predictor = 1;
   std::uint32_t samples = 3;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ BaseOptions classic_be(std::uint16_t c = compression::none) { return {.big_endia
 BaseOptions bigtiff_le(std::uint16_t c = compression::none) { return {.big_tiff = true, .compression = c}; }
 BaseOptions bigtiff_be(std::uint16_t c = compression::none) {
   return {.big_tiff = true, .big_endian = true, .compression = c};
+}
+// Hamamatsu NDPI's layout (classic TIFF, 64-bit offsets through high bits after each IFD): one
+// strip per image, as NDPI stores its levels, or tiles where a test wants an offset array.
+BaseOptions ndpi(std::uint32_t levels = 1, bool tiled = false) {
+  return {.ndpi = true, .tiled = tiled, .tile = tiled ? 16u : 36u, .levels = levels};
 }
 BaseOptions with(BaseOptions o, const std::function<void(BaseOptions&)>& change) {
   change(o);
@@ -427,6 +433,44 @@ std::vector<MalformedCase> cases() {
        Stage::read,
        K::codec,
        {"level 0 (IFD 0), tile ", "at offset", "JPEG: Quantization table 0x00 was not defined"}},
+      // ---- NDPI high offset bits (the 4 bytes an entry after each IFD's 8-byte next offset) ----
+      {"ndpi-strip-offset-high-bits-past-end",
+       ndpi(),
+       [](TiffBytes& t) { t.set_ndpi_high_bits(0, strip_offsets, 1); },
+       Stage::open,
+       K::format,
+       {"IFD 0: strip 0 at offset 42949673", "extends past the end of the file", "StripOffsets (273)"}},
+      {"ndpi-strip-byte-count-high-bits-past-end",
+       ndpi(),
+       [](TiffBytes& t) { t.set_ndpi_high_bits(0, strip_byte_counts, 2); },
+       Stage::open,
+       K::format,
+       {"IFD 0: strip 0 at offset", "with 85899", "extends past the end of the file", "StripByteCounts (279)"}},
+      {"ndpi-tile-offsets-array-high-bits-past-end",
+       ndpi(1, true),
+       [](TiffBytes& t) { t.set_ndpi_high_bits(0, tile_offsets, 3); },
+       Stage::open,
+       K::format,
+       {"IFD 0: TileOffsets (324) values (36 bytes at offset 128849", "extend past the end of the file"}},
+      {"ndpi-next-ifd-high-bits-past-end",
+       ndpi(2),
+       [](TiffBytes& t) { t.set_next_ifd(0, t.ifd_offsets[1] + (std::uint64_t{1} << 32)); },
+       Stage::open,
+       K::format,
+       {"IFD 1 at offset 42949", "lies past the end of the file"}},
+      {"ndpi-high-bits-on-inline-short",
+       ndpi(),
+       [](TiffBytes& t) { t.set_ndpi_high_bits(0, compression_tag, 1); },
+       Stage::open,
+       K::format,
+       {"IFD 0: Compression (259) (field type 3, inline) has NDPI high offset bits 1",
+        "only a LONG or SLONG value"}},
+      {"ndpi-ifd-high-bits-truncated",
+       ndpi(2),
+       [](TiffBytes& t) { t.truncate(t.next_pointer_position(1) + 10); },
+       Stage::open,
+       K::format,
+       {"IFD 1 at offset", "and their NDPI high offset bits extends past the end of the file"}},
   };
 }
 
@@ -490,7 +534,9 @@ TEST(MalformedBase, ValidFilesReadBack) {
                                           with(classic_le(compression::deflate), [](BaseOptions& o) {
                                             o.levels = 2;
                                             o.sub_ifd = true;
-                                          })};
+                                          }),
+                                          ndpi(2),
+                                          ndpi(2, true)};
   for (const BaseOptions& o : bases) {
     BaseFile base = build_base(o);
     const slide::Slide slide =
@@ -514,6 +560,54 @@ TEST(MalformedBase, ValidFilesReadBack) {
   for (std::size_t i = 0; i < jpeg.level0_pixels.size(); ++i)
     error += std::abs(static_cast<int>(image.bytes()[i]) - static_cast<int>(jpeg.level0_pixels[i]));
   EXPECT_LT(error / static_cast<double>(jpeg.level0_pixels.size()), 12.0);
+}
+
+// A file of `size` bytes that holds `head` at offset 0 and `tail` at `tail_at`, zeros between: an
+// NDPI above 4 GiB without 4 GiB of memory.
+class SparseSource final : public io::ByteSource {
+ public:
+  SparseSource(std::vector<std::byte> head, std::vector<std::byte> tail, std::uint64_t tail_at, std::string name)
+      : head_(std::move(head)), tail_(std::move(tail)), tail_at_(tail_at), name_(std::move(name)) {}
+  std::uint64_t size() const override { return tail_at_ + tail_.size(); }
+  const std::string& name() const override { return name_; }
+  void read_exact(std::uint64_t offset, std::span<std::byte> dst) const override {
+    if (offset > size() || dst.size() > size() - offset) throw IoError("read past the end of " + name_);
+    for (std::size_t i = 0; i < dst.size(); ++i) {
+      const std::uint64_t at = offset + i;
+      dst[i] = at < head_.size()                              ? head_[at]
+               : at >= tail_at_ && at - tail_at_ < tail_.size() ? tail_[at - tail_at_]
+                                                              : std::byte{0};
+    }
+  }
+
+ private:
+  std::vector<std::byte> head_, tail_;
+  std::uint64_t tail_at_;
+  std::string name_;
+};
+
+// Level 0's strip moved 5 GiB further, its StripOffsets given the high bits that say so: the level
+// reads back; with the high bits left 0 the reader looks where the strip no longer is.
+TEST(MalformedBase, NdpiStripAboveFourGiBReadsBack) {
+  BaseFile base = build_base(ndpi(2));
+  const std::uint64_t low = base.tiff.chunk_offsets[0][0];
+  const std::uint64_t size = base.tiff.chunk_sizes[0][0];
+  const std::uint64_t moved = low + (std::uint64_t{5} << 32);
+  std::vector<std::byte> strip(base.tiff.bytes.begin() + static_cast<std::ptrdiff_t>(low),
+                               base.tiff.bytes.begin() + static_cast<std::ptrdiff_t>(low + size));
+  std::fill_n(base.tiff.bytes.begin() + static_cast<std::ptrdiff_t>(low), size, std::byte{0});
+  for (const std::uint32_t high : {5u, 0u}) {
+    base.tiff.set_ndpi_high_bits(0, strip_offsets, high);
+    auto source = std::make_shared<SparseSource>(base.tiff.bytes, strip, moved, "above-4-gib.ndpi");
+    const slide::Slide slide = slide::Slide::open(source);
+    ASSERT_EQ(slide.index().vendor, "hamamatsu");
+    ASSERT_EQ(slide.index().levels.size(), 2u);
+    EXPECT_EQ(slide.index().levels[0].image.tile_offsets[0], high == 5 ? moved : low);
+    const HostImage image = slide.read_level(0);
+    ASSERT_EQ(image.size_bytes(), base.level0_pixels.size());
+    EXPECT_EQ(std::equal(base.level0_pixels.begin(), base.level0_pixels.end(), image.bytes().begin()), high == 5)
+        << "high bits " << high;
+  }
 }
 
 // Regressions found by fuzz/fuzz_slide: files that must open and read, not crash.
