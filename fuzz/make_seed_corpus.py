@@ -320,7 +320,7 @@ def mutation_seeds():
     (which the cut rebuilds) or past the first IFD (the only one kept, so that these seeds stay a few
     KiB each), it made the cut drop the IFD, or the result cannot be cut down."""
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "python"))
-    from test_mutations import apply_edits, load_table  # noqa: E402 (the table's own reader)
+    from mutation_table import apply_edits, load_table  # noqa: E402 (the table's own reader)
 
     plain, written = {}, set()
     for row in load_table():
@@ -340,7 +340,32 @@ def mutation_seeds():
             print(f"mut-{row.name}: {len(out)} bytes")
 
 
+def ndpi_high_bit_seeds():
+    """The cut-down NDPI with one entry's high offset bits set (the 4 bytes an entry after each IFD's
+    8-byte next offset; the cut writes them 0): a strip offset and byte count made 64-bit, an
+    out-of-line value's offset, a SHORT that cannot take them, the next-IFD offset's high half."""
+    data = cut_down((TESTDATA / "hamamatsu/test3-DAPI-2-387.ndpi").read_bytes(), 2)
+    first = struct.unpack("<I", data[4:8])[0]
+    n = struct.unpack("<H", data[first:first + 2])[0]
+    next_at = first + 2 + 12 * n
+    tags = [struct.unpack("<H", data[first + 2 + 12 * i:first + 4 + 12 * i])[0] for i in range(n)]
+    high_at = {tag: next_at + 8 + 4 * i for i, tag in enumerate(tags)}
+    variants = {
+        "ndpi-high-bits-strip-offset": (high_at[273], 1),
+        "ndpi-high-bits-strip-byte-count": (high_at[279], 1),
+        "ndpi-high-bits-out-of-line": (high_at[258], 1),
+        "ndpi-high-bits-on-short": (high_at[259], 1),
+        "ndpi-high-bits-next-ifd": (next_at + 4, 1),
+    }
+    for name, (at, high) in variants.items():
+        out = bytearray(data)
+        out[at:at + 4] = struct.pack("<I", high)
+        (slide_dir / name).write_bytes(bytes(out))
+        print(f"{name}: {len(out)} bytes")
+
+
 if TESTDATA.is_dir():
+    ndpi_high_bit_seeds()
     for relative, max_ifds in CUT_DOWN.items():
         out = cut_down((TESTDATA / relative).read_bytes(), max_ifds)
         name = "cut-" + pathlib.Path(relative).name
