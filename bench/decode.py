@@ -16,7 +16,9 @@ Sections, per slide (--sections; the round trip and the conversion on --pipeline
             case's pixels are checked against); tilestream's CLI `read --decode gpu --json` once, for
             the decoder it reports (tiles on the GPU, CPU fallbacks); cuCIM CuImage.read_region(level=0)
             with device="cuda" and on the CPU; tifffile.imread(level=0) + imagecodecs, and the same
-            uploaded with cupy (or torch); the nvJPEG ceiling (tilestream_nvjpeg_ceiling, a process).
+            uploaded with cupy (or torch); OpenSlide's read_region of level 0 (one call, RGBA cut to RGB;
+            Aperio and other formats OpenSlide reads, JPEG 2000 SVS included); the nvJPEG ceiling
+            (tilestream_nvjpeg_ceiling, a process).
   patches   batches of --batch-size random --patch x --patch patches of level 0 (one seeded list, the
             same for every reader): tilestream read_regions (device "cuda" and NumPy) and PatchLoader
             (device "cuda"), cuCIM read_region(locations, num_workers, batch_size) on both devices.
@@ -60,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info  # noqa: E402
 
 SECTIONS = ("level", "patches", "roundtrip", "convert")
-READERS = ("tilestream", "cucim", "tifffile", "ceiling")
+READERS = ("tilestream", "cucim", "tifffile", "openslide", "ceiling")
 
 # Case key -> (section, reader, device, label). The order is the order of the tables and of the run.
 CASES = {
@@ -73,6 +75,7 @@ CASES = {
     "cucim-cpu": ("level", "cucim", "cpu", "cuCIM CuImage.read_region(level=0)"),
     "tifffile-cpu": ("level", "tifffile", "cpu", "tifffile.imread(level=0) + imagecodecs"),
     "tifffile-cuda": ("level", "tifffile", "cuda", "tifffile.imread(level=0) + imagecodecs, uploaded"),
+    "openslide-cpu": ("level", "openslide", "cpu", "OpenSlide read_region(level 0), RGBA to RGB"),
     "convert-cuda": ("convert", "tilestream", "cuda", "tilestream convert --device cuda"),
     "convert-cpu": ("convert", "tilestream", "cpu", "tilestream convert --device cpu"),
     "patches-tilestream-cuda": ("patches", "tilestream", "cuda", 'tilestream read_regions device="cuda" decode="gpu"'),
@@ -586,6 +589,23 @@ def level_tifffile(row: Row, state: SlideState, s: Settings, device: str):
     row.finish(runs, cpus, info.level0_bytes)
 
 
+def level_openslide(row: Row, state: SlideState, s: Settings):
+    openslide = import_or_missing("openslide", "openslide-python (and openslide-bin)")
+    row.version = f"openslide-python {openslide.__version__}, OpenSlide {getattr(openslide, '__library_version__', '?')}"
+    info = state.info
+    row.call = f"OpenSlide(path).read_region((0, 0), 0, ({info.width}, {info.height})), RGBA -> RGB"
+    row.decoder = "OpenSlide (one thread; OpenJPEG for JPEG 2000, libjpeg for JPEG)"
+    slide = openslide.OpenSlide(info.path)
+
+    def read():
+        rgba = np.asarray(slide.read_region((0, 0), 0, (info.width, info.height)))
+        return np.ascontiguousarray(rgba[..., :3])
+
+    runs, cpus, warm = time_in_process(read, s.repeats, lambda p: check_level(row, state, s, p))
+    row.warmup = warm
+    row.finish(runs, cpus, info.level0_bytes)
+
+
 def level_ceiling(row: Row, state: SlideState, s: Settings):
     if not s.ceiling or not os.path.exists(s.ceiling):
         raise Missing(f"no tilestream_nvjpeg_ceiling ({s.ceiling or '--ceiling not given'}); "
@@ -942,6 +962,7 @@ RUNNERS = {
     "cucim-cpu": lambda r, st, s: level_cucim(r, st, s, "cpu"),
     "tifffile-cpu": lambda r, st, s: level_tifffile(r, st, s, "cpu"),
     "tifffile-cuda": lambda r, st, s: level_tifffile(r, st, s, "cuda"),
+    "openslide-cpu": level_openslide,
     "ceiling": level_ceiling,
     "convert-cuda": lambda r, st, s: convert_case(r, st, s, "cuda"),
     "convert-cpu": lambda r, st, s: convert_case(r, st, s, "cpu"),
@@ -1281,7 +1302,8 @@ def tree_commit() -> str:
 def versions(readers: list[str]) -> dict:
     out = {}
     for name, module in (("tilestream", "tilestream"), ("cucim", "cucim"), ("cupy", "cupy"), ("torch", "torch"),
-                         ("tifffile", "tifffile"), ("imagecodecs", "imagecodecs"), ("zarr", "zarr"), ("numpy", "numpy")):
+                         ("tifffile", "tifffile"), ("imagecodecs", "imagecodecs"), ("openslide", "openslide"),
+                         ("zarr", "zarr"), ("numpy", "numpy")):
         try:
             out[name] = getattr(importlib.import_module(module), "__version__", "?")
         except Exception as e:  # noqa: BLE001

@@ -57,7 +57,9 @@ int run(int argc, char** argv) {
   }
   const ts::slide::Slide slide = ts::slide::Slide::open(argv[1]);
   const ts::tiff::ImageInfo& image = slide.level(level).image;
-  const std::string why = ts::slide::gpu_decode_unsupported_reason(image);
+  const std::string why = image.compression == ts::codec::compression::jpeg
+                              ? ts::slide::gpu_decode_unsupported_reason(image)
+                              : std::string("not JPEG tiles (this measures nvJPEG)");
   ts::check<ts::UnsupportedError>(why.empty(), slide.path(), " level ", level, ": ", why);
   const ts::codec::nvjpeg::ResolvedDecode decode =
       ts::codec::nvjpeg::resolve_device_decode(ts::codec::DecodeMode::gpu, 0);

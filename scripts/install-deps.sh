@@ -21,15 +21,16 @@ fi
 
 # zarr 3 (zarr-python's v3 API, which reads both Zarr formats), tensorstore and ome-zarr-models are
 # the independent readers and validators the Zarr interop tests and the convert benchmark use.
-# nvidia-cufile, nvidia-nvjpeg and nvidia-libnvcomp-cu13 bring cufile.h, nvjpeg.h and nvcomp.h
-# (cmake/cufile.cmake, nvjpeg.cmake and nvcomp.cmake find them there where the CUDA toolkit lacks
+# nvidia-cufile, nvidia-nvjpeg, nvidia-nvjpeg2k-cu13 and nvidia-libnvcomp-cu13 bring cufile.h, nvjpeg.h,
+# nvjpeg2k.h and nvcomp.h
+# (cmake/cufile.cmake, nvjpeg.cmake, nvjpeg2k.cmake and nvcomp.cmake find them there where the CUDA toolkit lacks
 # them) and the libraries tilestream dlopens; they have no Python module, so the check below looks for
 # the headers. scikit-image is the reference the image operations (`tilestream process`) are compared
 # with.
 # nanobind and scikit-build-core build the Python package (pyproject.toml) from the release build;
 # pytest-xdist runs the Python test files in parallel.
 python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
-                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile nvidia-nvjpeg nvidia-libnvcomp-cu13
+                 'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile nvidia-nvjpeg nvidia-nvjpeg2k-cu13 nvidia-libnvcomp-cu13
                  scikit-image matplotlib
                  nanobind scikit-build-core pytest-xdist)
 if [ ! -x .venv/bin/python ]; then
@@ -45,6 +46,7 @@ assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__
 assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/cu13/include/cufile.h'))
 assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/cu13/include/nvjpeg.h'))
 assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/libnvcomp/include/nvcomp.h'))
+assert os.path.isfile(os.path.join(sysconfig.get_paths()['purelib'], 'nvidia/nvjpeg2k/include/nvjpeg2k.h'))
 " 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi

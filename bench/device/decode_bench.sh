@@ -15,6 +15,9 @@
 #       [-- ARGUMENTS FOR bench/decode.py]         (there; carry .whl-decode .nvcomp: .whl-patches and
 #                                                  .nvcomp together exceed the 64 MiB carry; the svs
 #                                                  slide needs .testslides, in a command without .nvcomp)
+# j2k (issue 15's JPEG 2000 benchmark, only when named): the seed size as an Aperio SVS of YCbCr JPEG 2000
+# tiles (33003, `synth --compression aperio-j2k`), 240 tiles, lossy at --quality 60, which OpenSlide and
+# cuCIM read too; e.g. --slides j2k -- --sections level --readers tilestream,cucim,openslide.
 # Slides: t240-q75 t240-q90 t256-q75 t256-q90 t512-q75 t512-q90 t256-q80 (the headline: the acceptance
 # lines are about it) and svs; default all, in that order of priority: t256-q80, svs, then the others.
 # --quick: t256-q80 and svs only, 2 timed runs per case. The whole command stays within
@@ -53,9 +56,9 @@ if [ -z "$chosen" ]; then
 fi
 IFS=, read -r -a slide_names <<<"$chosen"
 for name in "${slide_names[@]}"; do
-  case ",$all_slides," in
+  case ",$all_slides,j2k," in
     *",$name,"*) ;;
-    *) echo "decode_bench.sh: --slides takes ${all_slides//,/ }; not '$name'" >&2; exit 2 ;;
+    *) echo "decode_bench.sh: --slides takes ${all_slides//,/ } j2k; not '$name'" >&2; exit 2 ;;
   esac
 done
 
@@ -114,12 +117,14 @@ assemble_package() {
 
 # One synthetic slide, written once per machine (the baseline's name is patches_bench.sh's, so either
 # script finds the other's); a partial file never takes the final name.
-slide_path() {  # NAME (tTILE-qQUALITY)
+slide_path() {  # NAME (tTILE-qQUALITY, or j2k)
+  if [ "$1" = j2k ]; then echo "$work/seed-size-aperio-j2k-q60-t240-${slide_size}.svs"; return; fi
   local tile=${1%-q*} quality=${1#*-q}
   echo "$work/seed-size-jpeg-q${quality}-t${tile#t}-${slide_size}.tif"
 }
 write_slide() {  # NAME
-  local path tile=${1%-q*} quality=${1#*-q}
+  local path tile=${1%-q*} quality=${1#*-q} compression=jpeg
+  [ "$1" = j2k ] && tile=t240 quality=60 compression=aperio-j2k
   path=$(slide_path "$1")
   if [ -s "$path" ]; then
     echo "== slide $1: $(basename "$path") exists ($(stat -c %s "$path") bytes)"
@@ -127,7 +132,7 @@ write_slide() {  # NAME
   fi
   rm -f "$work/partial-decode.tif"
   local t0=$SECONDS
-  "$bin" synth "$work/partial-decode.tif" --size "$slide_size" --tile "${tile#t}" --compression jpeg \
+  "$bin" synth "$work/partial-decode.tif" --size "$slide_size" --tile "${tile#t}" --compression "$compression" \
     --quality "$quality"
   mv "$work/partial-decode.tif" "$path"
   echo "== slide $1 written in $((SECONDS - t0)) s: $(stat -c %s "$path") bytes"

@@ -18,6 +18,18 @@ fi
 if [ -f .nvcomp/lib64/libnvcomp.so.6 ]; then
   export TILESTREAM_NVCOMP_LIBRARY="$PWD/.nvcomp/lib64/libnvcomp.so.6"
 fi
+# - nor nvJPEG2000: a copy carried in .nvjpeg2k/ (bench/device/fetch-nvjpeg2k.sh) is loaded.
+if [ -f .nvjpeg2k/lib/libnvjpeg2k.so.0 ]; then
+  export TILESTREAM_NVJPEG2K_LIBRARY="$PWD/.nvjpeg2k/lib/libnvjpeg2k.so.0"
+fi
+# - nor OpenJPEG (the CPU's JPEG 2000 decoder): the Debian packages carried in .device-deps/
+#   (bench/device/fetch-openjpeg.sh) are found by CMake through pkg-config and loaded at run time from
+#   there.
+if [ -d .device-deps/usr ]; then
+  export CMAKE_PREFIX_PATH="$PWD/.device-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export PKG_CONFIG_PATH="$PWD/.device-deps/usr/lib/x86_64-linux-gnu/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  export LD_LIBRARY_PATH="$PWD/.device-deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 if [ -d .testslides ]; then
   export TILESTREAM_TESTDATA="$PWD/.testslides"
 fi

@@ -11,9 +11,9 @@ namespace tilestream::codec {
 namespace {
 
 constexpr std::array<DecodeModeInfo, 3> table{{
-    {DecodeMode::automatic, "auto", "JPEG tiles with nvJPEG on the GPU where it loads, else on the CPU"},
+    {DecodeMode::automatic, "auto", "JPEG tiles with nvJPEG, JPEG 2000 with nvJPEG2000, on the GPU where they load, else on the CPU"},
     {DecodeMode::cpu, "cpu", "every tile on CPU threads, then uploaded"},
-    {DecodeMode::gpu, "gpu", "JPEG tiles with nvJPEG; fails where it is missing"},
+    {DecodeMode::gpu, "gpu", "JPEG tiles with nvJPEG, JPEG 2000 with nvJPEG2000; fails where the one a level needs is missing"},
 }};
 
 }  // namespace

@@ -32,7 +32,7 @@ std::string cpu_hint() { return concat(" (use ", option("decode"), " cpu)"); }
 // The CPU, for `mode` (auto or cpu), because of `why`; gpu throws `why` instead.
 ResolvedDecode on_cpu(DecodeMode mode, const std::string& why) {
   check<UnsupportedError>(mode != DecodeMode::gpu, "GPU JPEG decoding is not available: ", why, cpu_hint());
-  return {false, false, cpu_decoder, mode == DecodeMode::cpu ? std::string("decode cpu was asked for") : why};
+  return {false, false, cpu_decoder, mode == DecodeMode::cpu ? std::string("decode cpu was asked for") : why, false, mode};
 }
 
 }  // namespace
@@ -361,7 +361,7 @@ ResolvedDecode resolve_device_decode(DecodeMode mode, int device) {
   if (mode == DecodeMode::cpu) return on_cpu(mode, "");
   const DeviceHandle& h = device_handle(device);
   if (h.handle == nullptr) return on_cpu(mode, h.error);
-  return {true, h.hardware, h.decoder, h.detail, mode == DecodeMode::automatic};
+  return {true, h.hardware, h.decoder, h.detail, mode == DecodeMode::automatic, mode};
 }
 
 struct BatchDecoder::Impl {

@@ -46,6 +46,7 @@ Settings load_settings() {
   if (const char* value = std::getenv("TILESTREAM_DECODE"); value != nullptr) settings.decode = value;
   if (const char* value = std::getenv("TILESTREAM_ENCODE"); value != nullptr) settings.encode = value;
   if (const char* value = std::getenv("TILESTREAM_NVJPEG_LIBRARY"); value != nullptr) settings.nvjpeg_library = value;
+  if (const char* value = std::getenv("TILESTREAM_NVJPEG2K_LIBRARY"); value != nullptr) settings.nvjpeg2k_library = value;
   if (const char* value = std::getenv("TILESTREAM_NVCOMP_LIBRARY"); value != nullptr) settings.nvcomp_library = value;
   if (const char* value = std::getenv("TILESTREAM_NVJPEG_BACKEND"); value != nullptr) {
     settings.nvjpeg_backend = value;

@@ -16,6 +16,7 @@
 
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/codec/jpeg_stream.hpp"
+#include "tilestream/codec/nvjpeg2k.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/memory_budget.hpp"
 #include "tilestream/core/parallel.hpp"
@@ -88,13 +89,20 @@ io::DeviceReadRequest read_request(const TileReadTask& task, std::size_t tile_by
   return request;
 }
 
-// The layout of a level's JPEG tiles (8-bit, whole tiles) as the CPU decoder takes them.
-codec::TileLayout jpeg_tile_layout(const tiff::ImageInfo& image) {
+// JPEG 2000 tiles, which nvJPEG2000 decodes (the others of the GPU decode path are JPEG, nvJPEG's).
+bool is_jpeg2000(std::uint16_t compression) {
+  return compression == codec::compression::jpeg2000 || compression == codec::compression::jpeg2000_ycbcr ||
+         compression == codec::compression::jpeg2000_rgb || compression == codec::compression::jpeg2000_lossy;
+}
+
+// The layout of a level's tiles on the GPU decode path (whole tiles, interleaved) as the CPU decoder
+// takes them.
+codec::TileLayout gpu_path_tile_layout(const tiff::ImageInfo& image) {
   codec::TileLayout layout;
   layout.width = image.tile_width;
   layout.rows = image.tile_height;
   layout.samples = image.samples;
-  layout.dtype = DType::uint8;
+  layout.dtype = image.dtype;
   layout.photometric = image.photometric;
   layout.jpeg_tables = image.jpeg_tables;
   return layout;
@@ -119,12 +127,14 @@ struct JpegSlot {
   bool pending = false;
 };
 
-// A thread of the nvJPEG path: its stream, two slots and its batched decoder (whose two states serve
-// the two slots). The stream is declared first so that it goes last.
+// A thread of the GPU decode path: its stream, two slots and its batch decoders, nvJPEG's and
+// nvJPEG2000's, each made when the lane first decodes its kind of tile (their two states serve the two
+// slots). The stream is declared first so that it goes last.
 struct JpegLane {
   cuda::Stream stream;
   std::array<JpegSlot, 2> slots;
   std::optional<codec::nvjpeg::BatchDecoder> decoder;
+  std::optional<codec::nvjpeg2k::BatchDecoder> j2k_decoder;
   std::size_t next = 0;
 };
 
@@ -204,8 +214,23 @@ std::size_t jpeg_batch_tiles(const DeviceReaderOptions& options, unsigned lanes,
 
 std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image) {
   if (!image.unsupported_reason.empty()) return image.unsupported_reason;
+  if (is_jpeg2000(image.compression)) {
+    if (!image.tiled) return "JPEG 2000 strips, not tiles";
+    if (image.planes() != 1) return "JPEG 2000 in separate planes";
+    if ((image.dtype != DType::uint8 && image.dtype != DType::uint16) ||
+        image.bits_per_sample != 8 * bytes_per_sample(image.dtype)) {
+      return concat(image.bits_per_sample, "-bit ", to_string(image.dtype), " JPEG 2000");
+    }
+    if (image.samples < 1 || image.samples > 4) return concat(image.samples, " samples per pixel");
+    if (image.compression == codec::compression::jpeg2000_ycbcr &&
+        (image.samples != 3 || image.dtype != DType::uint8)) {
+      return concat("Aperio YCbCr JPEG 2000 of ", image.samples, " ", to_string(image.dtype), " samples");
+    }
+    if (!image.conversion.identity()) return "pixels converted after decoding (photometric)";
+    return {};
+  }
   if (image.compression != codec::compression::jpeg) {
-    return concat(codec::compression_name(image.compression), " tiles, not JPEG");
+    return concat(codec::compression_name(image.compression), " tiles, not JPEG or JPEG 2000");
   }
   if (!image.tiled) return "JPEG strips, not tiles";
   if (image.planes() != 1) return "JPEG in separate planes";
@@ -234,6 +259,9 @@ struct DeviceReader::Impl {
   std::array<cuda::PinnedBuffer, 2> bands;  // decode path, allocated on first use
   std::array<cuda::Event, 2> band_done;
   codec::nvjpeg::ResolvedDecode decode;
+  // JPEG 2000's decoder, resolved from the same mode on the first read of JPEG 2000 tiles (so that
+  // nvJPEG2000 is loaded only where a slide needs it).
+  std::optional<codec::nvjpeg2k::ResolvedDecode> j2k_decode;
   DeviceReaderOptions options;  // as made, for the nvJPEG path's batching
   unsigned jpeg_lane_count = 1;
   std::vector<JpegLane> jpeg_lanes;  // made on the first nvJPEG read
@@ -258,6 +286,14 @@ struct DeviceReader::Impl {
       }
       lane.stream.synchronize();
     });
+  }
+
+  // The decoder the GPU decode path would use for `image`'s tiles: nvJPEG2000's decision for JPEG 2000,
+  // else nvJPEG's. UnsupportedError under decode gpu when it is missing.
+  const codec::nvjpeg::ResolvedDecode& decoder_for(const tiff::ImageInfo& image) {
+    if (!is_jpeg2000(image.compression)) return decode;
+    if (!j2k_decode) j2k_decode = codec::nvjpeg2k::resolve_device_decode(decode.mode, device);
+    return *j2k_decode;
   }
 
   void read_raw(const Slide& slide, std::size_t level, const PlaceGeometry& g, std::span<const TileSlot> slots,
@@ -298,16 +334,17 @@ struct DeviceReader::Impl {
   // both and the main stream have finished; on an error, the CPU part ends before it is rethrown (it
   // writes into the caller's image and buffers).
   void beside(const std::function<void()>& on_cpu, const std::function<void()>& on_gpu);
-  // The settings of a read by the nvJPEG path, for its report.
-  void describe_gpu_decode(DeviceReadReport& report) const;
-  void describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported, const char* why_not) const;
+  // The settings of a read by the GPU decode path of `image`'s tiles, for its report.
+  void describe_gpu_decode(const tiff::ImageInfo& image, DeviceReadReport& report);
+  void describe_cpu_decode(const tiff::ImageInfo& image, DeviceReadReport& report, const std::string& gpu_unsupported,
+                           const char* why_not);
 };
 
 void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t level, std::span<const TileSlot> slots,
                                             const PlaceBatch& place, DeviceReadReport& report) {
   const tiff::ImageInfo& image = slide.level(level).image;
-  // (8-bit samples: gpu_decode_unsupported_reason let only those through.)
-  const std::size_t tile_row_bytes = std::size_t{image.tile_width} * image.samples;
+  const bool j2k = is_jpeg2000(image.compression);
+  const std::size_t tile_row_bytes = std::size_t{image.tile_width} * image.samples * bytes_per_sample(image.dtype);
   const std::size_t tile_bytes = tile_row_bytes * image.tile_height;
   const std::size_t batch_tiles = jpeg_batch_tiles(options, jpeg_lane_count, slots.size(), tile_bytes);
   const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
@@ -322,10 +359,11 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
   }
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(jpeg_lane_count, batches.size()));
   const auto allocate_start = Clock::now();
-  if (jpeg_lanes.size() < workers) {
-    const std::size_t had = jpeg_lanes.size();
-    jpeg_lanes.resize(workers);
-    for (std::size_t w = had; w < workers; ++w) jpeg_lanes[w].decoder.emplace(device, decode);
+  if (jpeg_lanes.size() < workers) jpeg_lanes.resize(workers);
+  for (unsigned w = 0; w < workers; ++w) {
+    JpegLane& lane = jpeg_lanes[w];
+    if (j2k && !lane.j2k_decoder) lane.j2k_decoder.emplace(device, decoder_for(image));
+    if (!j2k && !lane.decoder) lane.decoder.emplace(device, decode);
   }
   // Buffers grow to the largest batch seen and are kept for the next read; pinning runs on the lanes'
   // own threads, in parallel.
@@ -347,7 +385,9 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
 
   const codec::nvjpeg::TileFormat format{image.tile_width, image.tile_height, image.samples,
                                          image.samples == 3 && image.photometric == codec::photometric::rgb};
-  const codec::TileLayout layout = jpeg_tile_layout(image);
+  const codec::nvjpeg2k::TileFormat j2k_format{image.tile_width, image.tile_height, image.samples, image.dtype,
+                                               image.compression == codec::compression::jpeg2000_ycbcr};
+  const codec::TileLayout layout = gpu_path_tile_layout(image);
   std::atomic<std::uint64_t> on_gpu{0}, on_cpu{0};
   std::mutex reason_mutex;
   std::string first_reason;
@@ -404,11 +444,16 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
         }
       }
       // Tiles nvJPEG decodes as libjpeg would are joined with the tables; the others go to the CPU.
+      // JPEG 2000 codestreams are whole as stored: nvJPEG2000 says itself which it leaves to the CPU.
       std::vector<std::span<const std::byte>> streams;
       std::vector<std::uint32_t> gpu_tiles, cpu_tiles;
       std::string reason;
       std::size_t joined = 0;
-      for (std::size_t j = 0; j < batch.count; ++j) {
+      if (j2k) {
+        streams.assign(tiles.begin(), tiles.end());
+        for (std::size_t j = 0; j < batch.count; ++j) gpu_tiles.push_back(static_cast<std::uint32_t>(j));
+      }
+      for (std::size_t j = 0; j < batch.count && !j2k; ++j) {
         std::string why;
         try {
           const codec::JpegFrame frame = codec::read_jpeg_frame(image.jpeg_tables, tiles[j]);
@@ -430,7 +475,20 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
           if (reason.empty()) reason = why;
         }
       }
-      const std::string refused = lane.decoder->decode(k, streams, gpu_tiles, format, slot.tiles.data(), lane.stream);
+      const std::string refused =
+          j2k ? std::string() : lane.decoder->decode(k, streams, gpu_tiles, format, slot.tiles.data(), lane.stream);
+      if (j2k) {
+        const codec::nvjpeg2k::Refused left =
+            lane.j2k_decoder->decode(k, streams, gpu_tiles, j2k_format, slot.tiles.data(), lane.stream);
+        if (!left.streams.empty()) {
+          std::vector<bool> to_cpu(gpu_tiles.size(), false);
+          for (const std::uint32_t position : left.streams) to_cpu[position] = true;
+          std::vector<std::uint32_t> kept;
+          for (std::size_t p = 0; p < gpu_tiles.size(); ++p) (to_cpu[p] ? cpu_tiles : kept).push_back(gpu_tiles[p]);
+          gpu_tiles = std::move(kept);
+          reason = concat("nvJPEG2000 left tiles to the CPU: ", left.reason);
+        }
+      }
       if (!refused.empty()) {
         cpu_tiles.insert(cpu_tiles.end(), gpu_tiles.begin(), gpu_tiles.end());
         gpu_tiles.clear();
@@ -592,24 +650,29 @@ void DeviceReader::Impl::read_decoded(const Slide& slide, std::size_t level, std
   report.bytes_read = out.size_bytes();
 }
 
-void DeviceReader::Impl::describe_gpu_decode(DeviceReadReport& report) const {
-  report.path = gpu_decode_path;
+void DeviceReader::Impl::describe_gpu_decode(const tiff::ImageInfo& image, DeviceReadReport& report) {
+  const bool j2k = is_jpeg2000(image.compression);
+  const char* library = j2k ? "nvJPEG2000" : "nvJPEG";
+  report.path = j2k ? gpu_j2k_decode_path : gpu_decode_path;
   report.io = mode == io::IoMode::direct ? io::IoMode::direct : io::IoMode::posix;
-  report.io_detail = mode == io::IoMode::posix    ? std::string("posix: pread of tile batches into pinned memory, decoded by nvJPEG")
-                     : mode == io::IoMode::direct ? std::string("direct: O_DIRECT reads of tile batches into pinned memory, decoded by nvJPEG")
-                                                  : concat("posix, not ", io::to_string(mode),
-                                                           ": nvJPEG takes its streams from pinned host memory, read with pread");
-  report.decode.decoder = decode.decoder;
-  report.decode.detail = decode.detail;
+  report.io_detail = mode == io::IoMode::posix    ? concat("posix: pread of tile batches into pinned memory, decoded by ", library)
+                     : mode == io::IoMode::direct ? concat("direct: O_DIRECT reads of tile batches into pinned memory, decoded by ", library)
+                                                  : concat("posix, not ", io::to_string(mode), ": ", library,
+                                                           " takes its streams from pinned host memory, read with pread");
+  const codec::nvjpeg::ResolvedDecode& used = decoder_for(image);
+  report.decode.decoder = used.decoder;
+  report.decode.detail = used.detail;
 }
 
-void DeviceReader::Impl::describe_cpu_decode(DeviceReadReport& report, const std::string& gpu_unsupported,
-                                             const char* why_not) const {
+void DeviceReader::Impl::describe_cpu_decode(const tiff::ImageInfo& image, DeviceReadReport& report,
+                                             const std::string& gpu_unsupported, const char* why_not) {
   report.path = cpu_decode_path;
   report.decode.decoder = "CPU";
-  report.decode.detail = !decode.gpu              ? decode.detail
+  const codec::nvjpeg::ResolvedDecode& gpu = decoder_for(image);
+  report.decode.detail = !gpu.gpu                 ? gpu.detail
                          : gpu_unsupported.empty() ? std::string(why_not)
-                                                   : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles only");
+                                                   : concat(gpu_unsupported, ": nvJPEG decodes 8-bit JPEG tiles and nvJPEG2000 "
+                                                                             "8- or 16-bit JPEG 2000 tiles only");
   report.io = io::IoMode::posix;
   report.io_detail = mode == io::IoMode::posix
                          ? std::string("posix: pread and decode on CPU threads into pinned memory")
@@ -763,7 +826,7 @@ void DeviceReader::Impl::decode_share_on_cpu(const Slide& slide, std::size_t lev
   const std::size_t bytes = plan.tiles.size() * tile_bytes;
   cuda::reserve(share_host, bytes);
   cuda::reserve(share_device, bytes, side);
-  const codec::TileLayout layout = jpeg_tile_layout(image);
+  const codec::TileLayout layout = gpu_path_tile_layout(image);
   parallel_for(plan.tiles.size(), std::max(1u, workers), [&](std::size_t i) {
     thread_local std::vector<std::byte> stored;
     const TileSlot& tile = plan.tiles[i];
@@ -847,7 +910,7 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     raw = tiles_complete(image, slots, g.tile_bytes());
   }
   const std::string gpu_unsupported = raw ? std::string() : gpu_decode_unsupported_reason(image);
-  bool gpu_jpeg = !raw && m.decode.gpu && gpu_unsupported.empty();
+  bool gpu_jpeg = !raw && gpu_unsupported.empty() && m.decoder_for(image).gpu;
   if (gpu_jpeg) {
     slots = region_tile_slots(g);
     gpu_jpeg = tiles_complete(image, slots, 1);  // no sparse tile: those are the CPU path's
@@ -871,7 +934,7 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
     mine.io_detail = m.detail;
     m.read_raw(slide, level, g, slots, out, mine);
   } else if (gpu_jpeg) {
-    m.describe_gpu_decode(mine);
+    m.describe_gpu_decode(image, mine);
     m.decode_jpeg_on_gpu(slide, level, slots,
                          [&](const cuda::DeviceBuffer& tiles, std::size_t first, std::size_t count,
                              const cuda::Stream& stream) {
@@ -879,7 +942,7 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
                          },
                          mine);
   } else {
-    m.describe_cpu_decode(mine, gpu_unsupported, "sparse tiles in the region");
+    m.describe_cpu_decode(image, mine, gpu_unsupported, "sparse tiles in the region");
     m.read_decoded(slide, level, x, y, width, height, out, mine);
   }
   // The reader's streams may end before the image does, so it frees on a stream that always exists.
@@ -918,12 +981,12 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
   DeviceReadReport mine;
   const PatchPlan plan = plan_patches(g, patches, static_cast<std::size_t>(out.height() / height));
   const std::string gpu_unsupported = gpu_decode_unsupported_reason(image);
-  const bool gpu_jpeg = m.decode.gpu && gpu_unsupported.empty() && tiles_complete(image, plan.tiles, 1);
+  const bool gpu_jpeg = gpu_unsupported.empty() && m.decoder_for(image).gpu && tiles_complete(image, plan.tiles, 1);
   if (gpu_jpeg) {
-    m.describe_gpu_decode(mine);
+    m.describe_gpu_decode(image, mine);
     // Under auto a fixed share goes to the CPU threads the nvJPEG lanes leave free: of the level's tiles,
     // or, with the patch split, of patch positions.
-    const double share = m.decode.automatic ? m.patch_cpu_share() : 0.0;
+    const double share = m.decoder_for(image).automatic ? m.patch_cpu_share() : 0.0;
     const unsigned cpu_workers = m.threads > m.jpeg_lane_count ? m.threads - m.jpeg_lane_count : 1;
     if (share > 0 && m.patch_split() == PatchSplit::patches) {
       m.read_patches_split(slide, level, patches, g, static_cast<std::size_t>(out.height() / height), out, share,
@@ -957,7 +1020,7 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
                                              " CPU threads beside nvJPEG");
     }
   } else {
-    m.describe_cpu_decode(mine, gpu_unsupported, "sparse tiles under the patches");
+    m.describe_cpu_decode(image, mine, gpu_unsupported, "sparse tiles under the patches");
     m.read_patches_on_cpu(slide, level, patches, g, out, mine, m.threads, m.main, m.bands[0]);
   }
   mine.seconds = seconds_since(start);

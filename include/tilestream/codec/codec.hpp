@@ -28,6 +28,7 @@ inline constexpr std::uint16_t adobe_deflate = 8;
 inline constexpr std::uint16_t packbits = 32773;
 inline constexpr std::uint16_t deflate = 32946;
 inline constexpr std::uint16_t jpeg2000_ycbcr = 33003;
+inline constexpr std::uint16_t jpeg2000_lossy = 33004;
 inline constexpr std::uint16_t jpeg2000_rgb = 33005;
 inline constexpr std::uint16_t jpeg2000 = 34712;
 inline constexpr std::uint16_t lerc = 34887;

@@ -12,9 +12,11 @@
 namespace tilestream::codec {
 
 enum class DecodeMode {
-  automatic,  // JPEG tiles on the GPU where nvJPEG loads and the run has a device, else on the CPU
-  cpu,        // every tile on CPU threads (libjpeg-turbo, zlib...), then uploaded
-  gpu,        // JPEG tiles with nvJPEG; an error when nvJPEG or the device is missing
+  automatic,  // JPEG (JPEG 2000) tiles on the GPU where nvJPEG (nvJPEG2000) loads and the run has a
+              // device, else on the CPU
+  cpu,        // every tile on CPU threads (libjpeg-turbo, OpenJPEG, zlib...), then uploaded
+  gpu,        // JPEG tiles with nvJPEG, JPEG 2000 with nvJPEG2000; an error when the one a level needs
+              // or the device is missing
 };
 
 struct DecodeModeInfo {

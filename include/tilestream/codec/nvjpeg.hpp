@@ -28,6 +28,7 @@ struct ResolvedDecode {
   // The decode mode was auto: the reader may share a patch batch's tiles between nvJPEG and CPU
   // threads (DeviceReader::read_patches); under gpu nvJPEG decodes every tile it can take.
   bool automatic = false;
+  DecodeMode mode = DecodeMode::automatic;  // the mode asked for (JPEG 2000 tiles resolve their decoder from it)
 };
 
 // cpu: the CPU, saying it was asked for. automatic: nvJPEG where libnvjpeg loads and a handle can be

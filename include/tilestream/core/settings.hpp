@@ -35,6 +35,8 @@ struct Settings {
   std::string encode;
   // The nvJPEG library to dlopen instead of libnvjpeg.so.13: TILESTREAM_NVJPEG_LIBRARY ("" when unset).
   std::string nvjpeg_library;
+  // The nvJPEG2000 library to dlopen instead of libnvjpeg2k.so.0: TILESTREAM_NVJPEG2K_LIBRARY ("" when unset).
+  std::string nvjpeg2k_library;
   // nvJPEG's backend: TILESTREAM_NVJPEG_BACKEND, "hardware" or "cuda" ("" when unset: the CUDA
   // backend, codec/nvjpeg.hpp says why); for benchmarks and tests of each.
   std::string nvjpeg_backend;

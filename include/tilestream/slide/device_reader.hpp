@@ -16,6 +16,11 @@
 //    decode as libjpeg would (progressive, 12-bit, odd sampling: codec/jpeg_stream.hpp), and whole
 //    batches nvJPEG refuses, are decoded on that thread's CPU and uploaded; the report counts them.
 //    Pixels differ from the CPU decoder's by the IDCT's and upsampling's rounding (a few levels);
+//  - nvJPEG2000 decode on the GPU (JPEG 2000 tiles, 8- or 16-bit unsigned, 1 to 4 samples, Aperio's
+//    YCbCr and RGB included, codec/nvjpeg2k.hpp): the same lanes, batches and placement, each lane
+//    decoding its batch's codestreams one call each; codestreams nvJPEG2000 would not decode to the
+//    CPU's layout (other component sizes or precisions) go to the CPU. Lossless (5/3) tiles give the
+//    CPU's bytes; lossy (9/7) ones differ by the wavelet's rounding;
 //  - CPU decode + upload (anything else: compressed, predictor, big-endian 16-bit, strips, planar,
 //    sparse or short tiles): bands of tile rows are decoded on CPU threads straight into pinned
 //    memory and uploaded, the next band decoding while the last one travels. Compressed tiles are read
@@ -99,6 +104,7 @@ inline constexpr double default_patch_cpu_share = 0.2;
 inline constexpr const char* raw_tiles_path = "raw tiles placed on GPU";
 inline constexpr const char* cpu_decode_path = "CPU decode + upload";
 inline constexpr const char* gpu_decode_path = "nvJPEG decode on GPU";
+inline constexpr const char* gpu_j2k_decode_path = "nvJPEG2000 decode on GPU";
 
 // How the nvJPEG path batches: its threads running batches (the options' or settings' count, else the
 // reader's `threads`, at most 4), and the tiles per batch for `tiles` tiles of `tile_bytes` decoded
@@ -108,8 +114,9 @@ unsigned jpeg_lanes(const DeviceReaderOptions& options, unsigned threads);
 std::size_t jpeg_batch_tiles(const DeviceReaderOptions& options, unsigned lanes, std::size_t tiles,
                              std::size_t tile_bytes);
 
-// Why the tiles of `image` cannot take the nvJPEG path ("LZW, not JPEG", "strips"...), or empty when
-// they can (single tiles may still fall back to the CPU).
+// Why the tiles of `image` cannot take the GPU decode path ("LZW tiles, not JPEG or JPEG 2000",
+// "strips"...), or empty when they can (JPEG tiles by nvJPEG, JPEG 2000 tiles by nvJPEG2000; single
+// tiles may still fall back to the CPU).
 std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image);
 
 // Whether `image` qualifies for the raw-tile path at all (a region may still take the decode path
