@@ -28,6 +28,7 @@ inline constexpr std::uint16_t adobe_deflate = 8;
 inline constexpr std::uint16_t packbits = 32773;
 inline constexpr std::uint16_t deflate = 32946;
 inline constexpr std::uint16_t jpeg2000_ycbcr = 33003;
+inline constexpr std::uint16_t jpeg2000_lossy = 33004;
 inline constexpr std::uint16_t jpeg2000_rgb = 33005;
 inline constexpr std::uint16_t jpeg2000 = 34712;
 inline constexpr std::uint16_t lerc = 34887;
@@ -108,6 +109,7 @@ struct EncodeOptions {
   int zstd_level = 9;              // libtiff's default
   int lzma_preset = 6;             // libtiff's default
   int webp_quality = -1;           // negative: lossless; else lossy at 0 to 100
+  int jpeg2000_quality = -1;       // negative: lossless (5/3); else lossy, 1 to 100 (PSNR 25 + q/4 dB)
 };
 
 // Encodes pixels laid out as `layout` describes (predictor applied here when layout.predictor == 2,
