@@ -25,15 +25,17 @@ namespace {
 
 namespace compression = tilestream::codec::compression;
 
-// Every compression the registry names (decodable or not), and ids it does not know.
-constexpr std::array<std::uint16_t, 21> compressions = {
+// Every compression the registry names (decodable or not), and ids it does not know. Later ids go at
+// the end, so that the indices of the committed seeds keep their codec.
+constexpr std::array<std::uint16_t, 22> compressions = {
     compression::none,          compression::ccitt_rle,      compression::ccitt_t4,
     compression::ccitt_t6,      compression::lzw,            compression::ojpeg,
     compression::jpeg,          compression::adobe_deflate,  compression::packbits,
     compression::deflate,       compression::jpeg2000_ycbcr, compression::jpeg2000_rgb,
     compression::jpeg2000,      compression::lerc,           compression::lzma,
     compression::zstd,          compression::webp,           compression::jpegxl,
-    0,                          9,                           65535};
+    0,                          9,                           65535,
+    compression::jpeg2000_lossy};
 
 constexpr std::array<tilestream::DType, 4> dtypes = {tilestream::DType::uint8, tilestream::DType::uint16,
                                                      tilestream::DType::int8, tilestream::DType::int16};

@@ -61,6 +61,18 @@ with tifffile.TiffWriter(slide_dir / "aperio-like.svs") as tif:
     tif.write(gray[::4, ::4], photometric="minisblack", compression="lzw", description="Aperio label 12x10")
     tif.write(rgb[::4, ::4], photometric="rgb", description="Aperio macro 12x10")
 
+# JPEG 2000: generic 34712 tiles, and an Aperio SVS of 33003 (YCbCr) tiles, pre-encoded.
+write("tiled-jpeg2000.tif", rgb, tile=tile, photometric="rgb", compression="jpeg2000",
+      compressionargs={"reversible": True})
+with tifffile.TiffWriter(slide_dir / "aperio-j2k.svs") as tif:
+    j2k_tiles = [imagecodecs.jpeg2k_encode(np.pad(rgb[y:y + 16, x:x + 16], ((0, 16 - rgb[y:y + 16].shape[0]), (0, 0), (0, 0))),
+                                           codecformat="j2k", reversible=True, mct=False)
+                 for y in range(0, 40, 16) for x in range(0, 48, 16)]
+    tif.write(iter(j2k_tiles), shape=rgb.shape, dtype=np.uint8, tile=tile, photometric="rgb", compression=33003,
+              description="Aperio Image Library v12\r\n48x40 [0,0 48x40] (16x16) J2K/YUV16 Q=70|AppMag = 20|MPP = 0.5")
+    tif.write(rgb[::4, ::4], photometric="rgb", description="Aperio thumbnail 12x10")
+assert (slide_dir / "aperio-j2k.svs").stat().st_size < 20_000
+
 # NDPI-like: the Hamamatsu FormatFlag and SourceLens tags.
 ndpi_tags = [(65420, 4, 1, 1, True), (65421, 11, 1, 20.0, True)]
 write("ndpi-like.ndpi", gray, tile=tile, extratags=ndpi_tags, resolution=(20000, 20000),
@@ -69,6 +81,7 @@ write("ndpi-like.ndpi", gray, tile=tile, extratags=ndpi_tags, resolution=(20000,
 # Decoder seeds: header [compression index, width-1, rows-1, flags, flags2, tables length (2 bytes)] + payload
 # (see fuzz/fuzz_decoders.cpp). Compression indices follow `compressions` there.
 NONE, LZW, JPEG, ADOBE_DEFLATE, PACKBITS, DEFLATE = 0, 4, 6, 7, 8, 9
+J2K_APERIO_YCBCR, J2K_APERIO_RGB, J2K, J2K_LOSSY = 10, 11, 12, 21
 U8, U16, I8, I16 = 0, 4, 8, 12          # byte 3, bits 2-3
 BIG_ENDIAN, YCBCR, INTO = 32, 64, 128   # byte 3
 PRED2 = 1                               # byte 4, bits 0-1
@@ -114,6 +127,13 @@ tables, abbreviated = split_jpeg(imagecodecs.jpeg8_encode(t_rgb, level=75))
 seed("jpeg-ycbcr-tables", JPEG, 16, 16, 2 | YCBCR, abbreviated, flags2=TABLES_INPUT, tables=tables)
 tables, abbreviated = split_jpeg(imagecodecs.jpeg8_encode(t8, level=75))
 seed("jpeg-gray-tables-into", JPEG, 16, 16, INTO, abbreviated, flags2=TABLES_INPUT, tables=tables)
+seed("jpeg2000-rgb", J2K, 16, 16, 2, imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True))
+seed("jpeg2000-u16-into", J2K, 16, 16, U16 | INTO, imagecodecs.jpeg2k_encode(t16, codecformat="j2k", reversible=True))
+seed("jpeg2000-jp2-gray", J2K, 16, 16, 0, imagecodecs.jpeg2k_encode(t8, codecformat="jp2", reversible=True))
+seed("jpeg2000-aperio-ycbcr", J2K_APERIO_YCBCR, 16, 16, 2,
+     imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True, mct=False))
+seed("jpeg2000-aperio-rgb-into", J2K_APERIO_RGB, 16, 16, 2 | INTO, imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k"))
+seed("jpeg2000-lossy", J2K_LOSSY, 16, 16, 2, imagecodecs.jpeg2k_encode(t_rgb, 30, codecformat="j2k"))
 
 
 # ---- Cut-down real slides -------------------------------------------------------------------------

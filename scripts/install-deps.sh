@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build clang libclang-rt-14-dev zlib1g-dev libjpeg-dev
-          libzstd-dev liblzma-dev libwebp-dev libblosc-dev pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+          libzstd-dev liblzma-dev libwebp-dev libopenjp2-7-dev libblosc-dev pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
           python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do

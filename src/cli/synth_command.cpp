@@ -18,7 +18,7 @@ struct SynthFlags {
   std::string size;
   std::optional<std::uint32_t> tile;
   std::string compression;
-  int quality = 90;
+  std::optional<int> quality;
   unsigned levels = 0;
   std::uint32_t samples = 3;
   std::string dtype = "uint8";
@@ -43,8 +43,12 @@ std::uint16_t parse_compression(const std::string& name) {
   if (name == "zstd") return codec::compression::zstd;
   if (name == "lzma") return codec::compression::lzma;
   if (name == "webp") return codec::compression::webp;
-  throw UsageError(concat("--compression must be none, deflate, jpeg, lzw, packbits, zstd, lzma or webp, not '", name,
-                          "'"));
+  if (name == "jpeg2000") return codec::compression::jpeg2000;
+  if (name == "aperio-j2k") return codec::compression::jpeg2000_ycbcr;
+  if (name == "aperio-j2k-rgb") return codec::compression::jpeg2000_rgb;
+  throw UsageError(concat("--compression must be none, deflate, jpeg, lzw, packbits, zstd, lzma, webp, jpeg2000, "
+                          "aperio-j2k or aperio-j2k-rgb, not '",
+                          name, "'"));
 }
 
 void parse_size(const std::string& text, synth::SynthOptions& o) {
@@ -76,7 +80,8 @@ synth::SynthOptions to_options(const SynthFlags& f) {
   if (!f.size.empty()) parse_size(f.size, o);
   if (f.tile) o.tile = *f.tile;
   if (!f.compression.empty()) o.compression = parse_compression(f.compression);
-  o.jpeg_quality = f.quality;
+  o.jpeg_quality = f.quality.value_or(90);
+  o.jpeg2000_quality = f.quality.value_or(-1);  // JPEG 2000 is lossless unless a quality is asked for
   o.levels = f.levels;
   o.samples = f.samples;
   check<UsageError>(f.dtype == "uint8" || f.dtype == "uint16", "--dtype must be uint8 or uint16, not '",
@@ -92,7 +97,9 @@ synth::SynthOptions to_options(const SynthFlags& f) {
   }
   o.threads = f.threads;
   o.seed = f.seed;
-  o.aperio_description = f.aperio;
+  // Aperio's JPEG 2000 compressions come in Aperio's layout, which is what OpenSlide reads them in.
+  o.aperio_description = f.aperio || o.compression == codec::compression::jpeg2000_ycbcr ||
+                         o.compression == codec::compression::jpeg2000_rgb;
   if (f.jpeg_color == "rgb") {
     o.jpeg_ycbcr = false;
   } else {
@@ -128,9 +135,11 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--size", flags->size, "Level-0 size WIDTHxHEIGHT (default 8192x6144)");
   cmd->add_option("--tile", flags->tile, "Tile side, a multiple of 16 (default 256)");
   cmd->add_option("--compression", flags->compression,
-                  "none|deflate|jpeg|lzw|packbits|zstd|lzma|webp (default jpeg; none with --seed-shape; webp is "
-                  "lossless)");
-  cmd->add_option("--quality", flags->quality, "JPEG quality 1-100 (default 90)");
+                  "none|deflate|jpeg|lzw|packbits|zstd|lzma|webp|jpeg2000|aperio-j2k|aperio-j2k-rgb (default jpeg; "
+                  "none with --seed-shape; webp is lossless; aperio-j2k is Aperio's YCbCr JPEG 2000 (33003), "
+                  "aperio-j2k-rgb its RGB one (33005), both in the Aperio layout)");
+  cmd->add_option("--quality", flags->quality,
+                  "JPEG quality 1-100 (default 90); JPEG 2000: lossy at this quality (default lossless)");
   cmd->add_option("--levels", flags->levels, "Number of pyramid levels (default: down to one tile)");
   cmd->add_option("--samples", flags->samples, "Samples per pixel: 1, 3 or 4 (default 3)");
   cmd->add_option("--dtype", flags->dtype, "uint8 or uint16 (default uint8)");

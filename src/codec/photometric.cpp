@@ -102,8 +102,10 @@ PixelConversion plan_cmyk(const StoredPixels& stored) {
 }
 
 PixelConversion plan_ycbcr(const StoredPixels& stored) {
+  if (stored.compression == compression::jpeg2000_ycbcr)
+    return same_as_stored(stored, "YCbCr converted by the Aperio JPEG 2000 decoder");
   check<UnsupportedError>(stored.compression == compression::jpeg,
-                          "YCbCr outside JPEG is not converted to RGB");
+                          "YCbCr outside JPEG (and Aperio's YCbCr JPEG 2000) is not converted to RGB");
   return same_as_stored(stored, "YCbCr converted by the JPEG decoder");
 }
 

@@ -9,6 +9,9 @@
 #include "codec/byte_order.hpp"
 #include "codec/deflate.hpp"
 #include "codec/jpeg.hpp"
+#if TILESTREAM_WITH_OPENJPEG
+#include "codec/jpeg2000.hpp"
+#endif
 #if TILESTREAM_WITH_LZMA
 #include "codec/lzma.hpp"
 #endif
@@ -27,6 +30,10 @@ namespace {
 
 using enum CodecKind;
 
+#if !TILESTREAM_WITH_OPENJPEG
+constexpr const char* no_openjpeg = "this build has no OpenJPEG (Debian: libopenjp2-7-dev)";
+#endif
+
 // One line per compression we know; decode/encode are nullptr where we only know the name.
 constexpr std::array codecs{
     Codec{compression::none, "none", bytes, uncompressed_decode, uncompressed_encode, nullptr},
@@ -39,9 +46,23 @@ constexpr std::array codecs{
     Codec{compression::adobe_deflate, "Adobe deflate", bytes, deflate_decode, deflate_encode, nullptr},
     Codec{compression::packbits, "PackBits", bytes, packbits_decode, packbits_encode, nullptr},
     Codec{compression::deflate, "deflate", bytes, deflate_decode, deflate_encode, nullptr},
-    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, nullptr, nullptr, nullptr},
-    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr, nullptr},
-    Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr, nullptr},
+#if TILESTREAM_WITH_OPENJPEG
+    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, jpeg2000_ycbcr_decode,
+          jpeg2000_ycbcr_encode, jpeg2000_ycbcr_decode_rows, jpeg2000_ycbcr_decode_window},
+    Codec{compression::jpeg2000_lossy, "JPEG 2000 (lossy)", image, jpeg2000_decode, jpeg2000_encode,
+          jpeg2000_decode_rows, jpeg2000_decode_window},
+    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, jpeg2000_decode, jpeg2000_encode,
+          jpeg2000_decode_rows, jpeg2000_decode_window},
+    Codec{compression::jpeg2000, "JPEG 2000", image, jpeg2000_decode, jpeg2000_encode, jpeg2000_decode_rows,
+          jpeg2000_decode_window},
+#else
+    Codec{compression::jpeg2000_ycbcr, "JPEG 2000 (Aperio YCbCr)", image, nullptr, nullptr, nullptr, nullptr,
+          no_openjpeg},
+    Codec{compression::jpeg2000_lossy, "JPEG 2000 (lossy)", image, nullptr, nullptr, nullptr, nullptr, no_openjpeg},
+    Codec{compression::jpeg2000_rgb, "JPEG 2000 (Aperio RGB)", image, nullptr, nullptr, nullptr, nullptr,
+          no_openjpeg},
+    Codec{compression::jpeg2000, "JPEG 2000", image, nullptr, nullptr, nullptr, nullptr, no_openjpeg},
+#endif
     Codec{compression::lerc, "LERC", bytes, nullptr, nullptr, nullptr},
 #if TILESTREAM_WITH_LZMA
     Codec{compression::lzma, "LZMA", bytes, lzma_decode, lzma_encode, nullptr},

@@ -15,6 +15,11 @@ namespace {
 // IFDs, and for compressed data that grows (random-looking tiles under LZW or PackBits).
 constexpr std::uint64_t big_tiff_threshold = 3'900ull * 1024 * 1024;  // "3.9 GiB" in MiB steps
 
+bool is_jpeg2000(std::uint16_t compression) {
+  return compression == codec::compression::jpeg2000 || compression == codec::compression::jpeg2000_ycbcr ||
+         compression == codec::compression::jpeg2000_rgb;
+}
+
 void validate(const SynthOptions& o) {
   check<UsageError>(o.width > 0 && o.height > 0, "synthetic slide size ", o.width, "x", o.height,
                     " is empty");
@@ -32,8 +37,10 @@ void validate(const SynthOptions& o) {
                      o.compression == codec::compression::lzw ||
                      o.compression == codec::compression::packbits ||
                      o.compression == codec::compression::zstd || o.compression == codec::compression::lzma ||
-                     o.compression == codec::compression::webp;
-  check<UsageError>(known, "synthetic slides use none, deflate, jpeg, lzw, packbits, zstd, lzma or webp compression, not ",
+                     o.compression == codec::compression::webp || is_jpeg2000(o.compression);
+  check<UsageError>(known,
+                    "synthetic slides use none, deflate, jpeg, lzw, packbits, zstd, lzma, webp or JPEG 2000 "
+                    "(34712, 33003, 33005) compression, not ",
                     codec::compression_name(o.compression));
   const std::string missing = codec::not_built_reason(o.compression);
   check<UnsupportedError>(missing.empty(), "synthetic slides in ", codec::compression_name(o.compression), ": ",
@@ -41,6 +48,15 @@ void validate(const SynthOptions& o) {
   if (o.compression == codec::compression::webp) {
     check<UsageError>(o.dtype == DType::uint8 && o.samples != 1, "WebP compression needs 3 or 4 uint8 samples, not ",
                       o.samples, " ", to_string(o.dtype));
+  }
+  if (is_jpeg2000(o.compression)) {
+    check<UsageError>(o.jpeg2000_quality < 0 || (o.jpeg2000_quality >= 1 && o.jpeg2000_quality <= 100),
+                      "JPEG 2000 quality must be 1 to 100 (or unset: lossless), not ", o.jpeg2000_quality);
+  }
+  if (o.compression == codec::compression::jpeg2000_ycbcr || o.compression == codec::compression::jpeg2000_rgb) {
+    check<UsageError>(o.dtype == DType::uint8 && o.samples == 3 && o.tiled, codec::compression_name(o.compression),
+                      " needs tiles of 3 uint8 samples, not ", o.tiled ? "tiles" : "strips", " of ", o.samples,
+                      " ", to_string(o.dtype));
   }
   if (o.compression == codec::compression::jpeg) {
     check<UsageError>(o.jpeg_quality >= 1 && o.jpeg_quality <= 100, "JPEG quality must be 1 to 100, not ",
@@ -68,6 +84,9 @@ const char* aperio_compression_label(const SynthOptions& o) {
     case codec::compression::deflate:
     case codec::compression::adobe_deflate: return "Deflate";
     case codec::compression::packbits: return "PackBits";
+    case codec::compression::jpeg2000_ycbcr: return "J2K/YUV16";
+    case codec::compression::jpeg2000_rgb: return "J2K/RGB";
+    case codec::compression::jpeg2000: return "J2K";
     default: return "RAW";
   }
 }
@@ -110,6 +129,7 @@ bool synthetic_needs_big_tiff(const SynthOptions& o) {
 
 std::string aperio_description(const SynthOptions& o) {
   std::string quality = o.compression == codec::compression::jpeg ? concat(" Q=", o.jpeg_quality) : "";
+  if (is_jpeg2000(o.compression) && o.jpeg2000_quality > 0) quality = concat(" Q=", o.jpeg2000_quality);
   return concat("Aperio Image Library v12.0.15 \r\n", o.width, "x", o.height, " [0,0 ", o.width, "x",
                 o.height, "] (", o.tile, "x", o.tile, ") ", aperio_compression_label(o), quality,
                 "|AppMag = 20|StripeWidth = 2040|ScanScope ID = SS0001|Filename = synthetic-", o.seed,
@@ -139,6 +159,7 @@ SynthResult write_synthetic_slide(const std::string& path, const SynthOptions& o
   base.encode.jpeg_ycbcr = o.jpeg_ycbcr;
   base.encode.jpeg_ycbcr_sampling = o.jpeg_ycbcr_sampling;
   base.encode.jpeg_progressive = o.jpeg_progressive;
+  base.encode.jpeg2000_quality = o.jpeg2000_quality;
 
   tiff::TiffWriter writer(path, tiff::WriterOptions{result.big_tiff, o.big_endian});
   auto add = [&](tiff::PageSpec page, unsigned level, LevelSize size) {
@@ -177,6 +198,7 @@ SynthResult write_synthetic_slide(const std::string& path, const SynthOptions& o
       tiff::PageSpec thumb = base;
       thumb.tiled = false;
       thumb.rows_per_strip = 16;
+      if (is_jpeg2000(o.compression)) thumb.compression = codec::compression::jpeg;  // as Aperio writes it
       thumb.description = concat(aperio_header, o.width, "x", o.height, " -> ", result.thumbnail->width,
                                  "x", result.thumbnail->height, " - ");
       add(thumb, thumb_level, *result.thumbnail);

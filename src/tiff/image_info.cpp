@@ -78,6 +78,24 @@ codec::PixelConversion pixel_conversion(const IfdReader& r, const Ifd& ifd, cons
   }
 }
 
+// Why JPEG 2000 tiles of this image cannot be read, or "": Aperio's (33003, 33005) hold three
+// interleaved 8-bit components, as OpenSlide requires; the others integer samples of up to 16 bits.
+std::string jpeg2000_refusal(const ImageInfo& im) {
+  const bool aperio = im.compression == codec::compression::jpeg2000_ycbcr ||
+                      im.compression == codec::compression::jpeg2000_rgb;
+  if (aperio && (im.stored_dtype != DType::uint8 || im.stored_samples != 3 || im.planar_config == 2)) {
+    return concat(codec::compression_name(im.compression), " tiles hold 3 interleaved uint8 samples, not ",
+                  im.stored_samples, " ", to_string(im.stored_dtype),
+                  im.planar_config == 2 ? " in separate planes" : "");
+  }
+  const bool jpeg2000 = aperio || im.compression == codec::compression::jpeg2000 ||
+                        im.compression == codec::compression::jpeg2000_lossy;
+  if (jpeg2000 && is_float(im.stored_dtype))
+    return concat("JPEG 2000 tiles of ", to_string(im.stored_dtype),
+                  " samples are not supported (integers are)");
+  return "";
+}
+
 }  // namespace
 
 ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd_number,
@@ -188,7 +206,10 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
                                     codec::compression_name(im.compression), " (", im.compression,
                                     ") is not supported", why.empty() ? "" : concat(" (", why, ")")));
     }
+    if (const std::string why = jpeg2000_refusal(im); !why.empty())
+      throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": ", why));
     if (im.photometric == codec::photometric::ycbcr && im.compression != codec::compression::jpeg &&
+        im.compression != codec::compression::jpeg2000_ycbcr &&  // its subsampling is in the codestream
         (im.ycbcr_subsampling[0] != 1 || im.ycbcr_subsampling[1] != 1)) {
       throw UnsupportedError(concat(r.file(), ": ", ifd.label,
                                     ": subsampled YCbCr outside JPEG is not supported"));

@@ -29,9 +29,10 @@ TEST(Registry, NamesAndSupport) {
       {8, "Adobe deflate", true},
       {32773, "PackBits", true},
       {32946, "deflate", true},
-      {33003, "JPEG 2000 (Aperio YCbCr)", false},
-      {33005, "JPEG 2000 (Aperio RGB)", false},
-      {34712, "JPEG 2000", false},
+      {33003, "JPEG 2000 (Aperio YCbCr)", TILESTREAM_WITH_OPENJPEG != 0},
+      {33004, "JPEG 2000 (lossy)", TILESTREAM_WITH_OPENJPEG != 0},
+      {33005, "JPEG 2000 (Aperio RGB)", TILESTREAM_WITH_OPENJPEG != 0},
+      {34712, "JPEG 2000", TILESTREAM_WITH_OPENJPEG != 0},
       {34887, "LERC", false},
       {34925, "LZMA", TILESTREAM_WITH_LZMA != 0},
       {50000, "zstd", true},
@@ -49,8 +50,8 @@ TEST(Registry, NamesAndSupport) {
 TEST(Registry, UnsupportedCompressionNamesItself) {
   const TileLayout layout = make_layout(4, 4, 1);
   const std::vector<std::byte> src(16);
-  expect_error<UnsupportedError>([&] { decode(compression::jpeg2000_rgb, src, layout); },
-                                 "compression JPEG 2000 (Aperio RGB) (33005) is not supported");
+  expect_error<UnsupportedError>([&] { decode(compression::lerc, src, layout); },
+                                 "compression LERC (34887) is not supported");
   expect_error<UnsupportedError>([&] { decode(777, src, layout); }, "compression unknown (777) is not supported");
   expect_error<UnsupportedError>([&] { encode_tile(compression::lerc, src, layout, EncodeOptions{}); },
                                  "encoding compression LERC (34887) is not supported");

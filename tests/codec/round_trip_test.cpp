@@ -2,6 +2,7 @@
 // predictor and byte order, on tile sizes that are not multiples of anything.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ std::string case_name(const testing::TestParamInfo<RoundTripCase>& info) {
   const RoundTripCase& c = info.param;
   std::string name = compression_name(c.compression);
   for (char& ch : name) {
-    if (ch == ' ') ch = '_';
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';  // "JPEG 2000 (Aperio RGB)"
   }
   return concat(name, "_", to_string(c.dtype), "_s", c.samples, "_p", c.predictor, c.big_endian ? "_be" : "_le",
                 "_", c.width, "x", c.rows);
@@ -56,6 +57,18 @@ std::vector<RoundTripCase> all_cases() {
           for (const auto& size : sizes) {
             cases.push_back({compression, DType::float32, samples, predictor, big_endian, size[0], size[1]});
           }
+        }
+      }
+    }
+  }
+  // JPEG 2000, lossless (reversible 5/3): every integer type, the generic and Aperio RGB ids (image
+  // codecs: no predictor, no byte order).
+  if (is_supported(compression::jpeg2000)) {
+    for (std::uint16_t compression : {compression::jpeg2000, compression::jpeg2000_rgb}) {
+      for (DType dtype : {DType::uint8, DType::uint16, DType::int8, DType::int16}) {
+        for (std::uint32_t samples : {1u, 3u, 4u}) {
+          if (compression == compression::jpeg2000_rgb && samples != 3) continue;
+          for (const auto& size : sizes) cases.push_back({compression, dtype, samples, 1, false, size[0], size[1]});
         }
       }
     }

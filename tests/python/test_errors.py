@@ -42,14 +42,13 @@ def write_tiff(path, compression=None, **kwargs):
 # --- unsupported compressions: info lists them as unreadable, read names the codec and level ---
 
 WRITTEN_UNSUPPORTED = [  # tifffile compression, code, name tilestream should give
-    ('jpeg2000', 34712, 'JPEG 2000'),
     ('jpegxl', 50002, 'JPEG XL'),
 ]
 PATCHED_UNSUPPORTED = [  # code patched into a deflate file, byte order, name
-    (33003, '<', 'JPEG 2000'),
-    (33003, '>', 'JPEG 2000'),
-    (33005, '<', 'JPEG 2000'),
-    (34712, '>', 'JPEG 2000'),
+    (34887, '<', 'LERC'),
+    (34887, '>', 'LERC'),
+    (50002, '<', 'JPEG XL'),
+    (6, '>', 'old-style JPEG'),
     (65000, '<', '65000'),
 ]
 
@@ -93,9 +92,9 @@ def test_unsupported_level_does_not_hide_readable_ones(cli, tmp_path):
     with tifffile.TiffFile(path) as tf:
         tag = tf.pages[1].tags['Compression']
     data = bytearray(path.read_bytes())
-    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack('<H', 33003)
+    data[tag.valueoffset:tag.valueoffset + 2] = struct.pack('<H', 50002)
     path.write_bytes(bytes(data))
-    check_unsupported(cli, path, 33003, 'JPEG 2000', level=1)
+    check_unsupported(cli, path, 50002, 'JPEG XL', level=1)
     out = tmp_path / 'level0.npy'
     cli.check('read', path, '--level', 0, '-o', out)
     assert np.array_equal(np.load(out), image())
@@ -189,6 +188,9 @@ BROKEN_FILES = {  # name: (maker, command, exit status, message parts besides th
     'corrupt-packbits-tile': (tile_corrupted('packbits', lambda t: t[:len(t) // 3] + b'\x7f' * (len(t) - len(t) // 3)),
                               'read', 1, ['codec error', 'level 0', 'tile 3', 'PackBits']),
     'corrupt-jpeg-tile': (tile_corrupted('jpeg', eoi_middle), 'read', 1, ['codec error', 'level 0', 'tile 3', 'JPEG']),
+    # the codestream's SIZ marker segment overwritten: its header no longer parses
+    'corrupt-jpeg2000-tile': (tile_corrupted('jpeg2000', lambda t: t[:30] + b'\xff' * (len(t) - 30)), 'read', 1,
+                              ['codec error', 'level 0', 'tile 3', 'J2K codestream', 'header is corrupt or truncated']),
 }
 
 
@@ -291,7 +293,7 @@ def test_command_line_parse_errors(cli, args, returncode, parts):
 BAD_SYNTH_ARGS = {  # name: (arguments, message parts)
     'tile-not-multiple-of-16': (['--tile', '100'], ['tile size 100', 'multiple of 16']),
     'samples-2': (['--samples', '2'], ['samples', '2']),
-    'compression-unknown': (['--compression', 'jpeg2000'], ['--compression', "'jpeg2000'"]),
+    'compression-unknown': (['--compression', 'jpegxl'], ['--compression', "'jpegxl'"]),
     'dtype-float': (['--dtype', 'float32'], ['--dtype', "'float32'"]),
     'quality-0': (['--quality', '0'], ['quality', '0']),
     'quality-101': (['--quality', '101'], ['quality', '101']),

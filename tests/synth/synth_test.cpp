@@ -204,7 +204,7 @@ TEST(SynthOptions, RejectsBadOptions) {
       {"jpeg uint16", [](SynthOptions& o) { o.dtype = DType::uint16; }},
       {"jpeg quality 0", [](SynthOptions& o) { o.jpeg_quality = 0; }},
       {"jpeg predictor", [](SynthOptions& o) { o.predictor = true; }},
-      {"JPEG 2000", [](SynthOptions& o) { o.compression = codec::compression::jpeg2000; }},
+      {"LERC", [](SynthOptions& o) { o.compression = codec::compression::lerc; }},
       {"jpeg strips of 8", [](SynthOptions& o) { o.tiled = false; o.rows_per_strip = 8; }},
   };
   for (const Bad& bad : cases) {
@@ -235,6 +235,58 @@ TEST(SynthOptions, WebPNeedsRgbOrRgbaBytesAndItsLibrary) {
   rgba.samples = 4;
   if (codec::is_supported(codec::compression::webp)) EXPECT_NO_THROW(synthetic_level_sizes(rgba));
   else EXPECT_THROW(synthetic_level_sizes(rgba), UnsupportedError);
+}
+
+// JPEG 2000: a quality of 1 to 100 or none (lossless); Aperio's ids need tiles of RGB bytes.
+TEST(SynthOptions, Jpeg2000QualityAndAperioLayouts) {
+  const Bad cases[] = {
+      {"j2k quality 0", [](SynthOptions& o) { o.jpeg2000_quality = 0; }},
+      {"j2k quality 101", [](SynthOptions& o) { o.jpeg2000_quality = 101; }},
+      {"aperio j2k gray",
+       [](SynthOptions& o) { o.compression = codec::compression::jpeg2000_ycbcr, o.samples = 1; }},
+      {"aperio j2k uint16",
+       [](SynthOptions& o) { o.compression = codec::compression::jpeg2000_rgb, o.dtype = DType::uint16; }},
+      {"aperio j2k strips",
+       [](SynthOptions& o) { o.compression = codec::compression::jpeg2000_ycbcr, o.tiled = false; }},
+      {"j2k predictor", [](SynthOptions& o) { o.predictor = true; }},
+  };
+  for (const Bad& bad : cases) {
+    SCOPED_TRACE(bad.what);
+    SynthOptions o;
+    o.compression = codec::compression::jpeg2000;
+    bad.mutate(o);
+    if (codec::is_supported(codec::compression::jpeg2000))
+      EXPECT_THROW(synthetic_level_sizes(o), UsageError);
+    else
+      EXPECT_THROW(synthetic_level_sizes(o), UnsupportedError);
+  }
+}
+
+// Aperio YCbCr JPEG 2000 levels (J2K codestreams) with a JPEG thumbnail, as Aperio writes them.
+TEST(WriteSyntheticSlide, AperioJpeg2000) {
+  if (!codec::is_supported(codec::compression::jpeg2000_ycbcr)) GTEST_SKIP() << "this build has no OpenJPEG";
+  SynthOptions o;
+  o.width = 700;
+  o.height = 500;
+  o.tile = 128;
+  o.compression = codec::compression::jpeg2000_ycbcr;
+  o.jpeg2000_quality = 70;
+  o.aperio_description = true;
+  const std::string path = temp_path("j2k.svs");
+  const SynthResult result = write_synthetic_slide(path, o);
+  const MiniTiff tiff(path);
+  ASSERT_EQ(tiff.pages.size(), result.levels.size() + 1);
+  for (std::size_t p = 0; p < tiff.pages.size(); ++p) {
+    SCOPED_TRACE(p);
+    const MiniTiff::Page& page = tiff.pages[p];
+    EXPECT_EQ(page.value(259), p == 1 ? 7u : 33003u);  // the thumbnail is JPEG
+    EXPECT_EQ(page.value(262), p == 1 ? 6u : 2u);
+    if (p == 1) continue;
+    const std::uint64_t offset = page.values(324)[0];
+    EXPECT_EQ(tiff.bytes[offset], 0xff);
+    EXPECT_EQ(tiff.bytes[offset + 1], 0x4f);  // a J2K codestream
+  }
+  EXPECT_NE(tiff.pages[0].tag(270).text.find("(128x128) J2K/YUV16 Q=70|"), std::string::npos);
 }
 
 TEST(WriteSyntheticSlide, PyramidPagesMatchThePattern) {

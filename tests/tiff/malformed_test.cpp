@@ -77,7 +77,7 @@ std::vector<MalformedCase> cases() {
   };
   const auto two_levels = [](BaseOptions& o) { o.levels = 2; };
   const auto data_last = [](BaseOptions& o) { o.data_after_ifds = true; };
-  return {
+  std::vector<MalformedCase> all = {
       // ---- header ----
       {"truncated-header",
        classic_le(),
@@ -360,12 +360,12 @@ std::vector<MalformedCase> cases() {
        Stage::read,
        K::unsupported,
        {"IFD 0", "BitsPerSample 9223372036854775808 is not supported", "level 0"}},
-      {"compression-jpeg2000",
+      {"compression-jpegxl",
        classic_le(),
-       [](TiffBytes& t) { t.set_tag(0, compression_tag, field::short_, {33003}); },
+       [](TiffBytes& t) { t.set_tag(0, compression_tag, field::short_, {50002}); },
        Stage::read,
        K::unsupported,
-       {"IFD 0", "JPEG 2000", "(33003) is not supported", "level 0"}},
+       {"IFD 0", "JPEG XL", "(50002) is not supported", "level 0"}},
       {"corrupt-deflate-tile",
        classic_le(compression::deflate),
        [](TiffBytes& t) { t.put_bytes(t.chunk_offsets[0][1], garbage(t.chunk_sizes[0][1], 1)); },
@@ -472,6 +472,45 @@ std::vector<MalformedCase> cases() {
        K::format,
        {"IFD 1 at offset", "and their NDPI high offset bits extends past the end of the file"}},
   };
+#if TILESTREAM_WITH_OPENJPEG
+  const std::vector<MalformedCase> jpeg2000 = {
+      {"truncated-jpeg2000-tile",
+       classic_le(compression::jpeg2000),
+       [](TiffBytes& t) {
+         std::vector<std::uint64_t> counts = t.chunk_sizes[0];
+         counts[0] = counts[0] * 2 / 3;
+         t.set_tag(0, tile_byte_counts, field::long_, counts);
+       },
+       Stage::read,
+       K::codec,
+       {"level 0 (IFD 0), tile 0 (column 0, row 0) at offset", "J2K codestream of",
+        "is corrupt or truncated"}},
+      {"corrupt-aperio-jpeg2000-tile",
+       bigtiff_be(compression::jpeg2000_ycbcr),
+       [](TiffBytes& t) { t.put_bytes(t.chunk_offsets[0][2], garbage(t.chunk_sizes[0][2], 7)); },
+       Stage::read,
+       K::codec,
+       {"level 0 (IFD 0), tile 2 (column 2, row 0) at offset", "is neither a J2K codestream"}},
+      {"jpeg2000-tile-offset-shifted",
+       classic_be(compression::jpeg2000),
+       [](TiffBytes& t) {
+         std::vector<std::uint64_t> offsets = t.chunk_offsets[0];
+         offsets[4] += 1;
+         t.set_tag(0, tile_offsets, field::long_, offsets);
+       },
+       Stage::read,
+       K::codec,
+       {"level 0 (IFD 0), tile 4 (column 1, row 1) at offset", "is neither a J2K codestream"}},
+      {"jpeg2000-tile-of-another-size",
+       with(bigtiff_le(compression::jpeg2000), [](BaseOptions& o) { o.samples = 1; }),
+       [](TiffBytes& t) { t.set_tag(0, tile_width, field::short_, {32}); },
+       Stage::read,
+       K::codec,
+       {"level 0 (IFD 0), tile ", "at offset", "J2K codestream of 16 x 16 pixels", "in a tile of 32 x 16"}},
+  };
+  all.insert(all.end(), jpeg2000.begin(), jpeg2000.end());
+#endif
+  return all;
 }
 
 // gtest prints the case by its name, not its bytes.
@@ -609,6 +648,23 @@ TEST(MalformedBase, NdpiStripAboveFourGiBReadsBack) {
         << "high bits " << high;
   }
 }
+
+#if TILESTREAM_WITH_OPENJPEG
+// The JPEG 2000 bases of the corpus read back exactly (lossless codestreams; Aperio YCbCr is not, its
+// chroma being subsampled).
+TEST(MalformedBase, Jpeg2000FilesReadBack) {
+  for (const BaseOptions& o :
+       {classic_le(compression::jpeg2000), classic_be(compression::jpeg2000),
+        with(bigtiff_le(compression::jpeg2000), [](BaseOptions& b) { b.samples = 1; })}) {
+    BaseFile base = build_base(o);
+    const slide::Slide slide =
+        slide::Slide::open(std::make_shared<io::MemorySource>(base.tiff.bytes, "base.tif"));
+    const HostImage image = slide.read_level(0, {.threads = 2});
+    ASSERT_EQ(image.size_bytes(), base.level0_pixels.size());
+    EXPECT_TRUE(std::equal(base.level0_pixels.begin(), base.level0_pixels.end(), image.bytes().begin()));
+  }
+}
+#endif
 
 // Regressions found by fuzz/fuzz_slide: files that must open and read, not crash.
 TEST(MalformedRegression, EmptyInlineDescription) {

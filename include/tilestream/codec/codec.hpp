@@ -109,6 +109,7 @@ struct EncodeOptions {
   int zstd_level = 9;              // libtiff's default
   int lzma_preset = 6;             // libtiff's default
   int webp_quality = -1;           // negative: lossless; else lossy at 0 to 100
+  int jpeg2000_quality = -1;       // negative: lossless (5/3); else lossy, 1 to 100 (PSNR 25 + q/4 dB)
 };
 
 // Encodes pixels laid out as `layout` describes (predictor applied here when layout.predictor == 2,

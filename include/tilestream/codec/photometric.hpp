@@ -11,7 +11,8 @@
 //                   otherwise its values are taken as 8-bit (libtiff's "assuming 8-bit colormap")
 //   Separated (5)   CMYK (InkSet 1), 8-bit, interleaved, not JPEG: to 3 x uint8 as libtiff does,
 //                   R = (255 - K) * (255 - C) / 255 in integers; samples past the fourth are dropped
-//   YCbCr (6)       JPEG tiles: the JPEG decoder already gives RGB; other compressions are refused
+//   YCbCr (6)       JPEG and Aperio YCbCr JPEG 2000 (33003) tiles: their decoders already give RGB;
+//                   other compressions are refused
 // Any other photometric, or a layout a converter cannot take, is refused with UnsupportedError;
 // never are stored samples passed off as pixels without a word. Asking for the stored samples
 // (PixelConversion::as_stored) gives them as they are, for every photometric.

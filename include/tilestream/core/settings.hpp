@@ -45,6 +45,9 @@ struct Settings {
   // reader's threads, at most 4). For tuning on a new GPU.
   unsigned jpeg_batch_tiles = 0;
   unsigned jpeg_lanes = 0;
+  // OpenJPEG threads decoding one JPEG 2000 tile: TILESTREAM_J2K_THREADS, else 1. The readers decode
+  // many tiles at once already, one per pool thread (codec/jpeg2000.hpp says more).
+  unsigned jpeg2000_threads = 1;
   // Chunks compressed on the GPU per nvCOMP call: TILESTREAM_ENCODE_BATCH (0 when unset: the CUDA
   // backend's default), and adjacent blocks one tiled GPU worker reads and encodes at once:
   // TILESTREAM_TILED_GROUP (0 when unset: the backend's default). For tuning on a new GPU.

@@ -50,6 +50,7 @@ struct SynthOptions {
   std::uint32_t tile = 256;  // tile side (multiple of 16); for strips, only sets the level count
   std::uint16_t compression = codec::compression::jpeg;
   int jpeg_quality = 90;
+  int jpeg2000_quality = -1;  // JPEG 2000 (34712, 33003, 33005): negative lossless, else lossy at 1 to 100
   bool jpeg_ycbcr = true;                                // 3-sample JPEG as YCbCr, else RGB (4:4:4)
   std::array<std::uint8_t, 2> jpeg_ycbcr_sampling{2, 2};  // luma factors: {2, 2} 4:2:0, {2, 1} 4:2:2, {1, 1} 4:4:4
   bool jpeg_progressive = false;
