@@ -239,11 +239,12 @@ const DeviceHandle& device_handle(int device) {
   return found->second;
 }
 
-// The subsampling step of a component of `size` pixels for an image of `full` pixels: the CPU
-// decoder reads component pixel x / step for image pixel x (1, 2 or 4; 0 when none fits).
+// The subsampling step of a component of `size` pixels for a tile of `full` pixels: the CPU decoder
+// reads component pixel x / step for tile pixel x, where the step divides the tile (1, 2 or 4; 0 when
+// none fits, and the CPU decoder names the mismatch).
 std::uint32_t component_step(std::uint32_t full, std::uint32_t size) {
   for (const std::uint32_t step : {1u, 2u, 4u}) {
-    if ((full + step - 1) / step == size) return step;
+    if (std::uint64_t{size} * step == full) return step;
   }
   return 0;
 }
@@ -387,7 +388,7 @@ Refused BatchDecoder::decode(std::size_t slot, std::span<const std::span<const s
         step_y[c] = component_step(format.height, component.component_height);
         if (step_x[c] == 0 || step_y[c] == 0) {
           why = concat("component ", c, " is ", component.component_width, " x ", component.component_height,
-                       ", not the tile subsampled by 1, 2 or 4");
+                       ", not the tile divided by 1, 2 or 4");
         }
       }
     }

@@ -1,6 +1,7 @@
 // The kernel behind nvJPEG2000's planar output: a batch's decoded components, one plane each (chroma
 // possibly subsampled), interleaved into tiles as the CPU decoder lays them out, Aperio's YCbCr
-// (33003) converted to RGB with the CPU's arithmetic (codec/ycbcr.hpp). Built with CUDA only.
+// (33003) converted to RGB with the CPU decoder's tables (codec/jpeg2000.hpp, OpenSlide's). Built with
+// CUDA only.
 #pragma once
 
 #include <cuda_runtime_api.h>
