@@ -283,3 +283,13 @@ def test_bilevel_masks_read_as_0_1_or_0_255(tmp_path):
         np.testing.assert_array_equal(slide.read_region((0, 0), 0, (61, 50))[..., 0], mask.astype(np.uint8) * 255)
     with pytest.raises(tilestream.UsageError, match='bilevel_max must be 1 or 255, not 7'):
         tilestream.open(path, bilevel_max=7)
+
+
+def test_convert_takes_bilevel_max(tmp_path):
+    zarr = pytest.importorskip('zarr')
+    mask = np.random.default_rng(7).random((40, 70)) < 0.5
+    path = tmp_path / 'mask.tif'
+    tifffile.imwrite(path, mask, photometric='minisblack', rowsperstrip=16, compression='zlib', metadata=None)
+    tilestream.convert(path, tmp_path / 'mask.zarr', bilevel_max=255, chunk=32, codec='none')
+    np.testing.assert_array_equal(zarr.open_array(tmp_path / 'mask.zarr' / '0', mode='r')[..., 0],
+                                  mask.astype(np.uint8) * 255)
