@@ -3,10 +3,12 @@
 // decoding). A 7-byte header chooses the layout (small, so each input is cheap):
 //   byte 0: compression (index into `compressions`: every id the registry names, and unknown ones)
 //   byte 1: width - 1 (1..64)          byte 2: rows - 1 (1..64)
-//   byte 3: bits 0-1 samples - 1, bits 2-3 dtype (uint8, uint16, int8, int16), bit 5 big-endian,
-//           bit 6 YCbCr photometric, bit 7 decode_tile_into with a padded row stride
+//   byte 3: bits 0-1 samples - 1, bits 2-3 dtype (with byte 4's bit 4: uint8, uint16, int8, int16,
+//           then float32, uint32, int32, float16), bit 5 big-endian, bit 6 YCbCr photometric, bit 7
+//           decode_tile_into with a padded row stride
 //   byte 4: bits 0-1 predictor (1, 2, 3, 7), bits 2-3 JPEGTables: 0 none, 1 make_jpeg_tables,
-//           2-3 the first bytes of the payload
+//           2-3 the first bytes of the payload; bit 4 the dtype's high bit; bit 5 1-bit (bilevel) rows
+//           (one uint8 sample), bit 6 their FillOrder 2, bit 7 set bits read as 255
 //   bytes 5-6: length of the JPEGTables taken from the payload (little-endian)
 // then the stored tile bytes. Only tilestream::Error may escape a decoder.
 #include <algorithm>
@@ -37,8 +39,9 @@ constexpr std::array<std::uint16_t, 22> compressions = {
     0,                          9,                           65535,
     compression::jpeg2000_lossy};
 
-constexpr std::array<tilestream::DType, 4> dtypes = {tilestream::DType::uint8, tilestream::DType::uint16,
-                                                     tilestream::DType::int8, tilestream::DType::int16};
+constexpr std::array<tilestream::DType, 8> dtypes = {
+    tilestream::DType::uint8,   tilestream::DType::uint16, tilestream::DType::int8,  tilestream::DType::int16,
+    tilestream::DType::float32, tilestream::DType::uint32, tilestream::DType::int32, tilestream::DType::float16};
 
 }  // namespace
 
@@ -63,7 +66,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   layout.rows = 1u + (data[2] & 63u);
   const std::uint8_t flags = data[3];
   layout.samples = 1u + (flags & 3u);
-  layout.dtype = dtypes[(flags >> 2) & 3u];
+  layout.dtype = dtypes[((flags >> 2) & 3u) | ((data[4] >> 2) & 4u)];
+  layout.bilevel = (data[4] & 32u) != 0;
+  if (layout.bilevel) {
+    layout.samples = 1;
+    layout.dtype = tilestream::DType::uint8;
+    layout.bilevel_lsb_first = (data[4] & 64u) != 0;
+    layout.bilevel_max = (data[4] & 128u) != 0 ? 255 : 1;
+  }
   layout.big_endian = (flags & 32u) != 0;
   layout.photometric = (flags & 64u) != 0    ? tilestream::codec::photometric::ycbcr
                        : layout.samples >= 3 ? tilestream::codec::photometric::rgb

@@ -7,6 +7,7 @@ fuzz/corpus/fuzz_decoders/: a 4-byte layout header (see fuzz/fuzz_decoders.cpp) 
 Needs numpy, tifffile and imagecodecs.
 """
 import pathlib
+import struct
 
 import imagecodecs
 import numpy as np
@@ -43,6 +44,36 @@ write("tiled-packbits-planar.tif", np.ascontiguousarray(rgb.transpose(2, 0, 1)),
       planarconfig="separate")
 write("strips-deflate-le.tif", rgb, rowsperstrip=7, photometric="rgb", compression="zlib")
 write("strips-none-int16-be.tif", gray16.astype(np.int16), rowsperstrip=16, byteorder=">")
+# Sample types: 32-bit integers, float16 with the floating-point predictor, 1-bit masks (and the
+# broken ones the malformed corpus has: a short 1-bit strip, 1-bit floating point).
+gray32 = gray16.astype(np.uint32) * 65537
+write("tiled-zstd-uint32-pred-be.tif", gray32, tile=tile, compression="zstd", predictor=True, byteorder=">")
+write("strips-deflate-int32.tif", (gray32 // 2).astype(np.int32) - 2**30, rowsperstrip=16, compression="zlib")
+write("tiled-lzw-float16-pred3.tif", (gray16 / 7.0 - 3000).astype(np.float16), tile=tile, compression="lzw", predictor=3)
+mask = (gray % 3) == 0
+write("tiled-packbits-bilevel.tif", mask, tile=tile, photometric="minisblack", compression="packbits")
+write("strips-none-bilevel-miniswhite-be.tif", mask, rowsperstrip=8, photometric="miniswhite", byteorder=">")
+
+
+def patch_value(name, source, tag_name, index, value):
+    """A copy of seed `source` with value `index` of its first IFD's tag `tag_name` set to `value`."""
+    data = bytearray((slide_dir / source).read_bytes())
+    with tifffile.TiffFile(slide_dir / source) as tf:
+        tag = tf.pages[0].tags[tag_name]
+        fmt = tf.byteorder + {3: "H", 4: "I", 16: "Q"}[int(tag.dtype)]
+    at = tag.valueoffset + index * struct.calcsize(fmt)
+    data[at:at + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    (slide_dir / name).write_bytes(bytes(data))
+
+
+patch_value("mut-bilevel-short-strip", "strips-none-bilevel-miniswhite-be.tif", "StripByteCounts", 1, 3)
+# SampleFormat 3 on a 1-bit image: written as tag 337 (tifffile writes no SampleFormat for it) and renamed.
+write("mut-bilevel-sample-format-3", mask, tile=tile, photometric="minisblack", extratags=[(337, "H", 1, 3, False)])
+with tifffile.TiffFile(slide_dir / "mut-bilevel-sample-format-3") as tf:
+    entry, order = tf.pages[0].tags[337].offset, tf.byteorder
+data = bytearray((slide_dir / "mut-bilevel-sample-format-3").read_bytes())
+data[entry:entry + 2] = struct.pack(order + "H", 339)
+(slide_dir / "mut-bilevel-sample-format-3").write_bytes(bytes(data))
 
 # A generic pyramid: level 0 with two SubIFD levels, then a thumbnail-described page.
 with tifffile.TiffWriter(slide_dir / "pyramid-subifds.tif") as tif:
@@ -80,12 +111,15 @@ write("ndpi-like.ndpi", gray, tile=tile, extratags=ndpi_tags, resolution=(20000,
 
 # Decoder seeds: header [compression index, width-1, rows-1, flags, flags2, tables length (2 bytes)] + payload
 # (see fuzz/fuzz_decoders.cpp). Compression indices follow `compressions` there.
-NONE, LZW, JPEG, ADOBE_DEFLATE, PACKBITS, DEFLATE = 0, 4, 6, 7, 8, 9
+NONE, LZW, JPEG, ADOBE_DEFLATE, PACKBITS, DEFLATE, ZSTD = 0, 4, 6, 7, 8, 9, 15
 J2K_APERIO_YCBCR, J2K_APERIO_RGB, J2K, J2K_LOSSY = 10, 11, 12, 21
 U8, U16, I8, I16 = 0, 4, 8, 12          # byte 3, bits 2-3
 BIG_ENDIAN, YCBCR, INTO = 32, 64, 128   # byte 3
 PRED2 = 1                               # byte 4, bits 0-1
 TABLES_MADE, TABLES_INPUT = 4, 8        # byte 4, bits 2-3
+DTYPE_HIGH = 16                         # byte 4, bit 4: with U8, U16, I8, I16 above: float32, uint32, int32, float16
+PRED3 = 2                               # byte 4, bits 0-1
+BILEVEL, LSB_FIRST, MAX255 = 32, 64, 128  # byte 4, bits 5-7
 
 
 def seed(name, index, width, rows, flags, payload, flags2=0, tables=b""):
@@ -134,6 +168,17 @@ seed("jpeg2000-aperio-ycbcr", J2K_APERIO_YCBCR, 16, 16, 2,
      imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True, mct=False))
 seed("jpeg2000-aperio-rgb-into", J2K_APERIO_RGB, 16, 16, 2 | INTO, imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k"))
 seed("jpeg2000-lossy", J2K_LOSSY, 16, 16, 2, imagecodecs.jpeg2k_encode(t_rgb, 30, codecformat="j2k"))
+t32 = (t16.astype(np.uint32) * 65537 + 12345).astype(np.uint32)
+seed("none-u32-be", NONE, 16, 16, U16 | BIG_ENDIAN, t32.astype(">u4").tobytes(), flags2=DTYPE_HIGH)
+seed("lzw-i32-pred2", LZW, 16, 16, I8,
+     imagecodecs.lzw_encode(imagecodecs.delta_encode(t32.astype("<i4"), axis=-1).tobytes()), flags2=DTYPE_HIGH | PRED2)
+t_half = (t16.astype(np.float32) / 7 - 3000).astype(np.float16)
+seed("zstd-f16-pred3", ZSTD, 16, 16, I16,
+     imagecodecs.zstd_encode(imagecodecs.floatpred_encode(t_half[..., np.newaxis], axis=-2).tobytes()), flags2=DTYPE_HIGH | PRED3)
+bits = t8 % 3 == 0
+seed("packbits-bilevel", PACKBITS, 16, 16, 0, imagecodecs.packbits_encode(np.packbits(bits, axis=-1).tobytes()), flags2=BILEVEL)
+seed("none-bilevel-lsb-255-into", NONE, 13, 16, INTO, np.packbits(bits[:, :13], axis=-1, bitorder="little").tobytes(),
+     flags2=BILEVEL | LSB_FIRST | MAX255)
 
 
 # ---- Cut-down real slides -------------------------------------------------------------------------

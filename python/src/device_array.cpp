@@ -93,6 +93,9 @@ const char* typestr(DType dtype) {
     case DType::uint16: return "<u2";
     case DType::int16: return "<i2";
     case DType::float32: return "<f4";
+    case DType::uint32: return "<u4";
+    case DType::int32: return "<i4";
+    case DType::float16: return "<f2";
   }
   return "|u1";
 }

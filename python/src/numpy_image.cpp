@@ -14,6 +14,9 @@ nb::dlpack::dtype numpy_dtype(DType dtype) {
     case DType::int8: return nb::dtype<std::int8_t>();
     case DType::int16: return nb::dtype<std::int16_t>();
     case DType::float32: return nb::dtype<float>();
+    case DType::uint32: return nb::dtype<std::uint32_t>();
+    case DType::int32: return nb::dtype<std::int32_t>();
+    case DType::float16: return nb::dlpack::dtype{static_cast<std::uint8_t>(nb::dlpack::dtype_code::Float), 16, 1};
   }
   return nb::dtype<std::uint8_t>();
 }

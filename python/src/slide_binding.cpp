@@ -341,13 +341,14 @@ void bind_slide(nb::module_& m) {
 
   m.def(
       "open",
-      [](const std::filesystem::path& path) {
+      [](const std::filesystem::path& path, unsigned bilevel_max) {
         nb::gil_scoped_release release;
-        return std::make_unique<SlideHandle>(path);
+        return std::make_unique<SlideHandle>(path, slide::OpenOptions{.bilevel_max = bilevel_max});
       },
-      "path"_a,
+      "path"_a, nb::kw_only(), "bilevel_max"_a = 1u,
       "Opens a whole-slide image (Aperio SVS, generic TIFF/BigTIFF, NDPI...) and indexes it. Raises IoError, "
-      "FormatError or UnsupportedError naming the file.");
+      "FormatError or UnsupportedError naming the file. bilevel_max: what a set bit of a 1-bit image reads as, "
+      "1 (uint8 0/1, the default) or 255 (0/255); MinIsWhite ones are inverted.");
 }
 
 }  // namespace tilestream::python

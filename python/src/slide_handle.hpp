@@ -16,8 +16,8 @@ namespace tilestream::python {
 // close() from one thread while another reads lets the read finish.
 class SlideHandle {
  public:
-  explicit SlideHandle(const std::filesystem::path& path)
-      : path_(path.string()), slide_(std::make_shared<const slide::Slide>(slide::Slide::open(path_))) {}
+  explicit SlideHandle(const std::filesystem::path& path, const slide::OpenOptions& options = {})
+      : path_(path.string()), slide_(std::make_shared<const slide::Slide>(slide::Slide::open(path_, options))) {}
 
   std::shared_ptr<const slide::Slide> get() const {
     const std::lock_guard lock(mutex_);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/bilevel_flag.hpp"
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
@@ -51,15 +52,18 @@ struct ConvertFlags {
   std::string mode = "tiled";
   std::string memory;
   bool stored_samples = false;
+  unsigned bilevel_max = 1;
   bool json = false;
 };
 
-// "uint8", "uint16", "int8", "int16", "float32".
+// A dtype's name: "uint8", "int32", "float16"...
 DType parse_dtype(const std::string& text) {
-  for (const DType t : {DType::uint8, DType::uint16, DType::int8, DType::int16, DType::float32}) {
+  std::string names;
+  for (const DType t : all_dtypes) {
     if (text == to_string(t)) return t;
+    names += concat(names.empty() ? "" : ", ", to_string(t));
   }
-  throw UsageError("--dtype must be uint8, uint16, int8, int16 or float32, not '" + text + "'");
+  throw UsageError(concat("--dtype must be one of ", names, ", not '", text, "'"));
 }
 
 // "all" or a comma-separated list of level numbers ("0,2").
@@ -122,7 +126,7 @@ void run(const ConvertFlags& flags, const RunHooks& hooks) {
   const std::unique_ptr<pipeline::Backend> backend = make_backend(device, parse_io_flag(flags.io, device),
                                                                   parse_decode_flag(flags.decode, device),
                                                                   parse_encode_flag(flags.encode, device));
-  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
+  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples, .bilevel_max = flags.bilevel_max});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const convert::Progress&)> progress;
@@ -210,6 +214,7 @@ void add_convert_command(CLI::App& app, const RunHooks& hooks) {
   add_io_option(*cmd, flags->io, "how tiles are read and blocks written");
   add_decode_option(*cmd, flags->decode);
   add_encode_option(*cmd, flags->encode);
+  add_bilevel_option(*cmd, flags->bilevel_max);
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/bilevel_flag.hpp"
 #include "cli/commands.hpp"
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/core/error.hpp"
@@ -40,6 +41,8 @@ std::string describe(const tiff::ImageInfo& im) {
   std::string text = concat(im.width, " x ", im.height, ", ", im.tiled ? "tiles " : "strips ",
                             im.tile_width, " x ", im.tile_height, ", ", im.samples, " x ",
                             to_string(im.dtype),
+                            im.bits_per_sample == 1 ? concat(" of 1-bit samples (0/", unsigned{im.bilevel_max}, ")")
+                                                    : std::string(),
                             im.conversion.identity() ? std::string()
                                                      : concat(" (", im.conversion.name, " from ", im.stored_samples,
                                                               " x ", to_string(im.stored_dtype), ")"),
@@ -49,8 +52,9 @@ std::string describe(const tiff::ImageInfo& im) {
   return text;
 }
 
-void print_info(const std::string& path, bool json, bool stored_samples) {
-  const slide::Slide slide = slide::Slide::open(path, {.stored_samples = stored_samples});
+void print_info(const std::string& path, bool json, bool stored_samples, unsigned bilevel_max) {
+  const slide::Slide slide =
+      slide::Slide::open(path, {.stored_samples = stored_samples, .bilevel_max = bilevel_max});
   const tiff::SlideIndex& index = slide.index();
   if (json) {
     nlohmann::ordered_json doc{{"path", index.path},
@@ -104,10 +108,12 @@ void add_info_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto stored = std::make_shared<bool>(false);
+  auto bilevel_max = std::make_shared<unsigned>(1);
   cmd->add_option("FILE", *path, "Slide file (TIFF, BigTIFF, SVS, NDPI)")->required();
   cmd->add_flag("--json", *json, "Machine-readable output");
   cmd->add_flag("--stored-samples", *stored, "Describe the images as read with --stored-samples (no photometric conversion)");
-  cmd->callback([path, json, stored] { print_info(*path, *json, *stored); });
+  add_bilevel_option(*cmd, *bilevel_max);
+  cmd->callback([path, json, stored, bilevel_max] { print_info(*path, *json, *stored, *bilevel_max); });
 }
 
 }  // namespace tilestream::cli

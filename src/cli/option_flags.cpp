@@ -6,13 +6,14 @@
 namespace tilestream::cli {
 namespace {
 
-constexpr std::array<OptionFlag, 20> table{{
+constexpr std::array<OptionFlag, 21> table{{
     {"zarr_version", "--zarr-version"}, {"chunk", "--chunk"},         {"shard", "--shard"},
     {"compressors", "--codec"},         {"layout", "--layout"},       {"ome", "--ome"},
     {"levels", "--levels"},             {"level", "--level"},         {"threads", "--threads"},
     {"overwrite", "--overwrite"},       {"resume", "--resume"},       {"fsync", "--fsync"},
     {"separator", "--separator"},       {"dtype", "--dtype"},         {"mode", "--mode"},
     {"memory", "--memory"},             {"io", "--io"}, {"decode", "--decode"}, {"encode", "--encode"},               {"device", "--device"},
+    {"bilevel_max", "--bilevel-max"},
 }};
 
 std::string spell(std::string_view option) { return flag_of(option); }

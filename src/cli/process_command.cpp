@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bilevel_flag.hpp"
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
@@ -50,6 +51,7 @@ struct ProcessFlags {
   bool resume = false;
   bool fsync = false;
   bool stored_samples = false;
+  unsigned bilevel_max = 1;
   bool json = false;
 };
 
@@ -82,7 +84,7 @@ void run(const ProcessFlags& flags, const RunHooks& hooks) {
                                                                   parse_decode_flag(flags.decode, device),
                                                                   parse_encode_flag(flags.encode, device));
 
-  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples});
+  const slide::Slide slide = slide::Slide::open(flags.input, {.stored_samples = flags.stored_samples, .bilevel_max = flags.bilevel_max});
   const bool tty = !hooks.report && isatty(STDERR_FILENO) == 1;
   const auto start = std::chrono::steady_clock::now();
   std::function<void(const pipeline::ProcessProgress&)> progress;
@@ -198,6 +200,7 @@ void add_process_command(CLI::App& app, const RunHooks& hooks) {
   cmd->add_flag("--resume", flags->resume,
                 "Finish an interrupted run with the same options: keep the chunks already written");
   cmd->add_flag("--fsync", flags->fsync, "Durable output: fsync every file before its rename and its folder after it");
+  add_bilevel_option(*cmd, flags->bilevel_max);
   cmd->add_flag("--stored-samples", flags->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", flags->json, "Also print the figures as one JSON object on stdout");

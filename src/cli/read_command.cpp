@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/bilevel_flag.hpp"
 #include "cli/commands.hpp"
 #include "cli/device_flag.hpp"
 #include "tilestream/core/device_name.hpp"
@@ -44,6 +45,7 @@ struct ReadArgs {
   unsigned repeat = 1;
   bool json = false;
   bool stored_samples = false;
+  unsigned bilevel_max = 1;
   std::string output;
 };
 
@@ -117,7 +119,7 @@ void report(const ReadArgs& args, const ReadResult& r, const HostImage& image) {
 #if TILESTREAM_WITH_CUDA
 void run_read_device(const ReadArgs& args, int device, unsigned threads) {
   check<UsageError>(args.associated.empty(), "--device cuda reads levels and regions, not associated images");
-  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples});
+  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples, .bilevel_max = args.bilevel_max});
   const std::size_t level = static_cast<std::size_t>(args.level);
   const tiff::Level& lv = slide.level(level);
   std::array<std::uint64_t, 4> r{0, 0, lv.image.width, lv.image.height};
@@ -195,7 +197,7 @@ void run_read(const ReadArgs& args) {
     throw UsageError("--device " + args.device + ": this tilestream was built without CUDA");
 #endif
   }
-  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples});
+  const slide::Slide slide = slide::Slide::open(args.path, {.stored_samples = args.stored_samples, .bilevel_max = args.bilevel_max});
   const slide::ReadOptions options{resolve_threads(args.threads)};
   ReadResult result;
   result.threads = options.threads;
@@ -243,6 +245,7 @@ void add_read_command(CLI::App& app) {
   add_decode_option(*cmd, args->decode);
   cmd->add_option("--repeat", args->repeat, "Read this many times with one reader and report each run")
       ->check(CLI::Range(1u, 1000u));
+  add_bilevel_option(*cmd, args->bilevel_max);
   cmd->add_flag("--stored-samples", args->stored_samples,
                 "Read the samples as stored (palette indices, MinIsWhite grey, CMYK) instead of converting them to pixels");
   cmd->add_flag("--json", args->json, "Also print the figures as one JSON object on stdout");

@@ -19,6 +19,13 @@ void invert_samples(const PixelConversion&, const std::byte* src, std::byte* dst
   }
 }
 
+// 1-bit MinIsWhite decoded to 0 / m: m - v, with m in c.lookup[0].
+void invert_bilevel(const PixelConversion& c, const std::byte* src, std::byte* dst, std::size_t pixels) {
+  const unsigned max = c.lookup.front();
+  for (std::size_t i = 0; i < pixels; ++i)
+    dst[i] = static_cast<std::byte>(max - std::to_integer<unsigned>(src[i]));
+}
+
 template <class T>
 void expand_palette(const PixelConversion& c, const std::byte* src, std::byte* dst, std::size_t pixels) {
   const auto* rgb = c.lookup.data();
@@ -56,8 +63,16 @@ PixelConversion plan_min_is_white(const StoredPixels& stored) {
   check<UnsupportedError>(!is_signed(stored.dtype) && !is_float(stored.dtype), "MinIsWhite with ",
                           is_float(stored.dtype) ? "floating-point" : "signed", " samples (", to_string(stored.dtype),
                           ") is not converted");
+  if (stored.bilevel_max != 0) {
+    PixelConversion c = same_as_stored(stored, "MinIsWhite 1-bit inverted");
+    c.lookup = {stored.bilevel_max};
+    c.convert = invert_bilevel;
+    return c;
+  }
   PixelConversion c = same_as_stored(stored, "MinIsWhite inverted");
-  c.convert = stored.dtype == DType::uint8 ? invert_samples<std::uint8_t> : invert_samples<std::uint16_t>;
+  c.convert = stored.dtype == DType::uint8    ? invert_samples<std::uint8_t>
+              : stored.dtype == DType::uint16 ? invert_samples<std::uint16_t>
+                                              : invert_samples<std::uint32_t>;
   return c;
 }
 
@@ -67,6 +82,8 @@ PixelConversion plan_palette(const StoredPixels& stored) {
   check<UnsupportedError>(!is_signed(stored.dtype) && !is_float(stored.dtype), "Palette with ",
                           is_float(stored.dtype) ? "floating-point" : "signed", " indices (", to_string(stored.dtype),
                           ") is not converted");
+  check<UnsupportedError>(bytes_per_sample(stored.dtype) <= 2, "Palette with ", to_string(stored.dtype),
+                          " indices is not converted (8- and 16-bit ones are)");
   const std::size_t entries = std::size_t{1} << (8 * bytes_per_sample(stored.dtype));
   check<UnsupportedError>(stored.color_map.size() == 3 * entries, "Palette image whose ColorMap has ",
                           stored.color_map.size(), " values, not 3 x ", entries);

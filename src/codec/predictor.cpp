@@ -110,11 +110,13 @@ void with_sample_width(const TileLayout& layout, F f) {
 
 void check_predictor(const TileLayout& layout) {
   const std::uint16_t value = layout.predictor;
-  if (value == predictor::none || value == predictor::horizontal) return;
+  if (value == predictor::none) return;
+  check<UnsupportedError>(!layout.bilevel, "predictor ", value, " is not supported for 1-bit samples (as in libtiff)");
+  if (value == predictor::horizontal) return;
   if (value == predictor::floating_point) {
-    if (layout.dtype == DType::float32) return;
+    if (is_float(layout.dtype)) return;
     throw UnsupportedError(concat("predictor 3 (floating point) is not supported for ",
-                                  to_string(layout.dtype), " samples (it takes 32-bit floating-point ones)"));
+                                  to_string(layout.dtype), " samples (it takes 16- and 32-bit floating-point ones)"));
   }
   throw UnsupportedError(concat("predictor ", value, " is not supported"));
 }

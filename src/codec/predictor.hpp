@@ -15,7 +15,8 @@ inline constexpr std::uint16_t horizontal = 2;
 inline constexpr std::uint16_t floating_point = 3;
 }  // namespace predictor
 
-// Throws UnsupportedError naming the predictor unless it is 1, 2, or 3 on float32 samples.
+// Throws UnsupportedError naming the predictor unless it is 1, 2 (not on 1-bit samples), or 3 on
+// float16 or float32 samples.
 void check_predictor(const TileLayout& layout);
 
 // Undoes / applies layout.predictor in place (data.size() == layout.decoded_bytes()). Predictors 1

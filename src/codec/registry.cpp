@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "codec/bilevel.hpp"
 #include "codec/byte_order.hpp"
 #include "codec/deflate.hpp"
 #include "codec/jpeg.hpp"
@@ -121,11 +122,25 @@ void decode_tile(std::uint16_t compression, std::span<const std::byte> src, cons
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->decode != nullptr, "compression ",
                           describe(compression), " is not supported", not_built_note(compression));
+  check<UnsupportedError>(codec->kind != image || !layout.bilevel, describe(compression),
+                          " holds no 1-bit samples (the byte-stream compressions do)");
   if (codec->kind == image) {
     codec->decode(src, layout, dst);  // JPEG carries no predictor (libtiff ignores the tag there)
     return;
   }
   check_predictor(layout);  // before the work, so an unsupported tile costs nothing
+  if (layout.bilevel) {  // unpacked here, once, so that every reader gets one uint8 a pixel
+    thread_local std::vector<std::byte> packed, reversed;
+    if (layout.bilevel_lsb_first) {
+      reversed.assign(src.begin(), src.end());
+      reverse_bits(reversed);
+      src = reversed;
+    }
+    packed.resize(layout.stored_bytes());
+    codec->decode(src, packed_layout(layout), packed);
+    unpack_bilevel(packed, layout, dst);
+    return;
+  }
   codec->decode(src, layout, dst);
   convert_byte_order(layout, dst);
   undo_predictor(layout, dst);
@@ -174,8 +189,16 @@ std::vector<std::byte> encode_tile(std::uint16_t compression, std::span<const st
   const Codec* codec = find_codec(compression);
   check<UnsupportedError>(codec != nullptr && codec->encode != nullptr, "encoding compression ",
                           describe(compression), " is not supported", not_built_note(compression));
+  check<UnsupportedError>(codec->kind != image || !layout.bilevel, describe(compression),
+                          " holds no 1-bit samples (the byte-stream compressions do)");
   if (codec->kind == image) return codec->encode(pixels, layout, options);
   check_predictor(layout);
+  if (layout.bilevel) {
+    std::vector<std::byte> stream = pack_bilevel(pixels, layout);
+    if (compression != compression::none) stream = codec->encode(stream, packed_layout(layout), options);
+    if (layout.bilevel_lsb_first) reverse_bits(stream);
+    return stream;
+  }
   std::vector<std::byte> prepared(pixels.begin(), pixels.end());
   apply_predictor(layout, prepared);
   convert_byte_order(layout, prepared);

@@ -1,10 +1,12 @@
-// Exact sample conversions: one template per source type, chosen by a switch.
+// Sample conversions to float32: one template per source type, chosen by a switch.
 #include "tilestream/core/cast.hpp"
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 
 namespace tilestream {
 namespace {
@@ -15,7 +17,12 @@ void to_float(std::span<const std::byte> src, std::span<std::byte> dst) {
   for (std::size_t i = 0; i < n; ++i) {
     From value;
     std::memcpy(&value, src.data() + i * sizeof(From), sizeof(From));
-    const float f = static_cast<float>(value);
+    float f;
+    if constexpr (std::is_same_v<From, Float16>) {
+      f = value.to_float();
+    } else {
+      f = static_cast<float>(value);  // 32-bit integers: rounded to nearest, ties to even
+    }
     std::memcpy(dst.data() + i * sizeof(float), &f, sizeof(float));
   }
 }
@@ -26,7 +33,7 @@ bool cast_supported(DType from, DType to) { return from == to || to == DType::fl
 
 void check_cast(DType from, DType to) {
   check<UsageError>(cast_supported(from, to), "cannot convert ", to_string(from), " samples to ", to_string(to),
-                    " exactly (supported: any type to float32)");
+                    " (supported: any type to float32)");
 }
 
 void cast_samples(std::span<const std::byte> src, DType from, std::span<std::byte> dst, DType to) {
@@ -44,6 +51,9 @@ void cast_samples(std::span<const std::byte> src, DType from, std::span<std::byt
     case DType::int8: return to_float<std::int8_t>(src, dst);
     case DType::uint16: return to_float<std::uint16_t>(src, dst);
     case DType::int16: return to_float<std::int16_t>(src, dst);
+    case DType::uint32: return to_float<std::uint32_t>(src, dst);
+    case DType::int32: return to_float<std::int32_t>(src, dst);
+    case DType::float16: return to_float<Float16>(src, dst);
     case DType::float32: break;
   }
 }

@@ -20,6 +20,9 @@ const char* npy_descr(DType t) {
     case DType::uint16: return little ? "<u2" : ">u2";
     case DType::int16: return little ? "<i2" : ">i2";
     case DType::float32: return little ? "<f4" : ">f4";
+    case DType::uint32: return little ? "<u4" : ">u4";
+    case DType::int32: return little ? "<i4" : ">i4";
+    case DType::float16: return little ? "<f2" : ">f2";
   }
   return "";
 }
@@ -64,6 +67,9 @@ HostImage load_npy(const std::string& path) {
                      ": .npy data is not in native byte order");
   DType dtype;
   if (kind == "f" && width == "4") dtype = DType::float32;
+  else if (kind == "f" && width == "2") dtype = DType::float16;
+  else if (kind == "u" && width == "4") dtype = DType::uint32;
+  else if (kind == "i" && width == "4") dtype = DType::int32;
   else if (kind == "u" && width == "1") dtype = DType::uint8;
   else if (kind == "u" && width == "2") dtype = DType::uint16;
   else if (kind == "i" && width == "1") dtype = DType::int8;

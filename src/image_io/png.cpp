@@ -35,9 +35,10 @@ void write_chunk(io::WriteFile& file, const char type[4], std::span<const std::b
 }  // namespace
 
 void save_png(const HostImage& image, const std::string& path) {
-  check<UsageError>(!is_signed(image.dtype()) && !is_float(image.dtype()), path, ": PNG cannot hold ",
-                    is_signed(image.dtype()) ? "signed" : "floating-point", " samples (",
-                    to_string(image.dtype()), "); write .npy instead");
+  const DType dtype = image.dtype();
+  check<UsageError>(dtype == DType::uint8 || dtype == DType::uint16, path, ": PNG cannot hold ",
+                    is_signed(dtype) ? "signed" : is_float(dtype) ? "floating-point" : "32-bit", " samples (",
+                    to_string(dtype), "); write .npy instead");
   check<UsageError>(image.samples() >= 1 && image.samples() <= 4, path, ": PNG holds 1 to 4 samples, not ",
                     image.samples());
   check<UsageError>(image.width() < (1u << 31) && image.height() < (1u << 31), path,

@@ -1,5 +1,5 @@
-// cast: samples converted to another dtype, value for value (core/cast.hpp: exact conversions only, any
-// sample type to float32). `convert --dtype` runs it as the first op of a dataset's chain.
+// cast: samples converted to another dtype, value for value (core/cast.hpp: any sample type to float32,
+// exact except for 32-bit integers beyond 2^24, rounded to nearest even as numpy's astype). `convert --dtype` runs it as the first op of a dataset's chain.
 #include "ops/op_table.hpp"
 #include "ops/pixels.hpp"
 #include "tilestream/core/cast.hpp"
@@ -35,7 +35,7 @@ class Cast final : public Op {
 std::unique_ptr<Op> make_cast(const OpParams& params) {
   params.allow_only({"dtype"}, "cast:dtype=float32");
   const std::string to = params.word("dtype", "float32");
-  check<UsageError>(to == "float32", "cast: dtype must be float32 (the one exact conversion from every sample "
+  check<UsageError>(to == "float32", "cast: dtype must be float32 (the one conversion offered from every sample "
                                      "type), not '", to, "'");
   return std::make_unique<Cast>(DType::float32);
 }

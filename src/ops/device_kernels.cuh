@@ -89,8 +89,7 @@ void visit_filter_dtype(DType dtype, const char* op, F&& f) {
     case DType::uint8: f(std::uint8_t{}); return;
     case DType::uint16: f(std::uint16_t{}); return;
     case DType::float32: f(float{}); return;
-    case DType::int8:
-    case DType::int16: break;
+    default: break;
   }
   throw UsageError(concat(op, ": no CUDA kernel for ", to_string(dtype), " samples"));
 }

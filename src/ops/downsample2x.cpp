@@ -9,10 +9,26 @@
 namespace tilestream::ops::detail {
 namespace {
 
-// Mean of `count` values whose sum is `sum`, rounded half up for integers.
+template <class T>
+constexpr bool is_float_sample = std::is_floating_point_v<T> || std::is_same_v<T, Float16>;
+
+// A sample as the sum accumulates it: floats (float16 exactly) in double, integers in int64.
+template <class T, class Sum>
+Sum sum_term(T value) {
+  if constexpr (std::is_same_v<T, Float16>) {
+    return static_cast<Sum>(value.to_float());
+  } else {
+    return static_cast<Sum>(value);
+  }
+}
+
+// Mean of `count` values whose sum is `sum`, rounded half up for integers, to nearest (ties to
+// even) for floats.
 template <class T, class Sum>
 T mean(Sum sum, Sum count) {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (std::is_same_v<T, Float16>) {
+    return Float16::from_double(sum / count);
+  } else if constexpr (std::is_floating_point_v<T>) {
     return static_cast<T>(sum / count);
   } else {
     // floor((2 sum + count) / (2 count)), with floor division for negative sums.
@@ -27,7 +43,7 @@ T mean(Sum sum, Sum count) {
 template <class T>
 void downsample_typed(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
                       std::uint32_t samples, std::byte* dst, std::size_t dst_stride) {
-  using Sum = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
+  using Sum = std::conditional_t<is_float_sample<T>, double, std::int64_t>;
   const std::uint64_t out_h = (height + 1) / 2, out_w = (width + 1) / 2;
   const std::size_t pixel = sizeof(T) * samples;
   for (std::uint64_t oy = 0; oy < out_h; ++oy) {
@@ -40,7 +56,7 @@ void downsample_typed(const std::byte* src, std::size_t src_stride, std::uint64_
         Sum sum = 0;
         for (std::uint64_t dy = 0; dy < rows; ++dy)
           for (std::uint64_t dx = 0; dx < cols; ++dx)
-            sum += static_cast<Sum>(load<T>(src + (y0 + dy) * src_stride + (x0 + dx) * pixel + s * sizeof(T)));
+            sum += sum_term<T, Sum>(load<T>(src + (y0 + dy) * src_stride + (x0 + dx) * pixel + s * sizeof(T)));
         const T value = mean<T, Sum>(sum, static_cast<Sum>(rows * cols));
         std::memcpy(dst + oy * dst_stride + ox * pixel + s * sizeof(T), &value, sizeof(T));
       }
@@ -52,18 +68,9 @@ void downsample_typed(const std::byte* src, std::size_t src_stride, std::uint64_
 // ceil(height / 2) x ceil(width / 2).
 void downsample_rows(const std::byte* src, std::size_t src_stride, std::uint64_t height, std::uint64_t width,
                         std::uint32_t samples, DType dtype, std::byte* dst, std::size_t dst_stride) {
-  switch (dtype) {
-    case DType::uint8:
-      return downsample_typed<std::uint8_t>(src, src_stride, height, width, samples, dst, dst_stride);
-    case DType::uint16:
-      return downsample_typed<std::uint16_t>(src, src_stride, height, width, samples, dst, dst_stride);
-    case DType::int8:
-      return downsample_typed<std::int8_t>(src, src_stride, height, width, samples, dst, dst_stride);
-    case DType::int16:
-      return downsample_typed<std::int16_t>(src, src_stride, height, width, samples, dst, dst_stride);
-    case DType::float32:
-      return downsample_typed<float>(src, src_stride, height, width, samples, dst, dst_stride);
-  }
+  visit_dtype(dtype, [&](auto sample) {
+    downsample_typed<decltype(sample)>(src, src_stride, height, width, samples, dst, dst_stride);
+  });
 }
 
 

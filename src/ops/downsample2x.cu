@@ -7,6 +7,7 @@
 #include "ops/device_kernels.cuh"
 #include "ops/op_table.hpp"
 #include "ops/pixels.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/stream.hpp"
 
@@ -14,7 +15,8 @@ namespace tilestream::ops::device {
 namespace {
 
 // Integers: floor((2 sum + count) / (2 count)) (half up, floor division for negative sums) from the
-// exact int64 sum; float32: float32(double sum / count), the sum taken row by row, left to right.
+// exact int64 sum; float32 and float16: the double sum / count rounded to the type, the sum taken row
+// by row, left to right (float16 through the CPU's own conversions, core/float16.hpp).
 template <class S>
 __global__ void downsample2x_kernel(TilePair t) {
   const std::uint32_t samples = t.samples;
@@ -25,14 +27,24 @@ __global__ void downsample2x_kernel(TilePair t) {
     const std::byte* first = t.in + (y0 - t.in_y) * t.in_stride;
     const std::uint64_t first_index = (x0 - t.in_x) * samples + c;
     S value;
-    if constexpr (std::is_floating_point_v<S>) {
+    if constexpr (std::is_floating_point_v<S> || std::is_same_v<S, Float16>) {
       double sum = 0.0;
       for (std::uint64_t dy = 0; dy < rows; ++dy) {
         for (std::uint64_t dx = 0; dx < cols; ++dx) {
-          sum = __dadd_rn(sum, static_cast<double>(load_sample<S>(first + dy * t.in_stride, first_index + dx * samples)));
+          const S term = load_sample<S>(first + dy * t.in_stride, first_index + dx * samples);
+          if constexpr (std::is_same_v<S, Float16>) {
+            sum = __dadd_rn(sum, static_cast<double>(term.to_float()));
+          } else {
+            sum = __dadd_rn(sum, static_cast<double>(term));
+          }
         }
       }
-      value = static_cast<S>(__ddiv_rn(sum, static_cast<double>(rows * cols)));
+      const double mean = __ddiv_rn(sum, static_cast<double>(rows * cols));
+      if constexpr (std::is_same_v<S, Float16>) {
+        value = Float16::from_double(mean);
+      } else {
+        value = static_cast<S>(mean);
+      }
     } else {
       std::int64_t sum = 0;
       for (std::uint64_t dy = 0; dy < rows; ++dy) {

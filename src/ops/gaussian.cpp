@@ -31,15 +31,14 @@ Gaussian::Gaussian(double sigma)
       weights_(gaussian_weights(sigma)) {}
 
 ImageShape Gaussian::output_shape(const ImageShape& in) const {
-  require(in.dtype == DType::uint8 || in.dtype == DType::uint16 || in.dtype == DType::float32,
-          concat("needs uint8, uint16 or float32 samples, not ", to_string(in.dtype)));
+  require(is_filter_dtype(in.dtype), filter_dtype_refusal(in.dtype));
   require(in.height > 0 && in.width > 0 && in.samples > 0, "empty input image");
   return in;
 }
 
 void Gaussian::run_cpu(const ConstTileView& in, const ImageShape& in_shape, const TileView& out) const {
   check_tiles(*this, in, in_shape, out);
-  visit_dtype(in_shape.dtype, [&](auto sample) { run<decltype(sample)>(in, in_shape, out); });
+  visit_filter_dtype(in_shape.dtype, [&](auto sample) { run<decltype(sample)>(in, in_shape, out); });
 }
 
 template <class S>

@@ -25,14 +25,13 @@ class Grayscale final : public Op {
   std::uint32_t halo() const override { return 0; }
   ImageShape output_shape(const ImageShape& in) const override {
     require(in.samples == 3, concat("needs 3 samples (RGB), not ", in.samples));
-    require(in.dtype == DType::uint8 || in.dtype == DType::uint16 || in.dtype == DType::float32,
-            concat("needs uint8, uint16 or float32 samples, not ", to_string(in.dtype)));
+    require(is_filter_dtype(in.dtype), filter_dtype_refusal(in.dtype));
     require(in.height > 0 && in.width > 0, "empty input image");
     return {in.height, in.width, 1, DType::float32};
   }
   void run_cpu(const ConstTileView& in, const ImageShape& in_shape, const TileView& out) const override {
     check_tiles(*this, in, in_shape, out);
-    visit_dtype(in_shape.dtype, [&](auto sample) {
+    visit_filter_dtype(in_shape.dtype, [&](auto sample) {
       using S = decltype(sample);
       using T = std::conditional_t<std::is_floating_point_v<S>, float, double>;
       const std::size_t pixel = 3 * sizeof(S);

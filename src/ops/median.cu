@@ -17,8 +17,8 @@
 namespace tilestream::ops::device {
 namespace {
 
-// The unsigned key of a sample and back: key order is the samples' order (float32: -NaN < -inf < ...
-// < -0 < +0 < ... < +inf < +NaN, the IEEE total order).
+// The unsigned key of a sample and back: key order is the samples' order (float32 and float16: -NaN <
+// -inf < ... < -0 < +0 < ... < +inf < +NaN, the IEEE total order; the CPU orders float16 so too).
 template <class S>
 using KeyOf = std::conditional_t<sizeof(S) == 1, std::uint8_t,
                                  std::conditional_t<sizeof(S) == 2, std::uint16_t, std::uint32_t>>;
@@ -29,6 +29,8 @@ __device__ KeyOf<S> to_key(S value) {
   if constexpr (std::is_same_v<S, float>) {
     const std::uint32_t bits = __float_as_uint(value);
     return (bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u);
+  } else if constexpr (std::is_same_v<S, Float16>) {
+    return value.order_key();
   } else if constexpr (std::is_signed_v<S>) {
     return static_cast<K>(static_cast<K>(value) ^ static_cast<K>(K{1} << (8 * sizeof(S) - 1)));
   } else {
@@ -41,6 +43,8 @@ __device__ S from_key(KeyOf<S> key) {
   using K = KeyOf<S>;
   if constexpr (std::is_same_v<S, float>) {
     return __uint_as_float((key & 0x80000000u) != 0 ? (key & 0x7fffffffu) : ~key);
+  } else if constexpr (std::is_same_v<S, Float16>) {
+    return Float16{static_cast<std::uint16_t>((key & 0x8000u) != 0 ? (key & 0x7fffu) : ~key)};
   } else if constexpr (std::is_signed_v<S>) {
     return static_cast<S>(static_cast<K>(key ^ static_cast<K>(K{1} << (8 * sizeof(S) - 1))));
   } else {

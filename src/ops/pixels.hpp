@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "tilestream/core/dtype.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/ops/op.hpp"
 
 namespace tilestream::ops::detail {
@@ -27,10 +29,16 @@ void store(std::byte* p, T v) {
   std::memcpy(p, &v, sizeof(T));
 }
 
-// Calls f(T{}) with T the C++ sample type of `dtype`.
+// Calls f(T{}) with T the C++ sample type of `dtype` (Float16 for float16).
 template <class F>
 decltype(auto) visit_dtype(DType dtype, F&& f) {
   switch (dtype) {
+    case DType::uint32:
+      return f(std::uint32_t{});
+    case DType::int32:
+      return f(std::int32_t{});
+    case DType::float16:
+      return f(Float16{});
     case DType::uint8:
       return f(std::uint8_t{});
     case DType::uint16:
@@ -43,6 +51,28 @@ decltype(auto) visit_dtype(DType dtype, F&& f) {
       return f(float{});
   }
   return f(std::uint8_t{});
+}
+
+// The sample types the filters (sobel, gaussian, grayscale, hed) take, and their refusal of the others.
+constexpr bool is_filter_dtype(DType dtype) {
+  return dtype == DType::uint8 || dtype == DType::uint16 || dtype == DType::float32;
+}
+inline std::string filter_dtype_refusal(DType dtype) {
+  return concat("needs uint8, uint16 or float32 samples, not ", to_string(dtype),
+                " (cast:dtype=float32 before it converts them)");
+}
+
+// Calls f(T{}) with T the C++ sample type of `dtype`, one of the types the filters (sobel, gaussian,
+// grayscale, hed) take: uint8, uint16 and float32; their output_shape refuses the others by name first.
+template <class F>
+void visit_filter_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::uint8: f(std::uint8_t{}); return;
+    case DType::uint16: f(std::uint16_t{}); return;
+    case DType::float32: f(float{}); return;
+    default: break;
+  }
+  throw UsageError(concat("no filter for ", to_string(dtype), " samples"));
 }
 
 // skimage's img_as_float of an unsigned integer sample: I * (1.0 / M), in double.

@@ -21,14 +21,13 @@ class Sobel final : public Op {
   Sobel() : Op("sobel") {}
   std::uint32_t halo() const override { return 1; }
   ImageShape output_shape(const ImageShape& in) const override {
-    require(in.dtype == DType::uint8 || in.dtype == DType::uint16 || in.dtype == DType::float32,
-            concat("needs uint8, uint16 or float32 samples, not ", to_string(in.dtype)));
+    require(is_filter_dtype(in.dtype), filter_dtype_refusal(in.dtype));
     require(in.height > 0 && in.width > 0 && in.samples > 0, "empty input image");
     return {in.height, in.width, in.samples, DType::float32};
   }
   void run_cpu(const ConstTileView& in, const ImageShape& in_shape, const TileView& out) const override {
     check_tiles(*this, in, in_shape, out);
-    visit_dtype(in_shape.dtype, [&](auto sample) { run<decltype(sample)>(in, in_shape, out); });
+    visit_filter_dtype(in_shape.dtype, [&](auto sample) { run<decltype(sample)>(in, in_shape, out); });
   }
 
  private:

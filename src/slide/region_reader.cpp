@@ -47,6 +47,9 @@ codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   layout.photometric = image.photometric;
   layout.big_endian = image.big_endian;
   layout.jpeg_tables = image.jpeg_tables;
+  layout.bilevel = image.bits_per_sample == 1;
+  layout.bilevel_lsb_first = image.fill_order == 2;
+  layout.bilevel_max = image.bilevel_max;
   return layout;
 }
 

@@ -24,6 +24,9 @@ Slide Slide::open(const std::string& path, const OpenOptions& options) {
 Slide Slide::open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options) {
   tiff::PixelOptions pixels;
   pixels.stored_samples = options.stored_samples;
+  check<UsageError>(options.bilevel_max == 1 || options.bilevel_max == 255, source->name(), ": ", option("bilevel_max"),
+                    " must be 1 or 255, not ", options.bilevel_max);
+  pixels.bilevel_max = static_cast<std::uint8_t>(options.bilevel_max);
   auto index = std::make_shared<const tiff::SlideIndex>(tiff::parse_slide_index(*source, {}, pixels));
   return Slide(std::move(source), std::move(index));
 }

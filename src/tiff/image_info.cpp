@@ -40,19 +40,45 @@ DType sample_type(const IfdReader& r, const Ifd& ifd, std::uint64_t bits) {
   }
   if (format == 3) {
     if (bits == 32) return DType::float32;
+    if (bits == 16) return DType::float16;
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": ", bits,
-                                  "-bit floating-point samples are not supported (32-bit ones are)"));
+                                  "-bit floating-point samples are not supported (16- and 32-bit ones are)"));
   }
   if (format != 1 && format != 2) {
     throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": SampleFormat ", format,
                                   " is not supported (unsigned and signed integers and floating point are)"));
   }
-  if (bits != 8 && bits != 16) {
-    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": BitsPerSample ", bits,
-                                  " is not supported for integer samples (8 and 16 are)"));
+  if (bits == 1) {  // bilevel: unpacked to one uint8 a pixel (check_bilevel says which images)
+    if (format == 1) return DType::uint8;
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label,
+                                  ": 1-bit samples with SampleFormat 2 (signed integer) are not supported "
+                                  "(1-bit ones are unsigned, SampleFormat 1)"));
   }
-  if (format == 2) return bits == 8 ? DType::int8 : DType::int16;
-  return bits == 8 ? DType::uint8 : DType::uint16;
+  if (bits != 8 && bits != 16 && bits != 32) {
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": BitsPerSample ", bits,
+                                  " is not supported for integer samples (1, 8, 16 and 32 are)"));
+  }
+  if (format == 2) return bits == 8 ? DType::int8 : bits == 16 ? DType::int16 : DType::int32;
+  return bits == 8 ? DType::uint8 : bits == 16 ? DType::uint16 : DType::uint32;
+}
+
+// 1-bit images: one sample, MinIsBlack or MinIsWhite, a byte-stream compression (CCITT's are not
+// decoded), FillOrder 1 or 2. Throws UnsupportedError naming the file, IFD and what is refused.
+void check_bilevel(const IfdReader& r, const Ifd& ifd, const ImageInfo& im) {
+  const auto refuse = [&](const auto&... parts) {
+    throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": 1-bit images ", parts...));
+  };
+  if (im.stored_samples != 1) refuse("with ", im.stored_samples, " samples per pixel are not supported (one sample is)");
+  if (im.photometric != codec::photometric::min_is_black && im.photometric != codec::photometric::min_is_white) {
+    refuse("with PhotometricInterpretation ", im.photometric, " (", codec::photometric_name(im.photometric),
+           ") are not supported (MinIsBlack and MinIsWhite ones are)");
+  }
+  if (im.compression == codec::compression::jpeg || im.compression == codec::compression::webp) {
+    refuse("in ", codec::compression_name(im.compression), " are not supported (uncompressed, LZW, deflate, PackBits, ",
+           "zstd and LZMA ones are)");
+  }
+  if (im.predictor != 1) refuse("with Predictor ", im.predictor, " are not supported (as in libtiff)");
+  if (im.fill_order != 1 && im.fill_order != 2) refuse("with FillOrder ", im.fill_order, " are invalid (1 or 2)");
 }
 
 // How the stored samples become pixels: the photometric table's plan, or the samples as stored.
@@ -64,6 +90,7 @@ codec::PixelConversion pixel_conversion(const IfdReader& r, const Ifd& ifd, cons
   stored.samples = im.stored_samples;
   stored.dtype = im.stored_dtype;
   stored.planar_config = im.planar_config;
+  if (im.bits_per_sample == 1) stored.bilevel_max = im.bilevel_max;
   if (options.stored_samples) return codec::as_stored(stored);
   stored.ink_set = static_cast<std::uint16_t>(r.uint(ifd, tag::ink_set).value_or(1));
   std::vector<std::uint64_t> color_map;
@@ -131,6 +158,8 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
       r.uint(ifd, tag::photometric).value_or(im.stored_samples >= 3 ? codec::photometric::rgb : 1));
   im.predictor = static_cast<std::uint16_t>(r.uint(ifd, tag::predictor).value_or(1));
   im.planar_config = static_cast<std::uint16_t>(r.uint(ifd, tag::planar_config).value_or(1));
+  im.fill_order = static_cast<std::uint16_t>(std::min<std::uint64_t>(r.uint(ifd, tag::fill_order).value_or(1), 65535));
+  im.bilevel_max = pixels.bilevel_max;
   require(im.planar_config == 1 || im.planar_config == 2, r, ifd, "PlanarConfiguration ",
           im.planar_config, " is invalid (1 or 2)");
   im.subfile_type = static_cast<std::uint32_t>(r.uint(ifd, tag::new_subfile_type).value_or(0));
@@ -200,6 +229,7 @@ ImageInfo build_image_info(const IfdReader& r, const Ifd& ifd, std::uint32_t ifd
   // (a 1-bit label, a JPEG 2000 macro) does not keep the rest of the slide from opening.
   try {
     im.stored_dtype = sample_type(r, ifd, bits);  // the unclamped value, for the message
+    if (bits == 1) check_bilevel(r, ifd, im);
     if (!codec::is_supported(im.compression)) {
       const std::string why = codec::not_built_reason(im.compression);
       throw UnsupportedError(concat(r.file(), ": ", ifd.label, ": compression ",

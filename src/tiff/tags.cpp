@@ -11,6 +11,7 @@ const char* known_tag_name(std::uint16_t t) {
     case tag::bits_per_sample: return "BitsPerSample";
     case tag::compression: return "Compression";
     case tag::photometric: return "PhotometricInterpretation";
+    case tag::fill_order: return "FillOrder";
     case tag::image_description: return "ImageDescription";
     case tag::make: return "Make";
     case tag::model: return "Model";

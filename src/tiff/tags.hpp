@@ -9,6 +9,7 @@ inline constexpr std::uint16_t image_width = 256;
 inline constexpr std::uint16_t image_length = 257;
 inline constexpr std::uint16_t bits_per_sample = 258;
 inline constexpr std::uint16_t compression = 259;
+inline constexpr std::uint16_t fill_order = 266;
 inline constexpr std::uint16_t document_name = 269;
 inline constexpr std::uint16_t photometric = 262;
 inline constexpr std::uint16_t image_description = 270;

@@ -250,8 +250,8 @@ void TiffWriter::add_page(const PageSpec& page, const TileFiller& fill, unsigned
     tags.add_offsets(tag::strip_byte_counts, byte_counts);
   }
   if (page.samples == 4) tags.add_short(tag::extra_samples, 2);  // unassociated alpha
-  // SampleFormat 1 unsigned, 2 signed integer.
-  const std::vector<std::uint16_t> formats(page.samples, is_signed(page.dtype) ? 2 : 1);
+  // SampleFormat 1 unsigned, 2 signed integer, 3 floating point.
+  const std::vector<std::uint16_t> formats(page.samples, is_float(page.dtype) ? 3 : is_signed(page.dtype) ? 2 : 1);
   tags.add_shorts(tag::sample_format, formats);
   if (is_jpeg(page)) tags.add_undefined(tag::jpeg_tables, jpeg_tables);
   if (uses_ycbcr(page)) {

@@ -83,13 +83,9 @@ void ArraySpec::validate() const {
         c.name, " level must be ", codec->min_level, "..", codec->max_level, ", not ", c.level);
   }
   if (!is_float(dtype)) {
-    const double lo = dtype == DType::uint8 || dtype == DType::uint16 ? 0
-                      : dtype == DType::int8                          ? -128
-                                                                      : -32768;
-    const double hi = dtype == DType::uint8    ? 255
-                      : dtype == DType::uint16 ? 65535
-                      : dtype == DType::int8   ? 127
-                                               : 32767;
+    const double bits = 8.0 * static_cast<double>(bytes_per_sample(dtype));
+    const double lo = is_signed(dtype) ? -std::exp2(bits - 1) : 0;
+    const double hi = is_signed(dtype) ? std::exp2(bits - 1) - 1 : std::exp2(bits) - 1;
     check<UsageError>(std::isfinite(fill_value) && fill_value == std::floor(fill_value) && fill_value >= lo &&
                           fill_value <= hi,
                       "fill_value ", fill_value, " is not a ", to_string(dtype), " value");

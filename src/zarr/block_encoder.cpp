@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/zarr/array.hpp"
 #include "zarr/box_copy.hpp"
 #include "zarr/compressor.hpp"
@@ -102,6 +103,21 @@ void fill_with(std::span<std::byte> out, DType dtype, double value) {
     case DType::float32: {
       const auto v = static_cast<float>(value);
       std::memcpy(element, &v, 4);
+      break;
+    }
+    case DType::uint32: {
+      const auto v = static_cast<std::uint32_t>(value);
+      std::memcpy(element, &v, 4);
+      break;
+    }
+    case DType::int32: {
+      const auto v = static_cast<std::int32_t>(value);
+      std::memcpy(element, &v, 4);
+      break;
+    }
+    case DType::float16: {
+      const std::uint16_t v = float16_from_double(value);
+      std::memcpy(element, &v, 2);
       break;
     }
   }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/zarr/array.hpp"
 #include "zarr/compressor.hpp"
 
@@ -21,7 +22,8 @@ struct DTypeName {
 };
 constexpr DTypeName dtype_names[] = {
     {DType::uint8, "|u1", "uint8"}, {DType::uint16, "<u2", "uint16"},   {DType::int8, "|i1", "int8"},
-    {DType::int16, "<i2", "int16"}, {DType::float32, "<f4", "float32"},
+    {DType::int16, "<i2", "int16"}, {DType::float32, "<f4", "float32"}, {DType::uint32, "<u4", "uint32"},
+    {DType::int32, "<i4", "int32"}, {DType::float16, "<f2", "float16"},
 };
 
 const DTypeName& names_of(DType dtype) {
@@ -39,7 +41,7 @@ DType parse_v2_dtype(const json& value) {
     if (text == n.v2) return n.dtype;
   check<UnsupportedError>(text.empty() || text[0] != '>', "big-endian Zarr dtype '", text,
                           "' is not supported");
-  throw UnsupportedError(concat("unsupported Zarr dtype '", text, "' (supported: |u1 <u2 |i1 <i2 <f4)"));
+  throw UnsupportedError(concat("unsupported Zarr dtype '", text, "' (supported: |u1 <u2 |i1 <i2 <u4 <i4 <f2 <f4)"));
 }
 
 DType parse_v3_dtype(const json& value) {
@@ -48,7 +50,7 @@ DType parse_v3_dtype(const json& value) {
   for (const DTypeName& n : dtype_names)
     if (text == n.v3) return n.dtype;
   throw UnsupportedError(
-      concat("unsupported Zarr data_type '", text, "' (supported: uint8 uint16 int8 int16 float32)"));
+      concat("unsupported Zarr data_type '", text, "' (supported: uint8 uint16 int8 int16 uint32 int32 float16 float32)"));
 }
 
 json fill_value_json(const ArraySpec& spec) {
@@ -71,6 +73,8 @@ double parse_fill_value(const json& value, DType dtype) {
     const auto bits = static_cast<std::uint32_t>(std::stoul(text.substr(2), nullptr, 16));
     return std::bit_cast<float>(bits);
   }
+  if (text.size() == 6 && text.starts_with("0x") && dtype == DType::float16)
+    return float16_to_float(static_cast<std::uint16_t>(std::stoul(text.substr(2), nullptr, 16)));
   throw FormatError(concat("invalid fill_value ", value.dump()));
 }
 

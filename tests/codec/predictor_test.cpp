@@ -34,6 +34,46 @@ TEST(Predictor, FloatingPointPredictorMatchesLibtiffsLayout) {
   EXPECT_EQ(stored, floats({1.0f, -3.5f, 0.25f, 2.0f, 7.0f, 1e-3f}));
 }
 
+// float16: two byte planes (imagecodecs.floatpred_encode on float16 arrays).
+TEST(Predictor, FloatingPointPredictorOnFloat16) {
+  const auto halves = [](std::initializer_list<std::uint16_t> bits) {
+    std::vector<std::byte> bytes(bits.size() * 2);
+    std::memcpy(bytes.data(), bits.begin(), bytes.size());
+    return bytes;
+  };
+  TileLayout gray = make_layout(3, 1, 1, DType::float16, 3);
+  std::vector<std::byte> data = halves({0x3c00, 0xc100, 0x7bff});  // 1.0, -2.5, 65504
+  apply_predictor(gray, data);
+  EXPECT_EQ(data, from_hex("3c85ba8500ff"));
+  undo_predictor(gray, data);
+  EXPECT_EQ(data, halves({0x3c00, 0xc100, 0x7bff}));
+  // [[[1, 2, 3], [0.5, -1, 1024]]]: floatpred_encode(rgb, axis=-2)
+  TileLayout rgb = make_layout(2, 1, 3, DType::float16, 3);
+  std::vector<std::byte> stored = from_hex("3c4042fc7c22c8449c000000");
+  undo_predictor(rgb, stored);
+  EXPECT_EQ(stored, halves({0x3c00, 0x4000, 0x4200, 0x3800, 0xbc00, 0x6400}));
+}
+
+// 32-bit integers: imagecodecs.delta_encode([[1, 4000000000, 7, 4294967295]], axis=-1) on uint32.
+TEST(Predictor, ThirtyTwoBitSamplesWrapModulo2To32) {
+  for (const DType dtype : {DType::uint32, DType::int32}) {
+    const TileLayout layout = make_layout(4, 1, 1, storage_type(dtype), 2);
+    std::vector<std::byte> data = from_hex("01000000" "ff276bee" "07d89411" "f8ffffff");
+    undo_predictor(layout, data);
+    EXPECT_EQ(data, from_hex("01000000" "00286bee" "07000000" "ffffffff"));
+    apply_predictor(layout, data);
+    EXPECT_EQ(data, from_hex("01000000" "ff276bee" "07d89411" "f8ffffff"));
+  }
+}
+
+TEST(Predictor, OneBitSamplesTakeNoPredictor) {
+  TileLayout layout = make_layout(16, 1, 1, DType::uint8, 2);
+  layout.bilevel = true;
+  std::vector<std::byte> data(16);
+  expect_error<UnsupportedError>([&] { undo_predictor(layout, data); },
+                                 "predictor 2 is not supported for 1-bit samples");
+}
+
 TEST(Predictor, FloatingPointPredictorNeedsFloatSamples) {
   const TileLayout layout = make_layout(2, 1, 1, DType::uint16, 3);
   std::vector<std::byte> data(4);
@@ -72,6 +112,21 @@ TEST(ByteOrder, SwapsOnlySixteenBitBigEndian) {
   std::vector<std::byte> data = from_hex("010203040506");
   swap_bytes_16(data);
   EXPECT_EQ(data, from_hex("020104030605"));
+}
+
+// Big-endian 32-bit integers and float16 reach host order through decode_tile (the float
+// predictor's bytes are in neither order and are not swapped).
+TEST(ByteOrder, ThirtyTwoBitAndFloat16BigEndianThroughDecodeTile) {
+  for (const DType dtype : {DType::uint32, DType::int32}) {
+    const TileLayout layout = make_layout(2, 1, 1, storage_type(dtype), 1, true);
+    EXPECT_TRUE(needs_byte_swap(layout));
+    EXPECT_EQ(decode(compression::none, from_hex("01020304" "fffffffe"), layout), from_hex("04030201" "feffffff"));
+  }
+  const TileLayout half = make_layout(2, 1, 1, DType::float16, 1, true);
+  EXPECT_EQ(decode(compression::none, from_hex("3c00" "c100"), half), from_hex("003c" "00c1"));
+  const TileLayout half_pred3 = make_layout(3, 1, 1, DType::float16, 3, true);
+  EXPECT_FALSE(needs_byte_swap(half_pred3));
+  EXPECT_EQ(decode(compression::none, from_hex("3c85ba8500ff"), half_pred3), from_hex("003c" "00c1" "ff7b"));
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ std::vector<RoundTripCase> all_cases() {
   if (is_supported(compression::lzma)) lossless.push_back(compression::lzma);
   const std::uint32_t sizes[][2] = {{17, 5}, {1, 1}, {64, 64}, {255, 3}};
   for (std::uint16_t compression : lossless) {
-    for (DType dtype : {DType::uint8, DType::uint16}) {
+    for (DType dtype : {DType::uint8, DType::uint16, DType::uint32}) {
       for (std::uint32_t samples : {1u, 3u, 4u}) {
         for (std::uint16_t predictor : {std::uint16_t{1}, std::uint16_t{2}}) {
           for (bool big_endian : {false, true}) {
@@ -49,13 +49,15 @@ std::vector<RoundTripCase> all_cases() {
         }
       }
     }
-    // float32 samples: as they are, horizontally differenced as 32-bit integers, and through the
-    // floating-point predictor's byte planes; both byte orders.
-    for (std::uint32_t samples : {1u, 3u}) {
-      for (std::uint16_t predictor : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{3}}) {
-        for (bool big_endian : {false, true}) {
-          for (const auto& size : sizes) {
-            cases.push_back({compression, DType::float32, samples, predictor, big_endian, size[0], size[1]});
+    // float32 and float16 samples: as they are, horizontally differenced as integers of their width,
+    // and through the floating-point predictor's byte planes; both byte orders.
+    for (DType dtype : {DType::float32, DType::float16}) {
+      for (std::uint32_t samples : {1u, 3u}) {
+        for (std::uint16_t predictor : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{3}}) {
+          for (bool big_endian : {false, true}) {
+            for (const auto& size : sizes) {
+              cases.push_back({compression, dtype, samples, predictor, big_endian, size[0], size[1]});
+            }
           }
         }
       }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -36,6 +37,27 @@ TEST(Cast, EveryIntegerTypeToFloat32KeepsValues) {
   expect_to_float<std::int8_t>(DType::int8);
   expect_to_float<std::uint16_t>(DType::uint16);
   expect_to_float<std::int16_t>(DType::int16);
+}
+
+TEST(Cast, ThirtyTwoBitIntegersRoundToNearestEvenAsNumpy) {
+  // numpy: np.array([...]).astype(np.float32)
+  expect_to_float<std::uint32_t>(DType::uint32);
+  expect_to_float<std::int32_t>(DType::int32);
+  const std::vector<std::byte> src = bytes_of(std::vector<std::uint32_t>{16777217, 16777219, 4294967295u});
+  std::vector<std::byte> dst(12);
+  cast_samples(src, DType::uint32, dst, DType::float32);
+  std::vector<float> got(3);
+  std::memcpy(got.data(), dst.data(), dst.size());
+  EXPECT_EQ(got, (std::vector<float>{16777216.0f, 16777220.0f, 4294967296.0f}));
+}
+
+TEST(Cast, Float16ToFloat32IsExact) {
+  const std::vector<std::byte> src = bytes_of(std::vector<std::uint16_t>{0x3c00, 0xc000, 0x7bff, 0x0001, 0xfc00});
+  std::vector<std::byte> dst(20);
+  cast_samples(src, DType::float16, dst, DType::float32);
+  std::vector<float> got(5);
+  std::memcpy(got.data(), dst.data(), dst.size());
+  EXPECT_EQ(got, (std::vector<float>{1.0f, -2.0f, 65504.0f, 5.9604644775390625e-08f, -INFINITY}));
 }
 
 TEST(Cast, IdentityCopiesAndFloatToFloatIsIdentity) {

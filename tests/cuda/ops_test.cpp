@@ -22,6 +22,7 @@
 #include "ops/op_table.hpp"
 #include "support/cuda_test_support.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/cuda/device_image.hpp"
 #include "tilestream/cuda/error.hpp"
@@ -64,6 +65,11 @@ HostImage make_test_image(std::uint64_t height, std::uint64_t width, std::uint32
           case DType::int8: put(static_cast<std::int8_t>(level - 128)); break;
           case DType::int16: put(static_cast<std::int16_t>((level - 128) * 200)); break;
           case DType::float32: put(static_cast<float>(level) / 255.0f + static_cast<float>(noise() % 1000) * 1e-6f); break;
+          case DType::uint32: put(static_cast<std::uint32_t>(level * 16843009 + noise() % 1000)); break;
+          case DType::int32: put(static_cast<std::int32_t>((level - 128) * 16777216 + static_cast<std::int64_t>(noise() % 1000))); break;
+          case DType::float16:
+            put(float16_from_double(static_cast<double>(level - 100) / 7.0 + static_cast<double>(noise() % 1000) * 1e-4));
+            break;
         }
       }
     }
@@ -165,6 +171,13 @@ double sample_value(const HostImage& image, std::size_t index) {
     case DType::int8: return get(std::int8_t{});
     case DType::int16: return get(std::int16_t{});
     case DType::float32: return get(float{});
+    case DType::uint32: return get(std::uint32_t{});
+    case DType::int32: return get(std::int32_t{});
+    case DType::float16: {
+      std::uint16_t bits;
+      std::memcpy(&bits, at, sizeof bits);
+      return float16_to_float(bits);
+    }
   }
   return 0;
 }
@@ -263,14 +276,13 @@ void PrintTo(const DtypeCase& c, std::ostream* out) { *out << c.spec << " on " <
 std::vector<DtypeCase> dtype_cases() {
   std::vector<DtypeCase> cases;
   const DType filters[] = {DType::uint8, DType::uint16, DType::float32};
-  const DType all[] = {DType::uint8, DType::uint16, DType::int8, DType::int16, DType::float32};
   for (const DType d : filters) {
     cases.push_back({"sobel", d});
     cases.push_back({"gaussian:sigma=1.5", d});
     cases.push_back({"grayscale", d});
     cases.push_back({"hed", d});
   }
-  for (const DType d : all) {
+  for (const DType d : all_dtypes) {
     cases.push_back({"median:size=3", d});
     cases.push_back({"median:size=11", d});
     cases.push_back({"downsample2x", d});
@@ -304,7 +316,7 @@ TEST_F(CudaOpsTable, EveryEntryHasItsTwin) {
     ASSERT_NE(entry.launch, nullptr) << entry.name;
     const std::unique_ptr<ops::Op> op = ops::make_op(entry.name);
     std::size_t taken = 0;
-    for (const DType dtype : {DType::uint8, DType::uint16, DType::int8, DType::int16, DType::float32}) {
+    for (const DType dtype : all_dtypes) {
       const HostImage in = make_test_image(29, 43, 3, dtype, 7);
       try {
         op->output_shape(shape_of(in));

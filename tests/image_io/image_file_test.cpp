@@ -40,8 +40,7 @@ TEST_P(NpyRoundTrip, LoadsWhatItSaved) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, NpyRoundTrip,
-                         ::testing::Combine(::testing::Values(DType::uint8, DType::uint16, DType::int8, DType::int16,
-                                                              DType::float32),
+                         ::testing::Combine(::testing::ValuesIn(all_dtypes),
                                             ::testing::Values(1u, 3u, 4u)));
 
 std::vector<unsigned char> read_all(const std::string& path) {
@@ -86,6 +85,16 @@ TEST(Png, IdatInflatesToFilteredRowsInBigEndian) {
 
 TEST(Png, RefusesSignedSamplesAndUnknownExtensions) {
   EXPECT_THROW(save_png(pattern(2, 2, 1, DType::int8), temp_path("signed.png")), UsageError);
+  for (const DType wide : {DType::uint32, DType::int32, DType::float16}) {
+    try {
+      save_png(pattern(2, 2, 1, wide), temp_path("wide.png"));
+      ADD_FAILURE() << to_string(wide) << " saved as PNG";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(concat("PNG cannot hold")), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(to_string(wide)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(temp_path("wide.png")));
   EXPECT_THROW(save_image(pattern(2, 2, 1, DType::uint8), temp_path("out.jpg")), UsageError);
   EXPECT_FALSE(std::filesystem::exists(temp_path("signed.png")));
   EXPECT_FALSE(std::filesystem::exists(temp_path("signed.png.partial")));

@@ -60,6 +60,19 @@ TEST(Downsample, Uint16Int16Float) {
             (std::vector<float>{0.75f, 2.0f}));
 }
 
+TEST(Downsample, ThirtyTwoBitIntegersAndFloat16) {
+  // Sums past 2^32 stay exact in int64: (4294967295 * 3 + 4294967294) / 4 = 4294967294.75 -> 4294967295.
+  EXPECT_EQ(run(std::vector<std::uint32_t>{4294967295u, 4294967295u, 4294967295u, 4294967294u}, 2, 2, 1, DType::uint32),
+            (std::vector<std::uint32_t>{4294967295u}));
+  EXPECT_EQ(run(std::vector<std::int32_t>{-2147483647 - 1, -2147483647 - 1, 2147483647, 2147483647}, 2, 2, 1,
+                DType::int32),
+            (std::vector<std::int32_t>{0}));  // -0.5 rounds half up to 0
+  // float16 bits: (1 + 2^-10) and 1 average to 1 + 2^-11, a tie between two halves: to even (1.0);
+  // 65504 and 65504 stay; -2 alone stays.
+  EXPECT_EQ(run(std::vector<std::uint16_t>{0x3c01, 0x3c00, 0x7bff, 0x7bff, 0xc000}, 1, 5, 1, DType::float16),
+            (std::vector<std::uint16_t>{0x3c00, 0x7bff, 0xc000}));
+}
+
 TEST(Downsample, OnePixelAndOneRow) {
   EXPECT_EQ(run(std::vector<std::uint8_t>{42}, 1, 1, 1, DType::uint8), (std::vector<std::uint8_t>{42}));
   EXPECT_EQ(run(std::vector<std::uint8_t>{1, 2, 3, 4, 5}, 5, 1, 1, DType::uint8),

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/float16.hpp"
 #include "tilestream/core/host_image.hpp"
 #include "tilestream/ops/op.hpp"
 
@@ -54,6 +55,9 @@ HostImage make_input(const ImageShape& shape) {
         case DType::int8: put(static_cast<std::int8_t>(static_cast<int>(level) - 128)); break;
         case DType::int16: put(static_cast<std::int16_t>((static_cast<int>(level) - 128) * 200)); break;
         case DType::float32: put(static_cast<float>(level) / 255.0f); break;
+        case DType::uint32: put(static_cast<std::uint32_t>(level * 16843009)); break;
+        case DType::int32: put(static_cast<std::int32_t>((static_cast<int>(level) - 128) * 16777216)); break;
+        case DType::float16: put(float16_from_double(static_cast<double>(level) / 8.0 - 16.0)); break;
       }
     }
   }

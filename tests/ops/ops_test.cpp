@@ -134,6 +134,18 @@ TEST(OpShape, OutputShapesAndRefusedInputs) {
   refuses("hed", {4, 4, 3, DType::int16}, "hed: needs uint8, uint16 or float32 samples, not int16");
   refuses("hed", {4, 0, 3, DType::uint8}, "empty input image");
   refuses("median", {0, 4, 1, DType::uint8}, "empty input image");
+  for (const DType wide : {DType::uint32, DType::int32, DType::float16}) {
+    const std::string refusal = concat("needs uint8, uint16 or float32 samples, not ", to_string(wide),
+                                       " (cast:dtype=float32 before it converts them)");
+    refuses("sobel", {4, 4, 1, wide}, "sobel: " + refusal);
+    refuses("gaussian:sigma=2", {4, 4, 1, wide}, "gaussian:sigma=2: " + refusal);
+    refuses("grayscale", {4, 4, 3, wide}, "grayscale: " + refusal);
+    refuses("hed", {4, 4, 3, wide}, "hed: " + refusal);
+    refuses("absorbance", {4, 4, 3, wide}, concat("absorbance: needs uint8 samples, not ", to_string(wide)));
+    EXPECT_EQ(make_op("median:size=3")->output_shape({5, 6, 2, wide}), (ImageShape{5, 6, 2, wide}));
+    EXPECT_EQ(make_op("downsample2x")->output_shape({5, 6, 2, wide}), (ImageShape{3, 3, 2, wide}));
+    EXPECT_EQ(make_op("cast")->output_shape({5, 6, 2, wide}), (ImageShape{5, 6, 2, DType::float32}));
+  }
 }
 
 TEST(Cast, EverySampleTypeToFloat32ValueForValue) {
@@ -145,6 +157,12 @@ TEST(Cast, EverySampleTypeToFloat32ValueForValue) {
   const Image<float> f = run_whole<float>(*make_op("cast"), u16);
   EXPECT_EQ(f.pixels, (std::vector<float>{65535, 7}));
   EXPECT_EQ(make_op("cast")->output_shape({4, 5, 3, DType::int8}), (ImageShape{4, 5, 3, DType::float32}));
+  const Image<std::uint32_t> u32(1, 3, 1, DType::uint32, {16777217u, 4294967295u, 3});
+  EXPECT_EQ(run_whole<float>(*make_op("cast"), u32).pixels, (std::vector<float>{16777216.0f, 4294967296.0f, 3}));
+  const Image<std::int32_t> i32(1, 2, 1, DType::int32, {-2147483647 - 1, -16777219});
+  EXPECT_EQ(run_whole<float>(*make_op("cast"), i32).pixels, (std::vector<float>{-2147483648.0f, -16777220.0f}));
+  const Image<std::uint16_t> f16(1, 3, 1, DType::float16, {0x3c00, 0xc100, 0x7bff});
+  EXPECT_EQ(run_whole<float>(*make_op("cast"), f16).pixels, (std::vector<float>{1.0f, -2.5f, 65504.0f}));
   for (const char* bad : {"cast:dtype=uint16", "cast:dtype=float64", "cast:to=float32"}) {
     try {
       (void)make_op(bad);
@@ -290,6 +308,13 @@ TEST(Median, SquareWindowWithNearestBorders) {
   const Image<float> f(1, 3, 2, DType::float32, {1.5f, -1.0f, -2.0f, 7.0f, 4.0f, 0.5f});
   const Image<float> mf = run_whole<float>(*make_op("median:size=3"), f);
   EXPECT_EQ(mf.pixels, (std::vector<float>{1.5f, -1.0f, 1.5f, 0.5f, 4.0f, 0.5f}));
+  // float16 (1, -2, 4) ranked by value, not by bit pattern; uint32 beyond 2^31.
+  const Image<std::uint16_t> h(1, 3, 1, DType::float16, {0x3c00, 0xc000, 0x4400});
+  EXPECT_EQ(run_whole<std::uint16_t>(*make_op("median:size=3"), h).pixels,
+            (std::vector<std::uint16_t>{0x3c00, 0x3c00, 0x4400}));
+  const Image<std::uint32_t> u(1, 3, 1, DType::uint32, {4000000000u, 7, 3000000000u});
+  EXPECT_EQ(run_whole<std::uint32_t>(*make_op("median:size=3"), u).pixels,
+            (std::vector<std::uint32_t>{4000000000u, 3000000000u, 3000000000u}));
 }
 
 TEST(Grayscale, Rgb2GrayWeights) {

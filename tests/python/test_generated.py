@@ -385,8 +385,8 @@ def test_synth_aperio_opens_in_openslide(cli, tmp_path):
     assert np.abs(ours.astype(int) - theirs).max() <= 2
 
 
-# --- float samples: float32 converts to a float32 Zarr array that zarr-python reads back equal; other
-# float widths are listed as unreadable with the reason ---
+# --- float samples: float32 converts to a float32 Zarr array that zarr-python reads back equal (float16,
+# and float64's refusal: test_sample_types.py) ---
 
 def test_float32_converts_to_an_equal_zarr_array(cli, tmp_path):
     import zarr
@@ -399,12 +399,3 @@ def test_float32_converts_to_an_equal_zarr_array(cli, tmp_path):
     assert array.dtype == np.float32
     np.testing.assert_array_equal(array[...], data)
 
-
-@pytest.mark.parametrize('dtype', ['float16', 'float64'])
-def test_other_float_widths_are_refused_by_name(cli, tmp_path, dtype):
-    path = tmp_path / f'{dtype}.tif'
-    tifffile.imwrite(path, content(64, 64, 1, dtype)[..., 0], tile=(64, 64), metadata=None)
-    entry = cli.info(path)['levels'][0]
-    assert not entry['readable']
-    bits = np.dtype(dtype).itemsize * 8
-    assert f'{bits}-bit floating-point samples are not supported (32-bit ones are)' in entry['unsupported_reason']

@@ -252,3 +252,44 @@ def test_read_regions_decodes_a_shared_tile_once(slide_path, tmp_path):
                 s.read_region(location, 0, (32, 32), threads=1)
             single_seconds.append(time.perf_counter() - start)
         assert min(single_seconds) > 5 * min(batch_seconds), (single_seconds, batch_seconds)
+
+
+# --- sample types: uint32, int32 and float16 arrive as those NumPy dtypes; 1-bit masks as uint8 0/1,
+# or 0/255 with bilevel_max=255 ---
+
+@pytest.mark.parametrize('dtype', ['uint32', 'int32', 'float16'])
+def test_wide_and_half_samples_read_as_their_numpy_dtype(tmp_path, dtype):
+    rng = np.random.default_rng(5)
+    if dtype == 'float16':
+        data = (rng.normal(0, 100, (70, 90))).astype(np.float16)
+    else:
+        info = np.iinfo(dtype)
+        data = rng.integers(info.min, info.max, (70, 90), dtype=dtype, endpoint=True)
+    path = tmp_path / f'{dtype}.tif'
+    tifffile.imwrite(path, data, tile=(32, 32), compression='zstd', predictor=True, metadata=None)
+    with tilestream.open(path) as slide:
+        got = slide.read_region((10, 20), 0, (50, 40))
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got[..., 0], data[20:60, 10:60])
+
+
+def test_bilevel_masks_read_as_0_1_or_0_255(tmp_path):
+    mask = np.random.default_rng(6).random((50, 61)) < 0.4
+    path = tmp_path / 'mask.tif'
+    tifffile.imwrite(path, mask, photometric='minisblack', tile=(32, 32), compression='packbits', metadata=None)
+    with tilestream.open(path) as slide:
+        np.testing.assert_array_equal(slide.read_region((0, 0), 0, (61, 50))[..., 0], mask.astype(np.uint8))
+    with tilestream.open(path, bilevel_max=255) as slide:
+        np.testing.assert_array_equal(slide.read_region((0, 0), 0, (61, 50))[..., 0], mask.astype(np.uint8) * 255)
+    with pytest.raises(tilestream.UsageError, match='bilevel_max must be 1 or 255, not 7'):
+        tilestream.open(path, bilevel_max=7)
+
+
+def test_convert_takes_bilevel_max(tmp_path):
+    zarr = pytest.importorskip('zarr')
+    mask = np.random.default_rng(7).random((40, 70)) < 0.5
+    path = tmp_path / 'mask.tif'
+    tifffile.imwrite(path, mask, photometric='minisblack', rowsperstrip=16, compression='zlib', metadata=None)
+    tilestream.convert(path, tmp_path / 'mask.zarr', bilevel_max=255, chunk=32, codec='none')
+    np.testing.assert_array_equal(zarr.open_array(tmp_path / 'mask.zarr' / '0', mode='r')[..., 0],
+                                  mask.astype(np.uint8) * 255)

@@ -330,8 +330,8 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
     add(322, field::short_, {o.tile});
     add(323, field::short_, {o.tile});
   }
-  if (o.dtype == DType::int8 || o.dtype == DType::int16)
-    add(339, field::short_, std::vector<std::uint64_t>(o.samples, 2));
+  if (is_signed(o.dtype) || is_float(o.dtype))
+    add(339, field::short_, std::vector<std::uint64_t>(o.samples, is_float(o.dtype) ? 3 : 2));
   codec::EncodeOptions encode;
   encode.jpeg_ycbcr = ycbcr;
   if (jpeg) ifd.tags.push_back({347, field::undefined, {}, codec::make_jpeg_tables(o.samples, encode)});

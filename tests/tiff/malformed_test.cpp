@@ -360,6 +360,43 @@ std::vector<MalformedCase> cases() {
        Stage::read,
        K::unsupported,
        {"IFD 0", "BitsPerSample 9223372036854775808 is not supported", "level 0"}},
+      // 1-bit images (rows of 40 pixels: 5 bytes; 8 rows a strip: 40 bytes) and sample formats
+      {"bilevel-short-strip",
+       with(classic_be(), [](BaseOptions& o) {
+         o.samples = 1;
+         o.tiled = false;
+         o.tile = 8;
+       }),
+       [](TiffBytes& t) {
+         t.set_tag(0, bits_per_sample, field::short_, {1});
+         std::vector<std::uint64_t> counts = t.chunk_sizes[0];
+         counts[2] = 3;
+         t.set_tag(0, strip_byte_counts, field::long_, counts);
+       },
+       Stage::read,
+       K::codec,
+       {"level 0 (IFD 0), strip 2 (column 0, row 2) at offset", "uncompressed data has 3 bytes, expected 40"}},
+      {"bilevel-floating-point",
+       with(classic_le(), [](BaseOptions& o) {
+         o.samples = 1;
+         o.extra_tags.push_back({339, field::short_, {3}, {}});
+       }),
+       [](TiffBytes& t) { t.set_tag(0, bits_per_sample, field::short_, {1}); },
+       Stage::read,
+       K::unsupported,
+       {"IFD 0", "1-bit floating-point samples are not supported (16- and 32-bit ones are)", "level 0"}},
+      {"float-8-bit",
+       with(bigtiff_be(), [](BaseOptions& o) { o.extra_tags.push_back({339, field::short_, {3, 3, 3}, {}}); }),
+       [](TiffBytes&) {},
+       Stage::read,
+       K::unsupported,
+       {"IFD 0", "8-bit floating-point samples are not supported (16- and 32-bit ones are)", "level 0"}},
+      {"bilevel-rgb",
+       classic_le(),
+       [](TiffBytes& t) { t.set_tag(0, bits_per_sample, field::short_, {1, 1, 1}); },
+       Stage::read,
+       K::unsupported,
+       {"IFD 0", "1-bit images with 3 samples per pixel are not supported (one sample is)", "level 0"}},
       {"compression-jpegxl",
        classic_le(),
        [](TiffBytes& t) { t.set_tag(0, compression_tag, field::short_, {50002}); },

@@ -46,6 +46,36 @@ TEST(ZarrMetadata, V2Golden) {
     "zarr_format":2})"));
 }
 
+// The 32-bit integer and float16 names of both versions, written and read back; a v3 float16 fill
+// value given as its bit pattern.
+TEST(ZarrMetadata, WideAndHalfDtypeNames) {
+  struct Names {
+    DType dtype;
+    const char* v2;
+    const char* v3;
+  };
+  for (const Names& n : {Names{DType::uint32, "<u4", "uint32"}, Names{DType::int32, "<i4", "int32"},
+                         Names{DType::float16, "<f2", "float16"}}) {
+    ArraySpec s2 = v2_spec();
+    s2.dtype = n.dtype;
+    const json m2 = array_metadata(s2);
+    EXPECT_EQ(m2["dtype"], n.v2);
+    EXPECT_EQ(parse_array_metadata(2, m2).dtype, n.dtype);
+    ArraySpec s3 = v3_spec();
+    s3.dtype = n.dtype;
+    const json m3 = array_metadata(s3);
+    EXPECT_EQ(m3["data_type"], n.v3);
+    EXPECT_EQ(parse_array_metadata(3, m3).dtype, n.dtype);
+  }
+  json half = array_metadata([] {
+    ArraySpec s = v3_spec();
+    s.dtype = DType::float16;
+    return s;
+  }());
+  half["fill_value"] = "0x3c00";
+  EXPECT_EQ(parse_array_metadata(3, half).fill_value, 1.0);
+}
+
 TEST(ZarrMetadata, V2FloatNaNFillAndNoCompressor) {
   ArraySpec s = v2_spec();
   s.dtype = DType::float32;

@@ -46,13 +46,20 @@ inline std::vector<std::byte> test_array(DType dtype, std::uint64_t count) {
         bytes[i] = static_cast<std::byte>((i * 13 + 7) % 251);
         break;
       case DType::uint16:
-      case DType::int16: {
+      case DType::int16:
+      case DType::float16: {  // float16: finite and NaN bit patterns alike
         const auto v = static_cast<std::uint16_t>((i * 7919 + 3) % 65521);
         std::memcpy(bytes.data() + 2 * i, &v, 2);
         break;
       }
       case DType::float32: {
         const float v = static_cast<float>(i) * 0.5f - 3.25f;
+        std::memcpy(bytes.data() + 4 * i, &v, 4);
+        break;
+      }
+      case DType::uint32:
+      case DType::int32: {
+        const auto v = static_cast<std::uint32_t>(i * 2654435761u + 11);
         std::memcpy(bytes.data() + 4 * i, &v, 4);
         break;
       }

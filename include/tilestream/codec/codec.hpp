@@ -56,11 +56,24 @@ struct TileLayout {
   DType dtype = DType::uint8;
   std::uint16_t predictor = 1;          // 1 none, 2 horizontal differencing
   std::uint16_t photometric = photometric::min_is_black;
-  bool big_endian = false;              // byte order of the file, for 16-bit uncompressed data
+  bool big_endian = false;              // byte order of the file, for 16- and 32-bit samples
   std::span<const std::byte> jpeg_tables;  // TIFF JPEGTables tag contents, may be empty
+  // 1-bit (bilevel) images, one sample, dtype uint8: the byte codecs' stream holds rows of 8 pixels
+  // a byte, the first pixel in the most significant bit, each row padded to a whole byte. decode_tile
+  // unpacks them into one uint8 a pixel, 0 for a clear bit and bilevel_max (1 or 255) for a set one;
+  // encode_tile packs (any non-zero sample sets its bit). bilevel_lsb_first (FillOrder 2): the stored
+  // bytes, compressed or not, hold their bits least significant first and are reversed before
+  // decoding (after encoding), as libtiff and tifffile do.
+  bool bilevel = false;
+  bool bilevel_lsb_first = false;
+  std::uint8_t bilevel_max = 1;
 
   std::size_t decoded_bytes() const {
     return static_cast<std::size_t>(width) * rows * samples * bytes_per_sample(dtype);
+  }
+  // The bytes the compression's stream decodes to: decoded_bytes(), or the packed rows of a 1-bit tile.
+  std::size_t stored_bytes() const {
+    return bilevel ? static_cast<std::size_t>((width + 7) / 8) * rows : decoded_bytes();
   }
 };
 

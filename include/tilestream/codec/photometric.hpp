@@ -4,7 +4,9 @@
 // The conversions give the pixels OpenSlide renders through libtiff's RGBA interface, kept in the
 // image's own sample type where OpenSlide's would only lose bits:
 //   MinIsWhite (0)  inverted: max - v (uint8 255 - v as OpenSlide; uint16 65535 - v, whose high byte
-//                   is OpenSlide's 8-bit value), one sample, unsigned only
+//                   is OpenSlide's 8-bit value), one sample, unsigned only; 1-bit images (decoded
+//                   to 0 / bilevel_max) bilevel_max - v, so that white reads as 1 (or 255) as with
+//                   MinIsBlack
 //   MinIsBlack (1), RGB (2)   as stored
 //   Palette (3)     expanded through the ColorMap to 3 x uint8: a map with any of its first 2^bits
 //                   entries above 255 is a 16-bit map and gives its high bytes (libtiff's rule),
@@ -37,6 +39,7 @@ struct StoredPixels {
   DType dtype = DType::uint8;
   std::uint16_t planar_config = 1;
   std::uint16_t ink_set = 1;                 // InkSet: 1 CMYK, 2 not CMYK
+  std::uint8_t bilevel_max = 0;              // 1-bit images: what a set bit decodes to (1 or 255); else 0
   std::span<const std::uint64_t> color_map;  // ColorMap: all red values, then green, then blue
 };
 

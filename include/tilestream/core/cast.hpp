@@ -1,6 +1,8 @@
 // Converting samples between dtypes, value for value (no scaling), as numpy's and CuPy's astype do.
-// Only exact conversions are offered: any sample type to float32 (every uint8, int8, uint16 and int16
-// value is a float32 exactly), and a type to itself. The CUDA twin is tilestream/cuda/cast.hpp.
+// Offered: any sample type to float32, and a type to itself. Every uint8, int8, uint16, int16 and
+// float16 value is a float32 exactly; uint32 and int32 values above 2^24 in magnitude are rounded to
+// the nearest float32, ties to even, as numpy's astype(float32) rounds. The CUDA twin is
+// src/ops/cast.cu.
 #pragma once
 
 #include <cstddef>

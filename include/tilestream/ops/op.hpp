@@ -59,7 +59,8 @@
 // median:size=K       any dtype, any samples -> same; K odd, 1 <= K <= 99; halo K/2 (integer division).
 //   The sample of rank (K*K)/2 (0-based) among the K x K window's samples, border 'nearest'
 //   (index clamped): skimage.filters.median(img[..., c], footprint=np.ones((K, K))) (which calls
-//   scipy.ndimage.median_filter with mode 'nearest'). Exact (no arithmetic). Default K = 3.
+//   scipy.ndimage.median_filter with mode 'nearest'). Exact (no arithmetic). Default K = 3. float16
+//   samples are ranked in IEEE's total order (-0 before +0, NaNs at the ends) on the CPU and the GPU.
 //
 // grayscale           uint8 | uint16 | float32, 3 samples (R, G, B) -> float32, 1 sample; halo 0.
 //   skimage.color.rgb2gray: T = double for integer input (r, g, b = img_as_float), T = float for
@@ -93,8 +94,18 @@
 // downsample2x        any dtype, any samples -> same; output ceil(h/2) x ceil(w/2); halo 0 (the
 //   input box of an output box is the 2x box clipped to the image). Each output sample is the mean of
 //   the 2x2 block it covers, at odd edges of the samples that exist (2x1, 1x2, 1x1): integers as
-//   floor(mean + 1/2) from the exact integer sum, float32 as float32(double sum / count). The rule of
-//   `tilestream convert --ome`'s built pyramid levels (same code).
+//   floor(mean + 1/2) from the exact integer sum (int64: 32-bit samples too), float32 as
+//   float32(double sum / count), float16 as the half nearest to double sum / count (ties to even, one
+//   rounding: numpy's astype(float16) of the float64 mean). The rule of `tilestream convert --ome`'s
+//   built pyramid levels (same code).
+//
+// cast:dtype=float32  any dtype, any samples -> float32, same samples; halo 0. numpy's
+//   astype(float32): exact for uint8, int8, uint16, int16 and float16; uint32 and int32 rounded to the
+//   nearest float32, ties to even. `convert --dtype float32` runs it.
+//
+// The new sample types (uint32, int32, float16) and 1-bit images (read as uint8) go through median,
+// downsample2x and cast; sobel, gaussian, grayscale and hed refuse them by name, pointing at
+// cast:dtype=float32; absorbance takes uint8 only.
 #pragma once
 
 #include <array>

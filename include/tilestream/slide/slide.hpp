@@ -20,6 +20,8 @@ struct OpenOptions {
   // Read the samples as the file stores them (palette indices, MinIsWhite grey, CMYK...) instead of
   // the pixels the photometric conversion makes of them (codec/photometric.hpp).
   bool stored_samples = false;
+  // What a set bit of a 1-bit image reads as: 1 (0/1, the default) or 255 (tiff::PixelOptions).
+  unsigned bilevel_max = 1;
 };
 
 struct ReadOptions {

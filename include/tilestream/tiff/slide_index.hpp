@@ -30,9 +30,13 @@ struct ImageInfo {
   std::uint32_t samples = 1;
   DType dtype = DType::uint8;
   // What the file stores: SamplesPerPixel, BitsPerSample and SampleFormat; decoders work on these.
+  // A 1-bit image's stored_dtype is uint8: its rows are unpacked as they are decoded, one uint8 a
+  // pixel, 0 for a clear bit and bilevel_max (PixelOptions) for a set one.
   std::uint32_t stored_samples = 1;
   std::uint16_t bits_per_sample = 8;
   DType stored_dtype = DType::uint8;
+  std::uint16_t fill_order = 1;     // 1-bit rows: 1 first pixel in the most significant bit, 2 in the least
+  std::uint8_t bilevel_max = 1;
   // How decoded stored samples become the pixels (the photometric table of codec/photometric.hpp);
   // the identity when the index was built with stored samples asked for.
   codec::PixelConversion conversion;
@@ -91,6 +95,10 @@ struct PixelOptions {
   // Pixels are the stored samples (palette indices, inverted grey, CMYK...), not converted through
   // the photometric table; every photometric is then readable.
   bool stored_samples = false;
+  // What a set bit of a 1-bit image reads as: 1 (0/1 masks, tifffile's values) or 255 (0/255 grey).
+  // A 1-bit MinIsWhite image is inverted like any MinIsWhite one (white reads as 1 or 255, as with
+  // MinIsBlack); with stored_samples its bits read as stored (tifffile's values).
+  std::uint8_t bilevel_max = 1;
 };
 
 // Caps that keep a hostile file from making us allocate or loop without bound.
