@@ -258,26 +258,44 @@ ResolvedDecode resolve_device_decode(DecodeMode mode, int device) {
   return {true, false, "nvJPEG2000", h.detail, mode == DecodeMode::automatic, mode};
 }
 
+// Decode states a lane cycles through when TILESTREAM_NVJPEG2K_STATES is unset. A first version queued
+// a batch's codestreams back to back on one state, their image descriptors on the stack, and most
+// tiles came out wrong on the H200 (2026-12-04); each state now takes its next codestream only once the
+// GPU has run its last one (its event), and the descriptors live until the slot is reused, and the
+// tiles equal the CPU's. Several states let the thread parse and queue ahead while the GPU decodes.
+constexpr unsigned default_states = 4;
+
 struct BatchDecoder::Impl {
+  // What one batch slot keeps until the caller reuses it: everything nvJPEG2000 may still read.
+  struct Slot {
+    std::vector<nvjpeg2kStream_t> streams;  // one per codestream of a batch: parsed, then decoded
+    std::vector<std::array<void*, 4>> data;  // each decode's component pointers and pitches
+    std::vector<std::array<std::size_t, 4>> pitches;
+    cuda::DeviceBuffer planes;               // the batch's decoded components
+    cuda::DeviceBuffer tiles;                // tile numbers of the decoded streams, for the kernel
+    std::vector<std::uint32_t> tile_numbers;  // their host copy
+  };
   struct State {
     nvjpeg2kDecodeState_t state = nullptr;
-    std::vector<nvjpeg2kStream_t> streams;  // one per codestream of a batch: parsed, then decoded
-    cuda::DeviceBuffer planes;              // the batch's decoded components
-    cuda::DeviceBuffer tiles;               // tile numbers of the decoded streams, for the kernel
-    std::vector<std::uint32_t> tile_numbers;  // their host copy, kept until the slot is reused
+    cuda::Event done;  // recorded after its last decode
+    bool pending = false;
   };
   int device = 0;
   const Functions* f = nullptr;
   nvjpeg2kHandle_t handle = nullptr;
-  std::array<State, 2> states;
+  std::array<Slot, 2> slots;
+  std::vector<State> states;
+  std::size_t next_state = 0;
 
   ~Impl() {
     if (f == nullptr) return;
     const cuda::DeviceGuard guard(device);
     for (State& s : states) {
-      for (nvjpeg2kStream_t stream : s.streams) (void)f->stream_destroy(stream);
+      if (s.pending) (void)cudaEventSynchronize(s.done.get());
       if (s.state != nullptr) (void)f->state_destroy(s.state);
     }
+    for (Slot& s : slots)
+      for (nvjpeg2kStream_t stream : s.streams) (void)f->stream_destroy(stream);
   }
 };
 
@@ -290,6 +308,8 @@ BatchDecoder::BatchDecoder(int device, const ResolvedDecode& decode) {
   impl_->f = &library().f;
   impl_->handle = h.handle;
   const cuda::DeviceGuard guard(device);
+  const unsigned states = default_settings().nvjpeg2k_states != 0 ? default_settings().nvjpeg2k_states : default_states;
+  impl_->states.resize(states);
   for (Impl::State& s : impl_->states) {
     const nvjpeg2kStatus_t status = impl_->f->state_create(h.handle, &s.state);
     check<CudaError>(status == NVJPEG2K_STATUS_SUCCESS, "nvjpeg2kDecodeStateCreate failed: ", describe(status));
@@ -303,7 +323,7 @@ BatchDecoder& BatchDecoder::operator=(BatchDecoder&&) noexcept = default;
 Refused BatchDecoder::decode(std::size_t slot, std::span<const std::span<const std::byte>> streams,
                              std::span<const std::uint32_t> tiles, const TileFormat& format, std::byte* out,
                              const cuda::Stream& stream) {
-  check<UsageError>(slot < impl_->states.size(), "nvjpeg2k::BatchDecoder::decode: slot ", slot, " of 2");
+  check<UsageError>(slot < impl_->slots.size(), "nvjpeg2k::BatchDecoder::decode: slot ", slot, " of 2");
   check<UsageError>(streams.size() == tiles.size(), "nvjpeg2k::BatchDecoder::decode: ", streams.size(),
                     " streams for ", tiles.size(), " tiles");
   check<UsageError>(format.samples >= 1 && format.samples <= 4 &&
@@ -314,7 +334,7 @@ Refused BatchDecoder::decode(std::size_t slot, std::span<const std::span<const s
   Refused refused;
   if (streams.empty()) return refused;
   Impl& m = *impl_;
-  Impl::State& s = m.states[slot];
+  Impl::Slot& s = m.slots[slot];
   const cuda::DeviceGuard guard(m.device);
 
   PlaneLayout layout;
@@ -352,6 +372,8 @@ Refused BatchDecoder::decode(std::size_t slot, std::span<const std::span<const s
     if (refused.reason.empty()) refused.reason = why;
   };
   s.tile_numbers.clear();
+  s.data.resize(streams.size());
+  s.pitches.resize(streams.size());
   for (std::size_t j = 0; j < streams.size(); ++j) {
     nvjpeg2kStream_t parsed = s.streams[j];
     nvjpeg2kStatus_t status = m.f->parse(m.handle, reinterpret_cast<const unsigned char*>(streams[j].data()),
@@ -404,15 +426,22 @@ Refused BatchDecoder::decode(std::size_t slot, std::span<const std::span<const s
       continue;
     }
     const std::size_t k = s.tile_numbers.size();  // the stream's planes in the batch's buffer
-    std::array<void*, 4> data{};
-    std::array<std::size_t, 4> pitches{};
+    std::array<void*, 4>& data = s.data[j];
+    std::array<std::size_t, 4>& pitches = s.pitches[j];
     for (std::uint32_t c = 0; c < format.samples; ++c) {
       data[c] = s.planes.data() + k * layout.stream_bytes + layout.offset[c];
       pitches[c] = pitch;
     }
     nvjpeg2kImage_t image{data.data(), pitches.data(), format.dtype == DType::uint16 ? NVJPEG2K_UINT16 : NVJPEG2K_UINT8,
                           format.samples};
-    status = m.f->decode(m.handle, s.state, parsed, &image, stream.get());
+    Impl::State& state = m.states[m.next_state++ % m.states.size()];
+    if (state.pending) state.done.synchronize();
+    state.pending = false;
+    status = m.f->decode(m.handle, state.state, parsed, &image, stream.get());
+    if (status == NVJPEG2K_STATUS_SUCCESS) {
+      state.done.record(stream);
+      state.pending = true;
+    }
     if (status != NVJPEG2K_STATUS_SUCCESS) {
       refuse(j, concat("nvjpeg2kDecode: ", describe(status)));
       continue;

@@ -57,6 +57,7 @@ Settings load_settings() {
   read_count("TILESTREAM_JPEG_BATCH", 4096, settings.jpeg_batch_tiles);
   read_count("TILESTREAM_JPEG_LANES", 4096, settings.jpeg_lanes);
   read_count("TILESTREAM_J2K_THREADS", 4096, settings.jpeg2000_threads);
+  read_count("TILESTREAM_NVJPEG2K_STATES", 64, settings.nvjpeg2k_states);
   read_count("TILESTREAM_ENCODE_BATCH", 4096, settings.encode_batch_blocks);
   read_count("TILESTREAM_TILED_GROUP", 4096, settings.tiled_group);
   read_count("TILESTREAM_ENCODE_IN_FLIGHT", 65536, settings.encode_in_flight_blocks);

@@ -53,8 +53,9 @@ struct Refused {
   std::string reason;
 };
 
-// A batch decoder for one thread on one device: two decode states (slots), so that one batch decodes
-// while the thread prepares the next. Not thread-safe; make one per thread.
+// A batch decoder for one thread on one device: two batch slots, so that one batch decodes while the
+// thread prepares the next, and a ring of decode states (TILESTREAM_NVJPEG2K_STATES, default 4), each
+// reused only once the GPU has run its last decode. Not thread-safe; make one per thread.
 class BatchDecoder {
  public:
   // UnsupportedError when nvJPEG2000 is unavailable on `device` (resolve_device_decode says why).

@@ -48,6 +48,10 @@ struct Settings {
   // OpenJPEG threads decoding one JPEG 2000 tile: TILESTREAM_J2K_THREADS, else 1. The readers decode
   // many tiles at once already, one per pool thread (codec/jpeg2000.hpp says more).
   unsigned jpeg2000_threads = 1;
+  // nvJPEG2000 decode states a GPU decode lane cycles through: TILESTREAM_NVJPEG2K_STATES, 1 to 64
+  // (0 when unset: codec/nvjpeg2k.cpp's default). A state is reused once its last decode has run, so
+  // this bounds the codestreams a lane has queued; 1 decodes one at a time. For tuning and tests.
+  unsigned nvjpeg2k_states = 0;
   // Chunks compressed on the GPU per nvCOMP call: TILESTREAM_ENCODE_BATCH (0 when unset: the CUDA
   // backend's default), and adjacent blocks one tiled GPU worker reads and encodes at once:
   // TILESTREAM_TILED_GROUP (0 when unset: the backend's default). For tuning on a new GPU.
