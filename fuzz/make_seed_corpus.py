@@ -72,6 +72,18 @@ with tifffile.TiffWriter(slide_dir / "aperio-j2k.svs") as tif:
               description="Aperio Image Library v12\r\n48x40 [0,0 48x40] (16x16) J2K/YUV16 Q=70|AppMag = 20|MPP = 0.5")
     tif.write(rgb[::4, ::4], photometric="rgb", description="Aperio thumbnail 12x10")
 assert (slide_dir / "aperio-j2k.svs").stat().st_size < 20_000
+# Broken: tile 1's byte count halved (a truncated codestream), tile 2's offset moved by one byte.
+broken = bytearray((slide_dir / "tiled-jpeg2000.tif").read_bytes())
+with tifffile.TiffFile(slide_dir / "tiled-jpeg2000.tif") as tf:
+    page = tf.pages[0]
+    assert tf.byteorder == "<"
+    for name, index, value in (("TileByteCounts", 1, page.databytecounts[1] // 2),
+                               ("TileOffsets", 2, page.dataoffsets[2] + 1)):
+        tag = page.tags[name]
+        width = {3: 2, 4: 4}[int(tag.dtype)]  # SHORT or LONG values
+        at = tag.valueoffset + index * width
+        broken[at:at + width] = value.to_bytes(width, "little")
+(slide_dir / "broken-jpeg2000-tiles.tif").write_bytes(bytes(broken))
 
 # NDPI-like: the Hamamatsu FormatFlag and SourceLens tags.
 ndpi_tags = [(65420, 4, 1, 1, True), (65421, 11, 1, 20.0, True)]
@@ -134,6 +146,8 @@ seed("jpeg2000-aperio-ycbcr", J2K_APERIO_YCBCR, 16, 16, 2,
      imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True, mct=False))
 seed("jpeg2000-aperio-rgb-into", J2K_APERIO_RGB, 16, 16, 2 | INTO, imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k"))
 seed("jpeg2000-lossy", J2K_LOSSY, 16, 16, 2, imagecodecs.jpeg2k_encode(t_rgb, 30, codecformat="j2k"))
+whole = imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True)
+seed("jpeg2000-truncated", J2K, 16, 16, 2, whole[:len(whole) * 2 // 3])
 
 
 # ---- Cut-down real slides -------------------------------------------------------------------------
