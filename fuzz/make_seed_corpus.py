@@ -98,6 +98,7 @@ U8, U16, I8, I16 = 0, 4, 8, 12          # byte 3, bits 2-3
 BIG_ENDIAN, YCBCR, INTO = 32, 64, 128   # byte 3
 PRED2 = 1                               # byte 4, bits 0-1
 TABLES_MADE, TABLES_INPUT = 4, 8        # byte 4, bits 2-3
+WINDOW = 16                             # byte 4, bit 4
 
 
 def seed(name, index, width, rows, flags, payload, flags2=0, tables=b""):
@@ -148,6 +149,10 @@ seed("jpeg2000-aperio-rgb-into", J2K_APERIO_RGB, 16, 16, 2 | INTO, imagecodecs.j
 seed("jpeg2000-lossy", J2K_LOSSY, 16, 16, 2, imagecodecs.jpeg2k_encode(t_rgb, 30, codecformat="j2k"))
 whole = imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True)
 seed("jpeg2000-truncated", J2K, 16, 16, 2, whole[:len(whole) * 2 // 3])
+seed("jpeg2000-window-into", J2K, 16, 16, 2 | INTO, whole, flags2=WINDOW)
+seed("jpeg2000-aperio-window", J2K_APERIO_YCBCR, 16, 16, 2,
+     imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True, mct=False), flags2=WINDOW)
+seed("jpeg-ycbcr-window", JPEG, 16, 16, 2 | YCBCR, imagecodecs.jpeg8_encode(t_rgb, level=80), flags2=WINDOW)
 
 
 # ---- Cut-down real slides -------------------------------------------------------------------------
