@@ -1,11 +1,13 @@
 // libFuzzer target over the TIFF tile decoders alone (every compression of the codec registry, the
-// byte order and predictor steps, JPEG with and without JPEGTables, whole-tile and row-stride
+// byte order and predictor steps, JPEG with and without JPEGTables, whole-tile, row-stride and window
 // decoding). A 7-byte header chooses the layout (small, so each input is cheap):
 //   byte 0: compression (index into `compressions`: every id the registry names, and unknown ones)
 //   byte 1: width - 1 (1..64)          byte 2: rows - 1 (1..64)
 //   byte 3: bits 0-1 samples - 1, bits 2-3 dtype (with byte 4's bit 4: uint8, uint16, int8, int16,
-//           then float32, uint32, int32, float16), bit 5 big-endian, bit 6 YCbCr photometric, bit 7
-//           decode_tile_into with a padded row stride
+//           then float32, uint32, int32, float16), bit 4 decode_tile_window_into (the tile's middle:
+//           columns and rows from a quarter to three quarters) with the row stride of bit 7 or a packed
+//           one, bit 5 big-endian, bit 6 YCbCr photometric, bit 7 decode_tile_into with a padded row
+//           stride
 //   byte 4: bits 0-1 predictor (1, 2, 3, 7), bits 2-3 JPEGTables: 0 none, 1 make_jpeg_tables,
 //           2-3 the first bytes of the payload; bit 4 the dtype's high bit; bit 5 1-bit (bilevel) rows
 //           (one uint8 sample), bit 6 their FillOrder 2, bit 7 set bits read as 255
@@ -79,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                        : layout.samples >= 3 ? tilestream::codec::photometric::rgb
                                              : tilestream::codec::photometric::min_is_black;
   const bool into = (flags & 128u) != 0;
+  const bool window = (flags & 16u) != 0;
   constexpr std::array<std::uint16_t, 4> predictors = {1, 2, 3, 7};
   layout.predictor = predictors[data[4] & 3u];
   const unsigned tables_mode = (data[4] >> 2) & 3u;
@@ -99,16 +102,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::vector<std::byte> stored(payload, payload + payload_size);
 
   try {
-    if (!into) {
+    if (!into && !window) {
       std::vector<std::byte> decoded(layout.decoded_bytes());
       tilestream::codec::decode_tile(id, stored, layout, decoded);
     } else {
-      // Rows land `pad` bytes apart past their end, as a tile decoded into a wider image.
+      // Rows land 3 bytes apart past their end (bit 7), as a tile decoded into a wider image.
       const std::size_t row_bytes =
           std::size_t{layout.width} * layout.samples * tilestream::bytes_per_sample(layout.dtype);
-      const std::size_t stride = row_bytes + 3;
+      const std::size_t stride = row_bytes + (into ? 3 : 0);
       std::vector<std::byte> image(stride * layout.rows);
-      tilestream::codec::decode_tile_into(id, stored, layout, image.data(), stride);
+      if (window) {
+        const tilestream::codec::TileWindow middle{layout.width / 4, layout.rows / 4,
+                                                   std::max(layout.width / 4 + 1, layout.width * 3 / 4),
+                                                   std::max(layout.rows / 4 + 1, layout.rows * 3 / 4)};
+        tilestream::codec::decode_tile_window_into(id, stored, layout, middle, image.data(), stride);
+      } else {
+        tilestream::codec::decode_tile_into(id, stored, layout, image.data(), stride);
+      }
     }
   } catch (const tilestream::Error&) {
   }

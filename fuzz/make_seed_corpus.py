@@ -103,6 +103,18 @@ with tifffile.TiffWriter(slide_dir / "aperio-j2k.svs") as tif:
               description="Aperio Image Library v12\r\n48x40 [0,0 48x40] (16x16) J2K/YUV16 Q=70|AppMag = 20|MPP = 0.5")
     tif.write(rgb[::4, ::4], photometric="rgb", description="Aperio thumbnail 12x10")
 assert (slide_dir / "aperio-j2k.svs").stat().st_size < 20_000
+# Broken: tile 1's byte count halved (a truncated codestream), tile 2's offset moved by one byte.
+broken = bytearray((slide_dir / "tiled-jpeg2000.tif").read_bytes())
+with tifffile.TiffFile(slide_dir / "tiled-jpeg2000.tif") as tf:
+    page = tf.pages[0]
+    assert tf.byteorder == "<"
+    for name, index, value in (("TileByteCounts", 1, page.databytecounts[1] // 2),
+                               ("TileOffsets", 2, page.dataoffsets[2] + 1)):
+        tag = page.tags[name]
+        width = {3: 2, 4: 4}[int(tag.dtype)]  # SHORT or LONG values
+        at = tag.valueoffset + index * width
+        broken[at:at + width] = value.to_bytes(width, "little")
+(slide_dir / "broken-jpeg2000-tiles.tif").write_bytes(bytes(broken))
 
 # NDPI-like: the Hamamatsu FormatFlag and SourceLens tags.
 ndpi_tags = [(65420, 4, 1, 1, True), (65421, 11, 1, 20.0, True)]
@@ -114,7 +126,7 @@ write("ndpi-like.ndpi", gray, tile=tile, extratags=ndpi_tags, resolution=(20000,
 NONE, LZW, JPEG, ADOBE_DEFLATE, PACKBITS, DEFLATE, ZSTD = 0, 4, 6, 7, 8, 9, 15
 J2K_APERIO_YCBCR, J2K_APERIO_RGB, J2K, J2K_LOSSY = 10, 11, 12, 21
 U8, U16, I8, I16 = 0, 4, 8, 12          # byte 3, bits 2-3
-BIG_ENDIAN, YCBCR, INTO = 32, 64, 128   # byte 3
+WINDOW, BIG_ENDIAN, YCBCR, INTO = 16, 32, 64, 128   # byte 3
 PRED2 = 1                               # byte 4, bits 0-1
 TABLES_MADE, TABLES_INPUT = 4, 8        # byte 4, bits 2-3
 DTYPE_HIGH = 16                         # byte 4, bit 4: with U8, U16, I8, I16 above: float32, uint32, int32, float16
@@ -179,6 +191,12 @@ bits = t8 % 3 == 0
 seed("packbits-bilevel", PACKBITS, 16, 16, 0, imagecodecs.packbits_encode(np.packbits(bits, axis=-1).tobytes()), flags2=BILEVEL)
 seed("none-bilevel-lsb-255-into", NONE, 13, 16, INTO, np.packbits(bits[:, :13], axis=-1, bitorder="little").tobytes(),
      flags2=BILEVEL | LSB_FIRST | MAX255)
+whole = imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True)
+seed("jpeg2000-truncated", J2K, 16, 16, 2, whole[:len(whole) * 2 // 3])
+seed("jpeg2000-window-into", J2K, 16, 16, 2 | INTO | WINDOW, whole)
+seed("jpeg2000-aperio-window", J2K_APERIO_YCBCR, 16, 16, 2 | WINDOW,
+     imagecodecs.jpeg2k_encode(t_rgb, codecformat="j2k", reversible=True, mct=False))
+seed("jpeg-ycbcr-window", JPEG, 16, 16, 2 | YCBCR | WINDOW, imagecodecs.jpeg8_encode(t_rgb, level=80))
 
 
 # ---- Cut-down real slides -------------------------------------------------------------------------

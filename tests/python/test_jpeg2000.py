@@ -289,3 +289,16 @@ def test_layouts_we_do_not_read_are_listed_with_the_reason(cli, tmp_path, compre
     entry = cli.info(path)['levels'][0]
     assert not entry['readable']
     assert reason in entry['unsupported_reason'], entry['unsupported_reason']
+
+
+def test_ycbcr_jpeg2000_stored_samples_equal_tifffile(cli, tmp_path):
+    # 34712 with YCbCr photometric is not converted (refused above), but its components read as stored
+    # are tifffile's pixels.
+    path = tmp_path / 'ycbcr.tif'
+    data = content(100, 130, 3, 'uint8')
+    tiles = tiles_of(data, 64, lambda t: imagecodecs.jpeg2k_encode(t, codecformat='j2k', reversible=True, mct=False))
+    tifffile.imwrite(path, iter(tiles), shape=data.shape, dtype=np.uint8, tile=(64, 64), photometric='ycbcr',
+                     subsampling=(1, 1), compression=34712, metadata=None)
+    ref = reference_at(path, cli.info(path)['levels'][0]['ifd_offset'])
+    assert_pixels(ref, data, 0, 'tifffile reads the components')
+    assert_pixels(cli.read(path, '--level', 0, '--stored-samples'), ref, 0, 'stored samples')
