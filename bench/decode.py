@@ -340,6 +340,12 @@ class SlideInfo:
     tiles: int = 0
 
     @property
+    def jpeg2000(self) -> bool:
+        """JPEG 2000 tiles (tifffile's compression names: jpeg2000, aperio_jp2000_*), decoded by nvJPEG2000
+        and OpenJPEG rather than nvJPEG and libjpeg-turbo."""
+        return "jp2000" in self.compression or "jpeg2000" in self.compression
+
+    @property
     def level0_bytes(self) -> int:
         return self.width * self.height * 3
 
@@ -462,8 +468,8 @@ def level_tilestream(row: Row, state: SlideState, s: Settings, device: str | Non
         kwargs["decode"] = decode
     row.call = f"read_region((0, 0), 0, ({info.width}, {info.height}), " + \
         ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
-    row.decoder = {"gpu": "nvJPEG (asked: decode=\"gpu\")", "cpu": "libjpeg-turbo, then uploaded"}.get(
-        decode, "libjpeg-turbo")
+    gpu, cpu = ("nvJPEG2000", "OpenJPEG") if info.jpeg2000 else ("nvJPEG", "libjpeg-turbo")
+    row.decoder = {"gpu": f"{gpu} (asked: decode=\"gpu\")", "cpu": f"{cpu}, then uploaded"}.get(decode, cpu)
 
     def read():
         return slide.read_region((0, 0), 0, (info.width, info.height), **kwargs)

@@ -423,3 +423,10 @@ def test_device_script_without_a_gpu(tmp_path):
     bad = subprocess.run(["bash", str(BENCH / "device" / "decode_bench.sh"), "--fast"], env=env,
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "unknown argument '--fast'" in bad.stderr
+
+
+def test_jpeg2000_slides_name_their_decoders():
+    j2k = decode.SlideInfo("j2k", "s.svs", 100, 100, 1, 1, compression="aperio_jp2000_ycbc")
+    assert j2k.jpeg2000 and decode.SlideInfo("g", "g.tif", 1, 1, 1, 1, compression="jpeg2000").jpeg2000
+    assert not decode.SlideInfo("t", "t.tif", 1, 1, 1, 1, compression="jpeg").jpeg2000
+    assert "openslide-cpu" in decode.CASES and decode.CASES["openslide-cpu"][1] in decode.READERS
