@@ -47,6 +47,7 @@ codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   layout.photometric = image.photometric;
   layout.big_endian = image.big_endian;
   layout.jpeg_tables = image.jpeg_tables;
+  layout.jpeg_header = image.jpeg_header;
   return layout;
 }
 

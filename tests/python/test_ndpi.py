@@ -132,8 +132,9 @@ def test_levels_and_properties_equal_openslide(cli, big):
     assert {name: image.size for name, image in osr.associated_images.items()} == {'macro': MACRO[::-1]}
     props = info['properties']
     for key, value in osr.properties.items():
-        if key == 'openslide.level-count' or key.startswith('openslide.level['):
-            continue  # the levels are compared above; the tile sizes differ deliberately (README.md)
+        if key == 'openslide.level-count' or (key.startswith('openslide.level[') and
+                                              int(key.split('[')[1].split(']')[0]) >= len(ours)):
+            continue  # OpenSlide's levels made by DCT scaling (README.md)
         assert props.get(key) == value, f'{key}: OpenSlide {value!r}, tilestream {props.get(key)!r}'
     assert 'openslide.quickhash-1' in props and props['hamamatsu.Reference'] == 'A1'
 

@@ -23,13 +23,10 @@ slide_params = pytest.mark.parametrize('slide', SLIDES or ['(testdata absent)'])
 # (OpenSlide vendor, property key pattern) -> why tilestream's value differs or is absent.
 NDPI_SYNTHETIC_LEVELS = ('OpenSlide adds NDPI levels that the file does not store (1/2, 1/4 and 1/8 of the '
                          'smallest stored level, by libjpeg DCT scaling); tilestream lists the stored levels only')
-NDPI_TILES = ('OpenSlide reads an NDPI level by JPEG restart intervals and reports one as its tile; tilestream '
-              'reports the unit it reads, the level\'s single JPEG strip')
 DELIBERATE = {
     ('hamamatsu', r'openslide\.level-count'): NDPI_SYNTHETIC_LEVELS,
     ('hamamatsu', r'openslide\.level\[\d+\]\.(width|height|downsample|tile-width|tile-height)@synthetic'):
         NDPI_SYNTHETIC_LEVELS,
-    ('hamamatsu', r'openslide\.level\[\d+\]\.tile-(width|height)'): NDPI_TILES,
 }
 # Associated images tilestream lists that OpenSlide does not, with the reason.
 EXTRA_ASSOCIATED = {
@@ -37,7 +34,7 @@ EXTRA_ASSOCIATED = {
 }
 
 # What README.md must say of each deliberate difference.
-README_PHRASES = ['DCT scaling', 'restart interval', 'map image (SourceLens -2)']
+README_PHRASES = ['DCT scaling', 'map image (SourceLens -2)']
 
 
 def deliberate(vendor: str, key: str, synthetic: bool) -> str | None:

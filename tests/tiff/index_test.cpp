@@ -117,6 +117,19 @@ TEST(HamamatsuIndex, ReadsVendorTags) {
   EXPECT_EQ(index.properties.at("openslide.quickhash-1"),
             "bccad61f3385cdba0dc7f6fcb45cd81b3041ae2439b745901b2f08b648cdcd26");
   EXPECT_EQ(index.associated[1].image.samples, 1u);
+  // Levels by restart interval, as OpenSlide and tifffile read them: 660 header bytes before the first.
+  const ImageInfo& level0 = index.levels[0].image;
+  EXPECT_TRUE(level0.tiled);
+  EXPECT_EQ(level0.tile_width, 3968u);
+  EXPECT_EQ(level0.tile_height, 8u);
+  ASSERT_EQ(level0.tile_offsets.size(), 608u);
+  EXPECT_EQ(level0.tile_offsets[0], 4281u + 660u);
+  EXPECT_EQ(level0.tile_byte_counts[0], 2752u - 660u);
+  EXPECT_EQ(level0.tile_offsets[607] + level0.tile_byte_counts[607], 4281u + 2060686u);
+  EXPECT_EQ(level0.jpeg_header.size(), 660u);
+  EXPECT_EQ(index.properties.at("openslide.level[0].tile-height"), "8");
+  EXPECT_FALSE(index.associated[0].image.tiled);  // the macro: one JPEG strip, read whole
+  EXPECT_TRUE(index.associated[0].image.jpeg_header.empty());
 }
 
 TEST(OmeIndex, SignedSamplesAndBigEndian) {

@@ -57,6 +57,10 @@ struct TileLayout {
   std::uint16_t photometric = photometric::min_is_black;
   bool big_endian = false;              // byte order of the file, for 16-bit uncompressed data
   std::span<const std::byte> jpeg_tables;  // TIFF JPEGTables tag contents, may be empty
+  // JPEG tiles that are one restart interval of a larger stream (NDPI): the stream's header (SOI through
+  // the scan header, its frame size set to the tile's), read before the tile's bytes, which are the
+  // interval's entropy-coded data ending with its restart marker (the last one with EOI). Empty otherwise.
+  std::span<const std::byte> jpeg_header;
 
   std::size_t decoded_bytes() const {
     return static_cast<std::size_t>(width) * rows * samples * bytes_per_sample(dtype);
