@@ -77,6 +77,7 @@ struct DecodeJob {
   unsigned char* out;
   std::size_t out_row_stride;  // bytes from one output row to the next
   TileWindow window;           // what the caller needs; the whole tile when empty
+  unsigned scale_denom;        // libjpeg's DCT scaling: output at 1/scale_denom
 };
 
 void run_decode(const DecodeJob& job, JpegStatus& status) {
@@ -119,6 +120,8 @@ void run_decode(const DecodeJob& job, JpegStatus& status) {
     cinfo.jpeg_color_space = JCS_GRAYSCALE;
     cinfo.out_color_space = JCS_GRAYSCALE;
   }
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = job.scale_denom;
   jpeg_start_decompress(&cinfo);
 
   if (cinfo.output_width != job.width || cinfo.output_height < job.rows ||
@@ -317,6 +320,9 @@ void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout
                         std::byte* dst, std::size_t row_stride) {
   check<UnsupportedError>(bytes_per_sample(layout.dtype) == 1, "JPEG with ", to_string(layout.dtype),
                           " samples is not supported (8-bit only)");
+  const unsigned denom = layout.jpeg_scale_denom;
+  check<UsageError>(denom == 1 || denom == 2 || denom == 4 || denom == 8, "JPEG scaling of 1/", denom,
+                    " (1, 2, 4 or 8)");
   std::span<const std::byte> stream = src;
   if (!layout.jpeg_header.empty()) {
     // One restart interval: the header, then its data, its restart marker made EOI (as OpenSlide does).
@@ -341,7 +347,8 @@ void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout
                       layout.photometric,
                       reinterpret_cast<unsigned char*>(dst),
                       row_stride,
-                      window};
+                      window,
+                      denom};
   JpegStatus status;
   run_decode(job, status);
   throw_on_failure(status, "JPEG");

@@ -4,8 +4,12 @@
 // A level is one JPEG strip with restart markers; as OpenSlide and tifffile do, its tiles are the
 // restart intervals (found through McuStarts, or by scanning the strip where that tag is absent), each
 // decoded after the strip's header with the frame's size set to one interval's, so that levels wider or
-// taller than libjpeg's 65,500 pixels read and a region decodes only the intervals it touches.
+// taller than libjpeg's 65,500 pixels read and a region decodes only the intervals it touches. The level
+// list is OpenSlide's: each stored level and its copies at 1/2, 1/4 and 1/8 that libjpeg's DCT scaling
+// makes of its tiles.
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/codec/jpeg_stream.hpp"
@@ -205,6 +209,40 @@ void add_ndpi_properties(const Walk& walk, SlideIndex& index) {
   }
 }
 
+// OpenSlide's NDPI levels: each stored JPEG level (widest first), then its copies decoded at 1/2, 1/4 and
+// 1/8 by libjpeg's DCT scaling where its tile (a restart interval, or the whole strip) divides evenly,
+// sizes rounded down. Of two levels of one width the later in that order wins, as OpenSlide's table
+// keyed by width keeps it: a stored level over a larger level's copy, then the copy of the smallest
+// stored level. A copy whose tile grid would not be its stored level's (a last column or row of fewer
+// than `denom` pixels) is not made.
+std::vector<ImageInfo> with_scaled_levels(std::vector<ImageInfo> stored) {
+  std::stable_sort(stored.begin(), stored.end(), [](const ImageInfo& a, const ImageInfo& b) { return a.width > b.width; });
+  std::map<std::uint64_t, ImageInfo, std::greater<>> by_width;
+  for (const ImageInfo& level : stored) {
+    by_width.insert_or_assign(level.width, level);
+    const bool scalable = level.compression == codec::compression::jpeg && level.unsupported_reason.empty() &&
+                          (level.tiled || level.tile_offsets.size() == 1);
+    if (!scalable) continue;
+    for (const std::uint32_t denom : {2u, 4u, 8u}) {
+      if (level.tile_width % denom != 0 || level.tile_height % denom != 0) continue;
+      ImageInfo copy = level;
+      copy.width = level.width / denom;
+      copy.height = level.height / denom;
+      copy.tile_width = level.tile_width / denom;
+      copy.tile_height = level.tile_height / denom;
+      copy.jpeg_scale_denom = denom;
+      if (copy.width == 0 || copy.height == 0 || copy.tiles_across() != level.tiles_across() ||
+          copy.tiles_down() != level.tiles_down()) {
+        continue;
+      }
+      by_width.insert_or_assign(copy.width, std::move(copy));
+    }
+  }
+  std::vector<ImageInfo> levels;
+  for (auto& [width, level] : by_width) levels.push_back(std::move(level));
+  return levels;
+}
+
 void classify_hamamatsu(const Walk& walk, SlideIndex& index) {
   const IfdReader& r = walk.reader;
   std::vector<ImageInfo> levels;
@@ -229,7 +267,7 @@ void classify_hamamatsu(const Walk& walk, SlideIndex& index) {
   if (levels.empty()) levels.push_back(walk.images.front());
   add_ndpi_properties(walk, index);
   add_quickhash(walk, narrowest, index);
-  set_levels(index, std::move(levels));
+  set_levels(index, with_scaled_levels(std::move(levels)));
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ class NdpiImage:
     # marker every MCU row.
     interval: int = 0
     subsampling: int = 0          # PIL's: 0 is 4:4:4 (MCU 8 x 8), 2 is 4:2:0 (MCU 16 x 16)
+    restart_markers: bool = True  # False: PIL's strip without restart markers (read whole)
     mcu_starts: str = ''          # '': no McuStarts tag; 'low': McuStarts (65426); 'high': McuStartsHighBytes too
     starts: list = field(default_factory=list)  # the intervals' starts in the strip (filled in by write_ndpi)
     stored: bytes = b''           # the strip as written (filled in by write_ndpi)
@@ -35,11 +36,12 @@ class NdpiImage:
     high_bits_at: dict = field(default_factory=dict)  # tag -> file offset of its 4 high-bit bytes
 
 
-def jpeg_strip(pixels: np.ndarray, quality: int = 90, subsampling: int = 0) -> bytes:
+def jpeg_strip(pixels: np.ndarray, quality: int = 90, subsampling: int = 0, restart_markers: bool = True) -> bytes:
     """Baseline JPEG, YCbCr 4:4:4 (or PIL's `subsampling`), a restart marker after every MCU row (as NDPI
-    levels)."""
+    levels) unless told otherwise."""
     out = io.BytesIO()
-    Image.fromarray(pixels).save(out, 'JPEG', quality=quality, subsampling=subsampling, restart_marker_rows=1)
+    Image.fromarray(pixels).save(out, 'JPEG', quality=quality, subsampling=subsampling,
+                                 restart_marker_rows=1 if restart_markers else 0)
     return out.getvalue()
 
 
@@ -152,7 +154,8 @@ def write_ndpi(path, images: list[NdpiImage], data_at: int = 16,
         elif image.pixels.ndim == 2:
             image.stored = image.pixels.tobytes()
         else:
-            image.stored = jpeg_strip(image.pixels, subsampling=image.subsampling)
+            image.stored = jpeg_strip(image.pixels, subsampling=image.subsampling,
+                                      restart_markers=image.restart_markers)
             image.starts = restart_starts(image.stored)
     pos = data_at
     for image in images:

@@ -1,9 +1,12 @@
 # NDPI levels read as OpenSlide 4.0.1 reads them (issue 15, item 5): each restart interval of a level's
 # JPEG strip is a tile (found through McuStarts and McuStartsHighBytes, or by scanning the strip for
 # restart markers where McuStarts is absent), decoded after the strip's header with the frame's size set
-# to the interval's. Tile sizes must be OpenSlide's, levels wider than JPEG's 65,535 pixels must read,
-# pixels must equal OpenSlide's and tifffile's (4:4:4) or a decode of each interval on its own (4:2:0),
-# and a region must decode only the intervals it touches. Slides are written by tests/python/ndpi_writer.py.
+# to the interval's; and OpenSlide's level list: each stored level's copies at 1/2, 1/4 and 1/8 made by
+# libjpeg's DCT scaling, one level a width. Level lists, sizes, downsamples, tile sizes and properties
+# must be OpenSlide's, levels wider than JPEG's 65,535 pixels must read, pixels of every level must equal
+# OpenSlide's (both decode with libjpeg-turbo: exactly) and tifffile's (4:4:4 stored levels) or a decode
+# of each interval on its own (4:2:0), and a region must decode only the intervals it touches; `convert
+# --ome` must read back in zarr-python. Slides are written by tests/python/ndpi_writer.py.
 import io
 import struct
 
@@ -44,6 +47,19 @@ SLIDES = {
     # Levels wider than a JPEG frame can say (its SOF width is 0): 1,000-pixel intervals.
     'wide': lambda: [NdpiImage(texture(16, 66000, 6), 20.0, interval=1000, mcu_starts='low'),
                      NdpiImage(texture(8, 33000, 7), 10.0, interval=1000), macro()],
+    # Strips without restart markers, read whole: OpenSlide scales the whole strip where its size divides
+    # evenly (600 x 404: 1/2 and 1/4, not 1/8), and a level not half of the one before (280 x 200, all three).
+    'whole': lambda: [NdpiImage(texture(404, 600, 10), 20.0, restart_markers=False),
+                      NdpiImage(texture(200, 280, 11), 10.0, restart_markers=False), macro()],
+}
+
+# OpenSlide's level list of each slide (width, height), written out: each stored level and its copies at
+# 1/2, 1/4 and 1/8, one level a width (a stored level over a copy, then the smallest stored level's copy).
+OPENSLIDE_LEVELS = {
+    'rows': [(640, 480), (320, 240), (160, 120), (80, 60), (40, 30), (20, 15)],
+    'intervals': [(640, 480), (320, 240), (160, 120), (80, 60), (40, 30), (20, 15)],
+    'wide': [(66000, 16), (33000, 8), (16500, 4), (8250, 2), (4125, 1)],
+    'whole': [(600, 404), (300, 202), (280, 200), (150, 101), (140, 100), (70, 50), (35, 25)],
 }
 
 
@@ -73,14 +89,28 @@ def test_tiles_are_openslides_restart_intervals(cli, slides, name):
     path, written = slides[name]
     osr = openslide.OpenSlide(str(path))
     info = cli.info(path)
-    for level, image in zip(info['levels'], stored_levels(written)):
-        assert (level['width'], level['height']) == image.pixels.shape[1::-1]
+    for image in stored_levels(written):
+        level = next(lv for lv in info['levels'] if lv['width'] == image.pixels.shape[1])
+        assert level['height'] == image.pixels.shape[0] and level['jpeg_scale_denom'] == 1
         n = openslide_level(osr, level['width'])
         theirs = tuple(int(osr.properties[f'openslide.level[{n}].tile-{side}']) for side in ('width', 'height'))
         assert (level['tile_width'], level['tile_height']) == theirs, f"level {level['level']}"
-        assert level['tiled'] and level['tiles'] == len(image.starts)
-        k = level['level']
-        assert info['properties'][f'openslide.level[{k}].tile-width'] == str(theirs[0])
+        assert level['tiled'] == image.restart_markers and level['tiles'] == max(1, len(image.starts))
+
+
+@pytest.mark.parametrize('name', SLIDES)
+def test_level_list_and_properties_are_openslides(cli, slides, name):
+    path, _ = slides[name]
+    osr = openslide.OpenSlide(str(path))
+    info = cli.info(path)
+    assert list(osr.level_dimensions) == OPENSLIDE_LEVELS[name]
+    assert [(lv['width'], lv['height']) for lv in info['levels']] == OPENSLIDE_LEVELS[name]
+    assert [lv['downsample'] for lv in info['levels']] == list(osr.level_downsamples)
+    props = info['properties']
+    for key, value in osr.properties.items():
+        if key.startswith('openslide.level'):
+            assert props.get(key) == value, f'{key}: OpenSlide {value!r}, tilestream {props.get(key)!r}'
+    assert sum(key.startswith('openslide.level[') for key in props) == 5 * osr.level_count
 
 
 # Regions in the level's pixels (x, y, w, h), clipped to the level: across interval borders both ways, an
@@ -99,19 +129,42 @@ def clip(region, width, height):
 def test_levels_and_regions_equal_openslide_and_tifffile(cli, slides, name):
     path, written = slides[name]
     osr = openslide.OpenSlide(str(path))
+    info = cli.info(path)
     with tifffile.TiffFile(path) as tf:
-        for k, image in enumerate(stored_levels(written)):
+        for k, level in enumerate(info['levels']):
             whole = cli.read(path, '--level', k)
-            assert_pixels(whole, tf.pages[k].asarray(), 0, f'{name} level {k} vs tifffile')
-            n = openslide_level(osr, whole.shape[1])
-            scale = round(osr.level_downsamples[n])
+            if level['jpeg_scale_denom'] == 1:
+                page = next(p for p in tf.pages if p.shape[1] == level['width'])
+                assert_pixels(whole, page.asarray(), 0, f'{name} level {k} vs tifffile')
+            assert openslide_level(osr, whole.shape[1]) == k
+            # The whole level from OpenSlide's origin: every pixel, across every tile border.
+            theirs = np.asarray(osr.read_region((0, 0), k, osr.level_dimensions[k]))
+            assert (theirs[..., 3] == 255).all()
+            assert_pixels(whole, theirs[..., :3], 0, f'{name} level {k} vs OpenSlide')
+            scale = osr.level_downsamples[k]
             for region in REGIONS:
                 x, y, w, h = clip(region, whole.shape[1], whole.shape[0])
                 ours = cli.read(path, '--level', k, '--region', f'{x},{y},{w},{h}')
                 assert_pixels(ours, whole[y:y + h, x:x + w], 0, f'{name} level {k} region {(x, y, w, h)}')
-                theirs = np.asarray(osr.read_region((x * scale, y * scale), n, (w, h)))
+                if scale != int(scale):
+                    continue  # OpenSlide would shift the region by a fraction of a pixel (and interpolate)
+                theirs = np.asarray(osr.read_region((x * int(scale), y * int(scale)), k, (w, h)))
                 assert (theirs[..., 3] == 255).all()
                 assert_pixels(ours, theirs[..., :3], 0, f'{name} level {k} region {(x, y, w, h)} vs OpenSlide')
+
+
+def test_convert_ome_reads_back_in_zarr_python(cli, slides, tmp_path):
+    zarr = pytest.importorskip('zarr')
+    path, _ = slides['intervals']
+    out = tmp_path / 'intervals.zarr'
+    cli.check('convert', path, out, '--ome', '--chunk', 32)  # datasets down to 20 x 15: every level
+    group = zarr.open_group(str(out), mode='r')
+    levels = cli.info(path)['levels']
+    assert len(levels) == len(OPENSLIDE_LEVELS['intervals'])
+    for k in range(len(levels)):
+        data = np.asarray(group[str(k)][...])  # (c, y, x); levels 3 to 5 are DCT-scaled ones
+        assert_pixels(data.transpose(1, 2, 0), cli.read(path, '--level', k), 0, f'dataset {k}')
+    assert str(len(levels)) not in group
 
 
 def interval_by_interval(image: NdpiImage, interval: int, mcu: int) -> np.ndarray:
