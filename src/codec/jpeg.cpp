@@ -328,12 +328,14 @@ void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout
     // One restart interval: the header, then its data, its restart marker made EOI (as OpenSlide does).
     const std::size_t n = src.size();
     check<CodecError>(n >= 2 && src[n - 2] == std::byte{0xFF} &&
-                          ((src[n - 1] >= std::byte{0xD0} && src[n - 1] <= std::byte{0xD7}) || src[n - 1] == std::byte{0xD9}),
+                          ((src[n - 1] >= std::byte{0xD0} && src[n - 1] <= std::byte{0xD7}) ||
+                           src[n - 1] == std::byte{0xD9}),
                       "the restart interval's ", n, " bytes do not end with a restart marker or EOI");
     thread_local std::vector<std::byte> joined;
     joined.resize(layout.jpeg_header.size() + n);
     std::copy(layout.jpeg_header.begin(), layout.jpeg_header.end(), joined.begin());
-    std::copy(src.begin(), src.end(), joined.begin() + static_cast<std::ptrdiff_t>(layout.jpeg_header.size()));
+    std::copy(src.begin(), src.end(),
+              joined.begin() + static_cast<std::ptrdiff_t>(layout.jpeg_header.size()));
     joined.back() = std::byte{0xD9};
     stream = joined;
   }

@@ -39,7 +39,8 @@ constexpr std::uint8_t marker_dri = 0xDD;
 // Reads the segments of one stream into `frame`; returns when it meets a scan (true) or EOI or the
 // end (false). `what` names the stream in errors. With `header`, also notes where the frame header
 // is, the restart interval, and the scan header's end and components.
-bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& frame, JpegHeader* header = nullptr) {
+bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& frame,
+                   JpegHeader* header = nullptr) {
   check<CodecError>(s.size() >= 2 && byte_at(s, 0) == 0xFF && byte_at(s, 1) == marker_soi, what,
                     " does not start with a JPEG SOI marker");
   std::size_t i = 2;
@@ -64,7 +65,8 @@ bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& fr
       }
       return true;
     }
-    if (header != nullptr && m == marker_dri && payload.size() >= 2) header->restart_interval = be16(payload, 0);
+    if (header != nullptr && m == marker_dri && payload.size() >= 2)
+      header->restart_interval = be16(payload, 0);
     if (is_sof(m)) {
       if (header != nullptr) header->frame_at = i - 2;
       check<CodecError>(payload.size() >= 6, what, ": frame header of ", payload.size(), " bytes is too short");

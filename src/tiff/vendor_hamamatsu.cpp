@@ -35,16 +35,17 @@ template <class... Parts>
 
 // The restart intervals' starts, from the strip's first byte, as McuStarts (and McuStartsHighBytes) give
 // them; the first is the end of the header, as OpenSlide takes it.
-std::vector<std::uint64_t> starts_from_tags(const IfdReader& r, const Ifd& ifd, const Entry& low, std::uint64_t count,
-                                            const std::string& grid, std::uint64_t header_length,
-                                            std::uint64_t strip_bytes) {
+std::vector<std::uint64_t> starts_from_tags(const IfdReader& r, const Ifd& ifd, const Entry& low,
+                                            std::uint64_t count, const std::string& grid,
+                                            std::uint64_t header_length, std::uint64_t strip_bytes) {
   if (low.count != count) {
     fail(r, ifd, tag_name(tag::ndpi_mcu_starts), " has ", low.count, " entries but the level has ", grid);
   }
   std::vector<std::uint64_t> starts = r.uints(ifd, low);
   if (const Entry* high = ifd.find(tag::ndpi_mcu_starts_high)) {
     if (high->count != count) {
-      fail(r, ifd, tag_name(tag::ndpi_mcu_starts_high), " has ", high->count, " entries but the level has ", grid);
+      fail(r, ifd, tag_name(tag::ndpi_mcu_starts_high), " has ", high->count, " entries but the level has ",
+           grid);
     }
     const std::vector<std::uint64_t> highs = r.uints(ifd, *high);
     for (std::size_t i = 0; i < starts.size(); ++i) starts[i] = (starts[i] & 0xffffffffu) | highs[i] << 32;
@@ -52,12 +53,13 @@ std::vector<std::uint64_t> starts_from_tags(const IfdReader& r, const Ifd& ifd, 
   starts[0] = header_length;
   for (std::size_t i = 1; i < starts.size(); ++i) {
     if (starts[i] <= starts[i - 1]) {
-      fail(r, ifd, tag_name(tag::ndpi_mcu_starts), " entry ", i, " (", starts[i], ") is not after entry ", i - 1, " (",
-           starts[i - 1], i == 1 ? ", the header's end" : "", "): the restart intervals are out of order");
+      fail(r, ifd, tag_name(tag::ndpi_mcu_starts), " entry ", i, " (", starts[i], ") is not after entry ",
+           i - 1, " (", starts[i - 1], i == 1 ? ", the header's end" : "",
+           "): the restart intervals are out of order");
     }
     if (starts[i] >= strip_bytes) {
-      fail(r, ifd, tag_name(tag::ndpi_mcu_starts), " entry ", i, " (", starts[i], ") lies past the JPEG strip's ",
-           strip_bytes, " bytes");
+      fail(r, ifd, tag_name(tag::ndpi_mcu_starts), " entry ", i, " (", starts[i],
+           ") lies past the JPEG strip's ", strip_bytes, " bytes");
     }
   }
   return starts;
@@ -66,8 +68,8 @@ std::vector<std::uint64_t> starts_from_tags(const IfdReader& r, const Ifd& ifd, 
 // The restart intervals' starts found as OpenSlide finds them without McuStarts: after each restart
 // marker (0xFFD0-0xFFD7) of the strip's entropy-coded data, read from the file.
 std::vector<std::uint64_t> starts_from_markers(const IfdReader& r, const Ifd& ifd, std::uint64_t strip_offset,
-                                               std::uint64_t strip_bytes, std::uint64_t count, const std::string& grid,
-                                               std::uint64_t header_length) {
+                                               std::uint64_t strip_bytes, std::uint64_t count,
+                                               const std::string& grid, std::uint64_t header_length) {
   std::vector<std::uint64_t> starts{header_length};
   std::vector<std::byte> chunk;
   bool after_ff = false;
@@ -112,9 +114,9 @@ ImageInfo by_restart_interval(const IfdReader& r, const Ifd& ifd, ImageInfo imag
   }
   if (header.restart_interval == 0) {
     if (image.width > jpeg_max_dimension || image.height > jpeg_max_dimension) {
-      image.unsupported_reason = concat(r.file(), ": ", ifd.label, ": a JPEG strip of ", image.width, " x ",
-                                        image.height, " without restart markers (libjpeg decodes at most ",
-                                        jpeg_max_dimension, " pixels a side)");
+      image.unsupported_reason =
+          concat(r.file(), ": ", ifd.label, ": a JPEG strip of ", image.width, " x ", image.height,
+                 " without restart markers (libjpeg decodes at most ", jpeg_max_dimension, " pixels a side)");
     }
     return image;
   }
@@ -135,14 +137,16 @@ ImageInfo by_restart_interval(const IfdReader& r, const Ifd& ifd, ImageInfo imag
   const std::uint64_t down = (image.height + mcu_height - 1) / mcu_height;
   const std::uint64_t count = across * down;
   if (count == 1) return image;
-  if (count > max_intervals) fail(r, ifd, "the JPEG strip has ", count, " restart intervals, more than allowed (", max_intervals, ")");
+  if (count > max_intervals)
+    fail(r, ifd, "the JPEG strip has ", count, " restart intervals, more than allowed (", max_intervals, ")");
   if (tile_width > jpeg_max_dimension) {
-    image.unsupported_reason = concat(r.file(), ": ", ifd.label, ": JPEG restart intervals of ", tile_width,
-                                      " pixels wide (libjpeg decodes at most ", jpeg_max_dimension, " pixels a side)");
+    image.unsupported_reason =
+        concat(r.file(), ": ", ifd.label, ": JPEG restart intervals of ", tile_width,
+               " pixels wide (libjpeg decodes at most ", jpeg_max_dimension, " pixels a side)");
     return image;
   }
-  const std::string grid = concat(across, " x ", down, " = ", count, " restart intervals of ", tile_width, " x ",
-                                  mcu_height, " pixels");
+  const std::string grid = concat(across, " x ", down, " = ", count, " restart intervals of ", tile_width,
+                                  " x ", mcu_height, " pixels");
   const std::vector<std::uint64_t> starts =
       ifd.find(tag::ndpi_mcu_starts) != nullptr
           ? starts_from_tags(r, ifd, *ifd.find(tag::ndpi_mcu_starts), count, grid, header.length, strip_bytes)
@@ -216,7 +220,8 @@ void add_ndpi_properties(const Walk& walk, SlideIndex& index) {
 // stored level. A copy whose tile grid would not be its stored level's (a last column or row of fewer
 // than `denom` pixels) is not made.
 std::vector<ImageInfo> with_scaled_levels(std::vector<ImageInfo> stored) {
-  std::stable_sort(stored.begin(), stored.end(), [](const ImageInfo& a, const ImageInfo& b) { return a.width > b.width; });
+  std::stable_sort(stored.begin(), stored.end(),
+                   [](const ImageInfo& a, const ImageInfo& b) { return a.width > b.width; });
   std::map<std::uint64_t, ImageInfo, std::greater<>> by_width;
   for (const ImageInfo& level : stored) {
     by_width.insert_or_assign(level.width, level);

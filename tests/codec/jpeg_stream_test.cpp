@@ -121,11 +121,13 @@ TEST(JpegStream, HeaderBeforeTheTilesBytes) {
   EXPECT_EQ(joined[header.frame_at], std::byte{0xFF});
   EXPECT_EQ(joined[header.frame_at + 1], std::byte{0xC0});
   ASSERT_LT(header.length, joined.size());
-  EXPECT_EQ(joined[header.length - 2 - 12], std::byte{0xFF});  // SOS with 3 components: 12 bytes after its marker
+  EXPECT_EQ(joined[header.length - 2 - 12],
+            std::byte{0xFF});  // SOS with 3 components: 12 bytes after its marker
   EXPECT_EQ(joined[header.length - 1 - 12], std::byte{0xDA});
 
   std::vector<std::byte> head(joined.begin(), joined.begin() + static_cast<std::ptrdiff_t>(header.length));
-  const std::vector<std::byte> data(joined.begin() + static_cast<std::ptrdiff_t>(header.length), joined.end());
+  const std::vector<std::byte> data(joined.begin() + static_cast<std::ptrdiff_t>(header.length),
+                                    joined.end());
   TileLayout layout = e.layout;
   layout.jpeg_tables = {};
   layout.jpeg_header = head;

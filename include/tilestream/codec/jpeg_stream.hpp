@@ -39,10 +39,10 @@ JpegFrame read_jpeg_frame(std::span<const std::byte> tables, std::span<const std
 // decoded after this header with the frame's size set to the interval's (set_jpeg_frame_size).
 struct JpegHeader {
   JpegFrame frame;
-  std::size_t length = 0;             // bytes from SOI through the scan header: where the scan's data begin
-  std::size_t frame_at = 0;           // offset of the SOF marker (its 0xFF byte)
+  std::size_t length = 0;              // bytes from SOI through the scan header: where the scan's data begin
+  std::size_t frame_at = 0;            // offset of the SOF marker (its 0xFF byte)
   std::uint16_t restart_interval = 0;  // MCUs between restart markers (DRI), 0 without
-  std::uint8_t scan_components = 0;   // components in the first scan (an MCU is 8x8 with one)
+  std::uint8_t scan_components = 0;    // components in the first scan (an MCU is 8x8 with one)
 };
 
 // Reads the markers of `data` up to and with the first scan's header. Throws CodecError as
