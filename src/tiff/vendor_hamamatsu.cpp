@@ -217,8 +217,8 @@ void add_ndpi_properties(const Walk& walk, SlideIndex& index) {
 // 1/8 by libjpeg's DCT scaling where its tile (a restart interval, or the whole strip) divides evenly,
 // sizes rounded down. Of two levels of one width the later in that order wins, as OpenSlide's table
 // keyed by width keeps it: a stored level over a larger level's copy, then the copy of the smallest
-// stored level. A copy whose tile grid would not be its stored level's (a last column or row of fewer
-// than `denom` pixels) is not made.
+// stored level. Where sizes rounded down leave a last column or row of tiles with no pixel (it held
+// fewer than `denom`), the copy's tiles are the rest of the stored level's grid.
 std::vector<ImageInfo> with_scaled_levels(std::vector<ImageInfo> stored) {
   std::stable_sort(stored.begin(), stored.end(),
                    [](const ImageInfo& a, const ImageInfo& b) { return a.width > b.width; });
@@ -236,9 +236,16 @@ std::vector<ImageInfo> with_scaled_levels(std::vector<ImageInfo> stored) {
       copy.tile_width = level.tile_width / denom;
       copy.tile_height = level.tile_height / denom;
       copy.jpeg_scale_denom = denom;
-      if (copy.width == 0 || copy.height == 0 || copy.tiles_across() != level.tiles_across() ||
-          copy.tiles_down() != level.tiles_down()) {
-        continue;
+      if (copy.width == 0 || copy.height == 0) continue;
+      if (copy.tiles_across() != level.tiles_across() || copy.tiles_down() != level.tiles_down()) {
+        copy.tile_offsets.clear();
+        copy.tile_byte_counts.clear();
+        for (std::uint32_t ty = 0; ty < copy.tiles_down(); ++ty) {
+          for (std::uint32_t tx = 0; tx < copy.tiles_across(); ++tx) {
+            copy.tile_offsets.push_back(level.tile_offsets[level.tile_number(tx, ty)]);
+            copy.tile_byte_counts.push_back(level.tile_byte_counts[level.tile_number(tx, ty)]);
+          }
+        }
       }
       by_width.insert_or_assign(copy.width, std::move(copy));
     }

@@ -153,6 +153,31 @@ def test_levels_and_regions_equal_openslide_and_tifffile(cli, slides, name):
                 assert_pixels(ours, theirs[..., :3], 0, f'{name} level {k} region {(x, y, w, h)} vs OpenSlide')
 
 
+def test_a_last_row_of_part_intervals(cli, tmp_path):
+    """A level 476 rows high: its last row of intervals holds 4 rows of pixels. OpenSlide's grid counts
+    whole intervals only (476 // 8 = 59 rows of them) and leaves those rows transparent, at every level
+    made of it; tilestream reads them, as tifffile does. The level list is OpenSlide's all the same,
+    80 x 59 at 1/8 included (its tiles are the first 59 rows of intervals); elsewhere the pixels are
+    OpenSlide's."""
+    path = tmp_path / 'part-row.ndpi'
+    written = [NdpiImage(texture(476, 640, 12), 20.0, interval=80, mcu_starts='low'), macro()]
+    write_ndpi(path, written)
+    osr = openslide.OpenSlide(str(path))
+    info = cli.info(path)
+    assert [(lv['width'], lv['height']) for lv in info['levels']] == list(osr.level_dimensions) == [
+        (640, 476), (320, 238), (160, 119), (80, 59)]
+    assert [lv['downsample'] for lv in info['levels']] == list(osr.level_downsamples)
+    assert [lv['tiles'] for lv in info['levels']] == [8 * 60, 8 * 60, 8 * 60, 8 * 59]
+    with tifffile.TiffFile(path) as tf:
+        assert_pixels(cli.read(path, '--level', 0), tf.pages[0].asarray(), 0, 'level 0 vs tifffile')
+    for k, (width, height) in enumerate(osr.level_dimensions):
+        ours = cli.read(path, '--level', k)
+        theirs = np.asarray(osr.read_region((0, 0), k, (width, height)))
+        opaque = 59 * 8 // 2 ** k  # OpenSlide's rows: 59 whole rows of intervals
+        assert (theirs[:opaque, :, 3] == 255).all() and (theirs[opaque:, :, 3] == 0).all(), f'level {k}'
+        assert_pixels(ours[:opaque], theirs[:opaque, :, :3], 0, f'level {k} vs OpenSlide')
+
+
 def test_convert_ome_reads_back_in_zarr_python(cli, slides, tmp_path):
     zarr = pytest.importorskip('zarr')
     path, _ = slides['intervals']
