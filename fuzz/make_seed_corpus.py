@@ -367,6 +367,12 @@ def cut_down(data, max_ifds=6):
                 ch = min(height, uints(bo, entries[278])[0] if 278 in entries else height)
             if len(chunk) > MAX_CHUNK and compression == 7 and not tiled:
                 chunk, ch = cut_jpeg(chunk, 2)
+                if chunk is not None and 65426 in entries:  # NDPI McuStarts: the intervals kept
+                    kept_intervals = 1 + sum(chunk[j] == 0xFF and 0xD0 <= chunk[j + 1] <= 0xD7
+                                             for j in range(len(chunk) - 1))
+                    starts = uints(bo, entries[65426])[:kept_intervals]
+                    entries = dict(entries)
+                    entries[65426] = (4, len(starts), struct.pack(bo + "I" * len(starts), *starts))
             elif len(chunk) > MAX_CHUNK:
                 chunk = encode_crop(tif.pages[number], compression, predictor, bo)
                 cw = ch = 16
@@ -447,8 +453,33 @@ def ndpi_high_bit_seeds():
         print(f"{name}: {len(out)} bytes")
 
 
+def ndpi_mcu_starts_seeds():
+    """The cut-down NDPI (level 0: two restart intervals of 3968 x 8, McuStarts [660, 2752]) with its
+    McuStarts broken: out of order, past the strip, one entry short; and without the tag (the strip is
+    scanned for restart markers)."""
+    data = cut_down((TESTDATA / "hamamatsu/test3-DAPI-2-387.ndpi").read_bytes(), 2)
+    first = struct.unpack("<I", data[4:8])[0]
+    n = struct.unpack("<H", data[first:first + 2])[0]
+    entries = {struct.unpack("<H", data[first + 2 + 12 * i:first + 4 + 12 * i])[0]: first + 2 + 12 * i
+               for i in range(n)}
+    at = entries[65426]
+    values_at = struct.unpack("<I", data[at + 8:at + 12])[0]
+    variants = {
+        "ndpi-mcu-starts-out-of-order": (values_at + 4, struct.pack("<I", 10)),
+        "ndpi-mcu-starts-past-the-strip": (values_at + 4, struct.pack("<I", 0x7FFFFF00)),
+        "ndpi-mcu-starts-count": (at + 4, struct.pack("<I", 1)),
+        "ndpi-no-mcu-starts": (at, struct.pack("<H", 65000)),  # renumbered: no McuStarts
+    }
+    for name, (where, patch) in variants.items():
+        out = bytearray(data)
+        out[where:where + len(patch)] = patch
+        (slide_dir / name).write_bytes(bytes(out))
+        print(f"{name}: {len(out)} bytes")
+
+
 if TESTDATA.is_dir():
     ndpi_high_bit_seeds()
+    ndpi_mcu_starts_seeds()
     for relative, max_ifds in CUT_DOWN.items():
         out = cut_down((TESTDATA / relative).read_bytes(), max_ifds)
         name = "cut-" + pathlib.Path(relative).name

@@ -2,8 +2,8 @@
 tilestream reads (Aperio SVS, generic tiled TIFF/BigTIFF, NDPI). Same calls, same return types (PIL
 images, OpenSlide's property keys and text); the pixels come from the C++ engine with the GIL released.
 
-Differences that are deliberate: NDPI levels are the stored ones (OpenSlide adds levels by JPEG DCT
-scaling), and errors are tilestream's (tilestream.Error subclasses of OSError / ValueError), not
+NDPI lists OpenSlide's levels, those OpenSlide makes by JPEG DCT scaling included. The difference that
+is deliberate: errors are tilestream's (tilestream.Error subclasses of OSError / ValueError), not
 OpenSlideError.
 """
 from collections.abc import Mapping

@@ -28,7 +28,7 @@ def aszarr(self: Slide, *, layout: Literal["cyx", "yxc"] = "cyx") -> SlideStore:
                          drop_variables=["1", "2"])              # share the dimension names c, y, x
 
     Chunks: one stored tile of the level; for stripped images the level's width by as many whole strips
-    as make 256 KiB (at least one strip; NDPI levels are one strip, so one chunk). Raw pixels (codec
+    as make 256 KiB (at least one strip; an NDPI level's tile is one JPEG restart interval). Raw pixels (codec
     "bytes", little-endian), fill value 0; edge chunks come zero-padded. Each chunk is decoded in a
     worker thread (the event loop's default executor, sized by zarr's `threading.max_workers`) with
     the GIL released, so one read of many chunks decodes `async.concurrency` (zarr's setting, 10 by

@@ -26,11 +26,11 @@ Extras: `threads` (keyword) sets the decode threads of each read (0: TILESTREAM_
 core); with a CUDA `device` an RGB patch of an RGB level is read into that GPU's memory by tilestream
 and handed to PyTorch through DLPack (no host copy of the patch), other patches are read on the host
 and copied there as MONAI does. Slides stay open in the dataset's cache (one tilestream Slide is safe to
-read from many threads). Differences that are deliberate: NDPI lists its stored levels only (OpenSlide
-adds levels it makes by JPEG scaling), and a location above level 0 that is not a whole number of the
-level's pixels (x / downsample not whole: an odd x at a level of downsample 2, most x where the
-downsample is not whole) starts at pixel (x // downsample, y // downsample) of the level, where
-OpenSlide shifts the level by the fraction and resamples it.
+read from many threads); NDPI lists OpenSlide's levels, those it makes by JPEG scaling included. The
+difference that is deliberate: a location above level 0 that is not a whole number of the level's
+pixels (x / downsample not whole: an odd x at a level of downsample 2, most x where the downsample is
+not whole) starts at pixel (x // downsample, y // downsample) of the level, where OpenSlide shifts the
+level by the fraction and resamples it.
 
 This module imports MONAI and PyTorch; `import tilestream` imports neither.
 """

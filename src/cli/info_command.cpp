@@ -32,6 +32,7 @@ nlohmann::ordered_json image_json(const tiff::ImageInfo& im) {
           {"predictor", im.predictor},
           {"planar_config", im.planar_config},
           {"subfile_type", im.subfile_type},
+          {"jpeg_scale_denom", im.jpeg_scale_denom},
           {"tiles", im.tile_offsets.size()},
           {"readable", im.unsupported_reason.empty()},
           {"unsupported_reason", im.unsupported_reason}};
@@ -47,7 +48,8 @@ std::string describe(const tiff::ImageInfo& im) {
                                                      : concat(" (", im.conversion.name, " from ", im.stored_samples,
                                                               " x ", to_string(im.stored_dtype), ")"),
                             ", ", codec::compression_name(im.compression),
-                            im.predictor == 2 ? " + predictor" : "", ", ", im.ifd_label);
+                            im.predictor == 2 ? " + predictor" : "", ", ", im.ifd_label,
+                            im.jpeg_scale_denom != 1 ? concat(" at 1/", im.jpeg_scale_denom) : "");
   if (!im.unsupported_reason.empty()) text += "  [cannot read: " + im.unsupported_reason + "]";
   return text;
 }

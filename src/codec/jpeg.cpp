@@ -77,6 +77,7 @@ struct DecodeJob {
   unsigned char* out;
   std::size_t out_row_stride;  // bytes from one output row to the next
   TileWindow window;           // what the caller needs; the whole tile when empty
+  unsigned scale_denom;        // libjpeg's DCT scaling: output at 1/scale_denom
 };
 
 void run_decode(const DecodeJob& job, JpegStatus& status) {
@@ -119,6 +120,8 @@ void run_decode(const DecodeJob& job, JpegStatus& status) {
     cinfo.jpeg_color_space = JCS_GRAYSCALE;
     cinfo.out_color_space = JCS_GRAYSCALE;
   }
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = job.scale_denom;
   jpeg_start_decompress(&cinfo);
 
   if (cinfo.output_width != job.width || cinfo.output_height < job.rows ||
@@ -317,17 +320,37 @@ void jpeg_decode_window(std::span<const std::byte> src, const TileLayout& layout
                         std::byte* dst, std::size_t row_stride) {
   check<UnsupportedError>(bytes_per_sample(layout.dtype) == 1, "JPEG with ", to_string(layout.dtype),
                           " samples is not supported (8-bit only)");
+  const unsigned denom = layout.jpeg_scale_denom;
+  check<UsageError>(denom == 1 || denom == 2 || denom == 4 || denom == 8, "JPEG scaling of 1/", denom,
+                    " (1, 2, 4 or 8)");
+  std::span<const std::byte> stream = src;
+  if (!layout.jpeg_header.empty()) {
+    // One restart interval: the header, then its data, its restart marker made EOI (as OpenSlide does).
+    const std::size_t n = src.size();
+    check<CodecError>(n >= 2 && src[n - 2] == std::byte{0xFF} &&
+                          ((src[n - 1] >= std::byte{0xD0} && src[n - 1] <= std::byte{0xD7}) ||
+                           src[n - 1] == std::byte{0xD9}),
+                      "the restart interval's ", n, " bytes do not end with a restart marker or EOI");
+    thread_local std::vector<std::byte> joined;
+    joined.resize(layout.jpeg_header.size() + n);
+    std::copy(layout.jpeg_header.begin(), layout.jpeg_header.end(), joined.begin());
+    std::copy(src.begin(), src.end(),
+              joined.begin() + static_cast<std::ptrdiff_t>(layout.jpeg_header.size()));
+    joined.back() = std::byte{0xD9};
+    stream = joined;
+  }
   const DecodeJob job{reinterpret_cast<const unsigned char*>(layout.jpeg_tables.data()),
                       static_cast<unsigned long>(layout.jpeg_tables.size()),
-                      reinterpret_cast<const unsigned char*>(src.data()),
-                      static_cast<unsigned long>(src.size()),
+                      reinterpret_cast<const unsigned char*>(stream.data()),
+                      static_cast<unsigned long>(stream.size()),
                       layout.width,
                       layout.rows,
                       layout.samples,
                       layout.photometric,
                       reinterpret_cast<unsigned char*>(dst),
                       row_stride,
-                      window};
+                      window,
+                      denom};
   JpegStatus status;
   run_decode(job, status);
   throw_on_failure(status, "JPEG");

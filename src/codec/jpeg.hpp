@@ -11,7 +11,9 @@
 namespace tilestream::codec {
 
 // Decodes 8-bit JPEG into layout.rows x layout.width x layout.samples interleaved samples.
-// layout.jpeg_tables, when not empty, is read first (tables-only stream). Colour follows
+// layout.jpeg_tables, when not empty, is read first (tables-only stream); layout.jpeg_header, when not
+// empty, is put before `src` (one restart interval: CodecError unless it ends with RSTn or EOI), and
+// layout.jpeg_scale_denom scales the output (libjpeg's DCT scaling). Colour follows
 // layout.photometric: YCbCr (6) is converted to RGB; other 3-component data is taken as RGB as stored.
 // Throws CodecError (libjpeg's message) on corrupt data, warnings included, and on a frame that
 // does not match the layout; UnsupportedError for 12-bit JPEG or 16-bit layouts.

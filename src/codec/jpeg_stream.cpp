@@ -34,9 +34,13 @@ bool is_sof(std::uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m !=
 // Markers that stand alone, without a length: TEM and RST0..7 (SOI and EOI are handled apart).
 bool stands_alone(std::uint8_t m) { return m == 0x01 || (m >= 0xD0 && m <= 0xD7); }
 
+constexpr std::uint8_t marker_dri = 0xDD;
+
 // Reads the segments of one stream into `frame`; returns when it meets a scan (true) or EOI or the
-// end (false). `what` names the stream in errors.
-bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& frame) {
+// end (false). `what` names the stream in errors. With `header`, also notes where the frame header
+// is, the restart interval, and the scan header's end and components.
+bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& frame,
+                   JpegHeader* header = nullptr) {
   check<CodecError>(s.size() >= 2 && byte_at(s, 0) == 0xFF && byte_at(s, 1) == marker_soi, what,
                     " does not start with a JPEG SOI marker");
   std::size_t i = 2;
@@ -54,8 +58,17 @@ bool read_segments(std::span<const std::byte> s, const char* what, JpegFrame& fr
     check<CodecError>(length >= 2 && i + length <= s.size(), what, ": segment ", marker_name(m), " at byte ", i - 2, " of ", length, " bytes runs past the end (", s.size(),
                       " bytes)");
     const std::span<const std::byte> payload = s.subspan(i + 2, length - 2);
-    if (m == marker_sos) return true;
+    if (m == marker_sos) {
+      if (header != nullptr) {
+        header->length = i + length;
+        header->scan_components = payload.empty() ? 0 : byte_at(payload, 0);
+      }
+      return true;
+    }
+    if (header != nullptr && m == marker_dri && payload.size() >= 2)
+      header->restart_interval = be16(payload, 0);
     if (is_sof(m)) {
+      if (header != nullptr) header->frame_at = i - 2;
       check<CodecError>(payload.size() >= 6, what, ": frame header of ", payload.size(), " bytes is too short");
       frame.sof = m;
       frame.precision = byte_at(payload, 0);
@@ -101,6 +114,26 @@ JpegFrame read_jpeg_frame(std::span<const std::byte> tables, std::span<const std
   check<CodecError>(scan, "JPEG tile has no scan (SOS)");
   check<CodecError>(frame.sof != 0, "JPEG tile has no frame header (SOF) before its scan");
   return frame;
+}
+
+JpegHeader read_jpeg_header(std::span<const std::byte> data) {
+  JpegHeader header;
+  const bool scan = read_segments(data, "JPEG header", header.frame, &header);
+  check<CodecError>(scan, "JPEG header has no scan (SOS) in its first ", data.size(), " bytes");
+  check<CodecError>(header.frame.sof != 0, "JPEG header has no frame header (SOF) before its scan");
+  return header;
+}
+
+void set_jpeg_frame_size(std::span<std::byte> bytes, const JpegHeader& header, std::uint16_t width,
+                         std::uint16_t height) {
+  // SOF: marker (2), length (2), precision (1), height (2), width (2).
+  check<UsageError>(header.frame_at + 9 <= bytes.size(), "set_jpeg_frame_size: a frame header at byte ",
+                    header.frame_at, " of ", bytes.size());
+  const std::size_t at = header.frame_at + 5;
+  bytes[at] = static_cast<std::byte>(height >> 8);
+  bytes[at + 1] = static_cast<std::byte>(height & 0xFF);
+  bytes[at + 2] = static_cast<std::byte>(width >> 8);
+  bytes[at + 3] = static_cast<std::byte>(width & 0xFF);
 }
 
 std::string gpu_jpeg_unsupported_reason(const JpegFrame& frame, std::uint16_t photometric, std::uint32_t samples,

@@ -232,6 +232,11 @@ std::string gpu_decode_unsupported_reason(const tiff::ImageInfo& image) {
   if (image.compression != codec::compression::jpeg) {
     return concat(codec::compression_name(image.compression), " tiles, not JPEG or JPEG 2000");
   }
+  // NDPI's restart intervals (a header joined to each) and OpenSlide's DCT-scaled NDPI levels go to the
+  // CPU decoder, whose bytes the reads then give.
+  if (image.jpeg_scale_denom != 1)
+    return concat("JPEG decoded at 1/", image.jpeg_scale_denom, " scale (an NDPI level)");
+  if (!image.jpeg_header.empty()) return "JPEG restart intervals of an NDPI strip";
   if (!image.tiled) return "JPEG strips, not tiles";
   if (image.planes() != 1) return "JPEG in separate planes";
   if (image.bits_per_sample != 8 || image.dtype != DType::uint8) return concat(image.bits_per_sample, "-bit JPEG");

@@ -50,6 +50,8 @@ codec::TileLayout layout_of(const tiff::ImageInfo& image, std::uint32_t ty) {
   layout.bilevel = image.bits_per_sample == 1;
   layout.bilevel_lsb_first = image.fill_order == 2;
   layout.bilevel_max = image.bilevel_max;
+  layout.jpeg_header = image.jpeg_header;
+  layout.jpeg_scale_denom = image.jpeg_scale_denom;
   return layout;
 }
 
@@ -77,7 +79,9 @@ void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, cons
     else
       codec::decode_tile_into(image.compression, scratch.stored, layout, dst, row_stride);
   } catch (const Error& e) {
-    rethrow_with_context(e, concat(source.name(), ": ", place, " (", image.ifd_label, "), ", unit, " ",
+    rethrow_with_context(e, concat(source.name(), ": ", place, " (", image.ifd_label,
+                                   image.jpeg_scale_denom != 1 ? concat(" at 1/", image.jpeg_scale_denom) : "", "), ",
+                                   unit, " ",
                                    number, " (column ", tx, ", row ", ty,
                                    image.planes() > 1 ? concat(", plane ", plane) : std::string(),
                                    ") at offset ", offset, ", ", count, " bytes"));

@@ -38,6 +38,8 @@ const char* known_tag_name(std::uint16_t t) {
     case tag::ndpi_format_flag: return "NDPI FormatFlag";
     case tag::ndpi_source_lens: return "NDPI SourceLens";
     case tag::ndpi_z_offset: return "NDPI ZOffset";
+    case tag::ndpi_mcu_starts: return "NDPI McuStarts";
+    case tag::ndpi_mcu_starts_high: return "NDPI McuStartsHighBytes";
     case tag::document_name: return "DocumentName";
     case tag::x_position: return "XPosition";
     case tag::y_position: return "YPosition";

@@ -48,7 +48,9 @@ inline constexpr std::uint16_t ndpi_source_lens = 65421;
 inline constexpr std::uint16_t ndpi_x_offset = 65422;
 inline constexpr std::uint16_t ndpi_y_offset = 65423;
 inline constexpr std::uint16_t ndpi_z_offset = 65424;
+inline constexpr std::uint16_t ndpi_mcu_starts = 65426;
 inline constexpr std::uint16_t ndpi_reference = 65427;
+inline constexpr std::uint16_t ndpi_mcu_starts_high = 65432;
 inline constexpr std::uint16_t ndpi_property_map = 65449;
 }  // namespace tilestream::tiff::tag
 

@@ -107,6 +107,57 @@ TEST(JpegStream, JoinedStreamDecodesAlone) {
   EXPECT_EQ(same, e.tile);
 }
 
+// An NDPI restart interval's tile: a stream's header (its frame size set to the tile's) decoded before
+// the entropy-coded bytes, which end with a marker. Here the "interval" is a whole 64 x 48 stream.
+TEST(JpegStream, HeaderBeforeTheTilesBytes) {
+  const Encoded e = encode(3, true, {2, 2});
+  std::vector<std::byte> joined(joined_jpeg_size(e.tables, e.tile));
+  join_jpeg_stream(e.tables, e.tile, joined);
+  const JpegHeader header = read_jpeg_header(joined);
+  EXPECT_EQ(header.frame.width, 64);
+  EXPECT_EQ(header.frame.height, 48);
+  EXPECT_EQ(header.restart_interval, 0);
+  EXPECT_EQ(header.scan_components, 3);
+  EXPECT_EQ(joined[header.frame_at], std::byte{0xFF});
+  EXPECT_EQ(joined[header.frame_at + 1], std::byte{0xC0});
+  ASSERT_LT(header.length, joined.size());
+  EXPECT_EQ(joined[header.length - 2 - 12],
+            std::byte{0xFF});  // SOS with 3 components: 12 bytes after its marker
+  EXPECT_EQ(joined[header.length - 1 - 12], std::byte{0xDA});
+
+  std::vector<std::byte> head(joined.begin(), joined.begin() + static_cast<std::ptrdiff_t>(header.length));
+  const std::vector<std::byte> data(joined.begin() + static_cast<std::ptrdiff_t>(header.length),
+                                    joined.end());
+  TileLayout layout = e.layout;
+  layout.jpeg_tables = {};
+  layout.jpeg_header = head;
+  std::vector<std::byte> whole(layout.decoded_bytes()), by_header(layout.decoded_bytes());
+  decode_tile(compression::jpeg, e.tile, e.layout, whole);
+  decode_tile(compression::jpeg, data, layout, by_header);
+  EXPECT_EQ(whole, by_header);
+  // The restart marker that ends an interval is made EOI.
+  std::vector<std::byte> restart = data;
+  restart.back() = std::byte{0xD3};
+  decode_tile(compression::jpeg, restart, layout, by_header);
+  EXPECT_EQ(whole, by_header);
+  // Bytes that do not end with a marker are not an interval.
+  const std::vector<std::byte> cut(data.begin(), data.end() - 1);
+  try {
+    decode_tile(compression::jpeg, cut, layout, by_header);
+    ADD_FAILURE() << "no error";
+  } catch (const CodecError& error) {
+    EXPECT_NE(std::string(error.what()).find("do not end with a restart marker or EOI"), std::string::npos)
+        << error.what();
+  }
+  // The frame's size, set in a copy of the header.
+  set_jpeg_frame_size(head, header, 1000, 16);
+  const JpegHeader resized = read_jpeg_header(head);
+  EXPECT_EQ(resized.frame.width, 1000);
+  EXPECT_EQ(resized.frame.height, 16);
+  EXPECT_EQ(resized.length, header.length);
+  EXPECT_THROW(read_jpeg_header(std::span(joined).first(header.length - 4)), CodecError);
+}
+
 TEST(JpegStream, DamagedStreams) {
   const Encoded e = encode(3, true, {2, 2});
   // Cut short: no EOI.

@@ -22,17 +22,87 @@ class NdpiImage:
     pixels: np.ndarray            # (h, w, 3) uint8 for JPEG images, (h, w) uint8 for the map
     lens: float                   # SourceLens: > 0 a level, -1 the macro, -2 the map
     z: int = 0                    # ZOffset (focal plane) of a level
+    # A level's restart interval in pixels (a multiple of the MCU width dividing the MCU row): its strip is
+    # then built by jpeg_intervals, and may be wider than JPEG's 65,535 pixels. 0: PIL's strip, a restart
+    # marker every MCU row.
+    interval: int = 0
+    subsampling: int = 0          # PIL's: 0 is 4:4:4 (MCU 8 x 8), 2 is 4:2:0 (MCU 16 x 16)
+    restart_markers: bool = True  # False: PIL's strip without restart markers (read whole)
+    mcu_starts: str = ''          # '': no McuStarts tag; 'low': McuStarts (65426); 'high': McuStartsHighBytes too
+    starts: list = field(default_factory=list)  # the intervals' starts in the strip (filled in by write_ndpi)
     stored: bytes = b''           # the strip as written (filled in by write_ndpi)
     strip_offset: int = 0         # where it was written
     ifd_offset: int = 0
     high_bits_at: dict = field(default_factory=dict)  # tag -> file offset of its 4 high-bit bytes
 
 
-def jpeg_strip(pixels: np.ndarray, quality: int = 90) -> bytes:
-    """Baseline JPEG, YCbCr 4:4:4, a restart marker after every MCU row (as NDPI levels)."""
+def jpeg_strip(pixels: np.ndarray, quality: int = 90, subsampling: int = 0, restart_markers: bool = True) -> bytes:
+    """Baseline JPEG, YCbCr 4:4:4 (or PIL's `subsampling`), a restart marker after every MCU row (as NDPI
+    levels) unless told otherwise."""
     out = io.BytesIO()
-    Image.fromarray(pixels).save(out, 'JPEG', quality=quality, subsampling=0, restart_marker_rows=1)
+    Image.fromarray(pixels).save(out, 'JPEG', quality=quality, subsampling=subsampling,
+                                 restart_marker_rows=1 if restart_markers else 0)
     return out.getvalue()
+
+
+def restart_starts(jpeg: bytes) -> list:
+    """Where each restart interval of a JPEG stream starts: after its scan header, then after each RSTn."""
+    starts = [_segments(jpeg)[-1][2]]
+    i = starts[0]
+    while (i := jpeg.find(b'\xff', i)) != -1 and i + 1 < len(jpeg):
+        if 0xD0 <= jpeg[i + 1] <= 0xD7:
+            starts.append(i + 2)
+        i += 1 if jpeg[i + 1] == 0xFF else 2
+    return starts
+
+
+def _segments(jpeg: bytes):
+    """(marker, start, end) of each segment of a JPEG stream up to and with SOS."""
+    i, out = 2, []
+    while True:
+        assert jpeg[i] == 0xFF, f'no marker at byte {i}'
+        marker, length = jpeg[i + 1], struct.unpack('>H', jpeg[i + 2:i + 4])[0]
+        out.append((marker, i, i + 2 + length))
+        i += 2 + length
+        if marker == 0xDA:
+            return out
+
+
+def jpeg_intervals(pixels: np.ndarray, interval: int, subsampling: int = 0, quality: int = 90):
+    """The JPEG strip of `pixels` with a restart marker every `interval` pixels of an MCU row, as NDPI
+    writes large levels, and the intervals' starts in it (McuStarts). Each interval is encoded on its own
+    by PIL (a JPEG of one interval, edge pixels repeated into its padding) and the scans are joined with
+    RST0-7 markers after the first one's header, whose frame is made the whole image's (0 for a side
+    above 65,535, which JPEG cannot state) and given a DRI segment: the stream an encoder with restart
+    markers writes, since each interval's DC prediction starts from 0 either way."""
+    h, w = pixels.shape[:2]
+    mcu = 8 if subsampling == 0 else 16
+    assert interval % mcu == 0 and (-(-w // mcu)) % (interval // mcu) == 0, (w, interval)
+    down, across = -(-h // mcu), -(-w // interval)
+    padded = np.pad(pixels, ((0, down * mcu - h), (0, across * interval - w), (0, 0)), mode='edge')
+    header, scans = None, []
+    for ty in range(down):
+        for tx in range(across):
+            out = io.BytesIO()
+            piece = padded[ty * mcu:(ty + 1) * mcu, tx * interval:(tx + 1) * interval]
+            Image.fromarray(np.ascontiguousarray(piece)).save(out, 'JPEG', quality=quality, subsampling=subsampling)
+            data = out.getvalue()
+            end = _segments(data)[-1][2]
+            assert header is None or data[:end] == header, 'PIL wrote different tables for two intervals'
+            header = data[:end]
+            assert data[-2:] == b'\xff\xd9'
+            scans.append(data[end:-2])
+    segments = _segments(header)
+    sof = next(start for marker, start, _ in segments if marker in (0xC0, 0xC1))
+    head = bytearray(header)
+    head[sof + 5:sof + 9] = struct.pack('>HH', h if h <= 0xFFFF else 0, w if w <= 0xFFFF else 0)
+    sos = segments[-1][1]
+    head[sos:sos] = b'\xff\xdd' + struct.pack('>HH', 4, interval // mcu)
+    strip, starts = bytearray(head), []
+    for k, scan in enumerate(scans):
+        starts.append(len(strip))
+        strip += scan + (bytes([0xFF, 0xD0 + k % 8]) if k + 1 < len(scans) else b'\xff\xd9')
+    return bytes(strip), starts
 
 
 def _entries(image: NdpiImage, strip_offset: int, strip_bytes: int, properties: str) -> list:
@@ -51,6 +121,10 @@ def _entries(image: NdpiImage, strip_offset: int, strip_bytes: int, properties: 
         entries.append((530, SHORT, [1, 1]))
     if image.lens > 0:
         entries.append((65424, SLONG, [image.z]))
+    if image.mcu_starts:
+        entries.append((65426, LONG, [v & 0xffffffff for v in image.starts]))
+    if image.mcu_starts == 'high':
+        entries.append((65432, LONG, [v >> 32 for v in image.starts]))
     entries += [(65427, ASCII, b'A1\0'), (65449, ASCII, properties.encode() + b'\0')]
     return sorted(entries)
 
@@ -75,7 +149,14 @@ def write_ndpi(path, images: list[NdpiImage], data_at: int = 16,
     followed by its out-of-line values. Fills in each image's stored bytes and offsets."""
     assert data_at >= 16
     for image in images:
-        image.stored = image.pixels.tobytes() if image.pixels.ndim == 2 else jpeg_strip(image.pixels)
+        if image.interval:
+            image.stored, image.starts = jpeg_intervals(image.pixels, image.interval, image.subsampling)
+        elif image.pixels.ndim == 2:
+            image.stored = image.pixels.tobytes()
+        else:
+            image.stored = jpeg_strip(image.pixels, subsampling=image.subsampling,
+                                      restart_markers=image.restart_markers)
+            image.starts = restart_starts(image.stored)
     pos = data_at
     for image in images:
         image.strip_offset = pos

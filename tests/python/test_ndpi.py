@@ -18,6 +18,8 @@ from tilestream_cli import assert_pixels
 openslide = pytest.importorskip('openslide')
 
 LEVELS = [(480, 640, 20.0), (240, 320, 10.0), (120, 160, 5.0)]  # (height, width, SourceLens)
+# OpenSlide's levels made of the smallest stored one by libjpeg's DCT scaling (width, height).
+SCALED = [(80, 60), (40, 30), (20, 15)]
 MACRO, MAP = (100, 300), (50, 150)
 # Level 0's strip starts this far below 4 GiB and crosses the line.
 BELOW_THE_LINE = 3000
@@ -78,8 +80,11 @@ def test_info_lists_the_levels_and_associated_images(cli, big):
     path, written = big
     info = cli.info(path)
     assert info['vendor'] == 'hamamatsu' and not info['big_tiff']
-    assert [(lv['width'], lv['height']) for lv in info['levels']] == [(w, h) for h, w, _ in LEVELS]
-    assert [lv['ifd_offset'] for lv in info['levels']] == [image.ifd_offset for image in written[:3]]
+    # The stored levels, then OpenSlide's copies of the smallest at 1/2, 1/4 and 1/8 (DCT scaling).
+    assert [(lv['width'], lv['height']) for lv in info['levels']] == [(w, h) for h, w, _ in LEVELS] + SCALED
+    assert [lv['ifd_offset'] for lv in info['levels']] == [image.ifd_offset for image in written[:3]] + [
+        written[2].ifd_offset] * 3
+    assert [lv['jpeg_scale_denom'] for lv in info['levels']] == [1, 1, 1, 2, 4, 8]
     assert {a['name']: (a['width'], a['height']) for a in info['associated']} == {
         'macro': MACRO[::-1], 'map': MAP[::-1]}
 
@@ -126,14 +131,12 @@ def test_levels_and_properties_equal_openslide(cli, big):
     osr = openslide.OpenSlide(str(path))
     info = cli.info(path)
     ours = [(lv['width'], lv['height']) for lv in info['levels']]
-    # OpenSlide's stored levels come first (it adds 1/2, 1/4, 1/8 of the smallest: README.md).
-    assert list(osr.level_dimensions[:len(ours)]) == ours
-    assert [lv['downsample'] for lv in info['levels']] == list(osr.level_downsamples[:len(ours)])
+    # The stored levels and OpenSlide's copies of the smallest at 1/2, 1/4 and 1/8 (DCT scaling).
+    assert list(osr.level_dimensions) == ours == [(w, h) for h, w, _ in LEVELS] + SCALED
+    assert [lv['downsample'] for lv in info['levels']] == list(osr.level_downsamples)
     assert {name: image.size for name, image in osr.associated_images.items()} == {'macro': MACRO[::-1]}
     props = info['properties']
     for key, value in osr.properties.items():
-        if key == 'openslide.level-count' or key.startswith('openslide.level['):
-            continue  # the levels are compared above; the tile sizes differ deliberately (README.md)
         assert props.get(key) == value, f'{key}: OpenSlide {value!r}, tilestream {props.get(key)!r}'
     assert 'openslide.quickhash-1' in props and props['hamamatsu.Reference'] == 'A1'
 
@@ -201,7 +204,7 @@ def test_missing_high_bits_read_the_low_offset_as_openslide_does(cli, tmp_path):
     patch(path, level1.high_bits_at[273], struct.pack('<I', 0))
     low = level1.strip_offset & 0xffffffff
     info = cli.info(path)  # the offset is inside the file: the index is valid
-    assert [lv['width'] for lv in info['levels']] == [w for _, w, _ in LEVELS]
+    assert [lv['width'] for lv in info['levels']] == [w for _, w, _ in LEVELS] + [w for w, _ in SCALED]
     message = one_line_error(cli, path, 'read', path, '--level', 1, '-o', tmp_path / 'x.npy')
     assert 'level 1 (IFD 1), strip 0' in message and f'at offset {low}' in message and 'JPEG' in message, message
     with pytest.raises(openslide.OpenSlideError):

@@ -1,10 +1,9 @@
 # OpenSlide parity in the details users script against (issue 11): on every shared slide that
 # openslide-python opens, every property OpenSlide reports has the same text in `info --json`, the
 # levels and associated images agree, and Palette, MinIsWhite and CMYK files read as OpenSlide renders
-# them, while --stored-samples gives the stored samples. The deliberate differences are the table
-# DELIBERATE below, each with its reason; README.md lists the same.
+# them, while --stored-samples gives the stored samples. The deliberate difference is the associated
+# image OpenSlide does not list (EXTRA_ASSOCIATED below, with its reason); README.md lists it.
 import json
-import re
 
 import numpy as np
 import pytest
@@ -20,61 +19,23 @@ SLIDES = sorted(p.relative_to(TESTDATA).as_posix() for p in TESTDATA.rglob('*')
                 if p.suffix.lower() in SLIDE_SUFFIXES) if TESTDATA.is_dir() else []
 slide_params = pytest.mark.parametrize('slide', SLIDES or ['(testdata absent)'])
 
-# (OpenSlide vendor, property key pattern) -> why tilestream's value differs or is absent.
-NDPI_SYNTHETIC_LEVELS = ('OpenSlide adds NDPI levels that the file does not store (1/2, 1/4 and 1/8 of the '
-                         'smallest stored level, by libjpeg DCT scaling); tilestream lists the stored levels only')
-NDPI_TILES = ('OpenSlide reads an NDPI level by JPEG restart intervals and reports one as its tile; tilestream '
-              'reports the unit it reads, the level\'s single JPEG strip')
-DELIBERATE = {
-    ('hamamatsu', r'openslide\.level-count'): NDPI_SYNTHETIC_LEVELS,
-    ('hamamatsu', r'openslide\.level\[\d+\]\.(width|height|downsample|tile-width|tile-height)@synthetic'):
-        NDPI_SYNTHETIC_LEVELS,
-    ('hamamatsu', r'openslide\.level\[\d+\]\.tile-(width|height)'): NDPI_TILES,
-}
 # Associated images tilestream lists that OpenSlide does not, with the reason.
 EXTRA_ASSOCIATED = {
     ('hamamatsu', 'map'): 'the NDPI map image (SourceLens -2), which OpenSlide does not expose',
 }
 
 # What README.md must say of each deliberate difference.
-README_PHRASES = ['DCT scaling', 'restart interval', 'map image (SourceLens -2)']
-
-
-def deliberate(vendor: str, key: str, synthetic: bool) -> str | None:
-    probe = key + ('@synthetic' if synthetic else '')
-    for (v, pattern), reason in DELIBERATE.items():
-        if v == vendor and re.fullmatch(pattern, probe):
-            return reason
-    return None
-
-
-def level_of(key: str) -> int | None:
-    m = re.match(r'openslide\.level\[(\d+)\]\.', key)
-    return int(m.group(1)) if m else None
+README_PHRASES = ['map image (SourceLens -2)']
 
 
 @slide_params
 def test_every_openslide_property_has_the_same_text(cli, testdata, slide):
     path = testdata / slide
     osr = open_openslide(path)
-    info = cli.info(path)
-    ours = info['properties']
-    vendor = osr.properties['openslide.vendor']
-    failures, excused = [], []
-    for key, value in sorted(osr.properties.items()):
-        level = level_of(key)
-        synthetic = level is not None and level >= len(info['levels'])
-        reason = deliberate(vendor, key, synthetic)
-        if ours.get(key) == value:
-            continue
-        if reason is not None:
-            excused.append(key)
-            continue
-        failures.append(f'{key}: OpenSlide {value!r}, tilestream {ours.get(key, "(absent)")!r}')
+    ours = cli.info(path)['properties']
+    failures = [f'{key}: OpenSlide {value!r}, tilestream {ours.get(key, "(absent)")!r}'
+                for key, value in sorted(osr.properties.items()) if ours.get(key) != value]
     assert not failures, f'{slide}:\n' + '\n'.join(failures)
-    # The table covers only what it must: a vendor without deliberate differences has none excused.
-    if not any(v == vendor for v, _ in DELIBERATE):
-        assert not excused
 
 
 @slide_params
@@ -84,11 +45,7 @@ def test_levels_and_associated_images_agree(cli, testdata, slide):
     info = cli.info(path)
     vendor = osr.properties['openslide.vendor']
     ours = [(lv['width'], lv['height']) for lv in info['levels']]
-    if vendor == 'hamamatsu':
-        assert len(ours) <= osr.level_count, NDPI_SYNTHETIC_LEVELS
-    else:
-        assert len(ours) == osr.level_count
-    assert ours == list(osr.level_dimensions[:len(ours)])
+    assert ours == list(osr.level_dimensions)  # NDPI: OpenSlide's levels made by DCT scaling too
     for lv, theirs in zip(info['levels'], osr.level_downsamples):
         assert lv['downsample'] == theirs, f"level {lv['level']}: {lv['downsample']!r} != {theirs!r}"
     names = {a['name']: (a['width'], a['height']) for a in info['associated']}

@@ -18,7 +18,7 @@ import tifffile
 
 import tilestream
 from conftest import slide_params
-from tilestream_cli import assert_pixels, reference_at, tolerance_for
+from tilestream_cli import assert_pixels, open_openslide, reference_at, tolerance_for
 
 zarr = pytest.importorskip('zarr', minversion='3')
 da = pytest.importorskip('dask.array')
@@ -29,20 +29,30 @@ from zarr.core.buffer import default_buffer_prototype  # noqa: E402
 @functools.lru_cache(maxsize=2)
 def references(path):
     """Each level's tifffile reference (h, w, samples), tolerance and stored chunk (tile or strip) size
-    (height, width), from the IFD of the level's dimensions."""
+    (height, width), from the IFD of the level's dimensions; for NDPI's levels made by JPEG DCT scaling
+    (no IFD has their size), OpenSlide's pixels (libjpeg-turbo's scaling, as tilestream's: exactly) and
+    tile size."""
     out = []
     with tilestream.open(path) as slide, tifffile.TiffFile(path) as tf:
         pages = {(p.imagewidth, p.imagelength): p for p in reversed(list(tf.pages))}
-        for width, height in slide.level_dimensions:
-            page = pages[(width, height)]
+        for level, (width, height) in enumerate(slide.level_dimensions):
+            page = pages.get((width, height))
+            if page is None:
+                osr = open_openslide(path)
+                rgb = np.asarray(osr.read_region((0, 0), level, (width, height)))[..., :3]
+                tile = tuple(int(osr.properties[f'openslide.level[{level}].tile-{side}']) for side in ('height', 'width'))
+                out.append((rgb, 0, tile))
+                continue
             out.append((reference_at(path, page.offset), tolerance_for(page.compression.name), stored_chunk(page)))
     return out
 
 
 def stored_chunk(page):
     """A level's chunk (height, width) from its IFD's tags: the tile; for strips the width by as many whole
-    strips as make 256 KiB (at least one), at most the level's height. (The tags, not tifffile's view:
-    tifffile shows NDPI's one strip as tiles of JPEG restart intervals.)"""
+    strips as make 256 KiB (at least one), at most the level's height. NDPI levels: one JPEG restart
+    interval, as tifffile shows them."""
+    if page.parent.is_ndpi and page.tilewidth:
+        return page.tilelength, page.tilewidth
     tags = page.tags
     if 'TileWidth' in tags:
         return tags['TileLength'].value, tags['TileWidth'].value

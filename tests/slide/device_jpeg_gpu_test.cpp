@@ -151,6 +151,43 @@ TEST_F(DeviceJpegFallback, ProgressiveTilesFallBackToTheCpu) {
   EXPECT_TRUE(equal(gpu, slide.read_level(0)));
 }
 
+// NDPI levels (tiles that are JPEG restart intervals, decoded after the strip's header) take the CPU
+// decode path under any decode mode, say why, and give the CPU's bytes: regions and patches.
+TEST_F(DeviceJpegFallback, NdpiLevelsTakeTheCpuDecodePath) {
+  if (!require_nvjpeg().gpu) return;
+  TILESTREAM_REQUIRE_TESTDATA(path, "hamamatsu/test3-DAPI-2-387.ndpi");
+  const Slide slide = Slide::open(path);
+  DeviceReader reader(gpu_options());
+  const cuda::Stream stream;
+  for (std::size_t level = 0; level < slide.level_count(); ++level) {
+    const tiff::ImageInfo& image = slide.level(level).image;
+    const std::uint64_t w = std::min<std::uint64_t>(image.width, 700),
+                        h = std::min<std::uint64_t>(image.height, 37);
+    DeviceReadReport report;
+    const HostImage gpu = reader.read_region(slide, level, 3, 5, w - 3, h - 5, &report).to_host(stream);
+    EXPECT_EQ(report.path, cpu_decode_path) << "level " << level;
+    EXPECT_NE(report.decode.detail.find("NDPI"), std::string::npos) << report.decode.detail;
+    EXPECT_TRUE(equal(gpu, slide.read_region(level, 3, 5, w - 3, h - 5))) << "level " << level;
+    const std::vector<PatchCorner> corners{
+        {0, 0, 0}, {10, 7, 1}, {static_cast<std::int64_t>(image.width) - 20, 3, 2}};
+    cuda::DeviceImage patches(3 * 16, 32, image.samples, image.dtype, stream);
+    reader.read_patches(slide, level, corners, 32, 16, patches, &report);
+    EXPECT_EQ(report.path, cpu_decode_path);
+    const HostImage got = patches.to_host(stream);
+    for (const PatchCorner& c : corners) {
+      const HostImage want =
+          slide.read_region(level, static_cast<std::uint64_t>(c.x), static_cast<std::uint64_t>(c.y),
+                            std::min<std::uint64_t>(32, image.width - static_cast<std::uint64_t>(c.x)), 16);
+      for (std::uint64_t row = 0; row < 16; ++row) {
+        EXPECT_EQ(std::memcmp(got.data() + (c.index * 16 + row) * got.row_bytes(),
+                              want.data() + row * want.row_bytes(), want.row_bytes()),
+                  0)
+            << "level " << level << " patch " << c.index << " row " << row;
+      }
+    }
+  }
+}
+
 // A corrupt tile fails the read with the CPU decoder's error naming the file and the tile, whichever
 // decoder met it first.
 TEST_F(DeviceJpegFallback, CorruptTileNamesTheTile) {

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
+#include <utility>
 
 #include "tilestream/codec/codec.hpp"
+#include "tilestream/codec/jpeg_stream.hpp"
 
 namespace tilestream::test {
 namespace {
@@ -295,12 +298,72 @@ std::vector<std::byte> pattern_pixels(std::uint32_t width, std::uint32_t height,
 
 namespace {
 
+// NDPI's JPEG strip of `pixels`: each restart interval (interval x 8 pixels) encoded alone and joined
+// with its tables; the scans follow the first one's header (its frame the whole image's, a DRI segment
+// added) with RST0-7 markers between them, as an encoder with restart markers writes them (each
+// interval's DC prediction starts from 0 either way). Returns the strip and each interval's start in it.
+std::pair<std::vector<std::byte>, std::vector<std::uint64_t>> ndpi_jpeg_strip(
+    const std::vector<std::byte>& pixels, std::uint32_t width, std::uint32_t height, std::uint32_t samples,
+    std::uint32_t interval, const codec::EncodeOptions& encode) {
+  if (interval % 8 != 0 || ((width + 7) / 8) % (interval / 8) != 0 || width > 65535 || height > 65535)
+    throw std::logic_error("ndpi_jpeg_strip: the interval must be whole MCUs dividing the padded row");
+  const std::vector<std::byte> tables = codec::make_jpeg_tables(samples, encode);
+  codec::TileLayout layout;
+  layout.width = interval;
+  layout.rows = 8;
+  layout.samples = samples;
+  layout.photometric = samples == 3 ? 6 : 1;
+  std::vector<std::byte> strip;
+  std::vector<std::uint64_t> starts;
+  const std::uint32_t across = (width + interval - 1) / interval, down = (height + 7) / 8;
+  for (std::uint32_t ty = 0; ty < down; ++ty) {
+    for (std::uint32_t tx = 0; tx < across; ++tx) {
+      std::vector<std::byte> tile(layout.decoded_bytes(), std::byte{0});
+      for (std::uint32_t r = 0; r < 8 && ty * 8 + r < height; ++r) {
+        const std::uint32_t x0 = tx * interval, n = std::min(interval, width - x0);
+        std::memcpy(tile.data() + std::size_t{r} * interval * samples,
+                    pixels.data() + (std::size_t{ty * 8 + r} * width + x0) * samples,
+                    std::size_t{n} * samples);
+      }
+      const std::vector<std::byte> abbreviated =
+          codec::encode_tile(codec::compression::jpeg, tile, layout, encode);
+      std::vector<std::byte> full(codec::joined_jpeg_size(tables, abbreviated));
+      codec::join_jpeg_stream(tables, abbreviated, full);
+      const codec::JpegHeader header = codec::read_jpeg_header(full);
+      if (strip.empty()) {
+        strip.assign(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(header.length));
+        codec::set_jpeg_frame_size(strip, header, static_cast<std::uint16_t>(width),
+                                   static_cast<std::uint16_t>(height));
+        const std::size_t sos = header.length - (8 + 2 * std::size_t{header.scan_components});
+        const std::uint32_t mcus = interval / 8;
+        const std::byte dri[] = {std::byte{0xFF},
+                                 std::byte{0xDD},
+                                 std::byte{0},
+                                 std::byte{4},
+                                 static_cast<std::byte>(mcus >> 8),
+                                 static_cast<std::byte>(mcus & 0xFF)};
+        strip.insert(strip.begin() + static_cast<std::ptrdiff_t>(sos), std::begin(dri), std::end(dri));
+      } else {
+        const std::uint8_t k = static_cast<std::uint8_t>((starts.size() - 1) % 8);
+        strip.push_back(std::byte{0xFF});
+        strip.push_back(static_cast<std::byte>(0xD0 + k));
+      }
+      starts.push_back(strip.size());
+      strip.insert(strip.end(), full.begin() + static_cast<std::ptrdiff_t>(header.length), full.end() - 2);
+    }
+  }
+  strip.push_back(std::byte{0xFF});
+  strip.push_back(std::byte{0xD9});
+  return {strip, starts};
+}
+
 IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t height, std::uint32_t subfile_type,
                   std::vector<std::byte>* pixels_out) {
   const std::vector<std::byte> pixels = pattern_pixels(width, height, o.samples, o.dtype);
   if (pixels_out != nullptr) *pixels_out = pixels;
   const bool jpeg = o.compression == codec::compression::jpeg;
   const bool ycbcr = jpeg && o.samples == 3;
+  const bool intervals = o.ndpi && jpeg && !o.tiled && o.restart_interval > 0;
   const std::size_t pixel = o.samples * bytes_per_sample(o.dtype);
   const std::uint16_t bits = static_cast<std::uint16_t>(8 * bytes_per_sample(o.dtype));
 
@@ -323,7 +386,7 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
     ifd.tags.push_back({270, field::ascii, {}, text});
   }
   add(277, field::short_, {o.samples});
-  if (!o.tiled) add(278, field::long_, {o.tile});
+  if (!o.tiled) add(278, field::long_, {intervals ? height : o.tile});
   add(284, field::short_, {1});
   if (o.predictor != 1) add(317, field::short_, {o.predictor});
   if (o.tiled) {
@@ -334,6 +397,15 @@ IfdSpec image_ifd(const BaseOptions& o, std::uint32_t width, std::uint32_t heigh
     add(339, field::short_, std::vector<std::uint64_t>(o.samples, is_float(o.dtype) ? 3 : 2));
   codec::EncodeOptions encode;
   encode.jpeg_ycbcr = ycbcr;
+  if (intervals) {
+    encode.jpeg_ycbcr_sampling = {1, 1};
+    auto [strip, starts] = ndpi_jpeg_strip(pixels, width, height, o.samples, o.restart_interval, encode);
+    if (ycbcr) add(530, field::short_, {1, 1});
+    add(65426, field::long_, std::move(starts));  // McuStarts
+    for (const TagValue& t : o.extra_tags) ifd.tags.push_back(t);
+    ifd.chunks.push_back(std::move(strip));
+    return ifd;
+  }
   if (jpeg) ifd.tags.push_back({347, field::undefined, {}, codec::make_jpeg_tables(o.samples, encode)});
   if (ycbcr) add(530, field::short_, {2, 2});
   for (const TagValue& t : o.extra_tags) ifd.tags.push_back(t);

@@ -103,6 +103,10 @@ struct BaseOptions {
   std::string description;
   std::uint16_t photometric = 0xffff;  // PhotometricInterpretation to write; 0xffff: RGB, YCbCr or MinIsBlack as fits
   std::vector<TagValue> extra_tags;    // added to every image (ColorMap, InkSet, SampleFormat...)
+  // NDPI JPEG levels (ndpi, JPEG, not tiled): each image one JPEG strip (YCbCr 4:4:4 or grey, MCU 8 x 8)
+  // with a restart marker every `restart_interval` pixels of an MCU row, which must divide the padded row,
+  // and its McuStarts (65426), as NDPI stores levels; 0: the strips as `tile` says.
+  std::uint32_t restart_interval = 0;
 };
 
 struct BaseFile {

@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"derived/cmu1-crop-strips-lzw.tif", "generic-tiff", false, false, {{1000, 1200}}, {}, 5},
         Expected{"derived/cmu1-crop-tiled-raw.tif", "generic-tiff", false, false, {{1000, 1200}}, {}, 1},
         Expected{"hamamatsu/test3-DAPI-2-387.ndpi", "hamamatsu", false, false,
-                 {{3968, 4864}, {1984, 2432}, {992, 1216}, {496, 608}}, {"macro", "map"}, 7},
+                 {{3968, 4864}, {1984, 2432}, {992, 1216}, {496, 608}, {248, 304}, {124, 152}, {62, 76}},
+                 {"macro", "map"}, 7},
         Expected{"ome/4D-series.ome.tiff", "ome", false, true, {{439, 167}}, {}, 1}));
 
 TEST(AperioIndex, ParsesDescriptionIntoProperties) {
@@ -117,6 +118,31 @@ TEST(HamamatsuIndex, ReadsVendorTags) {
   EXPECT_EQ(index.properties.at("openslide.quickhash-1"),
             "bccad61f3385cdba0dc7f6fcb45cd81b3041ae2439b745901b2f08b648cdcd26");
   EXPECT_EQ(index.associated[1].image.samples, 1u);
+  // Levels by restart interval, as OpenSlide and tifffile read them: 660 header bytes before the first.
+  const ImageInfo& level0 = index.levels[0].image;
+  EXPECT_TRUE(level0.tiled);
+  EXPECT_EQ(level0.tile_width, 3968u);
+  EXPECT_EQ(level0.tile_height, 8u);
+  ASSERT_EQ(level0.tile_offsets.size(), 608u);
+  EXPECT_EQ(level0.tile_offsets[0], 4281u + 660u);
+  EXPECT_EQ(level0.tile_byte_counts[0], 2752u - 660u);
+  EXPECT_EQ(level0.tile_offsets[607] + level0.tile_byte_counts[607], 4281u + 2060686u);
+  EXPECT_EQ(level0.jpeg_header.size(), 660u);
+  EXPECT_EQ(index.properties.at("openslide.level[0].tile-height"), "8");
+  // OpenSlide's levels made by DCT scaling: the smallest stored level's tiles at 1/2, 1/4 and 1/8.
+  for (std::size_t k = 0; k < index.levels.size(); ++k) {
+    const ImageInfo& level = index.levels[k].image;
+    EXPECT_EQ(level.jpeg_scale_denom, k < 4 ? 1u : 1u << (k - 3)) << "level " << k;
+    EXPECT_EQ(index.levels[k].downsample, double(1u << k)) << "level " << k;
+    if (k >= 4) {
+      EXPECT_EQ(level.ifd_label, "IFD 3");
+      EXPECT_EQ(level.tile_height, 8u >> (k - 3));
+      EXPECT_EQ(level.tile_offsets, index.levels[3].image.tile_offsets);
+    }
+  }
+  EXPECT_EQ(index.properties.at("openslide.level[6].tile-width"), "62");
+  EXPECT_FALSE(index.associated[0].image.tiled);  // the macro: one JPEG strip, read whole
+  EXPECT_TRUE(index.associated[0].image.jpeg_header.empty());
 }
 
 TEST(OmeIndex, SignedSamplesAndBigEndian) {

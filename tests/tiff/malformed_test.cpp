@@ -58,6 +58,17 @@ BaseOptions bigtiff_be(std::uint16_t c = compression::none) {
 BaseOptions ndpi(std::uint32_t levels = 1, bool tiled = false) {
   return {.ndpi = true, .tiled = tiled, .tile = tiled ? 16u : 36u, .levels = levels};
 }
+// NDPI levels as Hamamatsu stores them: one JPEG strip each (64 x 24, 4:4:4) with a restart marker
+// every 16 pixels of an MCU row (4 x 3 intervals) and McuStarts (65426).
+BaseOptions ndpi_intervals(std::uint32_t levels = 1) {
+  return {.ndpi = true,
+          .compression = compression::jpeg,
+          .tiled = false,
+          .width = 64,
+          .height = 24,
+          .levels = levels,
+          .restart_interval = 16};
+}
 BaseOptions with(BaseOptions o, const std::function<void(BaseOptions&)>& change) {
   change(o);
   return o;
@@ -67,7 +78,7 @@ constexpr std::uint16_t image_width = 256, image_length = 257, bits_per_sample =
                         image_description = 270, strip_offsets = 273, samples_per_pixel = 277,
                         rows_per_strip = 278, strip_byte_counts = 279, planar_config = 284, tile_width = 322,
                         tile_length = 323, tile_offsets = 324, tile_byte_counts = 325, sub_ifds = 330,
-                        jpeg_tables = 347;
+                        jpeg_tables = 347, mcu_starts = 65426;
 
 std::vector<MalformedCase> cases() {
   using K = ErrorKind;
@@ -502,6 +513,65 @@ std::vector<MalformedCase> cases() {
        K::format,
        {"IFD 0: Compression (259) (field type 3, inline) has NDPI high offset bits 1",
         "only a LONG or SLONG value"}},
+      // ---- NDPI restart intervals (McuStarts: each one's start in the strip; the first is the header's end) ----
+      {"ndpi-mcu-starts-out-of-order",
+       ndpi_intervals(),
+       [](TiffBytes& t) {
+         t.set_tag(0, mcu_starts, field::long_,
+                   {0, 1000, 1500, 1400, 1600, 1700, 1800, 1900, 2000, 2100, 2200, 2300});
+       },
+       Stage::open,
+       K::format,
+       {"IFD 0: NDPI McuStarts (65426) entry 3 (1400) is not after entry 2 (1500)", "out of order"}},
+      {"ndpi-mcu-starts-past-the-strip",
+       ndpi_intervals(),
+       [](TiffBytes& t) {
+         std::vector<std::uint64_t> starts(12);
+         for (std::size_t i = 0; i < starts.size(); ++i) starts[i] = 0x7fff0000 + i;
+         t.set_tag(0, mcu_starts, field::long_, starts);
+       },
+       Stage::open,
+       K::format,
+       {"IFD 0: NDPI McuStarts (65426) entry 1 (2147418113) lies past the JPEG strip's"}},
+      {"ndpi-mcu-starts-count-not-the-grid",
+       ndpi_intervals(),
+       [](TiffBytes& t) { t.set_tag_count(0, mcu_starts, 11); },
+       Stage::open,
+       K::format,
+       {"IFD 0: NDPI McuStarts (65426) has 11 entries but the level has 4 x 3 = 12 restart intervals of 16 x "
+        "8 pixels"}},
+      {"ndpi-restart-markers-missing",
+       ndpi_intervals(),
+       [](TiffBytes& t) {
+         t.remove_tag(0, mcu_starts);  // the strip is scanned for restart markers: overwrite them all
+         const std::uint64_t at = t.chunk_offsets[0][0], n = t.chunk_sizes[0][0];
+         for (std::uint64_t i = at; i + 1 < at + n; ++i) {
+           if (t.bytes[i] == std::byte{0xFF} && t.bytes[i + 1] >= std::byte{0xD0} &&
+               t.bytes[i + 1] <= std::byte{0xD7})
+             t.bytes[i + 1] = std::byte{0x00};
+         }
+       },
+       Stage::open,
+       K::format,
+       {"IFD 0: the JPEG strip (StripOffsets (273)) holds 0 restart markers, the level has 4 x 3 = 12 "
+        "restart "
+        "intervals of 16 x 8 pixels (it has no NDPI McuStarts (65426))"}},
+      {"ndpi-interval-without-its-marker",
+       ndpi_intervals(),
+       [](TiffBytes& t) {  // the restart marker after interval 4 made a stuffed 0xFF: the interval runs on
+         const std::uint64_t at = t.chunk_offsets[0][0], n = t.chunk_sizes[0][0];
+         int seen = 0;
+         for (std::uint64_t i = at; i + 1 < at + n; ++i) {
+           if (t.bytes[i] == std::byte{0xFF} && t.bytes[i + 1] >= std::byte{0xD0} &&
+               t.bytes[i + 1] <= std::byte{0xD7} && seen++ == 4) {
+             t.bytes[i + 1] = std::byte{0x00};
+             break;
+           }
+         }
+       },
+       Stage::read,
+       K::codec,
+       {"tile 4 (column 0, row 1)", "do not end with a restart marker or EOI"}},
       {"ndpi-ifd-high-bits-truncated",
        ndpi(2),
        [](TiffBytes& t) { t.truncate(t.next_pointer_position(1) + 10); },
@@ -613,6 +683,27 @@ TEST(MalformedBase, ValidFilesReadBack) {
                                           }),
                                           ndpi(2),
                                           ndpi(2, true)};
+  // NDPI restart intervals (JPEG: close, as below): the index has them as OpenSlide does, 16 x 8 tiles
+  // over one strip, and the copies at 1/2 and 1/4 of the level (its 8-row tiles; 24 rows at 1/8 are 3).
+  {
+    BaseFile base = build_base(ndpi_intervals());
+    const slide::Slide slide =
+        slide::Slide::open(std::make_shared<io::MemorySource>(base.tiff.bytes, "base.ndpi"));
+    ASSERT_EQ(slide.level_count(), 4u);
+    EXPECT_EQ(slide.level(3).image.width, 8u);
+    EXPECT_EQ(slide.level(3).image.jpeg_scale_denom, 8u);
+    const tiff::ImageInfo& level0 = slide.level(0).image;
+    EXPECT_TRUE(level0.tiled);
+    EXPECT_EQ(level0.tile_width, 16u);
+    EXPECT_EQ(level0.tile_height, 8u);
+    EXPECT_EQ(level0.tile_offsets.size(), 12u);
+    const HostImage image = slide.read_level(0);
+    ASSERT_EQ(image.size_bytes(), base.level0_pixels.size());
+    double error = 0;
+    for (std::size_t i = 0; i < base.level0_pixels.size(); ++i)
+      error += std::abs(static_cast<int>(image.bytes()[i]) - static_cast<int>(base.level0_pixels[i]));
+    EXPECT_LT(error / static_cast<double>(base.level0_pixels.size()), 12.0);
+  }
   for (const BaseOptions& o : bases) {
     BaseFile base = build_base(o);
     const slide::Slide slide =

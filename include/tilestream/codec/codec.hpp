@@ -67,6 +67,13 @@ struct TileLayout {
   bool bilevel = false;
   bool bilevel_lsb_first = false;
   std::uint8_t bilevel_max = 1;
+  // JPEG tiles that are one restart interval of a larger stream (NDPI): the stream's header (SOI through
+  // the scan header, its frame size set to the tile's), read before the tile's bytes, which are the
+  // interval's entropy-coded data ending with its restart marker (the last one with EOI). Empty otherwise.
+  std::span<const std::byte> jpeg_header;
+  // JPEG decoded at 1/jpeg_scale_denom of its size by libjpeg's DCT scaling (1, 2, 4 or 8); width and
+  // rows are then the scaled tile's.
+  std::uint32_t jpeg_scale_denom = 1;
 
   std::size_t decoded_bytes() const {
     return static_cast<std::size_t>(width) * rows * samples * bytes_per_sample(dtype);

@@ -34,6 +34,25 @@ struct JpegFrame {
 // frame header before the scan).
 JpegFrame read_jpeg_frame(std::span<const std::byte> tables, std::span<const std::byte> data);
 
+// A whole stream's header, SOI up to and with the first scan's header: what a decoder reads before the
+// entropy-coded data. NDPI levels are single JPEG strips whose restart intervals are read as tiles, each
+// decoded after this header with the frame's size set to the interval's (set_jpeg_frame_size).
+struct JpegHeader {
+  JpegFrame frame;
+  std::size_t length = 0;              // bytes from SOI through the scan header: where the scan's data begin
+  std::size_t frame_at = 0;            // offset of the SOF marker (its 0xFF byte)
+  std::uint16_t restart_interval = 0;  // MCUs between restart markers (DRI), 0 without
+  std::uint8_t scan_components = 0;    // components in the first scan (an MCU is 8x8 with one)
+};
+
+// Reads the markers of `data` up to and with the first scan's header. Throws CodecError as
+// read_jpeg_frame does, and where the scan header runs past `data`.
+JpegHeader read_jpeg_header(std::span<const std::byte> data);
+
+// Writes `width` x `height` into the frame header at header.frame_at of `bytes` (a copy of the header).
+void set_jpeg_frame_size(std::span<std::byte> bytes, const JpegHeader& header, std::uint16_t width,
+                         std::uint16_t height);
+
 // Why a GPU JPEG decoder (nvJPEG's batched decode) cannot decode this tile as the CPU decoder would,
 // or empty when it can: the frame must be baseline or extended sequential Huffman, 8-bit, exactly
 // `width` x `rows` (the stored tile), with `samples` components; three-component frames must be

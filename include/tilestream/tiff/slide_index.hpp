@@ -51,6 +51,14 @@ struct ImageInfo {
   std::vector<std::byte> jpeg_tables;
   std::vector<std::uint64_t> tile_offsets;      // per tile (or strip), planes one after another
   std::vector<std::uint64_t> tile_byte_counts;
+  // NDPI levels, read by JPEG restart interval as OpenSlide and tifffile read them: each tile is one
+  // interval of the level's JPEG strip (its bytes up to and with the next restart marker), decoded after
+  // this header (the strip's SOI through its scan header, the frame's size set to one interval's). Empty
+  // for every other image (codec::TileLayout::jpeg_header).
+  std::vector<std::byte> jpeg_header;
+  // Levels that OpenSlide makes of a stored NDPI level by libjpeg's DCT scaling: its tiles decoded at
+  // 1/jpeg_scale_denom (2, 4 or 8); sizes here are the scaled ones. 1 for images as stored.
+  std::uint32_t jpeg_scale_denom = 1;
   // Why this image cannot be read (an unsupported compression, bit depth or sample format), with
   // file and IFD; empty when it can. The index still lists such images.
   std::string unsupported_reason;
