@@ -81,6 +81,17 @@ void MemorySource::read_exact(std::uint64_t offset, std::span<std::byte> dst) co
 }
 
 WriteFile::WriteFile(std::string path) : path_(std::move(path)), partial_path_(partial_name(path_)) {
+  // The rename would replace whatever has the name: a device node (`synth /dev/null` as root replaced
+  // /dev/null with a file), a symbolic link or a socket is not ours to replace. (A folder makes the
+  // rename itself fail, replacing nothing.)
+  struct stat existing {};
+  if (::lstat(path_.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode) && !S_ISDIR(existing.st_mode)) {
+    throw UsageError(concat(path_, " exists and is not a regular file (",
+                            S_ISLNK(existing.st_mode)                                 ? "a symbolic link"
+                            : S_ISCHR(existing.st_mode) || S_ISBLK(existing.st_mode) ? "a device"
+                                                                                      : "a special file",
+                            "): tilestream writes only new files or replaces regular ones"));
+  }
   fd_ = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(system_error(concat("cannot create ", partial_path_)));
 }

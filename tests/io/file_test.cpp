@@ -136,6 +136,30 @@ TEST(WriteFile, RemovedUnlessCommittedAndTheOldFileKept) {
   std::filesystem::remove(path);
 }
 
+// What the rename would replace must be a regular file: a symbolic link or a device (the test may not
+// make one: /dev/null stands for them) is refused before anything is written.
+TEST(WriteFile, RefusesToReplaceWhatIsNotARegularFile) {
+  const std::string target = testing::temp_path("link_target.bin");
+  std::ofstream(target) << "kept";
+  const std::string link = testing::temp_path("link.bin");
+  std::filesystem::create_symlink(target, link);
+  for (const auto& [path, kind] :
+       {std::pair<std::string, std::string>{link, "a symbolic link"}, {"/dev/null", "a device"}}) {
+    try {
+      WriteFile file(path);
+      ADD_FAILURE() << path << " was opened for replacing";
+    } catch (const UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path + " exists and is not a regular file (" + kind + ")"), std::string::npos) << what;
+    }
+    EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(contents(target), (std::vector<char>{'k', 'e', 'p', 't'}));
+  std::filesystem::remove(link);
+  std::filesystem::remove(target);
+}
+
 TEST(WriteFile, ErrorsNameThePartialFileAndTheOffset) {
   const std::string folder = testing::temp_path("write_file_errors");
   std::filesystem::remove_all(folder);

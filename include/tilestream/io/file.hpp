@@ -61,7 +61,9 @@ class MemorySource final : public ByteSource {
 // recognises the partial name to clean leftovers of a crash before --resume.
 class WriteFile {
  public:
-  // Creates the partial file next to `path` (its folder must exist). IoError names the partial path.
+  // Creates the partial file next to `path` (its folder must exist). IoError names the partial path;
+  // UsageError when `path` exists and is a device, a symbolic link or another special file, which the
+  // rename would replace (a folder makes the rename fail).
   explicit WriteFile(std::string path);
   ~WriteFile();
   WriteFile(const WriteFile&) = delete;
