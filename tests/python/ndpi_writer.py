@@ -17,6 +17,17 @@ ASCII, SHORT, LONG, RATIONAL, SLONG, FLOAT = 2, 3, 4, 5, 9, 11
 FOUR_GIB = 1 << 32
 
 
+def texture(height, width, seed):
+    """Gradients with some noise, (h, w, 3) uint8: JPEG keeps them close, and a misplaced tile or
+    restart interval shows."""
+    y, x = np.mgrid[0:height, 0:width]
+    rng = np.random.default_rng(seed)
+    planes = [(x * 255 // width + rng.integers(0, 12, x.shape)) % 256,
+              (y * 255 // height + rng.integers(0, 12, x.shape)) % 256,
+              ((x + y) * 2 + 40) % 256]
+    return np.stack(planes, axis=-1).astype(np.uint8)
+
+
 @dataclass
 class NdpiImage:
     pixels: np.ndarray            # (h, w, 3) uint8 for JPEG images, (h, w) uint8 for the map

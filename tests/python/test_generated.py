@@ -8,25 +8,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from tilestream_cli import assert_pixels, patch_compression, reference_at, tolerance_for
+from tilestream_cli import assert_pixels, content, patch_compression, reference_at, tolerance_for
 
 REGIONS_PER_FILE = 3
-
-
-def content(height, width, samples, dtype, seed=0):
-    """Smooth gradients plus noise, so that JPEG has structure to keep and edges to lose."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    planes = []
-    for s in range(samples):
-        wave = np.sin((x + 7 * s) / (17 + 5 * s)) * np.cos((y - 3 * s) / (23 + 4 * s))
-        planes.append(0.5 + 0.3 * wave + 0.15 * (x / width) - 0.1 * (y / height) + rng.normal(0, 0.02, (height, width)))
-    unit = np.clip(np.stack(planes, axis=-1), 0, 1)
-    if np.dtype(dtype).kind == 'f':  # floats of both signs and many exponents
-        values = (unit - 0.3) * 1000.0 * np.exp2(np.round(unit * 20 - 10))
-        return np.clip(values, np.finfo(dtype).min, np.finfo(dtype).max).astype(dtype)
-    info = np.iinfo(dtype)
-    return np.round(info.min + unit * (info.max - info.min)).astype(dtype)
 
 
 def case(name, height, width, samples=3, dtype='uint8', **kwargs):
@@ -123,6 +107,7 @@ def write(path, spec):
         data = data[..., 0]
     kwargs.setdefault('photometric', 'minisblack' if spec['samples'] == 1 else 'rgb')
     tifffile.imwrite(path, data, metadata=None, **kwargs)
+    return data
 
 
 def random_regions(width, height, seed):

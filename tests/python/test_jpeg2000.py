@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from test_generated import compare_file, content
-from tilestream_cli import assert_pixels, open_openslide, reference_at
+from test_generated import compare_file
+from test_generated import write as write_generated
+from tilestream_cli import assert_pixels, content, open_openslide, reference_at
 
 imagecodecs = pytest.importorskip('imagecodecs')
 
@@ -51,15 +52,7 @@ CASES = [
 
 
 def write(path, spec):
-    data = content(spec['height'], spec['width'], spec['samples'], spec['dtype'])
-    kwargs = dict(spec['kwargs'])
-    if kwargs.get('planarconfig') == 'separate':
-        data = np.moveaxis(data, -1, 0)
-    elif spec['samples'] == 1:
-        data = data[..., 0]
-    kwargs.setdefault('photometric', 'minisblack' if spec['samples'] == 1 else 'rgb')
-    tifffile.imwrite(path, data, compression='jpeg2000', metadata=None, **kwargs)
-    return data
+    return write_generated(path, {**spec, 'kwargs': {'compression': 'jpeg2000', **spec['kwargs']}})
 
 
 @pytest.mark.parametrize('spec', CASES)

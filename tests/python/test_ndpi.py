@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from ndpi_writer import FOUR_GIB, NdpiImage, patch, sparse_files_work, write_ndpi
+from ndpi_writer import FOUR_GIB, NdpiImage, patch, sparse_files_work, texture, write_ndpi
 from tilestream_cli import assert_pixels
 
 openslide = pytest.importorskip('openslide')
@@ -23,16 +23,6 @@ SCALED = [(80, 60), (40, 30), (20, 15)]
 MACRO, MAP = (100, 300), (50, 150)
 # Level 0's strip starts this far below 4 GiB and crosses the line.
 BELOW_THE_LINE = 3000
-
-
-def texture(height, width, seed):
-    """Smooth gradients with some noise: JPEG keeps it close, and a misplaced tile shows."""
-    y, x = np.mgrid[0:height, 0:width]
-    rng = np.random.default_rng(seed)
-    planes = [(x * 255 // width + rng.integers(0, 12, x.shape)) % 256,
-              (y * 255 // height + rng.integers(0, 12, x.shape)) % 256,
-              ((x + y) * 2 + 40) % 256]
-    return np.stack(planes, axis=-1).astype(np.uint8)
 
 
 def images():

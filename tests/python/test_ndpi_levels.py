@@ -15,20 +15,10 @@ import pytest
 import tifffile
 from PIL import Image
 
-from ndpi_writer import NdpiImage, _segments, patch, write_ndpi
+from ndpi_writer import NdpiImage, _segments, patch, texture, write_ndpi
 from tilestream_cli import assert_pixels
 
 openslide = pytest.importorskip('openslide')
-
-
-def texture(height, width, seed):
-    """Gradients and noise: JPEG keeps them close, and a misplaced interval shows."""
-    y, x = np.mgrid[0:height, 0:width]
-    rng = np.random.default_rng(seed)
-    planes = [(x * 255 // width + rng.integers(0, 12, x.shape)) % 256,
-              (y * 255 // height + rng.integers(0, 12, x.shape)) % 256,
-              ((x + y) * 2 + 40) % 256]
-    return np.stack(planes, axis=-1).astype(np.uint8)
 
 
 def macro():

@@ -11,25 +11,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from tilestream_cli import assert_pixels, mean_2x2, reference_at
+from tilestream_cli import assert_pixels, content, mean_2x2, reference_at
 
 
-def content(height, width, samples, dtype, seed=0):
-    """Smooth gradients plus noise over the type's whole range (floats: both signs, many exponents)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    planes = []
-    for s in range(samples):
-        wave = np.sin((x + 7 * s) / (17 + 5 * s)) * np.cos((y - 3 * s) / (23 + 4 * s))
-        planes.append(0.5 + 0.3 * wave + 0.15 * (x / width) - 0.1 * (y / height) + rng.normal(0, 0.02, (height, width)))
-    unit = np.clip(np.stack(planes, axis=-1), 0, 1)
-    if np.dtype(dtype).kind == 'f':
-        values = (unit - 0.3) * 100.0 * np.exp2(np.round(unit * 16 - 8))
-        return np.clip(values, np.finfo(dtype).min, np.finfo(dtype).max).astype(dtype)
-    if dtype == 'bool':
-        return unit > 0.5
-    info = np.iinfo(dtype)
-    return np.round(info.min + unit * (float(info.max) - info.min)).astype(dtype)
 
 
 def expected(ref, photometric=1, bilevel_max=1, stored_samples=False):

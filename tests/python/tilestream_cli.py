@@ -56,6 +56,26 @@ class Cli:
         return self.read(path, *options)
 
 
+def content(height, width, samples, dtype, seed=0):
+    """Smooth gradients plus noise over the type's whole range, so that JPEG has structure to keep and
+    edges to lose: floats of both signs and many exponents (float16's within its range), bool a mask."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    planes = []
+    for s in range(samples):
+        wave = np.sin((x + 7 * s) / (17 + 5 * s)) * np.cos((y - 3 * s) / (23 + 4 * s))
+        planes.append(0.5 + 0.3 * wave + 0.15 * (x / width) - 0.1 * (y / height) + rng.normal(0, 0.02, (height, width)))
+    unit = np.clip(np.stack(planes, axis=-1), 0, 1)
+    if np.dtype(dtype).kind == 'f':
+        scale, octaves = (1000.0, 20) if np.dtype(dtype).itemsize >= 4 else (100.0, 16)
+        values = (unit - 0.3) * scale * np.exp2(np.round(unit * octaves - octaves / 2))
+        return np.clip(values, np.finfo(dtype).min, np.finfo(dtype).max).astype(dtype)
+    if dtype == 'bool':
+        return unit > 0.5
+    info = np.iinfo(dtype)
+    return np.round(info.min + unit * (float(info.max) - info.min)).astype(dtype)
+
+
 def as_hws(array: np.ndarray, planar_separate: bool = False) -> np.ndarray:
     """Reference arrays in tilestream's (height, width, samples) layout."""
     if array.ndim == 2:
