@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from test_generated import write as write_generated
 from tilestream_cli import assert_pixels, content, mean_2x2, reference_at
 
 
@@ -64,15 +65,8 @@ CASES = [
 HEIGHT, WIDTH = 333, 517
 
 
-def write(path, spec, height=HEIGHT, width=WIDTH, seed=0):
-    data = content(height, width, spec['samples'], spec['dtype'], seed)
-    kwargs = dict(spec['kwargs'])
-    if kwargs.get('planarconfig') == 'separate':
-        data = np.moveaxis(data, -1, 0)
-    elif spec['samples'] == 1:
-        data = data[..., 0]
-    kwargs.setdefault('photometric', 'minisblack' if spec['samples'] == 1 else 'rgb')
-    tifffile.imwrite(path, data, metadata=None, **kwargs)
+def write(path, spec):
+    write_generated(path, {**spec, 'height': HEIGHT, 'width': WIDTH})
 
 
 def regions_across_borders(width, height, tile_width, tile_height):
