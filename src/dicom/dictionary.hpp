@@ -1,5 +1,5 @@
 // The part of the DICOM data dictionary (PS3.6) that a whole-slide image needs: the file meta
-// information group (0002) and every attribute of the modules of the VL Whole Slide Microscopy Image
+// information group (0002) and the attributes of the modules of the VL Whole Slide Microscopy Image
 // IOD (PS3.3 A.32.8), their functional group macros, sequences and content items. The parser takes
 // from it the value representation of each tag in implicit-VR files and the keyword that names a
 // property (OpenSlide's `dicom.<Keyword>`). The table is constant data: safe to read from any
