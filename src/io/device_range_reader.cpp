@@ -54,27 +54,33 @@ class PosixRangeReader final : public DeviceRangeReader {
 
 class DirectRangeReader final : public DeviceRangeReader {
  public:
-  explicit DirectRangeReader(const std::string& path) : file_(path) {
-    check<UnsupportedError>(file_.alignment() <= staging_slack, path, ": O_DIRECT wants ", file_.alignment(),
-                            "-byte alignment, more than the ", staging_slack, " bytes the staging buffers allow");
+  explicit DirectRangeReader(const ByteSource& source) : files_(source) {
+    check<UnsupportedError>(files_.alignment() <= staging_slack, source.name(), ": O_DIRECT wants ",
+                            files_.alignment(), "-byte alignment, more than the ", staging_slack,
+                            " bytes the staging buffers allow");
   }
   void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
             const cuda::Stream& stream) const override {
     const std::span<const std::byte> bytes =
-        file_.read_covering(request.offset, request.length, buffers.staging.bytes());
+        files_.read_covering(request.offset, request.length, buffers.staging.bytes());
     copy_ranges(request, bytes.data(), buffers, stream);
   }
   std::size_t bytes_read(const DeviceReadRequest& request) const override {
-    return aligned_cover(request.offset, request.length, file_.alignment()).length;
+    return aligned_cover(request.offset, request.length, files_.alignment()).length;
   }
 
  private:
-  DirectReadFile file_;
+  DirectReadFiles files_;
 };
 
+// cuFile handles of the source's files; each range is read from the file that holds it.
 class GdsRangeReader final : public DeviceRangeReader {
  public:
-  explicit GdsRangeReader(const std::string& path) : file_(path, gds::FileHandle::Mode::read) {}
+  explicit GdsRangeReader(const ByteSource& source) : name_(source.name()), parts_(source.files()) {
+    check<UsageError>(!parts_.empty(), name_, ": cuFile reads need a file, and these bytes are not in one");
+    files_.reserve(parts_.size());
+    for (const FilePart& part : parts_) files_.emplace_back(part.path, gds::FileHandle::Mode::read);
+  }
   void read(const DeviceReadRequest& request, DeviceReadBuffers& buffers,
             const cuda::Stream& stream) const override {
     // cuFile writes device memory outside the stream: the caller's earlier kernels reading `device`
@@ -82,24 +88,27 @@ class GdsRangeReader final : public DeviceRangeReader {
     // this returns.
     (void)stream;
     for (const DeviceRange& range : request.ranges) {
-      const std::size_t got = file_.read(buffers.device.data(), range.length, range.offset, range.buffer_offset);
-      check<IoError>(got == range.length, file_.path(), ": cuFile read of ", range.length, " bytes at offset ",
-                     range.offset, " returned ", got, " bytes (the file ends early)");
+      const PartOffset at = find_part(parts_, name_, range.offset, range.length);
+      const gds::FileHandle& file = files_[at.part];
+      const std::size_t got = file.read(buffers.device.data(), range.length, at.offset, range.buffer_offset);
+      check<IoError>(got == range.length, file.path(), ": cuFile read of ", range.length, " bytes at offset ",
+                     at.offset, " returned ", got, " bytes (the file ends early)");
     }
   }
 
  private:
-  gds::FileHandle file_;
+  std::string name_;
+  std::vector<FilePart> parts_;
+  std::vector<gds::FileHandle> files_;
 };
 
 }  // namespace
 
-std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
-                                                            const std::string& path) {
+std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source) {
   switch (mode) {
     case IoMode::posix: return std::make_unique<PosixRangeReader>(source);
-    case IoMode::direct: return std::make_unique<DirectRangeReader>(path);
-    case IoMode::gds: return std::make_unique<GdsRangeReader>(path);
+    case IoMode::direct: return std::make_unique<DirectRangeReader>(source);
+    case IoMode::gds: return std::make_unique<GdsRangeReader>(source);
     case IoMode::automatic: break;
   }
   throw UsageError("make_device_range_reader: resolve the io mode first");

@@ -141,4 +141,21 @@ std::span<const std::byte> DirectReadFile::read_covering(std::uint64_t offset, s
   return buffer.subspan(static_cast<std::size_t>(offset - cover.offset), length);
 }
 
+DirectReadFiles::DirectReadFiles(const ByteSource& source) : name_(source.name()), parts_(source.files()) {
+  check<UsageError>(!parts_.empty(), name_, ": O_DIRECT reads need a file, and these bytes are not in one");
+  files_.reserve(parts_.size());
+  for (const FilePart& part : parts_) {
+    files_.emplace_back(part.path);
+    alignment_ = std::max(alignment_, files_.back().alignment());
+  }
+}
+
+std::span<const std::byte> DirectReadFiles::read_covering(std::uint64_t offset, std::size_t length,
+                                                          std::span<std::byte> buffer) const {
+  const PartOffset at = find_part(parts_, name_, offset, length);
+  // Bases are multiples of every alignment (FileSeries::part_stride), so the file's cover is the
+  // source's cover moved by the base; reading with the file's own alignment reads no more.
+  return files_[at.part].read_covering(at.offset, length, buffer);
+}
+
 }  // namespace tilestream::io

@@ -113,7 +113,7 @@ std::string tile_place(const Slide& slide, std::size_t level, const TileSlot& ti
   const tiff::ImageInfo& image = slide.level(level).image;
   const std::size_t number = image.tile_number(tile.column, tile.row);
   return concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tile ", number, " (column ", tile.column,
-                ", row ", tile.row, ") at offset ", image.tile_offsets[number]);
+                ", row ", tile.row, ") at ", slide.source().locate(image.tile_offsets[number]));
 }
 
 // One slot of an nvJPEG lane: a batch's tile bytes as read, their complete streams, tiles decoded on
@@ -354,8 +354,8 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
   const std::size_t batch_tiles = jpeg_batch_tiles(options, jpeg_lane_count, slots.size(), tile_bytes);
   const std::vector<JpegBatch> batches = plan_jpeg_batches(image, slots, batch_tiles);
   // O_DIRECT reads widen each read to the file's alignment, into aligned places of the buffer.
-  std::optional<io::DirectReadFile> direct;
-  if (mode == io::IoMode::direct) direct.emplace(slide.path());
+  std::optional<io::DirectReadFiles> direct;
+  if (mode == io::IoMode::direct) direct.emplace(slide.source());
   const std::size_t align = direct ? direct->alignment() : 1;
   std::size_t raw_bytes = 0, stream_bytes = 0;
   for (const JpegBatch& b : batches) {
@@ -421,8 +421,8 @@ void DeviceReader::Impl::decode_jpeg_on_gpu(const Slide& slide, std::size_t leve
             slide.source().read_exact(batch.offset, {slot.raw.data(), batch.length});
           }
         } catch (const Error& e) {
-          rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
-                                         batch.offset, " to ", batch.offset + batch.length));
+          rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles from ",
+                                         slide.source().locate(batch.offset), " to ", slide.source().locate(batch.offset + batch.length)));
         }
       }
       std::size_t at = 0;
@@ -560,7 +560,7 @@ void DeviceReader::Impl::read_raw(const Slide& slide, std::size_t level, const P
   requests.reserve(tasks.size());
   for (const TileReadTask& task : tasks) requests.push_back(read_request(task, tile_bytes));
   const std::unique_ptr<io::DeviceRangeReader> range_reader =
-      io::make_device_range_reader(mode, slide.source(), slide.path());
+      io::make_device_range_reader(mode, slide.source());
 
   cuda::Event allocated;
   allocated.record(main);
@@ -582,8 +582,9 @@ void DeviceReader::Impl::read_raw(const Slide& slide, std::size_t level, const P
         range_reader->read(requests[n], slot.buffers, lane.stream);
       } catch (const Error& e) {
         const TileSlot& first = task.slots.front();
-        rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles at offsets ",
-                                       task.offset, " to ", task.offset + task.length, " (", task.slots.size(),
+        rethrow_with_context(e, concat(slide.path(), ": level ", level, " (", image.ifd_label, "), tiles from ",
+                                       slide.source().locate(task.offset), " to ",
+                                       slide.source().locate(task.offset + task.length), " (", task.slots.size(),
                                        " tiles from tile ", image.tile_number(first.column, first.row), ", column ",
                                        first.column, ", row ", first.row, ")"));
       }

@@ -84,7 +84,7 @@ void decode_one(const io::ByteSource& source, const tiff::ImageInfo& image, cons
                                    unit, " ",
                                    number, " (column ", tx, ", row ", ty,
                                    image.planes() > 1 ? concat(", plane ", plane) : std::string(),
-                                   ") at offset ", offset, ", ", count, " bytes"));
+                                   ") at ", source.locate(offset), ", ", count, " bytes"));
   }
 }
 

@@ -54,9 +54,9 @@ class DeviceRangeReader {
   virtual std::size_t bytes_read(const DeviceReadRequest& request) const { return request.length; }
 };
 
-// posix: `source` (the caller's open file); direct and gds open `path` themselves.
-std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source,
-                                                            const std::string& path);
+// posix reads through `source`; direct and gds open its files (ByteSource::files(): one, or a DICOM
+// series' several) themselves, each range read from the file that holds it.
+std::unique_ptr<DeviceRangeReader> make_device_range_reader(IoMode mode, const ByteSource& source);
 
 // The io mode a device run's raw reads take, decided once per run, and a sentence on why (for the
 // run's report): auto becomes gds or posix (io::gds::choose_for_auto), gds is checked to be usable

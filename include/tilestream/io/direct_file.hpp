@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
+
+#include "tilestream/io/file.hpp"
 
 namespace tilestream::io {
 
@@ -55,6 +58,26 @@ class DirectReadFile {
   int fd_ = -1;
   std::uint64_t size_ = 0;
   std::size_t alignment_ = 4096;
+};
+
+// The files behind a byte source (ByteSource::files(): one for a file, several for a DICOM series)
+// opened with O_DIRECT and read by the source's offsets, each read inside one file.
+class DirectReadFiles {
+ public:
+  // Opens every file (errors as DirectReadFile's); UsageError when the source has no file (memory).
+  explicit DirectReadFiles(const ByteSource& source);
+  // The largest alignment of the files: reads aligned to it are aligned for each of them.
+  std::size_t alignment() const { return alignment_; }
+  // DirectReadFile::read_covering in the file that holds [offset, offset + length) (IoError when
+  // none does).
+  std::span<const std::byte> read_covering(std::uint64_t offset, std::size_t length,
+                                           std::span<std::byte> buffer) const;
+
+ private:
+  std::string name_;
+  std::vector<FilePart> parts_;
+  std::vector<DirectReadFile> files_;
+  std::size_t alignment_ = 1;
 };
 
 }  // namespace tilestream::io

@@ -4,10 +4,19 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace tilestream::io {
+
+// A file behind a byte source and where its bytes lie in the source's offsets: [base, base + size).
+struct FilePart {
+  std::string path;
+  std::uint64_t base = 0;
+  std::uint64_t size = 0;
+};
 
 // A byte source the TIFF parser and tile readers pull from. Implementations are safe to call
 // from many threads at once (positional reads, no shared cursor).
@@ -19,7 +28,22 @@ class ByteSource {
   virtual const std::string& name() const = 0;
   // Fills dst from `offset`; throws IoError when the range is not inside the source.
   virtual void read_exact(std::uint64_t offset, std::span<std::byte> dst) const = 0;
+  // The files behind the offsets, by increasing base, for readers that open them themselves (O_DIRECT,
+  // cuFile): one for a file, one per file for a FileSeries, none for bytes in memory.
+  virtual std::vector<FilePart> files() const { return {}; }
+  // Where `offset` lies, for messages: "offset N", or "offset N of <file>" where several files make the
+  // source.
+  virtual std::string locate(std::uint64_t offset) const;
 };
+
+// The file of `files` that holds [offset, offset + length) and the offset there. IoError naming `name`
+// when no file holds the whole range (a read between or across files).
+struct PartOffset {
+  std::size_t part = 0;
+  std::uint64_t offset = 0;
+};
+PartOffset find_part(const std::vector<FilePart>& files, const std::string& name, std::uint64_t offset,
+                     std::uint64_t length);
 
 // A read-only file. pread-based, so one ReadFile serves any number of threads.
 class ReadFile final : public ByteSource {
@@ -32,11 +56,38 @@ class ReadFile final : public ByteSource {
   std::uint64_t size() const override { return size_; }
   const std::string& name() const override { return path_; }
   void read_exact(std::uint64_t offset, std::span<std::byte> dst) const override;
+  std::vector<FilePart> files() const override { return {{path_, 0, size_}}; }
 
  private:
   std::string path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;
+};
+
+// Several files read as one source (a DICOM series: one file per instance, a level's frames possibly in
+// several of them): file k's bytes lie at [k * part_stride, k * part_stride + its size), so that any
+// byte of the series has one offset, which every reader (pread, O_DIRECT, cuFile) maps back to its
+// file. The stride leaves gaps far wider than any coalesced read (io::RangeReadOptions::max_request,
+// the device readers' tasks), so no read spans two files; a read that would is an IoError. Bases are
+// multiples of any O_DIRECT alignment, so aligned covers map to aligned covers of the file.
+class FileSeries final : public ByteSource {
+ public:
+  static constexpr std::uint64_t part_stride = std::uint64_t{1} << 40;
+  // Opens every file (IoError naming the one that fails; UnsupportedError for a file of part_stride
+  // bytes or more). `name` names the series in messages (its folder).
+  FileSeries(std::string name, const std::vector<std::string>& paths);
+  std::uint64_t size() const override;
+  const std::string& name() const override { return name_; }
+  void read_exact(std::uint64_t offset, std::span<std::byte> dst) const override;
+  std::vector<FilePart> files() const override;
+  std::string locate(std::uint64_t offset) const override;
+  std::size_t count() const { return files_.size(); }
+  const ReadFile& file(std::size_t k) const { return *files_[k]; }
+  static std::uint64_t base_of(std::size_t k) { return k * part_stride; }
+
+ private:
+  std::string name_;
+  std::vector<std::unique_ptr<ReadFile>> files_;
 };
 
 // Bytes already in memory (fuzzing, tests).
