@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build clang libclang-rt-14-dev zlib1g-dev libjpeg-dev
           libzstd-dev liblzma-dev libwebp-dev libopenjp2-7-dev libblosc-dev pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+          libturbojpeg0
           python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do
@@ -26,12 +27,13 @@ fi
 # (cmake/cufile.cmake, nvjpeg.cmake, nvjpeg2k.cmake and nvcomp.cmake find them there where the CUDA toolkit lacks
 # them) and the libraries tilestream dlopens; they have no Python module, so the check below looks for
 # the headers. scikit-image is the reference the image operations (`tilestream process`) are compared
-# with.
+# with. pydicom writes the DICOM test series; wsidicom reads them as the second reference beside
+# OpenSlide, and wsidicomizer converts the shared SVS to DICOM (through libturbojpeg0).
 # nanobind and scikit-build-core build the Python package (pyproject.toml) from the release build;
 # pytest-xdist runs the Python test files in parallel.
 python_packages=(numpy tifffile imagecodecs openslide-python openslide-bin pytest
                  'zarr>=3' tensorstore ome-zarr-models numcodecs nvidia-cufile nvidia-nvjpeg nvidia-nvjpeg2k-cu13 nvidia-libnvcomp-cu13
-                 scikit-image matplotlib
+                 scikit-image matplotlib pydicom wsidicom wsidicomizer
                  nanobind scikit-build-core pytest-xdist)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
@@ -40,6 +42,7 @@ fi
 # that the NVIDIA wheels' headers are there.
 if ! .venv/bin/python -c "
 import numpy, tifffile, imagecodecs, openslide, pytest, tensorstore, ome_zarr_models, numcodecs, zarr, skimage, matplotlib
+import pydicom, wsidicom, wsidicomizer
 import nanobind, scikit_build_core, xdist
 import os, sysconfig
 assert int(zarr.__version__.split('.')[0]) >= 3, zarr.__version__

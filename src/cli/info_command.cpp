@@ -62,6 +62,8 @@ void print_info(const std::string& path, bool json, bool stored_samples, unsigne
     nlohmann::ordered_json doc{{"path", index.path},
                                {"vendor", index.vendor},
                                {"file_size", index.file_size},
+                               {"format", index.format},
+                               {"file_count", index.file_count},
                                {"big_tiff", index.big_tiff},
                                {"byte_order", index.big_endian ? "big-endian" : "little-endian"},
                                {"stored_samples", index.stored_samples}};
@@ -84,7 +86,8 @@ void print_info(const std::string& path, bool json, bool stored_samples, unsigne
     std::cout << doc.dump(2) << "\n";
     return;
   }
-  std::cout << index.path << ": " << index.vendor << (index.stored_samples ? " (stored samples)" : "") << ", " << (index.big_tiff ? "BigTIFF" : "TIFF") << ", "
+  std::cout << index.path << ": " << index.vendor << (index.stored_samples ? " (stored samples)" : "") << ", " << index.format
+            << (index.file_count > 1 ? concat(" (", index.file_count, " files)") : std::string()) << ", "
             << (index.big_endian ? "big-endian" : "little-endian") << ", " << index.file_size << " bytes\n";
   std::cout << "levels:\n";
   for (std::size_t k = 0; k < index.levels.size(); ++k) {
@@ -111,7 +114,7 @@ void add_info_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto stored = std::make_shared<bool>(false);
   auto bilevel_max = std::make_shared<unsigned>(1);
-  cmd->add_option("FILE", *path, "Slide file (TIFF, BigTIFF, SVS, NDPI)")->required();
+  cmd->add_option("FILE", *path, "Slide file (TIFF, BigTIFF, SVS, NDPI), or a DICOM whole slide image: its folder or one of its files")->required();
   cmd->add_flag("--json", *json, "Machine-readable output");
   cmd->add_flag("--stored-samples", *stored, "Describe the images as read with --stored-samples (no photometric conversion)");
   add_bilevel_option(*cmd, *bilevel_max);

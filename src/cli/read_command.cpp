@@ -231,7 +231,7 @@ void run_read(const ReadArgs& args) {
 void add_read_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("read", "Read a level, region or associated image (to host or device memory, optionally to .npy or .png)");
   auto args = std::make_shared<ReadArgs>();
-  cmd->add_option("FILE", args->path, "Slide file")->required();
+  cmd->add_option("FILE", args->path, "Slide file, or a DICOM whole slide image's folder or one of its files")->required();
   auto* level = cmd->add_option("--level", args->level, "Pyramid level (0 is full resolution)")
                     ->check(CLI::Range(0, 1000));
   auto* region = cmd->add_option("--region", args->region, "x,y,width,height in the level's pixels");

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tilestream/core/error.hpp"
+#include "tilestream/dicom/series.hpp"
 
 namespace tilestream::slide {
 
@@ -17,16 +18,33 @@ std::optional<double> Slide::microns_per_pixel() const {
   return value;
 }
 
+namespace {
+
+tiff::PixelOptions pixel_options(const std::string& name, const OpenOptions& options) {
+  tiff::PixelOptions pixels;
+  pixels.stored_samples = options.stored_samples;
+  check<UsageError>(options.bilevel_max == 1 || options.bilevel_max == 255, name, ": ", option("bilevel_max"),
+                    " must be 1 or 255, not ", options.bilevel_max);
+  pixels.bilevel_max = static_cast<std::uint8_t>(options.bilevel_max);
+  return pixels;
+}
+
+}  // namespace
+
 Slide Slide::open(const std::string& path, const OpenOptions& options) {
+  if (dicom::is_dicom_path(path)) {
+    dicom::OpenedSeries series = dicom::open_series(path, pixel_options(path, options));
+    return Slide(std::move(series.source), std::make_shared<const tiff::SlideIndex>(std::move(series.index)));
+  }
   return open(std::make_shared<io::ReadFile>(path), options);
 }
 
 Slide Slide::open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options) {
-  tiff::PixelOptions pixels;
-  pixels.stored_samples = options.stored_samples;
-  check<UsageError>(options.bilevel_max == 1 || options.bilevel_max == 255, source->name(), ": ", option("bilevel_max"),
-                    " must be 1 or 255, not ", options.bilevel_max);
-  pixels.bilevel_max = static_cast<std::uint8_t>(options.bilevel_max);
+  const tiff::PixelOptions pixels = pixel_options(source->name(), options);
+  if (dicom::is_dicom(*source)) {  // one DICOM file (bytes in memory: the fuzzer's)
+    auto index = std::make_shared<const tiff::SlideIndex>(dicom::index_series({source.get()}, source->name(), pixels));
+    return Slide(std::move(source), std::move(index));
+  }
   auto index = std::make_shared<const tiff::SlideIndex>(tiff::parse_slide_index(*source, {}, pixels));
   return Slide(std::move(source), std::move(index));
 }

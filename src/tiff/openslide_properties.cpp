@@ -11,7 +11,8 @@
 #include "tiff/tags.hpp"
 #include "tiff/walk.hpp"
 
-namespace tilestream::tiff::detail {
+namespace tilestream::tiff {
+namespace detail {
 namespace {
 
 // OpenSlide reads these as floating-point tags only: an integer XResolution gives no property.
@@ -51,25 +52,6 @@ void hash_string(Sha256& hash, const std::string& text) {
 }
 
 }  // namespace
-
-std::string openslide_double(double value) {
-  char text[64];
-  const auto result = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 17);
-  return std::string(text, result.ptr);
-}
-
-std::optional<double> parse_openslide_double(const std::string& text) {
-  std::string canonical = text;
-  std::replace(canonical.begin(), canonical.end(), ',', '.');
-  const char* first = canonical.data();
-  const char* last = canonical.data() + canonical.size();
-  while (first < last && std::isspace(static_cast<unsigned char>(*first))) ++first;  // strtod skips it
-  if (first < last && *first == '+') ++first;
-  double value = 0;
-  const auto result = std::from_chars(first, last, value);
-  if (canonical.empty() || result.ec != std::errc() || result.ptr != last) return std::nullopt;
-  return value;
-}
 
 void copy_double_property(SlideIndex& index, const std::string& from, const std::string& to) {
   const auto it = index.properties.find(from);
@@ -153,6 +135,27 @@ void add_quickhash(const Walk& walk, std::size_t lowest, SlideIndex& index) {
   index.properties["openslide.quickhash-1"] = hash.hex_digest();
 }
 
+}  // namespace detail
+
+std::string openslide_double(double value) {
+  char text[64];
+  const auto result = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 17);
+  return std::string(text, result.ptr);
+}
+
+std::optional<double> parse_openslide_double(const std::string& text) {
+  std::string canonical = text;
+  std::replace(canonical.begin(), canonical.end(), ',', '.');
+  const char* first = canonical.data();
+  const char* last = canonical.data() + canonical.size();
+  while (first < last && std::isspace(static_cast<unsigned char>(*first))) ++first;  // strtod skips it
+  if (first < last && *first == '+') ++first;
+  double value = 0;
+  const auto result = std::from_chars(first, last, value);
+  if (canonical.empty() || result.ec != std::errc() || result.ptr != last) return std::nullopt;
+  return value;
+}
+
 void add_layout_properties(SlideIndex& index) {
   index.properties["openslide.level-count"] = std::to_string(index.levels.size());
   for (std::size_t k = 0; k < index.levels.size(); ++k) {
@@ -171,4 +174,4 @@ void add_layout_properties(SlideIndex& index) {
   }
 }
 
-}  // namespace tilestream::tiff::detail
+}  // namespace tilestream::tiff

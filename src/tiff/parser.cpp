@@ -52,6 +52,7 @@ SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& li
   index.path = source.name();
   index.file_size = source.size();
   index.big_tiff = reader.header().big_tiff;
+  index.format = index.big_tiff ? "BigTIFF" : "TIFF";
   index.big_endian = reader.header().big_endian;
   index.stored_samples = pixels.stored_samples;
   static constexpr std::array formats = {&detail::aperio_format, &detail::hamamatsu_format,
@@ -66,7 +67,7 @@ SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& li
   }
   check<FormatError>(!index.levels.empty(), source.name(), ": no image in the file can serve as level 0");
   index.images = std::move(walk.images);
-  detail::add_layout_properties(index);
+  add_layout_properties(index);
   return index;
 }
 

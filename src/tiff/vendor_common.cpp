@@ -4,7 +4,7 @@
 #include "tilestream/core/error.hpp"
 #include "tiff/walk.hpp"
 
-namespace tilestream::tiff::detail {
+namespace tilestream::tiff {
 
 void set_levels(SlideIndex& index, std::vector<ImageInfo> levels) {
   std::stable_sort(levels.begin(), levels.end(),
@@ -21,9 +21,12 @@ void set_levels(SlideIndex& index, std::vector<ImageInfo> levels) {
   }
 }
 
+namespace detail {
+
 bool is_reduced_copy(const ImageInfo& base, const ImageInfo& image) {
   return image.samples == base.samples && image.bits_per_sample == base.bits_per_sample &&
          image.width < base.width && image.height < base.height;
 }
 
-}  // namespace tilestream::tiff::detail
+}  // namespace detail
+}  // namespace tilestream::tiff

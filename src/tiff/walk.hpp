@@ -28,17 +28,10 @@ extern const VendorFormat aperio_format;
 extern const VendorFormat hamamatsu_format;
 extern const VendorFormat generic_format;
 
-// Shared by the formats: appends levels (sorted largest first, downsamples computed).
-void set_levels(SlideIndex& index, std::vector<ImageInfo> levels);
 // True when `image` has the same sample layout as `base` and is strictly smaller.
 bool is_reduced_copy(const ImageInfo& base, const ImageInfo& image);
 
 // OpenSlide's properties, with OpenSlide's rules and spelling (src/tiff/openslide_properties.cpp).
-// A number as OpenSlide prints it (g_ascii_dtostr: "%.17g" in the C locale).
-std::string openslide_double(double value);
-// A property text read as OpenSlide reads numbers: commas taken for decimal points, the whole
-// text a number, no overflow; nullopt otherwise.
-std::optional<double> parse_openslide_double(const std::string& text);
 // Sets property `to` to property `from` read and printed as a number, when it is one.
 void copy_double_property(SlideIndex& index, const std::string& from, const std::string& to);
 // openslide.comment and the tiff.* properties, from the first IFD.
@@ -52,7 +45,5 @@ void add_icc_size(const Walk& walk, std::size_t image, const std::string& key, S
 // lowest-resolution level) and the first IFD's text tags; absent, as in OpenSlide, when those tiles
 // hold more than 5 MiB. Reads the tiles from the file.
 void add_quickhash(const Walk& walk, std::size_t lowest, SlideIndex& index);
-// The properties every format gets after classification: levels, associated image sizes.
-void add_layout_properties(SlideIndex& index);
 
 }  // namespace tilestream::tiff::detail

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,8 @@ struct AssociatedImage {
 struct SlideIndex {
   std::string path;
   std::uint64_t file_size = 0;
+  std::string format = "TIFF";           // "TIFF", "BigTIFF" or "DICOM" (a series of files)
+  std::size_t file_count = 1;
   bool big_tiff = false;
   bool big_endian = false;
   std::string vendor;                    // "aperio", "hamamatsu", "ome", "generic-tiff"
@@ -118,6 +121,18 @@ struct ParseLimits {
   std::uint64_t max_image_pixels = std::uint64_t{1} << 40; // 1 Tpx; larger dims are nonsense
   std::uint64_t max_tag_bytes = std::uint64_t{1} << 28;    // one tag's array (offsets, tables)
 };
+
+// Shared by every format that builds an index (TIFF vendors, DICOM):
+// Sets the levels, sorted largest first, with OpenSlide's downsamples.
+void set_levels(SlideIndex& index, std::vector<ImageInfo> levels);
+// The properties every format gets after classification: openslide.level-count, openslide.level[k].*,
+// openslide.associated.*.width / height.
+void add_layout_properties(SlideIndex& index);
+// A number as OpenSlide prints it (g_ascii_dtostr: "%.17g" in the C locale).
+std::string openslide_double(double value);
+// A property text read as OpenSlide reads numbers: commas taken for decimal points, the whole
+// text a number, no overflow; nullopt otherwise.
+std::optional<double> parse_openslide_double(const std::string& text);
 
 // Parses the file behind `source`. Throws FormatError naming the IFD, tag and offset on
 // inconsistent files, UnsupportedError for valid files we do not read.

@@ -1,0 +1,17 @@
+// The dicom.* properties of a slide, named as OpenSlide 4 names them: an attribute's keyword
+// ("dicom.TotalPixelMatrixColumns"), a sequence's items indexed ("dicom.OpticalPathSequence[0].
+// OpticalPathIdentifier"), a value of several indexed ("dicom.ImageType[2]"). Text values as written
+// (padding removed), binary numbers in decimal (floats in their shortest round-trip form); binary
+// data, private and unknown attributes and the per-frame functional groups are left out.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "dicom/data_set.hpp"
+
+namespace tilestream::dicom {
+
+void add_properties(const DataSet& set, std::map<std::string, std::string>& properties);
+
+}  // namespace tilestream::dicom
