@@ -105,6 +105,13 @@ std::uint16_t photometric_of(const Instance& in, std::uint16_t compression, std:
   return codec::photometric::rgb;
 }
 
+// The size of an instance's ICC profile (OpticalPathSequence's first item), or 0 without one.
+std::uint64_t icc_size(const Instance& in) {
+  const DataSet* path = first_item(in.parsed.data, make_tag(0x0048, 0x0105));
+  const Element* icc = path == nullptr ? nullptr : path->find(make_tag(0x0028, 0x2000));
+  return icc == nullptr ? 0 : icc->length;
+}
+
 // One level or associated image: an instance, or the instances of a concatenation in order.
 using Group = std::vector<const Instance*>;
 
@@ -318,7 +325,10 @@ tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, c
     if (named == associated_names.end()) continue;
     const bool taken = std::any_of(index.associated.begin(), index.associated.end(),
                                    [&](const tiff::AssociatedImage& a) { return a.name == named->second; });
-    if (!taken) index.associated.push_back({named->second, image_of(group, files, pixels)});
+    if (taken) continue;
+    index.associated.push_back({named->second, image_of(group, files, pixels)});
+    if (const std::uint64_t icc = icc_size(first))
+      index.properties[concat("openslide.associated.", named->second, ".icc-size")] = std::to_string(icc);
   }
   check<FormatError>(!levels.empty(), name, ": no VOLUME image (ImageType's third value) in the series");
   const auto base = std::max_element(level_firsts.begin(), level_firsts.end(), [](const Instance* a, const Instance* b) {
@@ -331,6 +341,7 @@ tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, c
   add_properties((*base)->parsed.meta, index.properties);
   add_properties((*base)->parsed.data, index.properties);
   index.properties["openslide.vendor"] = "dicom";
+  if (const std::uint64_t icc = icc_size(**base)) index.properties["openslide.icc-size"] = std::to_string(icc);
   const auto spacing_key = std::string("dicom.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing");
   const auto row_spacing = index.properties.find(spacing_key + "[0]");
   const auto column_spacing = index.properties.find(spacing_key + "[1]");
