@@ -356,7 +356,8 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
     """Writes the series into `folder` (made if absent): levels[k] an (h, w, samples) uint8 or uint16
     array, largest first; `associated` maps 'label', 'macro', 'thumbnail' to arrays stored as one frame
     each (their Variant's syntax and photometric, not tiled nor sparse). `pixel_spacing`: level 0's
-    (row, column) spacing in mm; level k's scales with its size. Files are named PREFIX + level-K.dcm
+    (row, column) spacing in mm; level k's is that times its downsample rounded to a power of 2, as
+    wsidicom wants a pyramid's levels. Files are named PREFIX + level-K.dcm
     (level-K-part-P.dcm in a concatenation) and PREFIX + NAME.dcm."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -367,7 +368,8 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
     for k, image in enumerate(levels):
         assert image.ndim == 3 and image.dtype in (np.uint8, np.uint16), (image.shape, image.dtype)
         kind = 'volume' if k == 0 else 'resampled'
-        spacing = (pixel_spacing[0] * base_h / image.shape[0], pixel_spacing[1] * base_w / image.shape[1])
+        factor = 2.0 ** round(np.log2(base_w / image.shape[1]))  # a 2x pyramid's level: sizes rounded
+        spacing = (pixel_spacing[0] * factor, pixel_spacing[1] * factor)
         frames, expected, missing = level_frames(image, variant, kind, variant.seed + 10 * k)
         uids['instance_number'] = k + 1
         parts = variant.concatenation if k == 0 else 1
