@@ -35,7 +35,8 @@ nlohmann::ordered_json image_json(const tiff::ImageInfo& im) {
           {"jpeg_scale_denom", im.jpeg_scale_denom},
           {"tiles", im.tile_offsets.size()},
           {"readable", im.unsupported_reason.empty()},
-          {"unsupported_reason", im.unsupported_reason}};
+          {"unsupported_reason", im.unsupported_reason},
+          {"malformed", im.malformed}};
 }
 
 std::string describe(const tiff::ImageInfo& im) {

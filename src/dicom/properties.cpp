@@ -1,10 +1,10 @@
 // add_properties: a data set's attributes as dicom.* properties.
 #include "dicom/properties.hpp"
 
-#include <charconv>
 
 #include "dicom/dictionary.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/tiff/slide_index.hpp"
 
 namespace tilestream::dicom {
 namespace {
@@ -16,11 +16,24 @@ bool is_binary_number(const Element& e) {
          e.is("SV");
 }
 
+// Floats as OpenSlide prints doubles (%.17g), integers in decimal.
 std::string number_text(const Element& e, double value) {
-  if (!e.is("FL") && !e.is("FD")) return concat(static_cast<long long>(value));
-  char text[64];
-  const auto result = std::to_chars(text, text + sizeof text, value);
-  return std::string(text, result.ptr);
+  if (e.is("FL") || e.is("FD")) return tiff::openslide_double(value);
+  return concat(static_cast<long long>(value));
+}
+
+// The text VRs whose values OpenSlide 4 (through libdicom) lists one by one ("dicom.ImageType[2]");
+// the others (DA, IS, LO, AS, LT, ST, UT, UR) keep their backslashes in one value, as OpenSlide shows
+// them (measured with openslide-bin 4.0.1).
+bool split_values(const Element& e) {
+  return e.is("AE") || e.is("CS") || e.is("DS") || e.is("DT") || e.is("PN") || e.is("SH") || e.is("TM") ||
+         e.is("UI") || e.is("UC");
+}
+
+std::string whole_text(const Element& e) {
+  std::string_view text(reinterpret_cast<const char*>(e.value.data()), e.value.size());
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\0')) text.remove_suffix(1);
+  return std::string(text);
 }
 
 void add(const DataSet& set, const std::string& prefix, std::map<std::string, std::string>& out) {
@@ -39,8 +52,10 @@ void add(const DataSet& set, const std::string& prefix, std::map<std::string, st
     } else if (e.is("OB") || e.is("OW") || e.is("OD") || e.is("OF") || e.is("OL") || e.is("OV") || e.is("UN") ||
                e.is("AT")) {
       continue;
-    } else {
+    } else if (split_values(e)) {
       values = strings(&e);
+    } else {
+      values = {whole_text(e)};
     }
     if (values.size() == 1 || values.empty()) {
       out[key] = values.empty() ? std::string() : values.front();

@@ -16,6 +16,7 @@
 #include "tilestream/codec/codec.hpp"
 #include "tilestream/codec/photometric.hpp"
 #include "tilestream/core/error.hpp"
+#include "tilestream/core/sha256.hpp"
 
 namespace tilestream::dicom {
 namespace {
@@ -239,13 +240,26 @@ tiff::ImageInfo image_of(const Group& group, const std::vector<const io::ByteSou
   im.tile_offsets.assign(tiles * im.planes(), 0);
   im.tile_byte_counts.assign(tiles * im.planes(), 0);
   if (!im.unsupported_reason.empty()) return im;
-  std::vector<std::vector<FrameBytes>> frames;
-  for (const Instance* in : group)
-    frames.push_back(locate_frames(*files[in->file], in->parsed, in->frames, in->native_frame_bytes()));
-  if (first.tiled_full) {
-    place_full(group, frames, im);
-  } else {
-    place_sparse(group, frames, im);
+  // Damage in one image (frames missing or past the end of its file) leaves the slide's other images
+  // readable: it is kept as the image's reason, and reading the image throws it.
+  try {
+    std::vector<std::vector<FrameBytes>> frames;
+    for (const Instance* in : group)
+      frames.push_back(locate_frames(*files[in->file], in->parsed, in->frames, in->native_frame_bytes()));
+    if (first.tiled_full) {
+      place_full(group, frames, im);
+    } else {
+      place_sparse(group, frames, im);
+    }
+  } catch (const FormatError& e) {
+    im.unsupported_reason = e.what();
+    im.malformed = true;
+  } catch (const UnsupportedError& e) {
+    im.unsupported_reason = e.what();
+  }
+  if (!im.unsupported_reason.empty()) {
+    std::fill(im.tile_offsets.begin(), im.tile_offsets.end(), 0);
+    std::fill(im.tile_byte_counts.begin(), im.tile_byte_counts.end(), 0);
   }
   return im;
 }
@@ -352,6 +366,17 @@ tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, c
     if (const auto x = tiff::parse_openslide_double(column_spacing->second))
       index.properties["openslide.mpp-x"] = tiff::openslide_double(*x * 1000);
   }
+  // OpenSlide's objective power is the optical path's ObjectiveLensPower, read and printed as a number.
+  if (const auto power = index.properties.find("dicom.OpticalPathSequence[0].ObjectiveLensPower");
+      power != index.properties.end()) {
+    if (const auto value = tiff::parse_openslide_double(power->second))
+      index.properties["openslide.objective-power"] = tiff::openslide_double(*value);
+  }
+  // OpenSlide's quickhash-1 of a DICOM slide hashes its Series Instance UID (with the C string's NUL).
+  Sha256 hash;
+  hash.update(*series.begin());
+  hash.update(std::string_view("\0", 1));
+  index.properties["openslide.quickhash-1"] = hash.hex_digest();
   tiff::add_layout_properties(index);
   return index;
 }
@@ -360,7 +385,8 @@ OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixe
   const bool folder = is_folder(path);
   const std::string where = folder ? path : folder_of(path);
   std::vector<std::string> paths = dicom_files_in(where);
-  check<FormatError>(!paths.empty(), where, ": no DICOM file in the folder");
+  check<FormatError>(!paths.empty(), where,
+                     ": no DICOM file in the folder (a folder opens as a DICOM whole slide image series)");
   if (!folder) {
     // The given file's series: the files of the folder with its Series Instance UID.
     const std::string wanted = series_of(parse_file(io::ReadFile(path)));

@@ -903,9 +903,7 @@ cuda::DeviceImage DeviceReader::read_region(const Slide& slide, std::size_t leve
   Impl& m = *impl_;
   const cuda::DeviceGuard guard(m.device);
   const tiff::ImageInfo& image = slide.level(level).image;
-  if (!image.unsupported_reason.empty()) {
-    throw UnsupportedError(concat(slide.path(), ": level ", level, ": ", image.unsupported_reason));
-  }
+  image.check_readable(concat("level ", level));
   check_region(slide.source().name(), concat("level ", level), image, x, y, width, height);
   DeviceReadReport mine;
   const PlaceGeometry g = geometry_of(image, x, y, width, height);
@@ -972,9 +970,7 @@ void DeviceReader::read_patches(const Slide& slide, std::size_t level, std::span
   check<UsageError>(level < slide.level_count(), slide.path(), ": level ", level, " does not exist (",
                     slide.level_count(), " levels)");
   const tiff::ImageInfo& image = slide.level(level).image;
-  if (!image.unsupported_reason.empty()) {
-    throw UnsupportedError(concat(slide.path(), ": level ", level, ": ", image.unsupported_reason));
-  }
+  image.check_readable(concat("level ", level));
   check<UsageError>(width > 0 && height > 0, slide.path(), " level ", level, ": empty patches (", width, " x ", height,
                     ")");
   check<UsageError>(out.width() == width && out.samples() == image.samples && out.dtype() == image.dtype &&

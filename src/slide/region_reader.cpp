@@ -157,9 +157,7 @@ void check_region(const std::string& file, const std::string& place, const tiff:
 
 void read_image_regions_into(const io::ByteSource& source, const tiff::ImageInfo& image, const std::string& place,
                              std::span<const RegionTarget> regions, unsigned threads) {
-  if (!image.unsupported_reason.empty()) {
-    throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
-  }
+  image.check_readable(place);
   check<UnsupportedError>(image.conversion.identity() || image.planes() == 1, source.name(), ": ", place, " (",
                           image.ifd_label, "): ", image.conversion.name, " of separate planes is not supported");
   const std::size_t pixel_bytes = std::size_t{image.samples} * bytes_per_sample(image.dtype);
@@ -254,9 +252,7 @@ void read_image_region_into(const io::ByteSource& source, const tiff::ImageInfo&
 HostImage read_image_region(const io::ByteSource& source, const tiff::ImageInfo& image,
                             const std::string& place, std::uint64_t x, std::uint64_t y,
                             std::uint64_t width, std::uint64_t height, unsigned threads) {
-  if (!image.unsupported_reason.empty()) {
-    throw UnsupportedError(concat(image.unsupported_reason, " (", place, ")"));
-  }
+  image.check_readable(place);
   check_region(source.name(), place, image, x, y, width, height);
   const bool whole = x == 0 && y == 0 && width == image.width && height == image.height;
   check_host_memory({.file = source.name(),

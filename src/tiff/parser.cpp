@@ -71,6 +71,12 @@ SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& li
   return index;
 }
 
+void ImageInfo::check_readable(const std::string& context) const {
+  if (unsupported_reason.empty()) return;
+  if (malformed) throw FormatError(concat(unsupported_reason, " (", context, ")"));
+  throw UnsupportedError(concat(unsupported_reason, " (", context, ")"));
+}
+
 std::uint32_t ImageInfo::stored_rows(std::uint32_t ty) const {
   if (tiled) return tile_height;
   const std::uint64_t first = std::uint64_t{ty} * tile_height;

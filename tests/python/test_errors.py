@@ -171,7 +171,7 @@ def eoi_middle(tile):
 BROKEN_FILES = {  # name: (maker, command, exit status, message parts besides the file name)
     'nonexistent': (lambda tmp: tmp / 'no-such-slide.svs', 'info', 1, ['No such file']),
     'nonexistent-read': (lambda tmp: tmp / 'no-such-slide.svs', 'read', 1, ['No such file']),
-    'directory': (lambda tmp: tmp, 'info', 1, ['not a regular file']),
+    'directory': (lambda tmp: tmp, 'info', 1, ['no DICOM file in the folder']),
     'empty': (bytes_file('empty.tif', b''), 'info', 1, ['not a TIFF']),
     'text': (bytes_file('notes.tif', b'these are not the pixels you are looking for\n' * 20), 'info', 1,
              ['not a TIFF']),

@@ -63,6 +63,9 @@ struct ImageInfo {
   // Why this image cannot be read (an unsupported compression, bit depth or sample format), with
   // file and IFD; empty when it can. The index still lists such images.
   std::string unsupported_reason;
+  // The reason is damage found while indexing (a DICOM level's missing frame): reads throw FormatError,
+  // not UnsupportedError, and the slide's other images stay readable.
+  bool malformed = false;
 
   std::uint32_t tiles_across() const { return static_cast<std::uint32_t>((width + tile_width - 1) / tile_width); }
   std::uint32_t tiles_down() const { return static_cast<std::uint32_t>((height + tile_height - 1) / tile_height); }
@@ -74,6 +77,9 @@ struct ImageInfo {
   // Rows actually stored in tile row `ty`: tile_height, except for the last strip of a stripped image.
   std::uint32_t stored_rows(std::uint32_t ty) const;
   bool reduced_resolution() const { return (subfile_type & 1u) != 0; }
+  // Throws, when unsupported_reason is set, the error it stands for (FormatError for a malformed
+  // image, else UnsupportedError) with `context` after the reason.
+  void check_readable(const std::string& context) const;
 };
 
 struct Level {
