@@ -260,7 +260,15 @@ const std::vector<Case>& cases() {
        },
        false,
        ErrorKind::format,
-       {"Columns (0028,0011) at offset ", "not a whole number in [1, 65535]"}},
+       {"Columns (0028,0011) at offset ", " is 0, not a whole number in [1, 65535]"}},
+      {"NumberOfFramesNotWhole",
+       [] {
+         const build::WsiFile f = native();
+         return build::part10(f.syntax, f.data_set().text(build::tag(0x0028, 0x0008), "IS", "6.5"), &f.pixels);
+       },
+       false,
+       ErrorKind::format,
+       {"NumberOfFrames (0028,0008) at offset ", " is 6.5, not a whole number in [1, 67108864]"}},
       {"ImageTypeOfTwoValues",
        [] {
          const build::WsiFile f = native();
