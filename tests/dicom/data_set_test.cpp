@@ -208,6 +208,63 @@ TEST(DicomDataSet, UndefinedLengthUnIsAnImplicitVrSequence) {
   EXPECT_EQ(number(parsed.data.find(make_tag(0x0048, 0x0302))), 1.0);
 }
 
+// An Icon Image Sequence item holds its own Pixel Data, encapsulated in a file whose transfer syntax
+// encapsulates (PS3.5 A.4): its fragments are passed over, and the file's Pixel Data is found after.
+TEST(DicomDataSet, EncapsulatedPixelDataOfAnIconIsPassedOver) {
+  for (const bool undefined_item : {false, true}) {
+    SCOPED_TRACE(undefined_item);
+    build::PixelData icon_pixels;
+    icon_pixels.encapsulated = true;
+    icon_pixels.frames = {Bytes(13, std::byte{0xAB})};
+    Bytes item = build::DataSet().us(tag(0x0028, 0x0010), 4).us(tag(0x0028, 0x0011), 4).encode(true);
+    build::append(item, build::encode_pixel_data(icon_pixels, true));
+    Bytes file =
+        build::part10(build::jpeg_baseline, build::DataSet().text(tag(0x0008, 0x0060), "CS", "SM"), nullptr);
+    build::put_tag(file, tag(0x0088, 0x0200));
+    for (const char c : std::string("SQ\0\0", 4)) file.push_back(static_cast<std::byte>(c));
+    build::put(file, 0xFFFFFFFFu, 4);
+    build::put_tag(file, tag(0xFFFE, 0xE000));
+    build::put(file, undefined_item ? 0xFFFFFFFFu : item.size(), 4);
+    build::append(file, item);
+    if (undefined_item) {
+      build::put_tag(file, tag(0xFFFE, 0xE00D));
+      build::put(file, 0, 4);
+    }
+    build::put_tag(file, tag(0xFFFE, 0xE0DD));
+    build::put(file, 0, 4);
+    build::PixelData pixels = icon_pixels;
+    pixels.frames = {Bytes(20, std::byte{0xCD})};
+    const std::uint64_t pixel_data_at = file.size();
+    build::append(file, build::encode_pixel_data(pixels, true));
+
+    const ParsedFile parsed = parse(file);
+    const DataSet* icon = first_item(parsed.data, make_tag(0x0088, 0x0200));
+    ASSERT_NE(icon, nullptr);
+    EXPECT_EQ(number(icon->find(make_tag(0x0028, 0x0011))), 4.0);
+    const Element* icon_data = icon->find(make_tag(0x7FE0, 0x0010));
+    ASSERT_NE(icon_data, nullptr);
+    EXPECT_TRUE(icon_data->undefined);
+    EXPECT_FALSE(icon_data->loaded);
+    ASSERT_TRUE(parsed.pixel_data.has_value());
+    EXPECT_EQ(parsed.pixel_data->offset, pixel_data_at + 12);
+    EXPECT_TRUE(parsed.pixel_data->undefined);
+    if (undefined_item) {
+      // Cut inside the icon's fragment, then with its item tag replaced.
+      const std::uint64_t fragment =
+          offset_of(file, make_tag(0x0088, 0x0200)) + 12 + 8 + item.size() - 8 - 14;
+      expect_error<FormatError>(
+          [&] { parse(Bytes(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(fragment + 5))); },
+          {"test.dcm", "a Pixel Data fragment at offset " + std::to_string(fragment), "holds 14 bytes"});
+      Bytes wrong = file;
+      wrong[fragment - 6] = std::byte{0x77};
+      expect_error<FormatError>([&] { parse(wrong); },
+                                {"test.dcm", "Pixel Data (7FE0,0010) at offset ",
+                                 "holds (FFFE,E077) at offset " + std::to_string(fragment - 8),
+                                 "where a fragment's item should be"});
+    }
+  }
+}
+
 TEST(DicomDataSet, PixelDataIsLocatedNotLoaded) {
   build::PixelData native;
   native.frames = {Bytes(48, std::byte{7}), Bytes(48, std::byte{9})};
