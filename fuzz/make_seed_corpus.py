@@ -2,16 +2,22 @@
 """Writes the seed corpora of the fuzz targets (run once; the output is committed).
 
 fuzz/corpus/fuzz_slide/: tiny TIFFs of each kind the reader handles (classic and BigTIFF, both
-byte orders, tiles and strips, each codec, planar, 16-bit, SubIFD pyramid, Aperio-style).
+byte orders, tiles and strips, each codec, planar, 16-bit, SubIFD pyramid, Aperio-style), and tiny
+DICOM whole slide images (dicom-*.dcm: native, JPEG and JPEG 2000 frames, TILED_SPARSE, implicit VR,
+offset tables, broken ones).
 fuzz/corpus/fuzz_decoders/: a 4-byte layout header (see fuzz/fuzz_decoders.cpp) and one tile.
-Needs numpy, tifffile and imagecodecs.
+Needs numpy, tifffile, imagecodecs and pydicom.
 """
 import pathlib
 import struct
 
 import imagecodecs
 import numpy as np
+import pydicom
 import tifffile
+from pydicom.encaps import encapsulate, encapsulate_extended
+from pydicom.uid import (ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, JPEGBaseline8Bit,
+                         VLWholeSlideMicroscopyImageStorage)
 
 root = pathlib.Path(__file__).resolve().parent / "corpus"
 slide_dir = root / "fuzz_slide"
@@ -476,6 +482,110 @@ def ndpi_mcu_starts_seeds():
         (slide_dir / name).write_bytes(bytes(out))
         print(f"{name}: {len(out)} bytes")
 
+
+def dicom_seed(name, image, frames, syntax=ExplicitVRLittleEndian, photometric=None, positions=None,
+               table=None, planar=0, number_of_frames=None):
+    """A VL Whole Slide Microscopy file of `image` (rows x columns [x samples]) in 16 x 16 `frames`:
+    native bytes, or encapsulated ones (table: None for an empty Basic Offset Table, "basic" or
+    "extended"); positions: TILED_SPARSE frames' 1-based (column, row). pydicom writes every
+    sequence and item with an undefined length."""
+    samples = 1 if image.ndim == 2 else image.shape[2]
+    meta = pydicom.dataset.FileMetaDataset()
+    meta.MediaStorageSOPClassUID = VLWholeSlideMicroscopyImageStorage
+    meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.10.1234.{len(name)}.1"
+    meta.TransferSyntaxUID = syntax
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.10.1234.1"
+    ds.Modality = "SM"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"]
+    ds.InstanceNumber = 1
+    ds.DimensionOrganizationType = "TILED_SPARSE" if positions else "TILED_FULL"
+    ds.Rows = ds.Columns = 16
+    ds.TotalPixelMatrixRows, ds.TotalPixelMatrixColumns = image.shape[:2]
+    ds.NumberOfFrames = len(frames) if number_of_frames is None else number_of_frames
+    ds.SamplesPerPixel = samples
+    ds.PhotometricInterpretation = photometric or ("RGB" if samples == 3 else "MONOCHROME2")
+    if samples > 1:
+        ds.PlanarConfiguration = planar
+    ds.BitsAllocated = ds.BitsStored = image.dtype.itemsize * 8
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = 0
+    measures = pydicom.Dataset()
+    measures.PixelSpacing = [0.0005, 0.0005]
+    measures.SliceThickness = 0.001
+    shared = pydicom.Dataset()
+    shared.PixelMeasuresSequence = [measures]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    if positions:
+        groups = []
+        for column, row in positions:
+            plane = pydicom.Dataset()
+            plane.ColumnPositionInTotalImagePixelMatrix = column
+            plane.RowPositionInTotalImagePixelMatrix = row
+            plane.ZOffsetInSlideCoordinateSystem = 0
+            group = pydicom.Dataset()
+            group.PlanePositionSlideSequence = [plane]
+            groups.append(group)
+        ds.PerFrameFunctionalGroupsSequence = groups
+    if syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian):
+        ds.PixelData = b"".join(frames)
+    elif table == "extended":
+        ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = encapsulate_extended(frames)
+    else:
+        ds.PixelData = encapsulate(frames, has_bot=table == "basic")
+    path = slide_dir / name
+    ds.save_as(path, enforce_file_format=True)
+    assert path.stat().st_size < 20_000, name
+    return path
+
+
+def tiles_of(image, order=None):
+    """The 16 x 16 frames of `image`, zero-padded at its edges, row by row (or at `order`'s (column, row))."""
+    rows, columns = -(-image.shape[0] // 16), -(-image.shape[1] // 16)
+    padded = np.zeros((rows * 16, columns * 16) + image.shape[2:], image.dtype)
+    padded[:image.shape[0], :image.shape[1]] = image
+    order = order or [(c, r) for r in range(rows) for c in range(columns)]
+    return [np.ascontiguousarray(padded[r * 16:(r + 1) * 16, c * 16:(c + 1) * 16]) for c, r in order]
+
+
+def dicom_seeds():
+    """Tiny DICOM whole slide images, one per kind the reader handles, and broken ones."""
+    native = [t.tobytes() for t in tiles_of(rgb)]
+    dicom_seed("dicom-native-rgb.dcm", rgb, native)
+    dicom_seed("dicom-native-gray16.dcm", gray16, [t.tobytes() for t in tiles_of(gray16)])
+    dicom_seed("dicom-native-planar.dcm", rgb[:20, :24], [t.transpose(2, 0, 1).tobytes() for t in tiles_of(rgb[:20, :24])],
+               planar=1)
+    dicom_seed("dicom-implicit-vr.dcm", rgb[:20, :24], [t.tobytes() for t in tiles_of(rgb[:20, :24])],
+               syntax=ImplicitVRLittleEndian)
+    jpeg = [imagecodecs.jpeg8_encode(t, level=80, subsampling="422") for t in tiles_of(rgb)]
+    dicom_seed("dicom-jpeg-baseline.dcm", rgb, jpeg, syntax=JPEGBaseline8Bit, photometric="YBR_FULL_422",
+               table="basic")
+    dicom_seed("dicom-jpeg-extended-offsets.dcm", rgb, jpeg, syntax=JPEGBaseline8Bit, photometric="YBR_FULL_422",
+               table="extended")
+    j2k = [imagecodecs.jpeg2k_encode(t, codecformat="j2k", reversible=True, mct=False) for t in tiles_of(rgb)]
+    dicom_seed("dicom-jpeg2000.dcm", rgb, j2k, syntax=JPEG2000Lossless)
+    # TILED_SPARSE: frames shuffled, tile (1, 1) left out (read as zeros).
+    order = [(2, 1), (0, 0), (2, 2), (1, 0), (0, 2), (2, 0), (0, 1), (1, 2)]
+    dicom_seed("dicom-sparse.dcm", rgb, [t.tobytes() for t in tiles_of(rgb, order)],
+               positions=[(c * 16 + 1, r * 16 + 1) for c, r in order])
+    # Broken: native Pixel Data a frame short; an empty Basic Offset Table's item given a length of 4
+    # (it takes the first fragment's item tag, the fragments' walk starts out of step); a sparse frame
+    # off the tile grid.
+    dicom_seed("dicom-broken-missing-frame.dcm", rgb, native[:-1], number_of_frames=len(native))
+    broken = bytearray(dicom_seed("dicom-broken-offset-table.dcm", rgb, jpeg, syntax=JPEGBaseline8Bit,
+                                  photometric="YBR_FULL_422").read_bytes())
+    item = broken.index(b"\xfe\xff\x00\xe0\x00\x00\x00\x00", broken.index(b"\xe0\x7f\x10\x00"))
+    broken[item:item + 8] = b"\xfe\xff\x00\xe0\x04\x00\x00\x00"
+    (slide_dir / "dicom-broken-offset-table.dcm").write_bytes(bytes(broken))
+    dicom_seed("dicom-broken-sparse-off-grid.dcm", rgb, native[:2], positions=[(1, 1), (9, 1)])
+    for path in sorted(slide_dir.glob("dicom-*.dcm")):
+        print(f"{path.name}: {path.stat().st_size} bytes")
+
+
+dicom_seeds()
 
 if TESTDATA.is_dir():
     ndpi_high_bit_seeds()

@@ -114,6 +114,11 @@ class Parser {
       // An undefined-length UN holds a sequence in implicit VR (PS3.5 6.2.2).
       e.vr = {'S', 'Q'};
       sequence(e, explicit_vr && !(h.vr[0] == 'U' && h.vr[1] == 'N'), depth, h);
+    } else if (e.undefined && h.tag == pixel_data_tag) {
+      // Encapsulated Pixel Data inside an item (an Icon Image Sequence's, PS3.5 A.4): located, its
+      // fragments passed over.
+      skip_fragments(h);
+      e.length = cursor_.pos - e.offset;
     } else {
       check<FormatError>(!e.undefined, cursor_.file(), ": element ", tag_text(h.tag), " at offset ", h.at,
                          " (VR ", e.vr_text(), ") has an undefined length");
@@ -131,6 +136,18 @@ class Parser {
                        " runs past the end of its item (offset ", end, ")");
     out.elements.push_back(std::move(e));
     return std::nullopt;
+  }
+
+  // The items of encapsulated Pixel Data whose header is `h`, up to and with its sequence delimiter.
+  void skip_fragments(const Header& h) {
+    while (true) {
+      const Header item = header(true);  // items have no VR in either encoding
+      if (item.tag == sequence_end_tag) return;
+      check<FormatError>(item.tag == item_tag && item.length != undefined_length, cursor_.file(), ": Pixel Data ",
+                         tag_text(h.tag), " at offset ", h.at, " holds ", tag_text(item.tag), " at offset ", item.at,
+                         " where a fragment's item should be");
+      cursor_.skip(item.length, "a Pixel Data fragment");
+    }
   }
 
   void sequence(Element& e, bool explicit_vr, std::size_t depth, const Header& h) {

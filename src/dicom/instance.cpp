@@ -43,9 +43,11 @@ std::uint64_t required(const Instance& in, const DataSet& set, std::uint32_t t, 
   const Element* e = set.find(t);
   const std::optional<std::uint64_t> value = whole_number(e);
   check<FormatError>(e != nullptr, in.path, ": no ", name, " ", tag_text(t));
+  // Binary values (US, UL) have no text: their number is what the message shows.
+  const std::optional<double> written = number(e);
   check<FormatError>(value && *value >= low && *value <= high, in.path, ": ", name, " ", tag_text(t), " at offset ",
-                     e->offset, " is ", string(e).value_or("not a number"), ", not a whole number in [", low, ", ",
-                     high, "]");
+                     e->offset, " is ", written ? concat(*written) : string(e).value_or("not a number"),
+                     ", not a whole number in [", low, ", ", high, "]");
   return *value;
 }
 

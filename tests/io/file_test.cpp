@@ -194,5 +194,82 @@ TEST(WriteFile, ErrorsNameThePartialFileAndTheOffset) {
   std::filesystem::remove_all(folder);
 }
 
+// Several files as one source: file k at k * 2^40; reads, files() and locate() map offsets back to
+// the file; a read past a file's end names that file, one past the last file the series; find_part
+// refuses a read between two files or across a file's end.
+TEST(FileSeries, OffsetsMapToTheirFiles) {
+  const std::string a = testing::temp_path("a.bin");
+  const std::string b = testing::temp_path("b.bin");
+  write_file(a, 100);
+  write_file(b, 50);
+  const FileSeries series("the-series", {a, b});
+  EXPECT_EQ(series.count(), 2u);
+  EXPECT_EQ(series.name(), "the-series");
+  EXPECT_EQ(FileSeries::base_of(1), std::uint64_t{1} << 40);
+  EXPECT_EQ(series.size(), FileSeries::base_of(1) + 50);
+  std::vector<std::byte> got(5);
+  series.read_exact(FileSeries::base_of(1) + 10, got);
+  EXPECT_EQ(got[0], static_cast<std::byte>(10 * 7));
+  series.read_exact(95, got);
+  EXPECT_EQ(got[4], static_cast<std::byte>(99 * 7));
+  const std::vector<FilePart> parts = series.files();
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[1].path, b);
+  EXPECT_EQ(parts[1].base, FileSeries::base_of(1));
+  EXPECT_EQ(parts[1].size, 50u);
+  EXPECT_EQ(series.locate(FileSeries::base_of(1) + 10), "offset 10 of " + b);
+  EXPECT_EQ(series.locate(20), "offset 20 of " + a);
+  EXPECT_EQ(series.locate(FileSeries::base_of(2) + 1), "offset " + std::to_string(FileSeries::base_of(2) + 1));
+  EXPECT_EQ(MemorySource(got).locate(3), "offset 3");
+
+  struct Bad {
+    std::uint64_t offset;
+    std::string says;
+  };
+  for (const Bad& bad : {Bad{98, a + ": read of 5 bytes at offset 98"},                       // past a's end
+                         Bad{FileSeries::base_of(1) + 48, b + ": read of 5 bytes at offset 48"},  // past b's end
+                         Bad{FileSeries::base_of(3), "the-series: read of 5 bytes at offset " +
+                                                         std::to_string(FileSeries::base_of(3)) +
+                                                         " lies past the series' last file"}}) {
+    SCOPED_TRACE(bad.offset);
+    try {
+      series.read_exact(bad.offset, got);
+      ADD_FAILURE() << "no error";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad.says), std::string::npos) << e.what();
+    }
+  }
+
+  const PartOffset inside = find_part(parts, "the-series", FileSeries::base_of(1) + 45, 5);
+  EXPECT_EQ(inside.part, 1u);
+  EXPECT_EQ(inside.offset, 45u);
+  EXPECT_EQ(find_part(parts, "the-series", 100, 0).offset, 100u);  // an empty read at a file's end
+  for (const Bad& bad : {Bad{90, a + ": read of 20 bytes at offset 90 goes past the end of the file (100 bytes)"},
+                         Bad{200, "the-series: no file holds 20 bytes at offset 200"},
+                         Bad{FileSeries::base_of(2), "the-series: no file holds 20 bytes at offset " +
+                                                         std::to_string(FileSeries::base_of(2))}}) {
+    SCOPED_TRACE(bad.offset);
+    try {
+      find_part(parts, "the-series", bad.offset, 20);
+      ADD_FAILURE() << "no error";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad.says), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove(a);
+  std::filesystem::remove(b);
+}
+
+TEST(FileSeries, NeedsAFileAndNamesTheOneThatFails) {
+  EXPECT_THROW(FileSeries("empty", {}), UsageError);
+  const std::string missing = testing::temp_path("missing.bin");
+  try {
+    FileSeries("the-series", {missing});
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tilestream::io
