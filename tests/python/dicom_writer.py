@@ -10,7 +10,7 @@
 # Series.levels[k].expected is what a reader must give for level k: the pixels written, with the
 # tiles a sparse level leaves out as zeros, and for lossy syntaxes the frames as imagecodecs decodes
 # them (libjpeg-turbo, OpenJPEG) rather than the source.
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import imagecodecs
@@ -70,8 +70,6 @@ class Variant:
 @dataclass
 class Instance:
     path: Path
-    kind: str                       # 'volume', 'resampled', 'label', 'macro' or 'thumbnail'
-    sop_instance_uid: str
     frames: list                    # ((column, row) tile index, focal plane) of each stored frame, in order
 
 
@@ -87,10 +85,8 @@ class Series:
     folder: Path
     variant: Variant
     series_instance_uid: str
-    study_instance_uid: str
     levels: list                    # Level, largest first
     associated: dict                # name -> (Instance, expected (h, w, samples))
-    pixel_spacing: tuple            # of level 0, in mm: (row spacing, column spacing) as DICOM orders it
 
     def paths(self):
         return [i.path for lv in self.levels for i in lv.files] + [i.path for i, _ in self.associated.values()]
@@ -154,15 +150,15 @@ def plane_pixels(image, plane):
     return ((image.astype(np.int64) + 37 * plane) % top).astype(image.dtype)
 
 
-def level_frames(image, variant, kind, seed):
+def level_frames(image, variant, seed):
     """(index, plane, bytes) of each frame to store, in storage order, and the expected pixels of plane 0
-    and the left-out tiles. Sparse volume levels leave out about one tile in five (never the first) and
+    and the left-out tiles. Sparse levels leave out about one tile in five (never the first) and
     store the rest in a shuffled order; TILED_FULL stores every tile row by row, plane by plane."""
     height, width = image.shape[:2]
     across, down = tile_grid(height, width, variant.tile)
     tiles = [(c, r) for r in range(down) for c in range(across)]
     missing = []
-    if variant.sparse and kind in ('volume', 'resampled') and len(tiles) > 1:
+    if variant.sparse and len(tiles) > 1:
         rng = np.random.default_rng(seed)
         missing = [t for t in tiles[1:] if rng.random() < 0.2] or [tiles[-1]]
     kept = [t for t in tiles if t not in missing]
@@ -238,7 +234,7 @@ def image_attributes(ds, shape, dtype, variant, kind, frame_count):
     height, width, samples = shape
     bits = np.dtype(dtype).itemsize * 8
     ds.ImageType = IMAGE_TYPES[kind]
-    ds.Columns, ds.Rows = variant.tile if kind in ('volume', 'resampled') else (width, height)
+    ds.Columns, ds.Rows = variant.tile
     ds.TotalPixelMatrixColumns, ds.TotalPixelMatrixRows = width, height
     ds.SamplesPerPixel = samples
     ds.PhotometricInterpretation = variant.photometric if samples == 3 else 'MONOCHROME2'
@@ -254,7 +250,6 @@ def image_attributes(ds, shape, dtype, variant, kind, frame_count):
     ds.LossyImageCompression = '01' if variant.lossy else '00'
     if variant.lossy:
         ds.LossyImageCompressionMethod = LOSSY[variant.syntax]
-        ds.LossyImageCompressionRatio = 10
     ds.ImageOrientationSlide = [0, -1, 0, -1, 0, 0]
 
 
@@ -266,10 +261,9 @@ def geometry_attributes(ds, shape, spacing, variant, kind):
     ds.ImagedVolumeDepth = 0.001
     ds.TotalPixelMatrixOriginSequence = Sequence([item(XOffsetInSlideCoordinateSystem=20.5,
                                                        YOffsetInSlideCoordinateSystem=40.25)])
-    planes = variant.focal_planes if kind in ('volume', 'resampled') else 1
-    ds.TotalPixelMatrixFocalPlanes = planes
-    ds.NumberOfFocalPlanes = planes
-    if planes > 1:
+    ds.TotalPixelMatrixFocalPlanes = variant.focal_planes
+    ds.NumberOfFocalPlanes = variant.focal_planes
+    if variant.focal_planes > 1:
         ds.DistanceBetweenFocalPlanes = 0.002
     ds.SharedFunctionalGroupsSequence = Sequence([item(
         PixelMeasuresSequence=Sequence([item(PixelSpacing=[spacing[0], spacing[1]], SliceThickness=0.001,
@@ -288,8 +282,7 @@ def per_frame_groups(frames, variant, spacing):
                         XOffsetInSlideCoordinateSystem=round(20.5 - y * spacing[0], 6),
                         YOffsetInSlideCoordinateSystem=round(40.25 - x * spacing[1], 6),
                         ZOffsetInSlideCoordinateSystem=round(plane * 0.002, 6))
-        groups.append(item(PlanePositionSlideSequence=Sequence([position]),
-                           FrameContentSequence=Sequence([item(DimensionIndexValues=[column + 1, row + 1])])))
+        groups.append(item(PlanePositionSlideSequence=Sequence([position])))
     return Sequence(groups)
 
 
@@ -336,8 +329,11 @@ def write_instance(path, image, kind, frames, variant, uids, spacing, concatenat
         ds.InConcatenationTotalNumber = parts
         ds.ConcatenationFrameOffsetNumber = offset
     pixel_data(ds, frames, variant, image.dtype.itemsize * 8)
+    if variant.lossy:  # the frames' decoded bytes over their stored bytes
+        raw = len(frames) * variant.tile[0] * variant.tile[1] * image.shape[2] * image.dtype.itemsize
+        ds.LossyImageCompressionRatio = round(raw / sum(len(data) for _, _, data in frames), 2)
     ds.save_as(path, enforce_file_format=True)
-    return Instance(Path(path), kind, sop_uid, [(index, plane) for index, plane, _ in frames])
+    return Instance(Path(path), [(index, plane) for index, plane, _ in frames])
 
 
 def split(frames, parts):
@@ -370,7 +366,7 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
         kind = 'volume' if k == 0 else 'resampled'
         factor = 2.0 ** round(np.log2(base_w / image.shape[1]))  # a 2x pyramid's level: sizes rounded
         spacing = (pixel_spacing[0] * factor, pixel_spacing[1] * factor)
-        frames, expected, missing = level_frames(image, variant, kind, variant.seed + 10 * k)
+        frames, expected, missing = level_frames(image, variant, variant.seed + 10 * k)
         uids['instance_number'] = k + 1
         parts = variant.concatenation if k == 0 else 1
         if parts == 1:
@@ -382,15 +378,13 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
                      for p, (offset, run) in enumerate(split(frames, parts))]
         out_levels.append(Level(files, expected, missing))
     out_associated = {}
-    single = Variant(variant.syntax, variant.photometric, variant.planar, seed=variant.seed)
     for n, (name, image) in enumerate((associated or {}).items()):
-        kind = name
-        one = Variant(**{**single.__dict__, 'tile': (image.shape[1], image.shape[0])})
-        frames, expected, _ = level_frames(image, one, kind, 0)
+        one = replace(variant, tile=(image.shape[1], image.shape[0]), sparse=False, concatenation=1, focal_planes=1)
+        frames, expected, _ = level_frames(image, one, 0)
         uids['instance_number'] = len(levels) + n + 1
-        instance = write_instance(folder / f'{prefix}{name}.dcm', image, kind, frames, one, uids, pixel_spacing)
+        instance = write_instance(folder / f'{prefix}{name}.dcm', image, name, frames, one, uids, pixel_spacing)
         out_associated[name] = (instance, expected)
-    return Series(folder, variant, uids['series'], uids['study'], out_levels, out_associated, pixel_spacing)
+    return Series(folder, variant, uids['series'], out_levels, out_associated)
 
 
 # ---- damage, for the malformed tests -------------------------------------------------------------

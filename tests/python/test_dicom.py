@@ -239,6 +239,11 @@ def test_wsidicomizer_conversion_reads_as_openslide(cli, dicomized):
 
 
 # ---- broken files ----------------------------------------------------------------------------------
+# The references on the same damage: a frame missing, OpenSlide 4.0.1 "libdicom Parse error: reading
+# BasicOffsetTable failed - too few frames in PixelData" (or "BasicOffsetTable too large"; native: "libdicom
+# IO error: end of filehandle"), wsidicom "ImageData contained less frames 29 than NumberOfFrames 30"; a
+# frame offset past the end, OpenSlide crashes (SIGSEGV) reading that tile, wsidicom "Invalid frame length";
+# PixelData cut, OpenSlide "end of filehandle", wsidicom EOFError.
 
 def one_line_error(cli, broken, *args):
     result = cli.run(*args)
