@@ -38,6 +38,7 @@ IMAGE_TYPES = {'volume': ['ORIGINAL', 'PRIMARY', 'VOLUME', 'NONE'],
                'thumbnail': ['ORIGINAL', 'PRIMARY', 'THUMBNAIL', 'RESAMPLED']}
 JPEG_QUALITY = 90
 J2K_LOSSY_PSNR = 45  # imagecodecs' jpeg2k_encode level: the target PSNR of a lossy codestream
+FOCAL_PLANE_DISTANCE_MM = 0.002
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Variant:
     sparse: bool = False            # TILED_SPARSE: per-frame positions, frames shuffled, some tiles left out
     offset_table: str = 'basic'     # encapsulated syntaxes: 'basic', 'empty' or 'extended'
     concatenation: int = 1          # files that level 0 is split over
-    focal_planes: int = 1           # > 1: each level holds these planes (plane p is the level's pixels + 37 p)
+    focal_planes: int = 1           # > 1: each level holds these planes (plane_pixels)
     seed: int = 0                   # frame order and left-out tiles of sparse levels
 
     def __post_init__(self):
@@ -142,12 +143,13 @@ def decode_frame(data, variant, shape, dtype):
 
 
 def plane_pixels(image, plane):
-    """Focal plane `plane` of a level: its pixels moved by 37 * plane (mod the type's range), so that
-    reading the wrong plane shows."""
+    """Focal plane `plane` of a level: plane 0 the level's pixels, plane p > 0 half of them lifted by
+    37 p (mod 128) in the top byte's units: distinct from plane 0, and as smooth (nothing wraps, so lossy
+    frames stay as close to it as plane 0's to the level)."""
     if plane == 0:
         return image
-    top = int(np.iinfo(image.dtype).max) + 1
-    return ((image.astype(np.int64) + 37 * plane) % top).astype(image.dtype)
+    unit = (int(np.iinfo(image.dtype).max) + 1) // 256
+    return (image // 2 + (37 * plane % 128) * unit).astype(image.dtype)
 
 
 def level_frames(image, variant, seed):
@@ -264,7 +266,7 @@ def geometry_attributes(ds, shape, spacing, variant, kind):
     ds.TotalPixelMatrixFocalPlanes = variant.focal_planes
     ds.NumberOfFocalPlanes = variant.focal_planes
     if variant.focal_planes > 1:
-        ds.DistanceBetweenFocalPlanes = 0.002
+        ds.DistanceBetweenFocalPlanes = FOCAL_PLANE_DISTANCE_MM
     ds.SharedFunctionalGroupsSequence = Sequence([item(
         PixelMeasuresSequence=Sequence([item(PixelSpacing=[spacing[0], spacing[1]], SliceThickness=0.001,
                                              SpacingBetweenSlices=0.002)]),
@@ -281,7 +283,7 @@ def per_frame_groups(frames, variant, spacing):
         position = item(ColumnPositionInTotalImagePixelMatrix=x + 1, RowPositionInTotalImagePixelMatrix=y + 1,
                         XOffsetInSlideCoordinateSystem=round(20.5 - y * spacing[0], 6),
                         YOffsetInSlideCoordinateSystem=round(40.25 - x * spacing[1], 6),
-                        ZOffsetInSlideCoordinateSystem=round(plane * 0.002, 6))
+                        ZOffsetInSlideCoordinateSystem=plane * FOCAL_PLANE_DISTANCE_MM * 1000)  # in µm, X and Y in mm
         groups.append(item(PlanePositionSlideSequence=Sequence([position])))
     return Sequence(groups)
 
