@@ -4,7 +4,7 @@
 # all of one series in one folder. A Variant names the encoding: transfer syntax (explicit or implicit VR
 # little endian native, JPEG baseline, JPEG 2000 lossless or lossy), photometric interpretation, bits,
 # planar configuration, tile size, TILED_FULL or TILED_SPARSE (frames shuffled, some tiles left out),
-# offset table and focal planes. Edge tiles are padded with zeros to whole frames, as DICOM stores them.
+# offset table, focal planes and optical paths. Edge tiles are padded with zeros to whole frames, as DICOM stores them.
 # Everything is seed-deterministic except the UIDs, which are fresh for each series.
 #
 # Series.levels[k].expected is what a reader must give for level k: the pixels written, with the
@@ -51,6 +51,7 @@ class Variant:
     offset_table: str = 'basic'     # encapsulated syntaxes: 'basic', 'empty' or 'extended'
     concatenation: int = 1          # files that level 0 is split over
     focal_planes: int = 1           # > 1: each level holds these planes (plane_pixels)
+    optical_paths: int = 1          # > 1: and these optical paths, each of focal_planes planes
     seed: int = 0                   # frame order and left-out tiles of sparse levels
 
     def __post_init__(self):
@@ -71,13 +72,13 @@ class Variant:
 @dataclass
 class Instance:
     path: Path
-    frames: list                    # ((column, row) tile index, focal plane) of each stored frame, in order
+    frames: list                    # ((column, row) tile index, layer) of each stored frame, in order
 
 
 @dataclass
 class Level:
     files: list                     # Instance of each file the level is stored in (several: a concatenation)
-    expected: np.ndarray            # (h, w, samples) of focal plane 0: what a reader must give
+    expected: np.ndarray            # (h, w, samples) of layer 0: what a reader must give
     missing: list = field(default_factory=list)  # (column, row) tile indices a sparse level leaves out
 
 
@@ -142,20 +143,22 @@ def decode_frame(data, variant, shape, dtype):
     return out.reshape(shape).astype(dtype)
 
 
-def plane_pixels(image, plane):
-    """Focal plane `plane` of a level: plane 0 the level's pixels, plane p > 0 half of them lifted by
-    37 p (mod 128) in the top byte's units: distinct from plane 0, and as smooth (nothing wraps, so lossy
-    frames stay as close to it as plane 0's to the level)."""
-    if plane == 0:
+def plane_pixels(image, layer):
+    """Layer `layer` of a level (optical path layer // focal_planes, focal plane layer % focal_planes):
+    layer 0 the level's pixels, layer p > 0 half of them lifted by 37 p (mod 128) in the top byte's units:
+    distinct from layer 0, and as smooth (nothing wraps, so lossy frames stay as close to it as layer 0's
+    to the level)."""
+    if layer == 0:
         return image
     unit = (int(np.iinfo(image.dtype).max) + 1) // 256
-    return (image // 2 + (37 * plane % 128) * unit).astype(image.dtype)
+    return (image // 2 + (37 * layer % 128) * unit).astype(image.dtype)
 
 
 def level_frames(image, variant, seed):
-    """(index, plane, bytes) of each frame to store, in storage order, and the expected pixels of plane 0
-    and the left-out tiles. Sparse levels leave out about one tile in five (never the first) and
-    store the rest in a shuffled order; TILED_FULL stores every tile row by row, plane by plane."""
+    """(index, layer, bytes) of each frame to store, in storage order, and the expected pixels of layer 0
+    (the first focal plane of the first optical path) and the left-out tiles. Sparse levels leave out
+    about one tile in five (never the first) and store the rest in a shuffled order; TILED_FULL stores
+    every tile row by row, then plane by plane, then path by path."""
     height, width = image.shape[:2]
     across, down = tile_grid(height, width, variant.tile)
     tiles = [(c, r) for r in range(down) for c in range(across)]
@@ -164,21 +167,21 @@ def level_frames(image, variant, seed):
         rng = np.random.default_rng(seed)
         missing = [t for t in tiles[1:] if rng.random() < 0.2] or [tiles[-1]]
     kept = [t for t in tiles if t not in missing]
-    order = [(t, p) for p in range(variant.focal_planes) for t in kept]
+    order = [(t, p) for p in range(variant.focal_planes * variant.optical_paths) for t in kept]
     if variant.sparse:
         order = [order[i] for i in np.random.default_rng(seed + 1).permutation(len(order))]
     expected = np.zeros_like(image)
     frames = []
-    for (column, row), plane in order:
-        frame = tile_of(plane_pixels(image, plane), column, row, variant.tile)
+    for (column, row), layer in order:
+        frame = tile_of(plane_pixels(image, layer), column, row, variant.tile)
         data = encode_frame(frame, variant)
-        if plane == 0:
+        if layer == 0:
             shown = decode_frame(data, variant, frame.shape, frame.dtype) if variant.lossy else frame
             rows, columns = variant.tile[1], variant.tile[0]
             y, x = row * rows, column * columns
             h, w = min(rows, height - y), min(columns, width - x)
             expected[y:y + h, x:x + w] = shown[:h, :w]
-        frames.append(((column, row), plane, data))
+        frames.append(((column, row), layer, data))
     return frames, expected, missing
 
 
@@ -195,7 +198,7 @@ def code(value, scheme, meaning):
     return item(CodeValue=value, CodingSchemeDesignator=scheme, CodeMeaning=meaning)
 
 
-def series_attributes(ds, uids):
+def series_attributes(ds, uids, optical_paths):
     """Patient, study, series, equipment and specimen: the same in every instance of the series."""
     ds.PatientName = 'Tilestream^Test'
     ds.PatientID = 'TS-0001'
@@ -224,11 +227,11 @@ def series_attributes(ds, uids):
                                                     SpecimenPreparationSequence=Sequence())])
     ds.AcquisitionContextSequence = Sequence()
     ds.OpticalPathSequence = Sequence([item(
-        OpticalPathIdentifier='1', OpticalPathDescription='brightfield',
+        OpticalPathIdentifier=str(path + 1), OpticalPathDescription='brightfield',
         IlluminationTypeCodeSequence=Sequence([code('111744', 'DCM', 'Brightfield illumination')]),
         IlluminationColorCodeSequence=Sequence([code('414298005', 'SCT', 'Full Spectrum')]),
-        ObjectiveLensPower=20, ObjectiveLensNumericalAperture=0.75)])
-    ds.NumberOfOpticalPaths = 1
+        ObjectiveLensPower=20, ObjectiveLensNumericalAperture=0.75) for path in range(optical_paths)])
+    ds.NumberOfOpticalPaths = optical_paths
 
 
 def image_attributes(ds, shape, dtype, variant, kind, frame_count):
@@ -267,24 +270,31 @@ def geometry_attributes(ds, shape, spacing, variant, kind):
     ds.NumberOfFocalPlanes = variant.focal_planes
     if variant.focal_planes > 1:
         ds.DistanceBetweenFocalPlanes = FOCAL_PLANE_DISTANCE_MM
-    ds.SharedFunctionalGroupsSequence = Sequence([item(
+    shared = item(
         PixelMeasuresSequence=Sequence([item(PixelSpacing=[spacing[0], spacing[1]], SliceThickness=0.001,
                                              SpacingBetweenSlices=0.002)]),
-        WholeSlideMicroscopyImageFrameTypeSequence=Sequence([item(FrameType=IMAGE_TYPES[kind])]),
-        OpticalPathIdentificationSequence=Sequence([item(OpticalPathIdentifier='1')]))])
+        WholeSlideMicroscopyImageFrameTypeSequence=Sequence([item(FrameType=IMAGE_TYPES[kind])]))
+    if variant.optical_paths == 1:  # else each frame names its path (TILED_SPARSE) or the order does (TILED_FULL)
+        shared.OpticalPathIdentificationSequence = Sequence([item(OpticalPathIdentifier='1')])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
 
 
 def per_frame_groups(frames, variant, spacing):
-    """TILED_SPARSE: each frame's position, 1-based in the total pixel matrix, and in the slide."""
+    """TILED_SPARSE: each frame's position, 1-based in the total pixel matrix, and in the slide; its
+    optical path where there are several."""
     groups = []
     columns, rows = variant.tile
-    for (column, row), plane, _ in frames:
+    for (column, row), layer, _ in frames:
+        path, plane = divmod(layer, variant.focal_planes)
         x, y = column * columns, row * rows
         position = item(ColumnPositionInTotalImagePixelMatrix=x + 1, RowPositionInTotalImagePixelMatrix=y + 1,
                         XOffsetInSlideCoordinateSystem=round(20.5 - y * spacing[0], 6),
                         YOffsetInSlideCoordinateSystem=round(40.25 - x * spacing[1], 6),
                         ZOffsetInSlideCoordinateSystem=plane * FOCAL_PLANE_DISTANCE_MM * 1000)  # in µm, X and Y in mm
-        groups.append(item(PlanePositionSlideSequence=Sequence([position])))
+        group = item(PlanePositionSlideSequence=Sequence([position]))
+        if variant.optical_paths > 1:
+            group.OpticalPathIdentificationSequence = Sequence([item(OpticalPathIdentifier=str(path + 1))])
+        groups.append(group)
     return Sequence(groups)
 
 
@@ -316,7 +326,7 @@ def write_instance(path, image, kind, frames, variant, uids, spacing, concatenat
     ds.SOPInstanceUID = sop_uid
     ds.InstanceNumber = uids['instance_number']
     ds.ContentDate, ds.ContentTime, ds.AcquisitionDateTime = '20261204', '120000', '20261204120000'
-    series_attributes(ds, uids)
+    series_attributes(ds, uids, variant.optical_paths)
     image_attributes(ds, image.shape, image.dtype, variant, kind, len(frames))
     geometry_attributes(ds, image.shape, spacing, variant, kind)
     ds.DimensionOrganizationSequence = Sequence([item(DimensionOrganizationUID=uids['dimension_organization'])])
@@ -335,7 +345,7 @@ def write_instance(path, image, kind, frames, variant, uids, spacing, concatenat
         raw = len(frames) * variant.tile[0] * variant.tile[1] * image.shape[2] * image.dtype.itemsize
         ds.LossyImageCompressionRatio = round(raw / sum(len(data) for _, _, data in frames), 2)
     ds.save_as(path, enforce_file_format=True)
-    return Instance(Path(path), [(index, plane) for index, plane, _ in frames])
+    return Instance(Path(path), [(index, layer) for index, layer, _ in frames])
 
 
 def split(frames, parts):
@@ -381,7 +391,8 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
         out_levels.append(Level(files, expected, missing))
     out_associated = {}
     for n, (name, image) in enumerate((associated or {}).items()):
-        one = replace(variant, tile=(image.shape[1], image.shape[0]), sparse=False, concatenation=1, focal_planes=1)
+        one = replace(variant, tile=(image.shape[1], image.shape[0]), sparse=False, concatenation=1, focal_planes=1,
+                      optical_paths=1)
         frames, expected, _ = level_frames(image, one, 0)
         uids['instance_number'] = len(levels) + n + 1
         instance = write_instance(folder / f'{prefix}{name}.dcm', image, name, frames, one, uids, pixel_spacing)
