@@ -4,8 +4,8 @@
 # all of one series in one folder. A Variant names the encoding: transfer syntax (explicit or implicit VR
 # little endian native, JPEG baseline, JPEG 2000 lossless or lossy), photometric interpretation, bits,
 # planar configuration, tile size, TILED_FULL or TILED_SPARSE (frames shuffled, some tiles left out),
-# offset table, focal planes and optical paths. Edge tiles are padded with zeros to whole frames, as DICOM stores them.
-# Everything is seed-deterministic except the UIDs, which are fresh for each series.
+# offset table, focal planes and optical paths. Edge tiles are padded with zeros to whole frames, as
+# DICOM stores them. Everything is seed-deterministic except the UIDs, which are fresh for each series.
 #
 # Series.levels[k].expected is what a reader must give for level k: the pixels written, with the
 # tiles a sparse level leaves out as zeros, and for lossy syntaxes the frames as imagecodecs decodes
