@@ -416,7 +416,15 @@ def basic_offset_table_at(path):
 
 
 def set_frame_offset(path, frame, offset):
-    """Rewrites the Basic Offset Table's entry of `frame` (from 0) in place."""
+    """Rewrites the offset of `frame` (from 0) in the file's Basic Offset Table, in place, or in its
+    Extended Offset Table where it has one."""
+    ds = pydicom.dcmread(path)
+    if 'ExtendedOffsetTable' in ds:
+        offsets = np.frombuffer(ds.ExtendedOffsetTable, '<u8').copy()
+        offsets[frame] = offset
+        ds.ExtendedOffsetTable = offsets.tobytes()
+        ds.save_as(path, enforce_file_format=True)
+        return
     at, count = basic_offset_table_at(path)
     assert frame < count, f'{path}: the Basic Offset Table has {count} entries'
     with open(path, 'r+b') as f:
