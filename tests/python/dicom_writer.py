@@ -4,13 +4,13 @@
 # all of one series in one folder. A Variant names the encoding: transfer syntax (explicit or implicit VR
 # little endian native, JPEG baseline, JPEG 2000 lossless or lossy), photometric interpretation, bits,
 # planar configuration, tile size, TILED_FULL or TILED_SPARSE (frames shuffled, some tiles left out),
-# offset table and focal planes. Edge tiles are padded with zeros to whole frames, as DICOM stores them.
-# Everything is seed-deterministic except the UIDs, which are fresh for each series.
+# offset table, focal planes and optical paths. Edge tiles are padded with zeros to whole frames, as
+# DICOM stores them. Everything is seed-deterministic except the UIDs, which are fresh for each series.
 #
 # Series.levels[k].expected is what a reader must give for level k: the pixels written, with the
 # tiles a sparse level leaves out as zeros, and for lossy syntaxes the frames as imagecodecs decodes
 # them (libjpeg-turbo, OpenJPEG) rather than the source.
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import imagecodecs
@@ -38,6 +38,7 @@ IMAGE_TYPES = {'volume': ['ORIGINAL', 'PRIMARY', 'VOLUME', 'NONE'],
                'thumbnail': ['ORIGINAL', 'PRIMARY', 'THUMBNAIL', 'RESAMPLED']}
 JPEG_QUALITY = 90
 J2K_LOSSY_PSNR = 45  # imagecodecs' jpeg2k_encode level: the target PSNR of a lossy codestream
+FOCAL_PLANE_DISTANCE_MM = 0.002
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Variant:
     sparse: bool = False            # TILED_SPARSE: per-frame positions, frames shuffled, some tiles left out
     offset_table: str = 'basic'     # encapsulated syntaxes: 'basic', 'empty' or 'extended'
     concatenation: int = 1          # files that level 0 is split over
-    focal_planes: int = 1           # > 1: each level holds these planes (plane p is the level's pixels + 37 p)
+    focal_planes: int = 1           # > 1: each level holds these planes (plane_pixels)
+    optical_paths: int = 1          # > 1: and these optical paths, each of focal_planes planes
     seed: int = 0                   # frame order and left-out tiles of sparse levels
 
     def __post_init__(self):
@@ -70,15 +72,13 @@ class Variant:
 @dataclass
 class Instance:
     path: Path
-    kind: str                       # 'volume', 'resampled', 'label', 'macro' or 'thumbnail'
-    sop_instance_uid: str
-    frames: list                    # ((column, row) tile index, focal plane) of each stored frame, in order
+    frames: list                    # ((column, row) tile index, layer) of each stored frame, in order
 
 
 @dataclass
 class Level:
     files: list                     # Instance of each file the level is stored in (several: a concatenation)
-    expected: np.ndarray            # (h, w, samples) of focal plane 0: what a reader must give
+    expected: np.ndarray            # (h, w, samples) of layer 0: what a reader must give
     missing: list = field(default_factory=list)  # (column, row) tile indices a sparse level leaves out
 
 
@@ -87,10 +87,8 @@ class Series:
     folder: Path
     variant: Variant
     series_instance_uid: str
-    study_instance_uid: str
     levels: list                    # Level, largest first
     associated: dict                # name -> (Instance, expected (h, w, samples))
-    pixel_spacing: tuple            # of level 0, in mm: (row spacing, column spacing) as DICOM orders it
 
     def paths(self):
         return [i.path for lv in self.levels for i in lv.files] + [i.path for i, _ in self.associated.values()]
@@ -145,42 +143,45 @@ def decode_frame(data, variant, shape, dtype):
     return out.reshape(shape).astype(dtype)
 
 
-def plane_pixels(image, plane):
-    """Focal plane `plane` of a level: its pixels moved by 37 * plane (mod the type's range), so that
-    reading the wrong plane shows."""
-    if plane == 0:
+def plane_pixels(image, layer):
+    """Layer `layer` of a level (optical path layer // focal_planes, focal plane layer % focal_planes):
+    layer 0 the level's pixels, layer p > 0 half of them lifted by 37 p (mod 128) in the top byte's units:
+    distinct from layer 0, and as smooth (nothing wraps, so lossy frames stay as close to it as layer 0's
+    to the level)."""
+    if layer == 0:
         return image
-    top = int(np.iinfo(image.dtype).max) + 1
-    return ((image.astype(np.int64) + 37 * plane) % top).astype(image.dtype)
+    unit = (int(np.iinfo(image.dtype).max) + 1) // 256
+    return (image // 2 + (37 * layer % 128) * unit).astype(image.dtype)
 
 
-def level_frames(image, variant, kind, seed):
-    """(index, plane, bytes) of each frame to store, in storage order, and the expected pixels of plane 0
-    and the left-out tiles. Sparse volume levels leave out about one tile in five (never the first) and
-    store the rest in a shuffled order; TILED_FULL stores every tile row by row, plane by plane."""
+def level_frames(image, variant, seed):
+    """(index, layer, bytes) of each frame to store, in storage order, and the expected pixels of layer 0
+    (the first focal plane of the first optical path) and the left-out tiles. Sparse levels leave out
+    about one tile in five (never the first) and store the rest in a shuffled order; TILED_FULL stores
+    every tile row by row, then plane by plane, then path by path."""
     height, width = image.shape[:2]
     across, down = tile_grid(height, width, variant.tile)
     tiles = [(c, r) for r in range(down) for c in range(across)]
     missing = []
-    if variant.sparse and kind in ('volume', 'resampled') and len(tiles) > 1:
+    if variant.sparse and len(tiles) > 1:
         rng = np.random.default_rng(seed)
         missing = [t for t in tiles[1:] if rng.random() < 0.2] or [tiles[-1]]
     kept = [t for t in tiles if t not in missing]
-    order = [(t, p) for p in range(variant.focal_planes) for t in kept]
+    order = [(t, p) for p in range(variant.focal_planes * variant.optical_paths) for t in kept]
     if variant.sparse:
         order = [order[i] for i in np.random.default_rng(seed + 1).permutation(len(order))]
     expected = np.zeros_like(image)
     frames = []
-    for (column, row), plane in order:
-        frame = tile_of(plane_pixels(image, plane), column, row, variant.tile)
+    for (column, row), layer in order:
+        frame = tile_of(plane_pixels(image, layer), column, row, variant.tile)
         data = encode_frame(frame, variant)
-        if plane == 0:
+        if layer == 0:
             shown = decode_frame(data, variant, frame.shape, frame.dtype) if variant.lossy else frame
             rows, columns = variant.tile[1], variant.tile[0]
             y, x = row * rows, column * columns
             h, w = min(rows, height - y), min(columns, width - x)
             expected[y:y + h, x:x + w] = shown[:h, :w]
-        frames.append(((column, row), plane, data))
+        frames.append(((column, row), layer, data))
     return frames, expected, missing
 
 
@@ -197,7 +198,7 @@ def code(value, scheme, meaning):
     return item(CodeValue=value, CodingSchemeDesignator=scheme, CodeMeaning=meaning)
 
 
-def series_attributes(ds, uids):
+def series_attributes(ds, uids, optical_paths):
     """Patient, study, series, equipment and specimen: the same in every instance of the series."""
     ds.PatientName = 'Tilestream^Test'
     ds.PatientID = 'TS-0001'
@@ -226,11 +227,11 @@ def series_attributes(ds, uids):
                                                     SpecimenPreparationSequence=Sequence())])
     ds.AcquisitionContextSequence = Sequence()
     ds.OpticalPathSequence = Sequence([item(
-        OpticalPathIdentifier='1', OpticalPathDescription='brightfield',
+        OpticalPathIdentifier=str(path + 1), OpticalPathDescription='brightfield',
         IlluminationTypeCodeSequence=Sequence([code('111744', 'DCM', 'Brightfield illumination')]),
         IlluminationColorCodeSequence=Sequence([code('414298005', 'SCT', 'Full Spectrum')]),
-        ObjectiveLensPower=20, ObjectiveLensNumericalAperture=0.75)])
-    ds.NumberOfOpticalPaths = 1
+        ObjectiveLensPower=20, ObjectiveLensNumericalAperture=0.75) for path in range(optical_paths)])
+    ds.NumberOfOpticalPaths = optical_paths
 
 
 def image_attributes(ds, shape, dtype, variant, kind, frame_count):
@@ -238,7 +239,7 @@ def image_attributes(ds, shape, dtype, variant, kind, frame_count):
     height, width, samples = shape
     bits = np.dtype(dtype).itemsize * 8
     ds.ImageType = IMAGE_TYPES[kind]
-    ds.Columns, ds.Rows = variant.tile if kind in ('volume', 'resampled') else (width, height)
+    ds.Columns, ds.Rows = variant.tile
     ds.TotalPixelMatrixColumns, ds.TotalPixelMatrixRows = width, height
     ds.SamplesPerPixel = samples
     ds.PhotometricInterpretation = variant.photometric if samples == 3 else 'MONOCHROME2'
@@ -254,7 +255,6 @@ def image_attributes(ds, shape, dtype, variant, kind, frame_count):
     ds.LossyImageCompression = '01' if variant.lossy else '00'
     if variant.lossy:
         ds.LossyImageCompressionMethod = LOSSY[variant.syntax]
-        ds.LossyImageCompressionRatio = 10
     ds.ImageOrientationSlide = [0, -1, 0, -1, 0, 0]
 
 
@@ -266,30 +266,35 @@ def geometry_attributes(ds, shape, spacing, variant, kind):
     ds.ImagedVolumeDepth = 0.001
     ds.TotalPixelMatrixOriginSequence = Sequence([item(XOffsetInSlideCoordinateSystem=20.5,
                                                        YOffsetInSlideCoordinateSystem=40.25)])
-    planes = variant.focal_planes if kind in ('volume', 'resampled') else 1
-    ds.TotalPixelMatrixFocalPlanes = planes
-    ds.NumberOfFocalPlanes = planes
-    if planes > 1:
-        ds.DistanceBetweenFocalPlanes = 0.002
-    ds.SharedFunctionalGroupsSequence = Sequence([item(
+    ds.TotalPixelMatrixFocalPlanes = variant.focal_planes
+    ds.NumberOfFocalPlanes = variant.focal_planes
+    if variant.focal_planes > 1:
+        ds.DistanceBetweenFocalPlanes = FOCAL_PLANE_DISTANCE_MM
+    shared = item(
         PixelMeasuresSequence=Sequence([item(PixelSpacing=[spacing[0], spacing[1]], SliceThickness=0.001,
                                              SpacingBetweenSlices=0.002)]),
-        WholeSlideMicroscopyImageFrameTypeSequence=Sequence([item(FrameType=IMAGE_TYPES[kind])]),
-        OpticalPathIdentificationSequence=Sequence([item(OpticalPathIdentifier='1')]))])
+        WholeSlideMicroscopyImageFrameTypeSequence=Sequence([item(FrameType=IMAGE_TYPES[kind])]))
+    if variant.optical_paths == 1:  # else each frame names its path (TILED_SPARSE) or the order does (TILED_FULL)
+        shared.OpticalPathIdentificationSequence = Sequence([item(OpticalPathIdentifier='1')])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
 
 
 def per_frame_groups(frames, variant, spacing):
-    """TILED_SPARSE: each frame's position, 1-based in the total pixel matrix, and in the slide."""
+    """TILED_SPARSE: each frame's position, 1-based in the total pixel matrix, and in the slide; its
+    optical path where there are several."""
     groups = []
     columns, rows = variant.tile
-    for (column, row), plane, _ in frames:
+    for (column, row), layer, _ in frames:
+        path, plane = divmod(layer, variant.focal_planes)
         x, y = column * columns, row * rows
         position = item(ColumnPositionInTotalImagePixelMatrix=x + 1, RowPositionInTotalImagePixelMatrix=y + 1,
                         XOffsetInSlideCoordinateSystem=round(20.5 - y * spacing[0], 6),
                         YOffsetInSlideCoordinateSystem=round(40.25 - x * spacing[1], 6),
-                        ZOffsetInSlideCoordinateSystem=round(plane * 0.002, 6))
-        groups.append(item(PlanePositionSlideSequence=Sequence([position]),
-                           FrameContentSequence=Sequence([item(DimensionIndexValues=[column + 1, row + 1])])))
+                        ZOffsetInSlideCoordinateSystem=plane * FOCAL_PLANE_DISTANCE_MM * 1000)  # in µm, X and Y in mm
+        group = item(PlanePositionSlideSequence=Sequence([position]))
+        if variant.optical_paths > 1:
+            group.OpticalPathIdentificationSequence = Sequence([item(OpticalPathIdentifier=str(path + 1))])
+        groups.append(group)
     return Sequence(groups)
 
 
@@ -321,7 +326,7 @@ def write_instance(path, image, kind, frames, variant, uids, spacing, concatenat
     ds.SOPInstanceUID = sop_uid
     ds.InstanceNumber = uids['instance_number']
     ds.ContentDate, ds.ContentTime, ds.AcquisitionDateTime = '20261204', '120000', '20261204120000'
-    series_attributes(ds, uids)
+    series_attributes(ds, uids, variant.optical_paths)
     image_attributes(ds, image.shape, image.dtype, variant, kind, len(frames))
     geometry_attributes(ds, image.shape, spacing, variant, kind)
     ds.DimensionOrganizationSequence = Sequence([item(DimensionOrganizationUID=uids['dimension_organization'])])
@@ -336,8 +341,11 @@ def write_instance(path, image, kind, frames, variant, uids, spacing, concatenat
         ds.InConcatenationTotalNumber = parts
         ds.ConcatenationFrameOffsetNumber = offset
     pixel_data(ds, frames, variant, image.dtype.itemsize * 8)
+    if variant.lossy:  # the frames' decoded bytes over their stored bytes
+        raw = len(frames) * variant.tile[0] * variant.tile[1] * image.shape[2] * image.dtype.itemsize
+        ds.LossyImageCompressionRatio = round(raw / sum(len(data) for _, _, data in frames), 2)
     ds.save_as(path, enforce_file_format=True)
-    return Instance(Path(path), kind, sop_uid, [(index, plane) for index, plane, _ in frames])
+    return Instance(Path(path), [(index, layer) for index, layer, _ in frames])
 
 
 def split(frames, parts):
@@ -370,7 +378,7 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
         kind = 'volume' if k == 0 else 'resampled'
         factor = 2.0 ** round(np.log2(base_w / image.shape[1]))  # a 2x pyramid's level: sizes rounded
         spacing = (pixel_spacing[0] * factor, pixel_spacing[1] * factor)
-        frames, expected, missing = level_frames(image, variant, kind, variant.seed + 10 * k)
+        frames, expected, missing = level_frames(image, variant, variant.seed + 10 * k)
         uids['instance_number'] = k + 1
         parts = variant.concatenation if k == 0 else 1
         if parts == 1:
@@ -382,15 +390,14 @@ def write_series(folder, levels, variant=Variant(), associated=None, pixel_spaci
                      for p, (offset, run) in enumerate(split(frames, parts))]
         out_levels.append(Level(files, expected, missing))
     out_associated = {}
-    single = Variant(variant.syntax, variant.photometric, variant.planar, seed=variant.seed)
     for n, (name, image) in enumerate((associated or {}).items()):
-        kind = name
-        one = Variant(**{**single.__dict__, 'tile': (image.shape[1], image.shape[0])})
-        frames, expected, _ = level_frames(image, one, kind, 0)
+        one = replace(variant, tile=(image.shape[1], image.shape[0]), sparse=False, concatenation=1, focal_planes=1,
+                      optical_paths=1)
+        frames, expected, _ = level_frames(image, one, 0)
         uids['instance_number'] = len(levels) + n + 1
-        instance = write_instance(folder / f'{prefix}{name}.dcm', image, kind, frames, one, uids, pixel_spacing)
+        instance = write_instance(folder / f'{prefix}{name}.dcm', image, name, frames, one, uids, pixel_spacing)
         out_associated[name] = (instance, expected)
-    return Series(folder, variant, uids['series'], uids['study'], out_levels, out_associated, pixel_spacing)
+    return Series(folder, variant, uids['series'], out_levels, out_associated)
 
 
 # ---- damage, for the malformed tests -------------------------------------------------------------
@@ -409,7 +416,15 @@ def basic_offset_table_at(path):
 
 
 def set_frame_offset(path, frame, offset):
-    """Rewrites the Basic Offset Table's entry of `frame` (from 0) in place."""
+    """Rewrites the offset of `frame` (from 0) in the file's Basic Offset Table, in place, or in its
+    Extended Offset Table where it has one."""
+    ds = pydicom.dcmread(path)
+    if 'ExtendedOffsetTable' in ds:
+        offsets = np.frombuffer(ds.ExtendedOffsetTable, '<u8').copy()
+        offsets[frame] = offset
+        ds.ExtendedOffsetTable = offsets.tobytes()
+        ds.save_as(path, enforce_file_format=True)
+        return
     at, count = basic_offset_table_at(path)
     assert frame < count, f'{path}: the Basic Offset Table has {count} entries'
     with open(path, 'r+b') as f:

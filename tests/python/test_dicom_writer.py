@@ -12,7 +12,16 @@ What the references do, found here and asserted below:
   dropped, which is what tilestream reads); wsidicom paints them white (255 in every sample).
 - Several focal planes (TotalPixelMatrixFocalPlanes 2): OpenSlide refuses the series ("Attribute
   TotalPixelMatrixFocalPlanes value 2 != 1"); wsidicom lists the planes by their z in micrometres
-  (focal_planes [0.0, 2.0]) and reads either (read_region(..., z=2.0) gives plane 1).
+  (focal_planes [0.0, 2.0]: from DistanceBetweenFocalPlanes in mm for TILED_FULL, from each frame's
+  ZOffsetInSlideCoordinateSystem, in micrometres, for TILED_SPARSE) and reads either
+  (read_region(..., z=2.0) gives plane 1).
+- Several optical paths (NumberOfOpticalPaths 2, frames of path 1 then path 2): OpenSlide ignores the
+  paths; of a TILED_FULL level it reads the first frames, the first path's. wsidicom maps TILED_FULL
+  frames to paths in the order of a Python set of their identifiers, so which path reads the first
+  frames changes with PYTHONHASHSEED (optical_paths ['2', '1'] or ['1', '2']); its pixels are no
+  reference there. (Of a TILED_SPARSE level of 2 paths, which this writer makes too, wsidicom reads
+  each path right by its frames' OpticalPathIdentificationSequence, while OpenSlide takes either path's
+  frame for each tile: 15 tiles of path 1 and 11 of path 2 in one such level; no such variant is kept.)
 - OpenSlide takes only explicit VR little endian native, JPEG baseline and JPEG 2000, of 3 samples of 8
   bits with PlanarConfiguration 0: implicit VR, planar RGB and MONOCHROME2 (which has no
   PlanarConfiguration) are refused by name. wsidicom refuses planar RGB (it skips each file as "Unsupported
@@ -47,8 +56,11 @@ WSI_PLANAR = 'Level files not found in provided files'
 
 
 def case(name, variant, samples=3, dtype='uint8', openslide_refuses=None, wsidicom_refuses=None):
+    """A variant and what the references do with it. wsidicom's level pixels are a reference unless it
+    refuses the series or the levels have several optical paths (see the top of this file)."""
     return pytest.param(dict(name=name, variant=variant, samples=samples, dtype=dtype,
-                             openslide_refuses=openslide_refuses, wsidicom_refuses=wsidicom_refuses), id=name)
+                             openslide_refuses=openslide_refuses, wsidicom_refuses=wsidicom_refuses,
+                             wsidicom_levels=not wsidicom_refuses and variant.optical_paths == 1), id=name)
 
 
 VARIANTS = [
@@ -78,6 +90,9 @@ VARIANTS = [
     case('concatenation-full', Variant(concatenation=2)),
     case('concatenation-sparse-jpeg', Variant('jpeg', 'YBR_FULL_422', sparse=True, concatenation=2, seed=7)),
     case('focal-planes-2', Variant(focal_planes=2), openslide_refuses=OS_PLANES),
+    case('sparse-focal-planes-2', Variant('jpeg', 'YBR_FULL_422', sparse=True, focal_planes=2, seed=9),
+         openslide_refuses=OS_PLANES),
+    case('optical-paths-2', Variant(optical_paths=2)),
 ]
 
 
@@ -121,9 +136,9 @@ def wsidicom_open(folder):
         return wsidicom.WsiDicom.open(folder)
 
 
-def wsidicom_level(wsi, k, z=None):
+def wsidicom_level(wsi, k, z=None, path=None):
     level = wsi.levels[k]
-    image = np.asarray(wsi.read_region((0, 0), level.level, level.size.to_tuple(), z=z))
+    image = np.asarray(wsi.read_region((0, 0), level.level, level.size.to_tuple(), z=z, path=path))
     return image[..., np.newaxis] if image.ndim == 2 else image
 
 
@@ -155,7 +170,7 @@ def test_the_files_hold_what_the_variant_says(series_of, spec):
         columns, rows = variant.tile
         across, down = -(-levels[k].shape[1] // columns), -(-levels[k].shape[0] // rows)
         stored = [(index, plane) for instance in level.files for index, plane in instance.frames]
-        assert len(stored) == (across * down - len(level.missing)) * variant.focal_planes
+        assert len(stored) == (across * down - len(level.missing)) * variant.focal_planes * variant.optical_paths
         assert sum(int(ds.NumberOfFrames) for ds in datasets) == len(stored)
         for part, ds in enumerate(datasets):
             assert ds.file_meta.TransferSyntaxUID == SYNTAXES[variant.syntax]
@@ -243,6 +258,8 @@ def test_wsidicom_reads_the_series(series_of, spec):
     assert [lv.size.to_tuple() for lv in wsi.levels] == [(w, h) for h, w in LEVEL_SHAPES]
     assert {lv.tile_size.to_tuple() for lv in wsi.levels} == {spec['variant'].tile}
     for k in range(len(LEVEL_SHAPES)):
+        if not spec['wsidicom_levels']:
+            continue
         image = wsidicom_level(wsi, k)
         missing = missing_mask(series, k)
         assert (image[missing] == 255).all(), f'level {k}: wsidicom paints missing tiles white'
@@ -253,4 +270,17 @@ def test_wsidicom_reads_the_series(series_of, spec):
     if spec['variant'].focal_planes > 1:
         assert wsi.levels[0].focal_planes == [0.0, 2.0]
         plane = wsidicom_level(wsi, 0, z=2.0)
-        assert_pixels(plane.astype(spec['dtype']), plane_pixels(levels[0], 1), 0, 'level 0, focal plane 1')
+        missing = missing_mask(series, 0)  # the same tiles of every plane
+        assert (plane[missing] == 255).all()
+        diff = np.abs(plane.astype(np.int64) - plane_pixels(levels[0], 1))[~missing]
+        if spec['variant'].lossy:
+            assert diff.mean() < LOSSY_MEAN and diff.max() <= LOSSY_MAX, ('focal plane 1', diff.mean(), diff.max())
+        else:
+            assert diff.max() == 0, 'focal plane 1 differs from the pixels written'
+    if spec['variant'].optical_paths > 1:  # each path is one of the layers written, which one is up to chance
+        for k in range(len(LEVEL_SHAPES)):
+            assert sorted(wsi.levels[k].optical_paths) == ['1', '2']
+            layers = [series.levels[k].expected, plane_pixels(levels[k], 1)]
+            read = [wsidicom_level(wsi, k, path=path) for path in ('1', '2')]
+            matches = sorted(n for image in read for n, layer in enumerate(layers) if np.array_equal(image, layer))
+            assert matches == [0, 1], f'level {k}: the paths read layers {matches}'
