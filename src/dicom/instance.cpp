@@ -81,7 +81,7 @@ void read_positions(Instance& in) {
     }
     positions[k].column = position(in, *plane, tag::column_position, "ColumnPositionInTotalImagePixelMatrix", k);
     positions[k].row = position(in, *plane, tag::row_position, "RowPositionInTotalImagePixelMatrix", k);
-    positions[k].z = string(plane->find(tag::z_offset)).value_or("");
+    positions[k].z = number(plane->find(tag::z_offset)).value_or(0.0);
     if (const DataSet* path = first_item(item, tag::optical_path_identification))
       positions[k].optical_path = string(path->find(tag::optical_path_identifier)).value_or("");
   }

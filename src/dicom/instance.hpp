@@ -17,7 +17,7 @@ inline constexpr const char* wsi_sop_class = "1.2.840.10008.5.1.4.1.1.77.1.6";
 // Where a TILED_SPARSE frame lies (per-frame Plane Position (Slide) and Optical Path Identification).
 struct FramePosition {
   std::int64_t column = 0, row = 0;  // of its top-left pixel, 0-based (DICOM's are 1-based)
-  std::string z;                     // ZOffsetInSlideCoordinateSystem as written ("" when absent)
+  double z = 0;                      // ZOffsetInSlideCoordinateSystem (0 when absent)
   std::string optical_path;          // OpticalPathIdentifier ("" when absent)
 };
 

@@ -32,10 +32,10 @@ std::vector<std::uint64_t> table_values(const Element* e, std::size_t width) {
 
 std::vector<FrameBytes> native_frames(const io::ByteSource& source, const Element& pixels, std::uint64_t frames,
                                       std::uint64_t frame_bytes) {
-  check<FormatError>(!pixels.undefined, source.name(), ": Pixel Data (7FE0,0010) at offset ", pixels.offset,
+  check<FormatError>(!pixels.undefined, source.name(), ": PixelData (7FE0,0010) at offset ", pixels.offset,
                      " is encapsulated, but the transfer syntax stores native pixels");
   const std::uint64_t held = frame_bytes == 0 ? 0 : pixels.length / frame_bytes;
-  check<FormatError>(held >= frames, source.name(), ": Pixel Data (7FE0,0010) at offset ", pixels.offset, " holds ",
+  check<FormatError>(held >= frames, source.name(), ": PixelData (7FE0,0010) at offset ", pixels.offset, " holds ",
                      pixels.length, " bytes, ", held, " frames of ", frame_bytes, " bytes; NumberOfFrames is ", frames,
                      ": frame ", held + 1, " is missing");
   std::vector<FrameBytes> out(frames);
@@ -54,16 +54,16 @@ std::vector<Fragment> walk_fragments(const io::ByteSource& source, const Element
   Cursor cursor(source, 4096);  // item headers only: fragments are skipped
   cursor.pos = pixels.offset;
   auto item_header = [&](std::uint32_t& tag, std::uint32_t& length) {
-    const std::uint16_t group = cursor.u16("a Pixel Data item");
-    const std::uint16_t element = cursor.u16("a Pixel Data item");
+    const std::uint16_t group = cursor.u16("a PixelData item");
+    const std::uint16_t element = cursor.u16("a PixelData item");
     tag = make_tag(group, element);
-    length = cursor.u32("a Pixel Data item's length");
+    length = cursor.u32("a PixelData item's length");
   };
   std::uint32_t tag = 0, length = 0;
   const std::uint64_t table_at = cursor.pos;
   item_header(tag, length);
   check<FormatError>(tag == item_tag && length != undefined_length && length % 4 == 0, source.name(),
-                     ": encapsulated Pixel Data at offset ", table_at, " does not start with a Basic Offset Table item");
+                     ": encapsulated PixelData at offset ", table_at, " does not start with a Basic Offset Table item");
   const std::byte* table = cursor.take(length, "the Basic Offset Table");
   basic_offsets.resize(length / 4);
   for (std::size_t k = 0; k < basic_offsets.size(); ++k) {
@@ -75,25 +75,25 @@ std::vector<Fragment> walk_fragments(const io::ByteSource& source, const Element
   std::vector<Fragment> fragments;
   while (true) {
     const std::uint64_t at = cursor.pos;
-    check<FormatError>(at + 8 <= source.size(), source.name(), ": encapsulated Pixel Data ends with the file after ",
+    check<FormatError>(at + 8 <= source.size(), source.name(), ": encapsulated PixelData ends with the file after ",
                        fragments.size(), " fragments (offset ", at, "), without its sequence delimiter: the file is truncated");
     item_header(tag, length);
     if (tag == sequence_end_tag) break;
-    check<FormatError>(tag == item_tag && length != undefined_length, source.name(), ": fragment ",
-                       fragments.size() + 1, " of Pixel Data at offset ", at, " is ", tag_text(tag),
+    check<FormatError>(tag == item_tag && length != undefined_length, source.name(), ": PixelData (7FE0,0010) fragment ",
+                       fragments.size() + 1, " at offset ", at, " is ", tag_text(tag),
                        ", not an item of defined length");
-    check<FormatError>(length <= source.size() - cursor.pos, source.name(), ": fragment ", fragments.size() + 1,
-                       " of Pixel Data at offset ", at, " holds ", length, " bytes, past the end of the file (",
+    check<FormatError>(length <= source.size() - cursor.pos, source.name(), ": PixelData (7FE0,0010) fragment ",
+                       fragments.size() + 1, " at offset ", at, " holds ", length, " bytes, past the end of the file (",
                        source.size(), " bytes): the file is truncated");
     fragments.push_back({at - first_item, {cursor.pos, length}});
-    cursor.skip(length, "a Pixel Data fragment");
+    cursor.skip(length, "a PixelData fragment");
   }
   return fragments;
 }
 
 std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const ParsedFile& file,
                                             const Element& pixels, std::uint64_t frames) {
-  check<FormatError>(pixels.undefined, source.name(), ": Pixel Data (7FE0,0010) at offset ", pixels.offset,
+  check<FormatError>(pixels.undefined, source.name(), ": PixelData (7FE0,0010) at offset ", pixels.offset,
                      " has a defined length, but transfer syntax ", file.transfer_syntax, " encapsulates frames");
   std::vector<FrameBytes> out;
   out.reserve(frames);
@@ -139,9 +139,9 @@ std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const 
     }
     return out;
   }
-  check<FormatError>(fragments.size() >= frames, source.name(), ": encapsulated Pixel Data holds ", fragments.size(),
+  check<FormatError>(fragments.size() >= frames, source.name(), ": encapsulated PixelData holds ", fragments.size(),
                      " fragments; NumberOfFrames is ", frames, ": frame ", fragments.size() + 1, " is missing");
-  check<UnsupportedError>(fragments.size() == frames, source.name(), ": encapsulated Pixel Data holds ",
+  check<UnsupportedError>(fragments.size() == frames, source.name(), ": encapsulated PixelData holds ",
                           fragments.size(), " fragments for ", frames,
                           " frames and no offset table: frames of one fragment each are read");
   for (const Fragment& f : fragments) out.push_back(f.bytes);
@@ -152,7 +152,7 @@ std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const 
 
 std::vector<FrameBytes> locate_frames(const io::ByteSource& source, const ParsedFile& file, std::uint64_t frames,
                                       std::uint64_t native_frame_bytes) {
-  check<FormatError>(file.pixel_data.has_value(), source.name(), ": no Pixel Data (7FE0,0010) element");
+  check<FormatError>(file.pixel_data.has_value(), source.name(), ": no PixelData (7FE0,0010) element");
   const Element& pixels = *file.pixel_data;
   const bool native = file.transfer_syntax == "1.2.840.10008.1.2" || file.transfer_syntax == "1.2.840.10008.1.2.1";
   return native ? native_frames(source, pixels, frames, native_frame_bytes)

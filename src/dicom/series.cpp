@@ -192,10 +192,27 @@ void place_full(const Group& group, const std::vector<std::vector<FrameBytes>>& 
                      group.size() > 1 ? concat(" in the first of ", group.size(), " files") : std::string(), ")");
 }
 
+// The focal plane and optical path a TILED_SPARSE image is read at: the first optical path (the first
+// item of OpticalPathSequence, where frames name it) and, of its frames, the lowest focal plane.
+FramePosition first_plane(const Group& group) {
+  FramePosition chosen = group.front()->positions.front();
+  const DataSet* first_path = first_item(group.front()->parsed.data, make_tag(0x0048, 0x0105));
+  const std::string listed = first_path == nullptr ? std::string()
+                                                   : string(first_path->find(make_tag(0x0048, 0x0106))).value_or("");
+  bool listed_used = false;
+  for (const Instance* in : group)
+    for (const FramePosition& at : in->positions) listed_used = listed_used || at.optical_path == listed;
+  if (listed_used) chosen.optical_path = listed;
+  for (const Instance* in : group)
+    for (const FramePosition& at : in->positions)
+      if (at.optical_path == chosen.optical_path && at.z < chosen.z) chosen.z = at.z;
+  return chosen;
+}
+
 // TILED_SPARSE frames: each placed at its position; frames of other focal planes or optical paths than
-// the first frame's are passed over; tiles without a frame stay empty (read as zeros).
+// first_plane's are passed over; tiles without a frame stay empty (read as zeros).
 void place_sparse(const Group& group, const std::vector<std::vector<FrameBytes>>& frames, tiff::ImageInfo& im) {
-  const FramePosition& chosen = group.front()->positions.front();
+  const FramePosition chosen = first_plane(group);
   std::vector<std::uint64_t> frame_of(im.tile_offsets.size(), 0);  // 1-based frame filling each tile
   for (std::size_t part = 0; part < group.size(); ++part) {
     const Instance& in = *group[part];
