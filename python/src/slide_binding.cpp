@@ -346,9 +346,20 @@ void bind_slide(nb::module_& m) {
         return std::make_unique<SlideHandle>(path, slide::OpenOptions{.bilevel_max = bilevel_max});
       },
       "path"_a, nb::kw_only(), "bilevel_max"_a = 1u,
-      "Opens a whole-slide image (Aperio SVS, generic TIFF/BigTIFF, NDPI...) and indexes it. Raises IoError, "
-      "FormatError or UnsupportedError naming the file. bilevel_max: what a set bit of a 1-bit image reads as, "
-      "1 (uint8 0/1, the default) or 255 (0/255); MinIsWhite ones are inverted.");
+      "Opens a whole-slide image (Aperio SVS, generic TIFF/BigTIFF, NDPI..., or a DICOM whole slide image: its "
+      "folder or one of its files) and indexes it. Raises IoError, FormatError or UnsupportedError naming the file. "
+      "bilevel_max: what a set bit of a 1-bit image reads as, 1 (uint8 0/1, the default) or 255 (0/255); "
+      "MinIsWhite ones are inverted.");
+  m.def(
+      "open",
+      [](const std::vector<std::filesystem::path>& paths, unsigned bilevel_max) {
+        std::vector<std::string> names;
+        for (const std::filesystem::path& p : paths) names.push_back(p.string());
+        nb::gil_scoped_release release;
+        return std::make_unique<SlideHandle>(names, slide::OpenOptions{.bilevel_max = bilevel_max});
+      },
+      "paths"_a, nb::kw_only(), "bilevel_max"_a = 1u,
+      "Opens the files of one DICOM whole slide image series, exactly these (a list of paths).");
 }
 
 }  // namespace tilestream::python

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "tilestream/core/error.hpp"
 #include "tilestream/slide/slide.hpp"
@@ -18,6 +19,11 @@ class SlideHandle {
  public:
   explicit SlideHandle(const std::filesystem::path& path, const slide::OpenOptions& options = {})
       : path_(path.string()), slide_(std::make_shared<const slide::Slide>(slide::Slide::open(path_, options))) {}
+  // The files of a DICOM series, given one by one.
+  explicit SlideHandle(const std::vector<std::string>& paths, const slide::OpenOptions& options = {})
+      : slide_(std::make_shared<const slide::Slide>(slide::Slide::open(paths, options))) {
+    path_ = slide_->path();
+  }
 
   std::shared_ptr<const slide::Slide> get() const {
     const std::lock_guard lock(mutex_);

@@ -398,6 +398,17 @@ tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, c
   return index;
 }
 
+OpenedSeries open_files(const std::vector<std::string>& paths, const tiff::PixelOptions& pixels) {
+  check<UsageError>(!paths.empty(), "open: no file given");
+  for (const std::string& p : paths)
+    check<FormatError>(is_dicom(io::ReadFile(p)), p, ": not a DICOM file (no \"DICM\" after the 128-byte preamble)");
+  auto source = std::make_shared<const io::FileSeries>(
+      paths.size() == 1 ? paths.front() : concat(paths.front(), " and ", paths.size() - 1, " more"), paths);
+  std::vector<const io::ByteSource*> files;
+  for (std::size_t k = 0; k < source->count(); ++k) files.push_back(&source->file(k));
+  return {source, index_series(files, source->name(), pixels)};
+}
+
 OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixels) {
   const bool folder = is_folder(path);
   const std::string where = folder ? path : folder_of(path);

@@ -39,6 +39,13 @@ Slide Slide::open(const std::string& path, const OpenOptions& options) {
   return open(std::make_shared<io::ReadFile>(path), options);
 }
 
+Slide Slide::open(const std::vector<std::string>& paths, const OpenOptions& options) {
+  check<UsageError>(!paths.empty(), "open: no file given");
+  if (paths.size() == 1) return open(paths.front(), options);
+  dicom::OpenedSeries series = dicom::open_files(paths, pixel_options(paths.front(), options));
+  return Slide(std::move(series.source), std::make_shared<const tiff::SlideIndex>(std::move(series.index)));
+}
+
 Slide Slide::open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options) {
   const tiff::PixelOptions pixels = pixel_options(source->name(), options);
   if (dicom::is_dicom(*source)) {  // one DICOM file (bytes in memory: the fuzzer's)

@@ -117,3 +117,20 @@ def test_the_shim_is_openslide(series_of, spec):
             ours_image = shim.associated_images[name]
             assert ours_image.mode == theirs_image.mode and ours_image.size == theirs_image.size, name
             assert np.array_equal(np.asarray(ours_image), np.asarray(theirs_image)), name
+
+
+def test_open_takes_the_list_of_files(series_of, tmp_path):
+    """tilestream.open([paths]) reads exactly those files: here level 0 and the label only, though their
+    folder holds the whole series; a list of one file opens that file's series as a path does."""
+    series = series_of(CASES[0].values[0])
+    level0 = [str(i.path) for i in series.levels[0].files]
+    label = str(series.associated['label'][0].path)
+    with tilestream.open(level0 + [label]) as s:
+        assert list(s.level_dimensions) == [(LEVEL_SHAPES[0][1], LEVEL_SHAPES[0][0])]
+        assert list(s.associated_images) == ['label']
+        assert_pixels(s.read_region((0, 0), 0, s.level_dimensions[0]), series.levels[0].expected, 0, 'level 0')
+    with tilestream.open(level0[:1]) as s:
+        assert len(s.level_dimensions) == len(LEVEL_SHAPES)
+    (tmp_path / 'notes.txt').write_bytes(b'x' * 300)
+    with pytest.raises(tilestream.FormatError, match='notes.txt: not a DICOM file'):
+        tilestream.open(level0 + [str(tmp_path / 'notes.txt')])

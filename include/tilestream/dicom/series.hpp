@@ -30,6 +30,10 @@ struct OpenedSeries {
 // Files of other SOP classes are passed over. Errors name the file and the element or frame.
 OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixels = {});
 
+// Opens exactly these files as one series (a list the caller made: files of several folders, or a
+// folder's files picked by hand); each must be a DICOM file, and the WSI ones of one series.
+OpenedSeries open_files(const std::vector<std::string>& paths, const tiff::PixelOptions& pixels = {});
+
 // Indexes the files of one series, already open (the fuzzer's bytes in memory): file k's offsets are
 // moved by io::FileSeries::base_of(k). `name` names the series in messages.
 tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, const std::string& name,

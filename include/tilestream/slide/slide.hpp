@@ -31,7 +31,11 @@ struct ReadOptions {
 class Slide {
  public:
   // Opens and indexes the file. Throws IoError / FormatError / UnsupportedError naming the file.
+  // A path is a file (TIFF, BigTIFF, SVS, NDPI, or one file of a DICOM series: then the files of its
+  // series in its folder) or a folder holding one DICOM series.
   static Slide open(const std::string& path, const OpenOptions& options = {});
+  // The DICOM files of one series, exactly these (dicom::open_files); one path opens as above.
+  static Slide open(const std::vector<std::string>& paths, const OpenOptions& options = {});
   // Wraps any byte source (memory, for fuzzing and tests).
   static Slide open(std::shared_ptr<const io::ByteSource> source, const OpenOptions& options = {});
 
