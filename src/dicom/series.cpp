@@ -146,12 +146,7 @@ void describe_pixels(const Instance& first, const tiff::PixelOptions& pixels, ti
   im.stored_dtype = first.bits_allocated == 16 ? (first.pixel_representation == 1 ? DType::int16 : DType::uint16)
                                                : DType::uint8;
   im.photometric = refusal.empty() ? photometric_of(first, syntax.compression, refusal) : codec::photometric::rgb;
-  codec::StoredPixels stored;
-  stored.photometric = im.photometric;
-  stored.compression = im.compression;
-  stored.samples = im.stored_samples;
-  stored.dtype = im.stored_dtype;
-  stored.planar_config = im.planar_config;
+  const codec::StoredPixels stored = im.stored_pixels();
   if (refusal.empty() && !pixels.stored_samples) {
     try {
       im.conversion = codec::plan_conversion(stored);

@@ -84,13 +84,7 @@ void check_bilevel(const IfdReader& r, const Ifd& ifd, const ImageInfo& im) {
 // How the stored samples become pixels: the photometric table's plan, or the samples as stored.
 codec::PixelConversion pixel_conversion(const IfdReader& r, const Ifd& ifd, const ImageInfo& im,
                                         const PixelOptions& options) {
-  codec::StoredPixels stored;
-  stored.photometric = im.photometric;
-  stored.compression = im.compression;
-  stored.samples = im.stored_samples;
-  stored.dtype = im.stored_dtype;
-  stored.planar_config = im.planar_config;
-  if (im.bits_per_sample == 1) stored.bilevel_max = im.bilevel_max;
+  codec::StoredPixels stored = im.stored_pixels();
   if (options.stored_samples) return codec::as_stored(stored);
   stored.ink_set = static_cast<std::uint16_t>(r.uint(ifd, tag::ink_set).value_or(1));
   std::vector<std::uint64_t> color_map;

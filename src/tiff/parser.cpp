@@ -71,6 +71,17 @@ SlideIndex parse_slide_index(const io::ByteSource& source, const ParseLimits& li
   return index;
 }
 
+codec::StoredPixels ImageInfo::stored_pixels() const {
+  codec::StoredPixels stored;
+  stored.photometric = photometric;
+  stored.compression = compression;
+  stored.samples = stored_samples;
+  stored.dtype = stored_dtype;
+  stored.planar_config = planar_config;
+  if (bits_per_sample == 1) stored.bilevel_max = bilevel_max;
+  return stored;
+}
+
 void ImageInfo::check_readable(const std::string& context) const {
   if (unsupported_reason.empty()) return;
   if (malformed) throw FormatError(concat(unsupported_reason, " (", context, ")"));

@@ -15,6 +15,7 @@
 
 #include "dicom/dicom_bytes.hpp"
 #include "support/cuda_test_support.hpp"
+#include "support/patch_check.hpp"
 #include "support/pixel_difference.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/codec/codec.hpp"
@@ -270,22 +271,7 @@ TEST_F(DeviceDicom, PatchBatchesEqualTheLevel) {
   DeviceReadReport report;
   reader.read_patches(dicom, 0, corners, side, side, out, &report);
   EXPECT_EQ(report.path, gpu_decode_path);
-  const HostImage gpu = out.to_host(stream);
-  const tiff::ImageInfo& image = dicom.level(0).image;
-  for (std::size_t k = 0; k < corners.size(); ++k) {
-    for (std::uint64_t r = 0; r < side; ++r) {
-      for (std::uint64_t col = 0; col < side; ++col) {
-        const auto x = static_cast<std::uint64_t>(corners[k].x) + col;
-        const auto y = static_cast<std::uint64_t>(corners[k].y) + r;
-        for (int s = 0; s < 3; ++s) {
-          const int got = std::to_integer<int>(gpu.data()[((k * side + r) * side + col) * 3 + s]);
-          const int want =
-              x < image.width && y < image.height ? std::to_integer<int>(level.data()[(y * image.width + x) * 3 + s]) : 0;
-          ASSERT_EQ(got, want) << "patch " << k << " row " << r << " column " << col;
-        }
-      }
-    }
-  }
+  testing::expect_patches_of(out.to_host(stream), level, corners, side, "DICOM level 0");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/cuda_test_support.hpp"
+#include "support/patch_check.hpp"
 #include "support/pixel_difference.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/codec/codec.hpp"
@@ -149,25 +150,7 @@ TEST_F(DeviceJpeg2000Paths, PatchBatchesEqualTheCpu) {
     reader.read_patches(slide, 0, corners, side, side, out, &report);
     EXPECT_EQ(report.path, gpu_j2k_decode_path);
     EXPECT_GT(report.decode.tiles_gpu, 0u);
-    const HostImage gpu = out.to_host(stream);
-    const HostImage level = slide.read_level(0);
-    const tiff::ImageInfo& image = slide.level(0).image;
-    for (std::size_t k = 0; k < corners.size(); ++k) {
-      for (std::uint64_t r = 0; r < side; ++r) {
-        for (std::uint64_t col = 0; col < side; ++col) {
-          const auto x = static_cast<std::uint64_t>(corners[k].x) + col;
-          const auto y = static_cast<std::uint64_t>(corners[k].y) + r;
-          const auto* got = reinterpret_cast<const std::uint8_t*>(gpu.data()) + ((k * side + r) * side + col) * 3;
-          for (int s = 0; s < 3; ++s) {
-            const std::uint8_t want =
-                x < image.width && y < image.height
-                    ? static_cast<std::uint8_t>(level.data()[(y * image.width + x) * 3 + s])
-                    : std::uint8_t{0};
-            ASSERT_EQ(got[s], want) << codec::to_string(mode) << " patch " << k << " row " << r << " column " << col;
-          }
-        }
-      }
-    }
+    testing::expect_patches_of(out.to_host(stream), slide.read_level(0), corners, side, codec::to_string(mode));
   }
 }
 

@@ -77,6 +77,9 @@ struct ImageInfo {
   // Rows actually stored in tile row `ty`: tile_height, except for the last strip of a stripped image.
   std::uint32_t stored_rows(std::uint32_t ty) const;
   bool reduced_resolution() const { return (subfile_type & 1u) != 0; }
+  // What the image stores, for the photometric table (codec::plan_conversion); ink set and colour map
+  // are the caller's to add.
+  codec::StoredPixels stored_pixels() const;
   // Throws, when unsupported_reason is set, the error it stands for (FormatError for a malformed
   // image, else UnsupportedError) with `context` after the reason.
   void check_readable(const std::string& context) const;
