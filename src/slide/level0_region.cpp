@@ -92,10 +92,16 @@ void read_level_rect_rgba_into(const Slide& slide, std::size_t level, const Leve
   std::vector<std::byte> read(static_cast<std::size_t>(rect.width) * rect.height * samples);
   read_level_rect_into(slide, level, rect, read.data(), static_cast<std::size_t>(rect.width) * samples, threads);
   const InsidePart in = inside_part(image, rect);
+  // Pixels of the level whose tile was never written (a sparse TIFF's, a TILED_SPARSE DICOM level's
+  // missing frames) are transparent, as OpenSlide leaves missing tiles.
   const auto inside = [&](std::uint64_t row, std::uint64_t col) {
     const std::int64_t x = rect.x + static_cast<std::int64_t>(col), y = rect.y + static_cast<std::int64_t>(row);
-    return !in.empty() && x >= static_cast<std::int64_t>(in.left) && x < static_cast<std::int64_t>(in.right) &&
-           y >= static_cast<std::int64_t>(in.top) && y < static_cast<std::int64_t>(in.bottom);
+    if (in.empty() || x < static_cast<std::int64_t>(in.left) || x >= static_cast<std::int64_t>(in.right) ||
+        y < static_cast<std::int64_t>(in.top) || y >= static_cast<std::int64_t>(in.bottom))
+      return false;
+    const std::size_t tile = image.tile_number(static_cast<std::uint32_t>(x / image.tile_width),
+                                               static_cast<std::uint32_t>(y / image.tile_height));
+    return image.tile_byte_counts[tile] != 0;
   };
   for (std::uint64_t row = 0; row < rect.height; ++row) {
     const std::byte* from = read.data() + row * rect.width * samples;

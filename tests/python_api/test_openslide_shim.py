@@ -97,3 +97,27 @@ def test_detect_format_and_closing(testdata, tmp_path):
         assert isinstance(shim.read_region((0, 0), 0, (8, 8)), Image.Image)
     with pytest.raises(tilestream.UsageError, match='closed'):
         shim.read_region((0, 0), 0, (8, 8))
+
+
+def test_unwritten_tiles_are_transparent(tmp_path):
+    """A tiled TIFF with a tile never written (offset and byte count 0): OpenSlide leaves it transparent,
+    (0, 0, 0, 0), and so does the shim; the written tiles are opaque and equal."""
+    import struct
+
+    import tifffile
+    openslide = pytest.importorskip('openslide')
+    pixels = (np.arange(512 * 512 * 3) % 251).astype(np.uint8).reshape(512, 512, 3)
+    path = tmp_path / 'sparse.tif'
+    tifffile.imwrite(path, pixels, tile=(256, 256), photometric='rgb', compression='zlib', metadata=None)
+    with tifffile.TiffFile(path) as tif:
+        offsets, counts = tif.pages[0].tags['TileOffsets'], tif.pages[0].tags['TileByteCounts']
+        assert offsets.dtype == counts.dtype == 4  # LONG: 4 bytes each
+    with open(path, 'r+b') as f:
+        for tag in (offsets, counts):
+            f.seek(tag.valueoffset + 4 * 1)  # tile 1: row 0, column 1
+            f.write(struct.pack('<I', 0))
+    theirs = np.asarray(openslide.OpenSlide(str(path)).read_region((0, 0), 0, (512, 512)))
+    with tilestream.OpenSlide(str(path)) as shim:
+        ours = np.asarray(shim.read_region((0, 0), 0, (512, 512)))
+    assert not theirs[:256, 256:].any() and (theirs[..., 3][:256, :256] == 255).all()
+    assert np.array_equal(ours, theirs)

@@ -50,7 +50,7 @@ void read_level_rects_to(const Slide& slide, std::size_t level, std::span<const 
                          std::span<std::byte* const> destinations, std::size_t row_stride, unsigned threads);
 
 // The same rectangle as OpenSlide's read_region renders it: 8-bit RGBA, alpha 255 inside the level and
-// every byte 0 outside (OpenSlide's transparent pixels), grey levels repeated into R, G and B (a fourth
+// every byte 0 outside and in tiles never written (OpenSlide's transparent pixels), grey levels repeated into R, G and B (a fourth
 // stored sample is not used as alpha).
 // `row_stride` as above, for rect.width x 4 bytes. UnsupportedError naming file and level where the
 // level is not 8-bit grey or RGB(A).
