@@ -487,4 +487,6 @@ std::vector<std::byte> jpeg2000_ycbcr_encode(std::span<const std::byte> pixels, 
   return encode_planes(planes, layout, DType::uint8, false, OPJ_CLRSPC_SYCC, options.jpeg2000_quality);
 }
 
+const char* openjpeg_library_version() { return opj_version(); }
+
 }  // namespace tilestream::codec

@@ -29,6 +29,9 @@
 
 namespace tilestream::codec {
 
+// opj_version(): the OpenJPEG library this process decodes with.
+const char* openjpeg_library_version();
+
 // Decodes the components as the TIFF's samples (33004, 33005, 34712), into layout.width x layout.rows
 // x layout.samples of layout.dtype.
 void jpeg2000_decode(std::span<const std::byte> src, const TileLayout& layout, std::span<std::byte> dst);

@@ -7,6 +7,8 @@
 #include <iterator>
 
 #include "codec/bilevel.hpp"
+#include <cstdio>
+#include <tuple>
 #include "codec/byte_order.hpp"
 #include "codec/deflate.hpp"
 #include "codec/jpeg.hpp"
@@ -108,6 +110,21 @@ const char* compression_name(std::uint16_t compression) {
 const char* not_built_reason(std::uint16_t compression) {
   const Codec* codec = find_codec(compression);
   return codec != nullptr && codec->not_built != nullptr ? codec->not_built : "";
+}
+
+std::string openjpeg_version() {
+#if TILESTREAM_WITH_OPENJPEG
+  return openjpeg_library_version();
+#else
+  return {};
+#endif
+}
+
+bool decodes_htj2k() {
+  const std::string version = openjpeg_version();
+  int major = 0, minor = 0, patch = 0;
+  if (std::sscanf(version.c_str(), "%d.%d.%d", &major, &minor, &patch) < 2) return false;
+  return std::make_tuple(major, minor, patch) >= std::make_tuple(2, 5, 4);
 }
 
 bool is_supported(std::uint16_t compression) {

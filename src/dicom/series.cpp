@@ -139,6 +139,10 @@ void describe_pixels(const Instance& first, const tiff::PixelOptions& pixels, ti
     refusal = concat("JPEG frames of ", first.bits_allocated, " bits are not read (8)");
   } else if (im.planar_config == 2 && syntax.compression != codec::compression::none) {
     refusal = "PlanarConfiguration 1 is read for native frames only";
+  } else if (first.parsed.transfer_syntax.starts_with("1.2.840.10008.1.2.4.20") && !codec::decodes_htj2k()) {
+    refusal = concat("transfer syntax ", syntax.name, " (", first.parsed.transfer_syntax, ") needs OpenJPEG 2.5.4 or later",
+                     " to decode correctly; this build decodes with OpenJPEG ",
+                     codec::openjpeg_version().empty() ? std::string("(none)") : codec::openjpeg_version());
   } else if (!codec::is_supported(im.compression)) {
     refusal = concat("compression ", codec::compression_name(im.compression), " is not built in (",
                      codec::not_built_reason(im.compression), ")");

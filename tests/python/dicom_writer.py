@@ -19,17 +19,17 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, encapsulate_extended, generate_frames
 from pydicom.sequence import Sequence
-from pydicom.uid import (JPEG2000, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless,
+from pydicom.uid import (JPEG2000, ExplicitVRLittleEndian, HTJ2KLossless, ImplicitVRLittleEndian, JPEG2000Lossless,
                          JPEGBaseline8Bit, generate_uid)
 
 WSI_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.77.1.6'
 SYNTAXES = {'explicit': ExplicitVRLittleEndian, 'implicit': ImplicitVRLittleEndian, 'jpeg': JPEGBaseline8Bit,
-            'j2k': JPEG2000Lossless, 'j2k-lossy': JPEG2000}
+            'j2k': JPEG2000Lossless, 'j2k-lossy': JPEG2000, 'htj2k': HTJ2KLossless}
 LOSSY = {'jpeg': 'ISO_10918_1', 'j2k-lossy': 'ISO_15444_1'}
 # The photometric interpretations each syntax may carry (DICOM PS3.5 8.2).
 PHOTOMETRICS = {'explicit': {'RGB', 'MONOCHROME2'}, 'implicit': {'RGB', 'MONOCHROME2'},
                 'jpeg': {'RGB', 'YBR_FULL_422', 'MONOCHROME2'}, 'j2k': {'RGB', 'YBR_RCT', 'MONOCHROME2'},
-                'j2k-lossy': {'RGB', 'YBR_ICT', 'MONOCHROME2'}}
+                'j2k-lossy': {'RGB', 'YBR_ICT', 'MONOCHROME2'}, 'htj2k': {'RGB', 'MONOCHROME2'}}
 # ImageType of each kind of instance, as OpenSlide 4 accepts them.
 IMAGE_TYPES = {'volume': ['ORIGINAL', 'PRIMARY', 'VOLUME', 'NONE'],
                'resampled': ['DERIVED', 'PRIMARY', 'VOLUME', 'RESAMPLED'],
@@ -125,6 +125,8 @@ def encode_frame(frame, variant):
             return bytes(imagecodecs.jpeg8_encode(pixels, level=JPEG_QUALITY, colorspace='RGB', outcolorspace='RGB'))
         return bytes(imagecodecs.jpeg8_encode(pixels, level=JPEG_QUALITY, colorspace='RGB', outcolorspace='YCbCr',
                                               subsampling='422'))
+    if variant.syntax == 'htj2k':  # High-Throughput JPEG 2000, reversible (imagecodecs' OpenJPH)
+        return bytes(imagecodecs.htj2k_encode(pixels))
     # JPEG 2000 codestreams (J2K, not JP2); the multiple component transform for YBR_RCT / YBR_ICT only.
     mct = variant.photometric in ('YBR_RCT', 'YBR_ICT')
     reversible = variant.syntax == 'j2k'
@@ -138,6 +140,8 @@ def decode_frame(data, variant, shape, dtype):
         out = imagecodecs.jpeg8_decode(data)
     elif variant.syntax in ('j2k', 'j2k-lossy'):
         out = imagecodecs.jpeg2k_decode(data)
+    elif variant.syntax == 'htj2k':
+        out = imagecodecs.htj2k_decode(data)
     else:
         raise AssertionError('native frames are the pixels written')
     return out.reshape(shape).astype(dtype)

@@ -84,6 +84,7 @@ VARIANTS = [
     case('j2k-grey16', Variant('j2k', 'MONOCHROME2'), samples=1, dtype='uint16', openslide_refuses=OS_GREY),
     case('j2k-lossy-ybr-ict', Variant('j2k-lossy', 'YBR_ICT')),
     case('j2k-lossy-rgb-extended', Variant('j2k-lossy', 'RGB', offset_table='extended')),
+    case('htj2k-rgb', Variant('htj2k', 'RGB'), openslide_refuses='Unsupported transfer syntax 1.2.840.10008.1.2.4.201'),
     case('sparse-explicit', Variant(sparse=True)),
     case('sparse-jpeg-no-bot', Variant('jpeg', 'YBR_FULL_422', sparse=True, offset_table='empty', seed=3)),
     case('sparse-j2k-extended', Variant('j2k', 'YBR_RCT', sparse=True, offset_table='extended', seed=5)),

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tilestream/core/dtype.hpp"
@@ -93,6 +94,13 @@ bool is_supported(std::uint16_t compression);
 // Why this build cannot decode a compression it knows ("this build has no libwebp ..."), or "" where
 // the build is not the reason (supported, or not implemented anywhere).
 const char* not_built_reason(std::uint16_t compression);
+// The version of the OpenJPEG library JPEG 2000 tiles are decoded with, as it reports it ("2.5.0"); ""
+// in a build without OpenJPEG.
+std::string openjpeg_version();
+// Whether that OpenJPEG decodes High-Throughput JPEG 2000 (Part 15) codestreams correctly: 2.5.4 and
+// later. Debian 12's 2.5.0 returned some HTJ2K frames as flat grey without an error (measured against
+// OpenJPEG 2.5.4 and OpenJPH on the frames tests/python/dicom_writer.py writes), so older ones are refused.
+bool decodes_htj2k();
 
 // Decodes `src` into `dst`, which must be exactly layout.decoded_bytes() long.
 // Throws CodecError on corrupt data, UnsupportedError on a compression or layout we do not handle.
