@@ -10,6 +10,7 @@ Needs numpy, tifffile, imagecodecs and pydicom.
 """
 import pathlib
 import struct
+import zlib
 
 import imagecodecs
 import numpy as np
@@ -488,17 +489,19 @@ def dicom_seed(name, image, frames, syntax=ExplicitVRLittleEndian, photometric=N
     """A VL Whole Slide Microscopy file of `image` (rows x columns [x samples]) in 16 x 16 `frames`:
     native bytes, or encapsulated ones (table: None for an empty Basic Offset Table, "basic" or
     "extended"); positions: TILED_SPARSE frames' 1-based (column, row). pydicom writes every
-    sequence and item with an undefined length."""
+    sequence and item with an undefined length. Each seed is a series of its own, so that opening one
+    of them from this folder (tilestream info) opens that file alone."""
     samples = 1 if image.ndim == 2 else image.shape[2]
     meta = pydicom.dataset.FileMetaDataset()
     meta.MediaStorageSOPClassUID = VLWholeSlideMicroscopyImageStorage
-    meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.10.1234.{len(name)}.1"
+    series = f"1.2.826.0.1.3680043.10.1234.{zlib.crc32(name.encode())}"
+    meta.MediaStorageSOPInstanceUID = series + ".1"
     meta.TransferSyntaxUID = syntax
     ds = pydicom.Dataset()
     ds.file_meta = meta
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.10.1234.1"
+    ds.SeriesInstanceUID = series
     ds.Modality = "SM"
     ds.ImageType = ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"]
     ds.InstanceNumber = 1

@@ -1,6 +1,7 @@
 // add_properties: a data set's attributes as dicom.* properties.
 #include "dicom/properties.hpp"
 
+#include <cstring>
 
 #include "dicom/dictionary.hpp"
 #include "tilestream/core/error.hpp"
@@ -16,10 +17,18 @@ bool is_binary_number(const Element& e) {
          e.is("SV");
 }
 
-// Floats as OpenSlide prints doubles (%.17g), integers in decimal.
-std::string number_text(const Element& e, double value) {
+// Value `k` of a binary number: 64-bit integers (UV, SV) from their bytes, which a double cannot hold
+// whole (and whose largest UV values a cast from double would overflow); floats as OpenSlide prints
+// doubles (%.17g); the others in decimal.
+std::string number_text(const Element& e, std::size_t k) {
+  if (e.is("UV") || e.is("SV")) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, e.value.data() + 8 * k, 8);  // little endian, as the host
+    return e.is("UV") ? concat(bits) : concat(static_cast<std::int64_t>(bits));
+  }
+  const double value = *number(&e, k);
   if (e.is("FL") || e.is("FD")) return tiff::openslide_double(value);
-  return concat(static_cast<long long>(value));
+  return concat(static_cast<long long>(value));  // 32 bits at most: exact
 }
 
 // The text VRs whose values OpenSlide 4 (through libdicom) lists one by one ("dicom.ImageType[2]");
@@ -48,7 +57,7 @@ void add(const DataSet& set, const std::string& prefix, std::map<std::string, st
     if (!e.loaded) continue;
     std::vector<std::string> values;
     if (is_binary_number(e)) {
-      for (std::size_t k = 0; k < number_count(&e); ++k) values.push_back(number_text(e, *number(&e, k)));
+      for (std::size_t k = 0; k < number_count(&e); ++k) values.push_back(number_text(e, k));
     } else if (e.is("OB") || e.is("OW") || e.is("OD") || e.is("OF") || e.is("OL") || e.is("OV") || e.is("UN") ||
                e.is("AT")) {
       continue;

@@ -253,6 +253,15 @@ tiff::ImageInfo image_of(const Group& group, const std::vector<const io::ByteSou
   const std::uint64_t tiles = std::uint64_t{im.tiles_across()} * im.tiles_down();
   check<FormatError>(tiles * im.planes() <= (std::uint64_t{1} << 26), first.path, ": ", tiles, " tiles of ",
                      im.tile_width, " x ", im.tile_height, " is more than a slide is read with");
+  // The tile index grows with the pixel matrix, not with the files: a frame holds a tile's bytes, so
+  // more tiles than the files hold bytes is a matrix no file fills (a hostile one would make a
+  // gigabyte index of a kilobyte file). Small images pass whatever their files.
+  std::uint64_t held = 0;
+  for (const Instance* in : group) held += files[in->file]->size();
+  check<FormatError>(tiles * im.planes() <= std::max<std::uint64_t>(held, std::uint64_t{1} << 16), first.path, ": ",
+                     im.width, " x ", im.height, " pixels in ", tiles, " tiles of ", im.tile_width, " x ",
+                     im.tile_height, " and ", held, " bytes of file", group.size() > 1 ? "s" : "",
+                     ": more tiles than bytes");
   im.tile_offsets.assign(tiles * im.planes(), 0);
   im.tile_byte_counts.assign(tiles * im.planes(), 0);
   if (!im.unsupported_reason.empty()) return im;

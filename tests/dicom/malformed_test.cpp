@@ -3,7 +3,11 @@
 // or when its level is read: the error's kind and the parts of its one-line message that name the
 // file and the place (frame number, element tag, offset, transfer syntax).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,7 +59,7 @@ Bytes tag_bytes(std::uint32_t t) {
 struct Case {
   const char* name;
   std::function<Bytes()> file;
-  bool when_read;  // the series indexes; reading its level fails
+  bool when_read;  // the series indexes (the level listed with its damage); reading the level fails
   ErrorKind kind;
   std::vector<std::string> says;  // besides the file's name, "file0.dcm"
 };
@@ -69,9 +73,9 @@ const std::vector<Case>& cases() {
          f.pixels.frames.pop_back();
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
-       {"Pixel Data (7FE0,0010) at offset", "NumberOfFrames is 6: frame 6 is missing"}},
+       {"PixelData (7FE0,0010) at offset", "NumberOfFrames is 6: frame 6 is missing"}},
       {"FragmentFewerThanFrames",
        [] {
          build::WsiFile f = encapsulated(build::jpeg_baseline, build::OffsetTable::empty_basic);
@@ -79,7 +83,7 @@ const std::vector<Case>& cases() {
          f.pixels.frames.pop_back();
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
        {"holds 5 fragments; NumberOfFrames is 6: frame 6 is missing"}},
       {"BasicOffsetTableListsFewerFrames",
@@ -88,7 +92,7 @@ const std::vector<Case>& cases() {
          f.pixels.starts = {0, 1, 2, 3};
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
        {"the Basic Offset Table lists 4 frames; NumberOfFrames is 6: frame 5 is missing"}},
       {"BasicOffsetTableOffOfTheFragments",
@@ -100,7 +104,7 @@ const std::vector<Case>& cases() {
          bytes[table + 8] = static_cast<std::byte>(std::to_integer<int>(bytes[table + 8]) - 2);
          return bytes;
        },
-       false,
+       true,
        ErrorKind::format,
        {"frame 3 starts at item offset 36 by the Basic Offset Table", "the frame is missing"}},
       {"ExtendedOffsetTableListsFewerFrames",
@@ -109,7 +113,7 @@ const std::vector<Case>& cases() {
          f.pixels.starts = {0, 1, 2, 3, 4};
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
        {"the Extended Offset Table lists 5 frames; NumberOfFrames is 6: frame 6 is missing"}},
       {"ExtendedOffsetTablePastTheEnd",
@@ -120,7 +124,7 @@ const std::vector<Case>& cases() {
          set.elements[build::tag(0x7FE0, 0x0001)].value[5 * 8 + 2] = std::byte{0x01};  // frame 6: + 64 KiB
          return build::part10(f.syntax, set, &f.pixels);
        },
-       false,
+       true,
        ErrorKind::format,
        {"frame 6 at offset ", "from the Extended Offset Table", "the file is truncated"}},
       {"NativeCutInsidePixelData",
@@ -129,7 +133,7 @@ const std::vector<Case>& cases() {
          bytes.resize(bytes.size() - 10);
          return bytes;
        },
-       false,
+       true,
        ErrorKind::format,
        {"frame 6 at offset ", "lies past the end of the file", "the file is truncated"}},
       {"EncapsulatedCutInsideAFragment",
@@ -138,16 +142,16 @@ const std::vector<Case>& cases() {
          bytes.resize(bytes.size() - 12);  // the delimiter and 4 bytes of the last fragment
          return bytes;
        },
-       false,
+       true,
        ErrorKind::format,
-       {"fragment 6 of Pixel Data at offset ", "the file is truncated"}},
+       {"PixelData (7FE0,0010) fragment 6 at offset ", "the file is truncated"}},
       {"EncapsulatedCutBeforeTheDelimiter",
        [] {
          Bytes bytes = encapsulated(build::jpeg_baseline, build::OffsetTable::empty_basic).bytes();
          bytes.resize(bytes.size() - 8);
          return bytes;
        },
-       false,
+       true,
        ErrorKind::format,
        {"ends with the file after 6 fragments", "without its sequence delimiter"}},
       {"CutInsideTheDataSet",
@@ -166,7 +170,7 @@ const std::vector<Case>& cases() {
          f.pixels.starts = {0, 2, 3, 4, 5};  // frame 1: fragments 1 and 2
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::unsupported,
        {"frame 1 spans several fragments"}},
       {"MoreFragmentsThanFramesWithoutATable",
@@ -175,7 +179,7 @@ const std::vector<Case>& cases() {
          f.number_of_frames = 5;
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::unsupported,
        {"holds 6 fragments for 5 frames and no offset table"}},
       {"TiledFullMissingAFrame",
@@ -184,7 +188,7 @@ const std::vector<Case>& cases() {
          f.pixels.frames.pop_back();
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
        {"needs 6 frames; frame 6 is missing (NumberOfFrames 5)"}},
       {"SparseFrameOffTheGrid",
@@ -217,7 +221,7 @@ const std::vector<Case>& cases() {
          f.positions = {{1, 1}, {5, 1}, {5, 1}};
          return f.bytes();
        },
-       false,
+       true,
        ErrorKind::format,
        {"frames 2 and 3 both lie at column 5, row 1"}},
       {"SparseFrameWithoutAPosition",
@@ -245,6 +249,15 @@ const std::vector<Case>& cases() {
        false,
        ErrorKind::unsupported,
        {"Explicit VR Big Endian (1.2.840.10008.1.2.2, retired) is not read"}},
+      {"PixelMatrixLargerThanTheFile",
+       [] {
+         build::WsiFile f = native();
+         f.width = f.height = 4096;  // 2^20 tiles of 4 x 4 in a file of a few hundred bytes
+         return f.bytes();
+       },
+       false,
+       ErrorKind::format,
+       {"4096 x 4096 pixels in 1048576 tiles of 4 x 4", "bytes of file", "more tiles than bytes"}},
       {"NoRows",
        [] {
          const build::WsiFile f = native();
@@ -264,7 +277,8 @@ const std::vector<Case>& cases() {
       {"NumberOfFramesNotWhole",
        [] {
          const build::WsiFile f = native();
-         return build::part10(f.syntax, f.data_set().text(build::tag(0x0028, 0x0008), "IS", "6.5"), &f.pixels);
+         return build::part10(f.syntax, f.data_set().text(build::tag(0x0028, 0x0008), "IS", "6.5"),
+                              &f.pixels);
        },
        false,
        ErrorKind::format,
@@ -314,6 +328,58 @@ TEST_P(DicomMalformed, GivesItsError) {
 
 INSTANTIATE_TEST_SUITE_P(DicomSeries, DicomMalformed, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// NumberOfFrames is the file's word, not its size: 2^26 frames of one pixel, Pixel Data's length
+// 0xFFFFFFF0, in a file of a few hundred bytes, must fail on the first frame past the end without
+// listing 2^26 frames first (a gigabyte). In a child process whose address space leaves it 256 MiB;
+// not under the sanitizers, which map terabytes of shadow memory.
+TEST(DicomMalformedBase, FramesCountedBeforeTheyAreListed) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "address space limits do not hold under the sanitizers";
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "address space limits do not hold under the sanitizers";
+#endif
+  build::WsiFile f;
+  f.width = f.height = f.tile_width = f.tile_height = 1;
+  f.samples = 1;
+  f.photometric = "MONOCHROME2";
+  f.number_of_frames = std::int64_t{1} << 26;
+  f.pixels.frames = {Bytes(2, std::byte{1})};
+  Bytes bytes = f.bytes();
+  const std::uint64_t length_at = find(bytes, tag_bytes(build::tag(0x7FE0, 0x0010))) + 8;
+  for (int k = 0; k < 4; ++k)
+    bytes[length_at + k] = std::byte{static_cast<unsigned char>(k == 0 ? 0xF0 : 0xFF)};
+  const std::uint64_t past = bytes.size();
+  const build::MemorySeries series({bytes});
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t pages = 0;
+    statm >> pages;
+    const rlim_t limit = pages * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (rlim_t{256} << 20);
+    const rlimit address_space{limit, limit};
+    ::setrlimit(RLIMIT_AS, &address_space);
+    try {
+      const tiff::SlideIndex index = index_series(series.parts(), series.name());
+      // The damage is the level's: listed, and thrown when the level is read.
+      index.levels.at(0).image.check_readable("level 0");
+      ::_exit(3);  // no error
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      ::_exit(message.find("file0.dcm: frame 3 at offset " + std::to_string(past)) == 0 ? 0 : 4);
+    } catch (const std::bad_alloc&) {
+      ::_exit(5);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no error, 4: another message, 5: out of memory";
+}
 
 // The well-formed instances the cases mutate index and read.
 TEST(DicomMalformedBase, UnmutatedFilesRead) {

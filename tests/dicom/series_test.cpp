@@ -295,6 +295,24 @@ TEST(DicomSeries, PyramidLabelAndProperties) {
   EXPECT_EQ(p.count("dicom.PixelData"), 0u);
 }
 
+// Binary numbers of every width as properties, the 64-bit ones (UV, SV) whole at their extremes.
+TEST(DicomSeries, BinaryNumbersAsProperties) {
+  const build::WsiFile f = volume(build::Image{10, 6, 3, 1, 1});
+  build::DataSet set = f.data_set();
+  set.raw(build::tag(0x7FE0, 0x0003), "UV", build::binary<std::uint64_t>({~std::uint64_t{0}, 1}));
+  set.raw(build::tag(0x0048, 0x0001), "SV", build::binary<std::int64_t>({INT64_MIN}));
+  set.raw(build::tag(0x0048, 0x0002), "SS", build::binary<std::int16_t>({-3}));
+  set.raw(build::tag(0x0048, 0x0003), "FD", build::binary<double>({0.1}));
+  const build::MemorySeries series({build::part10(f.syntax, set, &f.pixels)});
+  const auto p = index_of(series).properties;
+  EXPECT_EQ(p.at("dicom.EncapsulatedPixelDataValueTotalLength[0]"), "18446744073709551615");
+  EXPECT_EQ(p.at("dicom.EncapsulatedPixelDataValueTotalLength[1]"), "1");
+  EXPECT_EQ(p.at("dicom.ImagedVolumeWidth"), "-9223372036854775808");
+  EXPECT_EQ(p.at("dicom.ImagedVolumeHeight"), "-3");
+  EXPECT_EQ(p.at("dicom.ImagedVolumeDepth"), "0.10000000000000001");  // OpenSlide's %.17g
+  EXPECT_EQ(p.at("dicom.TotalPixelMatrixColumns"), "10");
+}
+
 TEST(DicomSeries, FilesOfOtherClassesArePassedOver) {
   build::WsiFile other = volume(build::Image{10, 6, 3, 1, 1});
   build::DataSet set = other.data_set();
