@@ -96,8 +96,8 @@ std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const 
                                             const Element& pixels, std::uint64_t frames) {
   check<FormatError>(pixels.undefined, source.name(), ": PixelData (7FE0,0010) at offset ", pixels.offset,
                      " has a defined length, but transfer syntax ", file.transfer_syntax, " encapsulates frames");
+  // Reserved only once NumberOfFrames, the file's word, is checked against a table or the fragments.
   std::vector<FrameBytes> out;
-  out.reserve(frames);
   // The Extended Offset Table gives every frame's item and length: the items need not be walked.
   const std::vector<std::uint64_t> extended = table_values(file.data.find(make_tag(0x7FE0, 0x0001)), 8);
   const std::vector<std::uint64_t> extended_lengths = table_values(file.data.find(make_tag(0x7FE0, 0x0002)), 8);
@@ -106,6 +106,7 @@ std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const 
                        ": the Extended Offset Table lists ", std::min(extended.size(), extended_lengths.size()),
                        " frames; NumberOfFrames is ", frames, ": frame ",
                        std::min(extended.size(), extended_lengths.size()) + 1, " is missing");
+    out.reserve(frames);
     // The first fragment's item follows the (empty, as the standard requires) Basic Offset Table.
     Cursor cursor(source, 64);
     cursor.pos = pixels.offset + 4;
@@ -126,6 +127,7 @@ std::vector<FrameBytes> encapsulated_frames(const io::ByteSource& source, const 
   if (!basic.empty()) {
     check<FormatError>(basic.size() >= frames, source.name(), ": the Basic Offset Table lists ", basic.size(),
                        " frames; NumberOfFrames is ", frames, ": frame ", basic.size() + 1, " is missing");
+    out.reserve(frames);
     for (std::uint64_t k = 0; k < frames; ++k) {
       const auto it = std::lower_bound(fragments.begin(), fragments.end(), basic[k],
                                        [](const Fragment& f, std::uint64_t item) { return f.item < item; });

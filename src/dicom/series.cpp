@@ -432,7 +432,12 @@ OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixe
         mine.push_back(p);
         continue;
       }
-      if (series_of(parse_file(io::ReadFile(p))) == wanted) mine.push_back(p);
+      // A neighbour that does not parse is passed over, as OpenSlide passes it over: it may be anything
+      // (another slide's broken file); a broken file of this series shows as a level or image missing.
+      try {
+        if (series_of(parse_file(io::ReadFile(p))) == wanted) mine.push_back(p);
+      } catch (const Error&) {
+      }
     }
     paths = std::move(mine);
   }

@@ -1,6 +1,6 @@
 // A DICOM series given as a list of files (slide::Slide::open(paths), dicom::open_files): exactly those
 // files are read, wherever they lie; a file that is not DICOM, or files of two series, are refused by
-// name.
+// name. And a file's series found in its folder beside files of another series or broken ones.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -83,6 +83,21 @@ TEST_F(DicomFileList, FilesOfTwoSeriesAreAUsageError) {
     ADD_FAILURE() << "no error";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("the files hold 2 whole slide image series"), std::string::npos) << e.what();
+  }
+}
+
+// A file opens its series beside a broken DICOM file of its folder (passed over, as OpenSlide does);
+// opening the folder, which takes every file in it, names the broken one.
+TEST_F(DicomFileList, ABrokenNeighbourIsPassedOverByAFileNotByItsFolder) {
+  Bytes broken(128, std::byte{0});
+  for (const char c : std::string("DICMgarbage")) broken.push_back(static_cast<std::byte>(c));
+  write(root_ + "/b/broken.dcm", broken);
+  EXPECT_EQ(slide::Slide::open(root_ + "/b/level1.dcm").level_count(), 1u);
+  try {
+    slide::Slide::open(root_ + "/b");
+    ADD_FAILURE() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("broken.dcm: "), std::string::npos) << e.what();
   }
 }
 
