@@ -3,7 +3,6 @@
 #include "tilestream/codec/nvjpeg.hpp"
 
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 
 #include <array>
 #include <map>
@@ -18,6 +17,7 @@
 #include "codec/nvjpeg_planes.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
+#include "tilestream/core/shared_library.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
@@ -97,11 +97,6 @@ const char* status_name(nvjpegStatus_t status) {
 
 std::string describe(nvjpegStatus_t status) { return concat(status_name(status), " (", static_cast<int>(status), ")"); }
 
-std::string dl_error() {
-  const char* message = ::dlerror();
-  return message != nullptr ? message : "unknown dlerror";
-}
-
 // libnvjpeg, opened once for the process and never closed (handles made from it live as long).
 struct Library {
   std::string file;
@@ -109,30 +104,19 @@ struct Library {
   Functions f;
 };
 
-template <class Function>
-void resolve(void* handle, const std::string& file, const char* symbol, Function& function) {
-  (void)::dlerror();
-  void* address = ::dlsym(handle, symbol);
-  check<UnsupportedError>(address != nullptr, file, " has no ", symbol, " (", dl_error(),
-                          "): not an nvJPEG library, or one too old");
-  function = reinterpret_cast<Function>(address);
-}
-
 Library open_library(const std::string& file) {
-  void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  check<UnsupportedError>(handle != nullptr, file, " could not be loaded (", dl_error(), ")");
+  const SharedLibrary handle(file, "an nvJPEG library");
   Library library;
   library.file = file;
   Functions& f = library.f;
-  resolve(handle, file, "nvjpegGetProperty", f.get_property);
-  resolve(handle, file, "nvjpegCreateEx", f.create_ex);
-  (void)::dlerror();
-  f.create_ex_v2 = reinterpret_cast<decltype(&nvjpegCreateExV2)>(::dlsym(handle, "nvjpegCreateExV2"));
-  resolve(handle, file, "nvjpegGetHardwareDecoderInfo", f.hardware_info);
-  resolve(handle, file, "nvjpegJpegStateCreate", f.state_create);
-  resolve(handle, file, "nvjpegJpegStateDestroy", f.state_destroy);
-  resolve(handle, file, "nvjpegDecodeBatchedInitialize", f.batched_initialize);
-  resolve(handle, file, "nvjpegDecodeBatched", f.batched);
+  handle.resolve("nvjpegGetProperty", f.get_property);
+  handle.resolve("nvjpegCreateEx", f.create_ex);
+  f.create_ex_v2 = reinterpret_cast<decltype(&nvjpegCreateExV2)>(handle.find("nvjpegCreateExV2"));
+  handle.resolve("nvjpegGetHardwareDecoderInfo", f.hardware_info);
+  handle.resolve("nvjpegJpegStateCreate", f.state_create);
+  handle.resolve("nvjpegJpegStateDestroy", f.state_destroy);
+  handle.resolve("nvjpegDecodeBatchedInitialize", f.batched_initialize);
+  handle.resolve("nvjpegDecodeBatched", f.batched);
   int major = 0, minor = 0, patch = 0;
   if (f.get_property(MAJOR_VERSION, &major) == NVJPEG_STATUS_SUCCESS &&
       f.get_property(MINOR_VERSION, &minor) == NVJPEG_STATUS_SUCCESS &&
@@ -142,40 +126,15 @@ Library open_library(const std::string& file) {
   return library;
 }
 
-Library load_library() {
-  if (const std::string& file = default_settings().nvjpeg_library; !file.empty()) {
-    try {
-      return open_library(file);
-    } catch (const UnsupportedError& e) {
-      throw UnsupportedError(concat("TILESTREAM_NVJPEG_LIBRARY=", file, ": ", e.what()));
-    }
-  }
-  std::string errors;
-  for (const char* file : {"libnvjpeg.so.13", "libnvjpeg.so"}) {
-    try {
-      return open_library(file);
-    } catch (const UnsupportedError& e) {
-      errors += concat(errors.empty() ? "" : "; ", e.what());
-    }
-  }
-  throw UnsupportedError(concat("the nvJPEG library is missing: ", errors,
-                                "; install the CUDA toolkit's nvJPEG, or pip install nvidia-nvjpeg and set "
-                                "TILESTREAM_NVJPEG_LIBRARY to its libnvjpeg.so.13"));
-}
-
-// The library, or why it is missing (remembered: the first attempt decides for the process).
+// The library, or why it is missing (the first attempt decides for the process).
 const Library& library() {
-  static std::string missing;  // why it could not be loaded, kept: the first attempt decides
-  static const std::optional<Library> loaded = []() -> std::optional<Library> {
-    try {
-      return load_library();
-    } catch (const UnsupportedError& e) {
-      missing = e.what();
-      return std::nullopt;
-    }
-  }();
-  check<UnsupportedError>(loaded.has_value(), missing);
-  return *loaded;
+  return load_once<Library>([] {
+    return open_first<Library>(default_settings().nvjpeg_library, "TILESTREAM_NVJPEG_LIBRARY",
+                               {"libnvjpeg.so.13", "libnvjpeg.so"}, "nvJPEG",
+                               "install the CUDA toolkit's nvJPEG, or pip install nvidia-nvjpeg and set "
+                               "TILESTREAM_NVJPEG_LIBRARY to its libnvjpeg.so.13",
+                               open_library);
+  });
 }
 
 // One handle per device, made on first use and kept for the life of the process: destroying it at

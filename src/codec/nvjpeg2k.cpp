@@ -3,7 +3,6 @@
 #include "tilestream/codec/nvjpeg2k.hpp"
 
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <array>
@@ -19,6 +18,7 @@
 #include "codec/nvjpeg2k_pixels.hpp"
 #include "tilestream/core/error.hpp"
 #include "tilestream/core/settings.hpp"
+#include "tilestream/core/shared_library.hpp"
 #include "tilestream/cuda/device.hpp"
 #include "tilestream/cuda/error.hpp"
 #include "tilestream/cuda/memory.hpp"
@@ -99,11 +99,6 @@ std::string describe(nvjpeg2kStatus_t status) {
   return concat(status_name(status), " (", static_cast<int>(status), ")");
 }
 
-std::string dl_error() {
-  const char* message = ::dlerror();
-  return message != nullptr ? message : "unknown dlerror";
-}
-
 // libnvjpeg2k, opened once for the process and never closed (handles made from it live as long).
 struct Library {
   std::string file;
@@ -111,31 +106,21 @@ struct Library {
   Functions f;
 };
 
-template <class Function>
-void resolve(void* handle, const std::string& file, const char* symbol, Function& function) {
-  (void)::dlerror();
-  void* address = ::dlsym(handle, symbol);
-  check<UnsupportedError>(address != nullptr, file, " has no ", symbol, " (", dl_error(),
-                          "): not an nvJPEG2000 library, or one too old");
-  function = reinterpret_cast<Function>(address);
-}
-
 Library open_library(const std::string& file) {
-  void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  check<UnsupportedError>(handle != nullptr, file, " could not be loaded (", dl_error(), ")");
+  const SharedLibrary handle(file, "an nvJPEG2000 library");
   Library library;
   library.file = file;
   Functions& f = library.f;
-  resolve(handle, file, "nvjpeg2kGetProperty", f.get_property);
-  resolve(handle, file, "nvjpeg2kCreateV2", f.create_v2);
-  resolve(handle, file, "nvjpeg2kDecodeStateCreate", f.state_create);
-  resolve(handle, file, "nvjpeg2kDecodeStateDestroy", f.state_destroy);
-  resolve(handle, file, "nvjpeg2kStreamCreate", f.stream_create);
-  resolve(handle, file, "nvjpeg2kStreamDestroy", f.stream_destroy);
-  resolve(handle, file, "nvjpeg2kStreamParse", f.parse);
-  resolve(handle, file, "nvjpeg2kStreamGetImageInfo", f.image_info);
-  resolve(handle, file, "nvjpeg2kStreamGetImageComponentInfo", f.component_info);
-  resolve(handle, file, "nvjpeg2kDecode", f.decode);
+  handle.resolve("nvjpeg2kGetProperty", f.get_property);
+  handle.resolve("nvjpeg2kCreateV2", f.create_v2);
+  handle.resolve("nvjpeg2kDecodeStateCreate", f.state_create);
+  handle.resolve("nvjpeg2kDecodeStateDestroy", f.state_destroy);
+  handle.resolve("nvjpeg2kStreamCreate", f.stream_create);
+  handle.resolve("nvjpeg2kStreamDestroy", f.stream_destroy);
+  handle.resolve("nvjpeg2kStreamParse", f.parse);
+  handle.resolve("nvjpeg2kStreamGetImageInfo", f.image_info);
+  handle.resolve("nvjpeg2kStreamGetImageComponentInfo", f.component_info);
+  handle.resolve("nvjpeg2kDecode", f.decode);
   int major = 0, minor = 0, patch = 0;
   if (f.get_property(MAJOR_VERSION, &major) == NVJPEG2K_STATUS_SUCCESS &&
       f.get_property(MINOR_VERSION, &minor) == NVJPEG2K_STATUS_SUCCESS &&
@@ -145,39 +130,15 @@ Library open_library(const std::string& file) {
   return library;
 }
 
-Library load_library() {
-  if (const std::string& file = default_settings().nvjpeg2k_library; !file.empty()) {
-    try {
-      return open_library(file);
-    } catch (const UnsupportedError& e) {
-      throw UnsupportedError(concat("TILESTREAM_NVJPEG2K_LIBRARY=", file, ": ", e.what()));
-    }
-  }
-  std::string errors;
-  for (const char* file : {"libnvjpeg2k.so.0", "libnvjpeg2k.so"}) {
-    try {
-      return open_library(file);
-    } catch (const UnsupportedError& e) {
-      errors += concat(errors.empty() ? "" : "; ", e.what());
-    }
-  }
-  throw UnsupportedError(concat("the nvJPEG2000 library is missing: ", errors,
-                                "; pip install nvidia-nvjpeg2k-cu13 and set TILESTREAM_NVJPEG2K_LIBRARY to its "
-                                "libnvjpeg2k.so.0"));
-}
-
+// The library, or why it is missing (the first attempt decides for the process).
 const Library& library() {
-  static std::string missing;  // why it could not be loaded, kept: the first attempt decides
-  static const std::optional<Library> loaded = []() -> std::optional<Library> {
-    try {
-      return load_library();
-    } catch (const UnsupportedError& e) {
-      missing = e.what();
-      return std::nullopt;
-    }
-  }();
-  check<UnsupportedError>(loaded.has_value(), missing);
-  return *loaded;
+  return load_once<Library>([] {
+    return open_first<Library>(default_settings().nvjpeg2k_library, "TILESTREAM_NVJPEG2K_LIBRARY",
+                               {"libnvjpeg2k.so.0", "libnvjpeg2k.so"}, "nvJPEG2000",
+                               "pip install nvidia-nvjpeg2k-cu13 and set TILESTREAM_NVJPEG2K_LIBRARY to its "
+                               "libnvjpeg2k.so.0",
+                               open_library);
+  });
 }
 
 // nvJPEG2000's buffers: device memory from the device's stream-ordered pool (a plain cudaFree waits
