@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -15,7 +14,7 @@
 
 #include "dicom/dicom_bytes.hpp"
 #include "support/cuda_test_support.hpp"
-#include "support/patch_check.hpp"
+#include "support/level_pieces.hpp"
 #include "support/pixel_difference.hpp"
 #include "support/temp_path.hpp"
 #include "tilestream/codec/codec.hpp"
@@ -174,14 +173,8 @@ void expect_device_reads(const Slide& dicom, const Slide& tiff, const char* path
       // A region across tile borders (and, at level 0, across the concatenation's two files).
       const std::uint64_t x = 219, y = image.height / 2 - 70, w = std::min<std::uint64_t>(600, image.width - x),
                           h = std::min<std::uint64_t>(140, image.height - y);
-      const HostImage region = reader->read_region(dicom, level, x, y, w, h).to_host(stream);
-      const std::size_t pixel = image.samples;
-      for (std::uint64_t r = 0; r < h; ++r) {
-        ASSERT_EQ(std::memcmp(region.data() + r * w * pixel, got.data() + ((y + r) * image.width + x) * pixel,
-                              w * pixel),
-                  0)
-            << "io " << io::to_string(mode) << " level " << level << " region row " << r;
-      }
+      testing::expect_region_of(reader->read_region(dicom, level, x, y, w, h).to_host(stream), got, x, y,
+                                concat("io ", io::to_string(mode), " level ", level));
     }
   }
 }

@@ -1,4 +1,4 @@
-// Checking a batch of square patches against the level they were cut from.
+// Checking pieces read from a level (a region, a batch of square patches) against the level read whole.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,21 @@
 #include "tilestream/slide/place_patches.hpp"
 
 namespace tilestream::testing {
+
+// `region` (its own width and height) is the rectangle of `level` whose top-left pixel is (x, y), which
+// lies inside the level. Fails naming `what` and the row.
+inline void expect_region_of(const HostImage& region, const HostImage& level, std::uint64_t x, std::uint64_t y,
+                             const std::string& what) {
+  const std::size_t pixel = level.pixel_bytes();
+  ASSERT_LE(x + region.width(), level.width()) << what;
+  ASSERT_LE(y + region.height(), level.height()) << what;
+  for (std::uint64_t r = 0; r < region.height(); ++r) {
+    ASSERT_EQ(std::memcmp(region.data() + r * region.width() * pixel, level.data() + ((y + r) * level.width() + x) * pixel,
+                          region.width() * pixel),
+              0)
+        << what << ": region row " << r;
+  }
+}
 
 // Patch k of `patches` (side x side pixels each, stacked top to bottom) is the square of `level` whose
 // top-left pixel is corners[k] (corners at or right of and below (0, 0)), zeros where it lies past the
