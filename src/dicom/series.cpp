@@ -310,28 +310,15 @@ std::vector<Group> groups_of(const std::vector<Instance>& instances) {
   return groups;
 }
 
-}  // namespace
-
-bool is_dicom(const io::ByteSource& source) { return has_dicom_prefix(source); }
-
-bool is_dicom_path(const std::string& path) {
-  if (is_folder(path)) return true;
-  try {
-    return is_dicom(io::ReadFile(path));
-  } catch (const IoError&) {
-    return false;  // the TIFF path reports what is wrong with it
-  }
-}
-
-tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, const std::string& name,
-                              const tiff::PixelOptions& pixels) {
+// The index of `files`, parsed already (parsed[k] is files[k]'s).
+tiff::SlideIndex index_parsed(const std::vector<const io::ByteSource*>& files, std::vector<ParsedFile> parsed,
+                              const std::string& name, const tiff::PixelOptions& pixels) {
   std::vector<Instance> instances;
   std::set<std::string> series;
   for (std::size_t k = 0; k < files.size(); ++k) {
-    ParsedFile parsed = parse_file(*files[k]);
-    if (sop_class_of(parsed) != wsi_sop_class) continue;
-    series.insert(series_of(parsed));
-    instances.push_back(describe_instance(k, files[k]->name(), std::move(parsed)));
+    if (sop_class_of(parsed[k]) != wsi_sop_class) continue;
+    series.insert(series_of(parsed[k]));
+    instances.push_back(describe_instance(k, files[k]->name(), std::move(parsed[k])));
   }
   check<FormatError>(!instances.empty(), name, ": no VL Whole Slide Microscopy image (SOP class ", wsi_sop_class,
                      ") among ", files.size(), " DICOM file", files.size() == 1 ? "" : "s");
@@ -406,15 +393,41 @@ tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, c
   return index;
 }
 
-OpenedSeries open_files(const std::vector<std::string>& paths, const tiff::PixelOptions& pixels) {
-  check<UsageError>(!paths.empty(), "open: no file given");
-  for (const std::string& p : paths)
-    check<FormatError>(is_dicom(io::ReadFile(p)), p, ": not a DICOM file (no \"DICM\" after the 128-byte preamble)");
-  auto source = std::make_shared<const io::FileSeries>(
-      paths.size() == 1 ? paths.front() : concat(paths.front(), " and ", paths.size() - 1, " more"), paths);
+// The series' files and what parsing each gave.
+OpenedSeries index_files(std::string name, const std::vector<std::string>& paths, std::vector<ParsedFile> parsed,
+                         const tiff::PixelOptions& pixels) {
+  auto source = std::make_shared<const io::FileSeries>(std::move(name), paths);
   std::vector<const io::ByteSource*> files;
   for (std::size_t k = 0; k < source->count(); ++k) files.push_back(&source->file(k));
-  return {source, index_series(files, source->name(), pixels)};
+  return {source, index_parsed(files, std::move(parsed), source->name(), pixels)};
+}
+
+}  // namespace
+
+bool is_dicom(const io::ByteSource& source) { return has_dicom_prefix(source); }
+
+bool is_dicom_path(const std::string& path) {
+  if (is_folder(path)) return true;
+  try {
+    return is_dicom(io::ReadFile(path));
+  } catch (const IoError&) {
+    return false;  // the TIFF path reports what is wrong with it
+  }
+}
+
+tiff::SlideIndex index_series(const std::vector<const io::ByteSource*>& files, const std::string& name,
+                              const tiff::PixelOptions& pixels) {
+  std::vector<ParsedFile> parsed;
+  for (const io::ByteSource* file : files) parsed.push_back(parse_file(*file));
+  return index_parsed(files, std::move(parsed), name, pixels);
+}
+
+OpenedSeries open_files(const std::vector<std::string>& paths, const tiff::PixelOptions& pixels) {
+  check<UsageError>(!paths.empty(), "open: no file given");
+  std::vector<ParsedFile> parsed;
+  for (const std::string& p : paths) parsed.push_back(parse_file(io::ReadFile(p)));  // names a non-DICOM file
+  return index_files(paths.size() == 1 ? paths.front() : concat(paths.front(), " and ", paths.size() - 1, " more"),
+                     paths, std::move(parsed), pixels);
 }
 
 OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixels) {
@@ -423,30 +436,33 @@ OpenedSeries open_series(const std::string& path, const tiff::PixelOptions& pixe
   std::vector<std::string> paths = dicom_files_in(where);
   check<FormatError>(!paths.empty(), where,
                      ": no DICOM file in the folder (a folder opens as a DICOM whole slide image series)");
-  if (!folder) {
-    // The given file's series: the files of the folder with its Series Instance UID.
-    const std::string wanted = series_of(parse_file(io::ReadFile(path)));
-    std::vector<std::string> mine;
-    for (const std::string& p : paths) {
-      if (p == path || base_name(p) == base_name(path)) {
-        mine.push_back(p);
-        continue;
-      }
-      // A neighbour that does not parse is passed over, as OpenSlide passes it over: it may be anything
-      // (another slide's broken file); a broken file of this series shows as a level or image missing.
-      try {
-        if (series_of(parse_file(io::ReadFile(p))) == wanted) mine.push_back(p);
-      } catch (const Error&) {
-      }
-    }
-    paths = std::move(mine);
+  // Each file parsed once: a folder takes all of them; a file, the files of the folder with its Series
+  // Instance UID.
+  std::vector<ParsedFile> parsed;
+  if (folder) {
+    for (const std::string& p : paths) parsed.push_back(parse_file(io::ReadFile(p)));
+    return index_files(path, paths, std::move(parsed), pixels);
   }
-  auto source = std::make_shared<const io::FileSeries>(path, paths);
-  std::vector<const io::ByteSource*> files;
-  files.reserve(source->count());
-  for (std::size_t k = 0; k < source->count(); ++k) files.push_back(&source->file(k));
-  OpenedSeries opened{source, index_series(files, source->name(), pixels)};
-  return opened;
+  ParsedFile given = parse_file(io::ReadFile(path));
+  const std::string wanted = series_of(given);
+  std::vector<std::string> mine;
+  for (const std::string& p : paths) {
+    if (p == path || base_name(p) == base_name(path)) {
+      mine.push_back(p);
+      parsed.push_back(std::move(given));
+      continue;
+    }
+    // A neighbour that does not parse is passed over, as OpenSlide passes it over: it may be anything
+    // (another slide's broken file); a broken file of this series shows as a level or image missing.
+    try {
+      ParsedFile neighbour = parse_file(io::ReadFile(p));
+      if (series_of(neighbour) != wanted) continue;
+      mine.push_back(p);
+      parsed.push_back(std::move(neighbour));
+    } catch (const Error&) {
+    }
+  }
+  return index_files(path, mine, std::move(parsed), pixels);
 }
 
 }  // namespace tilestream::dicom
