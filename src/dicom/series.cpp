@@ -63,6 +63,7 @@ std::vector<std::string> dicom_files_in(const std::string& folder) {
 struct Syntax {
   std::uint16_t compression = 0;
   const char* name = "";
+  bool high_throughput = false;  // HTJ2K: read only where OpenJPEG decodes it (codec::decodes_htj2k)
 };
 
 Syntax syntax_of(const std::string& uid) {
@@ -73,9 +74,10 @@ Syntax syntax_of(const std::string& uid) {
       {"1.2.840.10008.1.2.4.51", {codec::compression::jpeg, "JPEG Extended"}},
       {"1.2.840.10008.1.2.4.90", {codec::compression::jpeg2000, "JPEG 2000 (lossless only)"}},
       {"1.2.840.10008.1.2.4.91", {codec::compression::jpeg2000, "JPEG 2000"}},
-      {"1.2.840.10008.1.2.4.201", {codec::compression::jpeg2000, "High-Throughput JPEG 2000 (lossless only)"}},
-      {"1.2.840.10008.1.2.4.202", {codec::compression::jpeg2000, "High-Throughput JPEG 2000 with RPCL (lossless only)"}},
-      {"1.2.840.10008.1.2.4.203", {codec::compression::jpeg2000, "High-Throughput JPEG 2000"}},
+      {"1.2.840.10008.1.2.4.201", {codec::compression::jpeg2000, "High-Throughput JPEG 2000 (lossless only)", true}},
+      {"1.2.840.10008.1.2.4.202",
+       {codec::compression::jpeg2000, "High-Throughput JPEG 2000 with RPCL (lossless only)", true}},
+      {"1.2.840.10008.1.2.4.203", {codec::compression::jpeg2000, "High-Throughput JPEG 2000", true}},
       {"1.2.840.10008.1.2.4.57", {0, "JPEG Lossless"}},
       {"1.2.840.10008.1.2.4.70", {0, "JPEG Lossless (first-order prediction)"}},
       {"1.2.840.10008.1.2.4.80", {0, "JPEG-LS Lossless"}},
@@ -139,7 +141,7 @@ void describe_pixels(const Instance& first, const tiff::PixelOptions& pixels, ti
     refusal = concat("JPEG frames of ", first.bits_allocated, " bits are not read (8)");
   } else if (im.planar_config == 2 && syntax.compression != codec::compression::none) {
     refusal = "PlanarConfiguration 1 is read for native frames only";
-  } else if (first.parsed.transfer_syntax.starts_with("1.2.840.10008.1.2.4.20") && !codec::decodes_htj2k()) {
+  } else if (syntax.high_throughput && !codec::decodes_htj2k()) {
     refusal = concat("transfer syntax ", syntax.name, " (", first.parsed.transfer_syntax, ") needs OpenJPEG 2.5.4 or later",
                      " to decode correctly; this build decodes with OpenJPEG ",
                      codec::openjpeg_version().empty() ? std::string("(none)") : codec::openjpeg_version());
